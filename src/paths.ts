@@ -1,0 +1,46 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Where outloop keeps its own files. OUTLOOP_HOME puts everything under one folder (tests always set it);
+ * otherwise config follows XDG_CONFIG_HOME and state (audit, store, approvals) follows XDG_STATE_HOME.
+ */
+export interface Homes {
+  configDir: string;
+  stateDir: string;
+  configFile: string;
+  recipesDir: string;
+  auditFile: string;
+  storeFile: string;
+  storeKeyFile: string;
+}
+
+export function resolveHomes(env: NodeJS.ProcessEnv = process.env): Homes {
+  const home = env.OUTLOOP_HOME;
+  let configDir: string;
+  let stateDir: string;
+  if (home) {
+    configDir = home;
+    stateDir = home;
+  } else {
+    const userHome = env.HOME || homedir();
+    configDir = join(env.XDG_CONFIG_HOME || join(userHome, '.config'), 'outloop');
+    stateDir = join(env.XDG_STATE_HOME || join(userHome, '.local', 'state'), 'outloop');
+  }
+  return {
+    configDir,
+    stateDir,
+    configFile: join(configDir, 'config.yaml'),
+    recipesDir: join(configDir, 'recipes'),
+    auditFile: join(stateDir, 'audit.jsonl'),
+    storeFile: join(stateDir, 'store.json'),
+    storeKeyFile: join(stateDir, 'store.key'),
+  };
+}
+
+/** Expand a leading `~` the way a shell would, for paths written in config.yaml. */
+export function expandHome(p: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (p === '~') return env.HOME || homedir();
+  if (p.startsWith('~/')) return join(env.HOME || homedir(), p.slice(2));
+  return p;
+}
