@@ -129,3 +129,24 @@ export function asOutloopError(err: unknown): OutloopError {
     next: 'Run again with OUTLOOP_DEBUG=1 for details and report it if it persists.',
   });
 }
+
+/**
+ * A policy denial. Most deny codes exit 77; the ones that are really the caller's input or the
+ * configuration use the exit code a tool would expect for those.
+ */
+const DENY_EXIT: Readonly<Record<string, number>> = {
+  bad_param: Exit.badParam,
+  unknown_service: Exit.usage,
+  unknown_recipe: Exit.usage,
+  secret_not_bound: Exit.config,
+};
+
+export function denyExitCode(code: string): number {
+  return DENY_EXIT[code] ?? Exit.denied;
+}
+
+export class DeniedError extends OutloopError {
+  constructor(code: string, reason: string, next: string) {
+    super(code, denyExitCode(code), reason, { next });
+  }
+}

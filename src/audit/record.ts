@@ -1,0 +1,57 @@
+import { hashRecord, isHash } from './canonical.js';
+import type { AuditEntry, AuditRecord } from './types.js';
+
+const PHASES = new Set(['start', 'end']);
+const MODES = new Set(['exec', 'run', 'check', 'mcp', 'redact']);
+const DECISIONS = new Set(['allow', 'deny', 'approval_required', 'error']);
+
+/** Why an entry cannot be written as given, or undefined if it can. */
+export function entryProblem(entry: AuditEntry): string | undefined {
+  if (typeof entry.id !== 'string' || entry.id === '') return 'id must be a non-empty string';
+  if (!PHASES.has(entry.phase)) return `unknown phase ${JSON.stringify(entry.phase)}`;
+  if (!MODES.has(entry.mode)) return `unknown mode ${JSON.stringify(entry.mode)}`;
+  if (!DECISIONS.has(entry.decision)) return `unknown decision ${JSON.stringify(entry.decision)}`;
+  return undefined;
+}
+
+/**
+ * The record to write after `prev`. Contract fields come first so a person reading the raw line sees them
+ * first; caller extras follow; the log's own fields are last and cannot be overridden by an extra.
+ */
+export function buildRecord(entry: AuditEntry, prev: string, now: Date = new Date()): AuditRecord {
+  const {
+    ts, id, phase, project, tenant, service, recipe, mode, decision, code, reason, exitCode, durationMs, redactions,
+    secretExposed: _secretExposed, prev: _prev, hash: _hash,
+    ...extras
+  } = entry;
+  const ordered = {
+    ts: ts ?? now.toISOString(),
+    id, phase, project, tenant, service, recipe, mode, decision, code, reason, exitCode, durationMs, redactions,
+    ...extras,
+    secretExposed: false,
+    prev,
+  };
+  // Hash exactly what a reader will parse back: a JSON round trip drops undefined members and applies toJSON.
+  const plain = JSON.parse(JSON.stringify(ordered)) as Record<string, unknown>;
+  plain.hash = hashRecord(plain);
+  return plain as AuditRecord;
+}
+
+export type ParsedLine = { record: AuditRecord } | { problem: string; id?: string };
+
+/** Parse one line of audit.jsonl far enough to chain on it; the hash itself is checked by verify. */
+export function parseRecordLine(text: string): ParsedLine {
+  if (text.trim() === '') return { problem: 'empty line' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { problem: 'not valid JSON' };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { problem: 'not an audit record' };
+  const obj = value as Record<string, unknown>;
+  const id = typeof obj.id === 'string' ? obj.id : undefined;
+  const missing = ['hash', 'prev'].find((key) => !isHash(obj[key]));
+  if (missing) return { problem: `not an audit record: no valid ${missing}`, ...(id === undefined ? {} : { id }) };
+  return { record: obj as AuditRecord };
+}

@@ -1,0 +1,191 @@
+import { AuditLog, newAuditId, type AuditEntry } from '../audit/index.js';
+import { asOutloopError, Exit, OutloopError, denyExitCode } from '../errors.js';
+import { decide, type Decision, type Plan } from '../policy/decide.js';
+import { loadService } from '../recipe/load.js';
+import { renderRecipe } from '../recipe/render.js';
+import { Redactor } from '../redact/index.js';
+import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
+import { childEnv } from '../runner/env.js';
+import { findExecutable } from '../runner/which.js';
+import type { BackendRegistry } from '../secrets/backend.js';
+import { loadRequestContext, type Environment } from './context.js';
+import { readSecrets } from './secrets.js';
+import { endSink, RedactingSink } from './sinks.js';
+
+/**
+ * The broker pipeline. Every way in (exec, check, --dry-run, MCP) goes through `handleRequest`:
+ *
+ *   load config + recipes  ->  decide (pure)  ->  audit "start"  ->  read secrets  ->  run child through
+ *   the redactor  ->  audit "end"
+ *
+ * A denial, a check and a dry run stop after `decide` with one audit record, before any backend is loaded,
+ * so "deny before touching" is a property of the order here and of decide() importing no backend.
+ */
+export type Mode = 'exec' | 'check' | 'mcp';
+
+export interface BrokerRequest {
+  service: string;
+  recipe: string;
+  params: Record<string, string>;
+  assertedTenant?: string | undefined;
+  mode: Mode;
+  /** Decide and show what would run; never read a secret. */
+  dryRun?: boolean;
+}
+
+export interface BrokerDeps extends Environment {
+  /** Secret backends, created lazily; tests inject a counting registry. */
+  backends: (storeKey: 'auto' | 'keychain' | 'file') => BackendRegistry;
+  /** Where the child's redacted output goes: streamed to these, or collected for --json. */
+  output: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } | 'collect';
+}
+
+export type BrokerOutcome =
+  | { kind: 'denied'; auditId: string; decision: Extract<Decision, { allow: false }>; exitCode: number }
+  | { kind: 'checked'; auditId: string; decision: Decision; exitCode: number }
+  | { kind: 'dry-run'; auditId: string; plan: Plan; decision: Decision; exitCode: 0 }
+  | {
+      kind: 'ran';
+      auditId: string;
+      plan: Plan;
+      exitCode: number;
+      timedOut: boolean;
+      redactions: number;
+      durationMs: number;
+      stdout: string;
+      stderr: string;
+    };
+
+/** An error after the attempt began, with its audit id so the caller can point at the record. */
+export class AttemptError extends OutloopError {
+  constructor(
+    readonly inner: OutloopError,
+    readonly auditId: string,
+  ) {
+    super(inner.code, inner.exitCode, inner.message, { next: inner.next ?? '', cause: inner });
+  }
+}
+
+export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promise<BrokerOutcome> {
+  const started = Date.now();
+  const audit = new AuditLog(deps.homes.auditFile);
+  const id = newAuditId();
+  const record = (e: Partial<AuditEntry> & Pick<AuditEntry, 'phase' | 'decision'>) =>
+    audit.append({
+      id,
+      mode: req.mode,
+      project: null,
+      tenant: null,
+      service: req.service,
+      recipe: req.recipe,
+      exitCode: null,
+      durationMs: Date.now() - started,
+      redactions: 0,
+      ...e,
+    });
+
+  let ctx;
+  let service;
+  try {
+    ctx = loadRequestContext(deps);
+    service = loadService(req.service, ctx.recipeDirs);
+  } catch (err) {
+    // Invalid config or recipes: nothing runs, but the attempt is still on record.
+    const e = asOutloopError(err);
+    await record({ phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode });
+    throw new AttemptError(e, id);
+  }
+
+  const decision = decide(
+    { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
+    { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file },
+  );
+  const who = { project: ctx.binding?.project ?? null, tenant: ctx.binding?.tenant ?? null };
+
+  if (!decision.allow) {
+    const exitCode = denyExitCode(decision.code);
+    await record({ ...who, phase: 'end', decision: 'deny', code: decision.code, reason: decision.reason, exitCode, params: req.params });
+    return req.mode === 'check'
+      ? { kind: 'checked', auditId: id, decision, exitCode }
+      : { kind: 'denied', auditId: id, decision, exitCode };
+  }
+  const plan = decision.plan;
+  const planFields = { ...who, params: plan.params, recipeSha256: plan.recipe.fileSha256, secrets: Object.keys(plan.secretRefs) };
+  if (req.mode === 'check' || req.dryRun) {
+    await record({ ...planFields, phase: 'end', decision: 'allow', exitCode: 0, ...(req.dryRun ? { dryRun: true } : {}) });
+    return req.mode === 'check'
+      ? { kind: 'checked', auditId: id, decision, exitCode: 0 }
+      : { kind: 'dry-run', auditId: id, plan, decision, exitCode: 0 };
+  }
+
+  // From here on the attempt is real: it is on record before any secret is read, so even a SIGKILL
+  // mid-run leaves a trace.
+  await record({ ...planFields, phase: 'start', decision: 'allow' });
+  let redactions = 0;
+  try {
+    const result = await runPlan(plan, deps, ctx.config.config.storeKey);
+    redactions = result.redactions;
+    await record({
+      ...planFields,
+      phase: 'end',
+      decision: 'allow',
+      exitCode: result.exitCode,
+      redactions,
+      ...(result.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}),
+    });
+    return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...result };
+  } catch (err) {
+    const e = asOutloopError(err);
+    if (e instanceof AttemptError) throw e;
+    await record({ ...planFields, phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, redactions });
+    throw new AttemptError(e, id);
+  }
+}
+
+async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychain' | 'file') {
+  const { recipe } = plan;
+  const cmd = plan.preview.argv[0]!;
+  // Checked before any secret is read, so a missing tool costs no backend call.
+  if (!findExecutable(cmd, deps.env.PATH, recipe.dir)) {
+    throw new OutloopError('command_not_found', 127, `${cmd} not found on PATH (needed by ${plan.service}.${recipe.name})`, {
+      next: `Install ${cmd}, or fix run[0] in ${recipe.file}.`,
+    });
+  }
+  const secrets = await readSecrets(plan.secretRefs, plan.tenant, deps.backends(storeKey));
+  const values = new Map(secrets.map((s) => [s.name, s.value]));
+  const rendered = renderRecipe(recipe, {
+    params: plan.params,
+    secret: (n) => values.get(n) ?? '',
+    tenant: plan.tenant,
+    project: plan.project,
+  });
+  const redactor = new Redactor(secrets);
+  const out = deps.output;
+  const stdout = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stdout);
+  const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr);
+  const runDir = createRunDir(rendered.files);
+  try {
+    const { runChild } = await import('../runner/spawn.js');
+    const res = await runChild(
+      {
+        argv: rendered.argv,
+        env: childEnv(deps.env, runDir.path, rendered.env),
+        cwd: runDir.path,
+        stdin: rendered.stdin,
+        timeoutMs: recipe.timeoutMs,
+      },
+      { stdout, stderr },
+    );
+    await Promise.all([endSink(stdout), endSink(stderr)]);
+    return {
+      exitCode: res.timedOut ? Exit.timeout : res.exitCode,
+      timedOut: res.timedOut,
+      redactions: stdout.count + stderr.count,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+    };
+  } finally {
+    runDir.remove();
+    sweepStaleRunDirs();
+  }
+}

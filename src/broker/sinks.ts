@@ -1,0 +1,53 @@
+import { Writable } from 'node:stream';
+import type { RedactorStream } from '../redact/index.js';
+
+/**
+ * Where a child's output goes: through its own redactor stream, then to the terminal (streamed) or to a
+ * buffer (for --json). The redactor holds back only bytes that may begin a secret; `end` flushes them
+ * under the end-of-stream rule.
+ */
+export class RedactingSink extends Writable {
+  private readonly chunks: Buffer[] | undefined;
+  constructor(
+    private readonly redactor: RedactorStream,
+    private readonly dest: NodeJS.WritableStream | 'collect',
+  ) {
+    super();
+    this.chunks = dest === 'collect' ? [] : undefined;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.emitSafe(this.redactor.push(chunk), cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.emitSafe(this.redactor.end(), cb);
+  }
+
+  get count(): number {
+    return this.redactor.count;
+  }
+
+  /** Collected output (collect mode), as UTF-8 text. */
+  text(): string {
+    return this.chunks ? Buffer.concat(this.chunks).toString('utf8') : '';
+  }
+
+  private emitSafe(out: Buffer, cb: (err?: Error | null) => void): void {
+    if (out.length === 0) return cb();
+    if (this.chunks) {
+      this.chunks.push(out);
+      return cb();
+    }
+    const dest = this.dest as NodeJS.WritableStream;
+    // Wait for the destination to take the bytes: backpressure reaches the child through the pipe.
+    dest.write(out, (err) => cb(err && (err as NodeJS.ErrnoException).code === 'EPIPE' ? null : err));
+  }
+}
+
+export function endSink(sink: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sink.once('error', reject);
+    sink.end(() => resolve());
+  });
+}

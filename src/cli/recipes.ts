@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { loadRequestContext } from '../broker/context.js';
+import { ConfigError, UsageError, formatPos } from '../errors.js';
+import { resolveHomes } from '../paths.js';
+import { isRequired } from '../recipe/params.js';
+import { lintRecipeFile, listRecipeFiles, loadService, type LoadedRecipe } from '../recipe/load.js';
+import type { CliOptions } from './main.js';
+import { writeJson } from './output.js';
+
+function context(opts: CliOptions) {
+  return loadRequestContext({ homes: resolveHomes(process.env), env: process.env, cwd: process.cwd(), builtinRecipesDir: join(opts.packageRoot, 'recipes') });
+}
+
+/** Every service found in the recipe folders, later folders overriding earlier ones per action. */
+function allRecipes(dirs: string[]): LoadedRecipe[] {
+  const services = new Set(listRecipeFiles(dirs).map((f) => f.replace(/^.*\//, '').replace(/\.ya?ml$/, '')));
+  return [...services].sort().flatMap((s) => [...(loadService(s, dirs)?.recipes.values() ?? [])]);
+}
+
+function catalogueEntry(r: LoadedRecipe, granted: boolean) {
+  return {
+    name: `${r.service}.${r.name}`,
+    service: r.service,
+    recipe: r.name,
+    description: r.description,
+    risk: r.risk,
+    granted,
+    params: Object.fromEntries(Object.entries(r.params).map(([k, p]) => [k, { ...p, required: isRequired(p) }])),
+    hosts: r.hosts,
+    source: r.file,
+  };
+}
+
+export async function listCommand(o: { json?: boolean }, opts: CliOptions): Promise<number> {
+  const ctx = context(opts);
+  const tenant = ctx.binding?.tenant;
+  const grants = tenant ? ctx.config.config.tenants[tenant]?.services ?? {} : {};
+  const isGranted = (r: LoadedRecipe) => {
+    const g = grants[r.service];
+    return Boolean(g && (g.allow.includes('*') || g.allow.includes(r.name)));
+  };
+  const entries = allRecipes(ctx.recipeDirs).map((r) => catalogueEntry(r, isGranted(r)));
+  if (o.json) {
+    writeJson({ tenant: tenant ?? null, project: ctx.binding?.project ?? null, recipes: entries });
+    return 0;
+  }
+  process.stdout.write(tenant ? `Tenant ${tenant} (project ${ctx.binding!.project})\n\n` : `This folder is not bound to a tenant: nothing is granted here.\n\n`);
+  if (!entries.length) {
+    process.stdout.write('No recipes found. Add one under ' + resolveHomes(process.env).recipesDir + ' (see `outloop init`).\n');
+    return 0;
+  }
+  const w = Math.max(...entries.map((e) => e.name.length));
+  for (const e of entries) process.stdout.write(`${e.granted ? 'granted' : '-      '}  ${e.name.padEnd(w)}  ${e.risk.padEnd(5)}  ${e.description}\n`);
+  return 0;
+}
+
+export async function showCommand(service: string, o: { json?: boolean }, opts: CliOptions): Promise<number> {
+  const ctx = context(opts);
+  const loaded = loadService(service, ctx.recipeDirs);
+  if (!loaded) throw new UsageError(`no recipe file defines service "${service}"`, { code: 'unknown_service', next: 'Run `outloop recipes list` to see what exists.' });
+  const recipes = [...loaded.recipes.values()];
+  if (o.json) {
+    writeJson({ service, files: loaded.files, recipes: recipes.map((r) => catalogueEntry(r, false)) });
+    return 0;
+  }
+  const out: string[] = [`${service}  (from ${loaded.files.join(', ')})`];
+  for (const r of recipes) {
+    out.push('', `${service}.${r.name}  [${r.risk}]  ${r.description}`, `  source: ${r.file}`, `  hosts:  ${r.hosts.join(', ') || '(none)'}`);
+    for (const [k, p] of Object.entries(r.params)) {
+      const rules = [p.type, isRequired(p) ? 'required' : 'optional', p.default !== undefined ? `default ${p.default}` : '', p.pattern ? `pattern /${p.pattern}/` : '', p.enum ? `one of ${p.enum.join('|')}` : '', p.min !== undefined ? `min ${p.min}` : '', p.max !== undefined ? `max ${p.max}` : ''];
+      out.push(`  -p ${k}=...  ${rules.filter(Boolean).join(', ')}${p.description ? `  ${p.description}` : ''}`);
+    }
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+export async function lintCommand(files: string[], o: { json?: boolean }, opts: CliOptions): Promise<number> {
+  let targets = files;
+  if (!targets.length) {
+    try {
+      targets = listRecipeFiles(context(opts).recipeDirs);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      throw err;
+    }
+  }
+  const results = targets.map((f) => lintRecipeFile(f));
+  const problems = results.flatMap((r) => r.problems.map((p) => ({ ...p, severity: p.severity ?? 'error' })));
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  if (o.json) {
+    writeJson({ ok: errors === 0, files: results.map((r) => r.file), problems });
+  } else {
+    for (const p of problems) process.stdout.write(`${formatPos({ file: p.file, line: p.line ?? 1, col: p.col ?? 1 })}: ${p.severity}: ${p.message}\n`);
+    const warnings = problems.length - errors;
+    process.stdout.write(`${results.length} file${results.length === 1 ? '' : 's'} checked: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
+  }
+  return errors ? 78 : 0;
+}

@@ -1,0 +1,99 @@
+import { CST, Lexer, LineCounter, parseDocument, isMap, isScalar, type Document } from 'yaml';
+import type { ConfigProblem } from '../errors.js';
+import type { z } from 'zod';
+
+/**
+ * YAML with positions. Every problem in config.yaml or a recipe is reported as file:line:column, so a
+ * person can jump straight to it; zod validates the shape and this module maps its paths back to nodes.
+ */
+export interface LocatedYaml {
+  file: string;
+  value: unknown;
+  /** Position of the node at `path` (the key itself when `key` is set), or the nearest ancestor found. */
+  locate(path: readonly PropertyKey[], key?: string): { line: number; col: number };
+  problems: ConfigProblem[];
+}
+
+export function parseYaml(file: string, text: string): LocatedYaml {
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(quoteFlowDashes(text), { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const problems: ConfigProblem[] = [];
+  for (const err of doc.errors) {
+    const pos = err.linePos?.[0];
+    problems.push({ file, line: pos?.line, col: pos?.col, message: firstLine(err.message) });
+  }
+  const locate = (path: readonly PropertyKey[], key?: string) => {
+    const full = key === undefined ? path : [...path, key];
+    for (let n = full.length; n >= 0; n--) {
+      const sub = full.slice(0, n) as unknown[];
+      const isKeyOfLast = n === full.length && key !== undefined;
+      const node = isKeyOfLast ? keyNode(doc, sub) : doc.getIn(sub, true);
+      const range = (node as { range?: [number, number, number] } | undefined)?.range;
+      if (range) return lineCounter.linePos(range[0]);
+    }
+    return { line: 1, col: 1 };
+  };
+  return { file, value: problems.length ? undefined : doc.toJS({ maxAliasCount: 100 }), locate, problems };
+}
+
+/**
+ * Accept a lone `-` inside a flow list (`run: [curl, -K, -, URL]`) as the string "-". Strict YAML 1.2
+ * reads it as the start of a block sequence and fails, but PyYAML and most people read it as a dash, and
+ * it is exactly how curl's "read config from stdin" is spelled. Found with the YAML lexer, not a regex, so
+ * dashes in strings and block lists are untouched.
+ */
+export function quoteFlowDashes(text: string): string {
+  const ZERO_WIDTH = new Set(['\u0002', '\u0018', '\u001f']);
+  let offset = 0;
+  let depth = 0;
+  const at: number[] = [];
+  for (const tok of new Lexer().lex(text)) {
+    const type = CST.tokenType(tok);
+    if (type === 'flow-seq-start' || type === 'flow-map-start') depth++;
+    else if (type === 'flow-seq-end' || type === 'flow-map-end') depth = Math.max(0, depth - 1);
+    else if (type === 'seq-item-ind' && depth > 0) at.push(offset);
+    if (!ZERO_WIDTH.has(tok)) offset += tok.length;
+  }
+  let out = text;
+  for (const i of at.reverse()) out = `${out.slice(0, i)}"-"${out.slice(i + 1)}`;
+  return out;
+}
+
+function keyNode(doc: Document, path: unknown[]): unknown {
+  const parent = doc.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
+  return pair?.key;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** zod issues as file:line:column problems. */
+export function zodProblems(y: LocatedYaml, error: z.ZodError): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path as PropertyKey[];
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) {
+        const pos = y.locate(path, k);
+        out.push({ file: y.file, ...pos, message: `unknown key "${k}"${where(path)}` });
+      }
+      continue;
+    }
+    const pos = y.locate(path);
+    out.push({ file: y.file, ...pos, message: `${describePath(path)}: ${issue.message}` });
+  }
+  return out;
+}
+
+function where(path: readonly PropertyKey[]): string {
+  return path.length ? ` in ${describePath(path)}` : '';
+}
+
+export function describePath(path: readonly PropertyKey[]): string {
+  if (!path.length) return '(top level)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}

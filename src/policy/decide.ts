@@ -1,0 +1,168 @@
+import type { Config } from '../config/schema.js';
+import type { LoadedRecipe, ServiceRecipes } from '../recipe/load.js';
+import { validateParams } from '../recipe/params.js';
+import { renderRecipe, type RenderedCommand } from '../recipe/render.js';
+import { secretMarker } from '../recipe/template.js';
+import { checkUrl, findUrls } from './hosts.js';
+import type { TenantBinding } from './tenant.js';
+
+/**
+ * The policy decision, as a pure function of the request and what config and recipes say. It imports no
+ * secret backend and no runner: it cannot touch a secret, so a denial cannot either. Gates run in a fixed
+ * order and the first that fails decides; `check` prints all of them.
+ */
+export type DenyCode =
+  | 'no_tenant'
+  | 'wrong_tenant'
+  | 'service_not_granted'
+  | 'unknown_service'
+  | 'unknown_recipe'
+  | 'recipe_not_allowed'
+  | 'secret_not_bound'
+  | 'bad_param'
+  | 'host_not_allowed';
+
+export type GateName = 'tenant' | 'assertion' | 'service' | 'recipe' | 'secrets' | 'params' | 'hosts';
+export const GATES: readonly GateName[] = ['tenant', 'assertion', 'service', 'recipe', 'secrets', 'params', 'hosts'];
+
+export interface Gate {
+  name: GateName;
+  status: 'pass' | 'fail' | 'skip';
+  detail: string;
+}
+
+export interface PolicyRequest {
+  service: string;
+  recipe: string;
+  params: Record<string, string>;
+  /** --tenant / OUTLOOP_TENANT: what the caller believes the tenant is. */
+  assertedTenant?: string | undefined;
+  cwd: string;
+}
+
+export interface PolicyContext {
+  binding: TenantBinding | null;
+  tenants: Config['tenants'];
+  service: ServiceRecipes | undefined;
+  configFile: string;
+}
+
+export interface Plan {
+  tenant: string;
+  project: string;
+  service: string;
+  recipe: LoadedRecipe;
+  params: Record<string, string>;
+  /** Logical secret name -> reference as written in config (`{{tenant}}` not yet expanded). */
+  secretRefs: Record<string, string>;
+  /** The command with every secret shown as [SECRET:NAME]. */
+  preview: RenderedCommand;
+}
+
+export type Decision =
+  | { allow: true; gates: Gate[]; plan: Plan }
+  | { allow: false; gates: Gate[]; code: DenyCode; reason: string; next: string; param?: string };
+
+export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
+  const gates: Gate[] = [];
+  const pass = (name: GateName, detail: string) => gates.push({ name, status: 'pass', detail });
+  const deny = (name: GateName, code: DenyCode, reason: string, next: string, param?: string): Decision => {
+    gates.push({ name, status: 'fail', detail: reason });
+    for (const g of GATES.slice(GATES.indexOf(name) + 1)) gates.push({ name: g, status: 'skip', detail: 'not reached' });
+    return { allow: false, gates, code, reason, next, ...(param === undefined ? {} : { param }) };
+  };
+  const target = `${req.service}.${req.recipe}`;
+
+  const b = ctx.binding;
+  if (!b) {
+    return deny('tenant', 'no_tenant', `${req.cwd} is not inside any project bound to a tenant`,
+      `Run from a project folder listed under tenants.<name>.projects in ${ctx.configFile}, or ask a person to add this folder there.`);
+  }
+  pass('tenant', `${b.tenant} (project ${b.project})`);
+
+  if (req.assertedTenant !== undefined && req.assertedTenant !== b.tenant) {
+    return deny('assertion', 'wrong_tenant',
+      `this project belongs to tenant "${b.tenant}", but the request asserts tenant "${req.assertedTenant}"`,
+      `Stop: this looks like a skill or script written for "${req.assertedTenant}" running in a "${b.tenant}" project. Use "${b.tenant}"'s own recipes here, or run from a "${req.assertedTenant}" project.`);
+  }
+  pass('assertion', req.assertedTenant === undefined ? 'none asserted' : `asserted ${req.assertedTenant}, matches`);
+
+  const grant = ctx.tenants[b.tenant]?.services[req.service];
+  if (!grant) {
+    return deny('service', 'service_not_granted', `tenant "${b.tenant}" has no grant for service "${req.service}"`,
+      `Ask a person to add tenants.${b.tenant}.services.${req.service} to ${ctx.configFile}; \`outloop recipes list\` shows what is granted here.`);
+  }
+  pass('service', `${req.service} granted to ${b.tenant}`);
+
+  if (!ctx.service) {
+    return deny('recipe', 'unknown_service', `no recipe file defines service "${req.service}"`,
+      'Run `outloop recipes list` to see the services and recipes that exist.');
+  }
+  const recipe = ctx.service.recipes.get(req.recipe);
+  if (!recipe) {
+    const known = [...ctx.service.recipes.keys()].sort();
+    return deny('recipe', 'unknown_recipe', `service "${req.service}" has no recipe "${req.recipe}" (it has: ${known.join(', ') || 'none'})`,
+      `Run \`outloop recipes show ${req.service}\` to see its recipes and parameters.`);
+  }
+  if (!grant.allow.includes('*') && !grant.allow.includes(req.recipe)) {
+    return deny('recipe', 'recipe_not_allowed', `tenant "${b.tenant}" may not run ${target} (allowed: ${grant.allow.join(', ') || 'nothing'})`,
+      `Use an allowed recipe, or ask a person to add "${req.recipe}" to tenants.${b.tenant}.services.${req.service}.allow.`);
+  }
+  pass('recipe', `${target} allowed (${grant.allow.includes('*') ? 'allow: ["*"]' : `allow: [${grant.allow.join(', ')}]`}), risk ${recipe.risk}`);
+
+  const unbound = recipe.secrets.filter((s) => !Object.hasOwn(grant.secrets, s));
+  if (unbound.length) {
+    return deny('secrets', 'secret_not_bound', `${target} needs ${unbound.join(', ')}, which tenant "${b.tenant}" does not bind to a reference`,
+      `Ask a person to add tenants.${b.tenant}.services.${req.service}.secrets.${unbound[0]}: <reference> to ${ctx.configFile}.`);
+  }
+  const secretRefs = Object.fromEntries(recipe.secrets.map((s) => [s, grant.secrets[s]!]));
+  pass('secrets', recipe.secrets.length ? recipe.secrets.map((s) => `${s} -> ${secretRefs[s]}`).join(', ') : 'none needed');
+
+  const params = validateParams(recipe.params, req.params);
+  if (!params.ok) {
+    return deny('params', 'bad_param', params.failure.message,
+      `Fix the value and retry; \`outloop recipes show ${req.service}\` lists each parameter's rules.`, params.failure.param);
+  }
+  const optionLike = optionInjection(recipe, params.values);
+  if (optionLike) {
+    return deny('params', 'bad_param',
+      `parameter "${optionLike}" starts with "-" where it forms a whole argument, so the command would read it as an option`,
+      'Pass a value that does not start with "-".', optionLike);
+  }
+  pass('params', Object.entries(params.values).map(([k, v]) => `${k}=${v}`).join(' ') || 'none');
+
+  const preview = renderRecipe(recipe, { params: params.values, secret: secretMarker, tenant: b.tenant, project: b.project });
+  const texts = [...preview.argv, ...Object.values(preview.env), preview.stdin ?? '', ...Object.values(preview.files)];
+  const urls = texts.flatMap(findUrls);
+  for (const url of urls) {
+    const v = checkUrl(url, recipe.hosts);
+    if (v) {
+      return deny('hosts', 'host_not_allowed', `${target} would call ${v.url}, which ${v.why} (allowed: ${recipe.hosts.join(', ') || 'none'})`,
+        'Use parameters that keep the request on the service\'s own hosts; a person can add a host to the recipe file\'s hosts list.');
+    }
+  }
+  pass('hosts', urls.length ? [...new Set(urls.map((u) => safeHost(u)))].join(', ') : 'no URLs in the command');
+
+  return {
+    allow: true,
+    gates,
+    plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview },
+  };
+}
+
+/** A value that is a whole argv element and starts with "-" would become a flag it was not written as. */
+function optionInjection(recipe: LoadedRecipe, values: Record<string, string>): string | undefined {
+  for (const t of recipe.run.slice(1)) {
+    const first = t.tokens[0];
+    if (first && 'ref' in first && first.ref.ns === 'params' && values[first.ref.name]?.startsWith('-')) return first.ref.name;
+  }
+  return undefined;
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The host gate: every URL in what a recipe will run (argv, env, stdin, files) must name a host the
+ * service's `hosts` allows. Pure string work; the sandbox's egress proxy enforces the same list on the
+ * wire later. Two parsers are consulted because the WHATWG URL parser and curl disagree on odd input
+ * (`https://api.example.com\@evil.example` is api.example.com to one and evil.example to the other): the
+ * request passes only if every reading of the authority is allowed.
+ */
+export interface HostViolation {
+  url: string;
+  host: string;
+  why: string;
+}
+
+const URL_IN_TEXT = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>`]*/g;
+const WEB_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:']);
+
+export function findUrls(text: string): string[] {
+  return [...text.matchAll(URL_IN_TEXT)].map((m) => m[0]);
+}
+
+export function checkUrl(raw: string, allowed: readonly string[]): HostViolation | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { url: raw, host: '?', why: 'is not a valid URL' };
+  }
+  if (!WEB_SCHEMES.has(url.protocol)) return { url: raw, host: url.host, why: `uses scheme ${url.protocol.slice(0, -1)}, only http(s) and ws(s) are allowed` };
+  const port = url.port || (url.protocol === 'https:' || url.protocol === 'wss:' ? '443' : '80');
+  const readings = new Set([url.hostname.toLowerCase()]);
+  // The authority as a lenient client (curl) would read it: everything up to the first / ? or #.
+  const authority = raw.slice(raw.indexOf('://') + 3).split(/[/?#]/, 1)[0]!;
+  if (/[@\\\s%]/.test(authority)) {
+    const afterAt = authority.slice(authority.lastIndexOf('@') + 1);
+    readings.add(stripPort(afterAt).toLowerCase());
+    if (authority.includes('\\')) return { url: raw, host: url.hostname, why: 'has a backslash in its authority, which clients read differently' };
+    if (authority.includes('%')) return { url: raw, host: url.hostname, why: 'has a percent-encoded host, which clients read differently' };
+  }
+  for (const host of readings) {
+    if (!hostAllowed(host, port, allowed)) return { url: raw, host, why: `reaches ${host}, which is not in the service's hosts` };
+  }
+  return undefined;
+}
+
+export function hostAllowed(host: string, port: string, allowed: readonly string[]): boolean {
+  const h = host.replace(/\.$/, '');
+  return allowed.some((entry) => {
+    const [pattern, wantPort] = splitEntry(entry);
+    if (wantPort !== undefined && wantPort !== port) return false;
+    if (pattern.startsWith('*.')) {
+      const suffix = pattern.slice(1);
+      return h.endsWith(suffix) && h.length > suffix.length;
+    }
+    return h === pattern;
+  });
+}
+
+function splitEntry(entry: string): [string, string | undefined] {
+  const e = entry.toLowerCase();
+  if (e.startsWith('[')) {
+    const close = e.indexOf(']');
+    const port = e.slice(close + 1).replace(/^:/, '');
+    return [e.slice(0, close + 1), port || undefined];
+  }
+  const i = e.lastIndexOf(':');
+  return i === -1 ? [e, undefined] : [e.slice(0, i), e.slice(i + 1)];
+}
+
+function stripPort(authority: string): string {
+  if (authority.startsWith('[')) return authority.slice(0, authority.indexOf(']') + 1);
+  const i = authority.lastIndexOf(':');
+  return i === -1 ? authority : authority.slice(0, i);
+}

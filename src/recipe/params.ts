@@ -1,0 +1,98 @@
+import type { ParamSpec } from './schema.js';
+
+/**
+ * Typed parameter validation, pure. Every value arrives as a string (`-p k=v`, MCP arguments are
+ * stringified first) and leaves as the canonical text the templates splice in.
+ */
+export interface ParamFailure {
+  param: string;
+  message: string;
+}
+
+export type ParamResult = { ok: true; values: Record<string, string> } | { ok: false; failure: ParamFailure };
+
+// Control characters would let a value start a new line in a stdin config (curl -K) or a header.
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+export function validateParams(specs: Record<string, ParamSpec>, given: Record<string, string>): ParamResult {
+  for (const name of Object.keys(given)) {
+    if (!Object.hasOwn(specs, name)) {
+      const known = Object.keys(specs);
+      return fail(name, `unknown parameter "${name}" (${known.length ? `this recipe takes: ${known.join(', ')}` : 'this recipe takes no parameters'})`);
+    }
+  }
+  const values: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const raw = Object.hasOwn(given, name) ? given[name] : spec.default === undefined ? undefined : String(spec.default);
+    if (raw === undefined) {
+      if (isRequired(spec)) return fail(name, `missing required parameter "${name}"${spec.description ? ` (${spec.description})` : ''}: pass -p ${name}=VALUE`);
+      continue;
+    }
+    const checked = checkValue(name, spec, raw);
+    if (typeof checked !== 'string') return { ok: false, failure: checked };
+    values[name] = checked;
+  }
+  return { ok: true, values };
+}
+
+export function isRequired(spec: ParamSpec): boolean {
+  return spec.required ?? spec.default === undefined;
+}
+
+/** Validate one value; returns its canonical text or the failure. Also used by lint on defaults. */
+export function checkValue(name: string, spec: ParamSpec, raw: string): string | ParamFailure {
+  const show = JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}...` : raw);
+  if (CONTROL.test(raw)) return { param: name, message: `parameter "${name}" contains a control character (newline, escape...), which is never allowed` };
+  switch (spec.type) {
+    case 'integer': {
+      if (!/^-?\d+$/.test(raw)) return { param: name, message: `parameter "${name}" must be an integer${range(spec)}, got ${show}` };
+      const n = Number(raw);
+      if (!Number.isSafeInteger(n)) return { param: name, message: `parameter "${name}" is too large, got ${show}` };
+      return inRange(name, spec, n) ?? String(n);
+    }
+    case 'number': {
+      if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw)) return { param: name, message: `parameter "${name}" must be a number${range(spec)}, got ${show}` };
+      const n = Number(raw);
+      if (!Number.isFinite(n)) return { param: name, message: `parameter "${name}" must be a finite number, got ${show}` };
+      return inRange(name, spec, n) ?? String(n);
+    }
+    case 'boolean':
+      if (raw !== 'true' && raw !== 'false') return { param: name, message: `parameter "${name}" must be true or false, got ${show}` };
+      return raw;
+    case 'enum':
+    case 'string': {
+      if (spec.enum && !spec.enum.map(String).includes(raw)) {
+        return { param: name, message: `parameter "${name}" must be one of ${spec.enum.map((e) => JSON.stringify(String(e))).join(', ')}, got ${show}` };
+      }
+      if (spec.minLength !== undefined && raw.length < spec.minLength) return { param: name, message: `parameter "${name}" must be at least ${spec.minLength} characters, got ${raw.length}` };
+      if (spec.maxLength !== undefined && raw.length > spec.maxLength) return { param: name, message: `parameter "${name}" must be at most ${spec.maxLength} characters, got ${raw.length}` };
+      if (spec.pattern !== undefined && !anchored(spec.pattern).test(raw)) {
+        return { param: name, message: `parameter "${name}" must match /${spec.pattern}/, got ${show}` };
+      }
+      return raw;
+    }
+  }
+}
+
+/** Patterns must match the whole value: "[0-9]+" must not accept "12; rm -rf". */
+export function anchored(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`, 'u');
+}
+
+function range(spec: ParamSpec): string {
+  if (spec.min !== undefined && spec.max !== undefined) return ` from ${spec.min} to ${spec.max}`;
+  if (spec.min !== undefined) return ` of at least ${spec.min}`;
+  if (spec.max !== undefined) return ` of at most ${spec.max}`;
+  return '';
+}
+
+function inRange(name: string, spec: ParamSpec, n: number): ParamFailure | undefined {
+  if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+    return { param: name, message: `parameter "${name}" must be${range(spec)}, got ${n}` };
+  }
+  return undefined;
+}
+
+function fail(param: string, message: string): ParamResult {
+  return { ok: false, failure: { param, message } };
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { NAME_PATTERN, SECRET_NAME_PATTERN } from '../config/schema.js';
+
+/**
+ * The shape of a recipe file: one YAML file per service, named after it (stripe.yaml holds
+ * `service: stripe`). Strict, like config.yaml: an unknown key is an error rather than a silent no-op.
+ */
+export const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/;
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+export const ParamSchema = z
+  .strictObject({
+    type: z.enum(['string', 'integer', 'number', 'boolean', 'enum']).default('string'),
+    description: z.string().optional(),
+    required: z.boolean().optional().describe('Defaults to true unless the parameter has a default.'),
+    default: scalar.optional(),
+    pattern: z.string().optional().describe('A regular expression the WHOLE value must match (it is anchored for you).'),
+    enum: z.array(z.union([z.string(), z.number()])).min(1).optional().describe('The allowed values.'),
+    min: z.number().optional().describe('Smallest allowed value (integer, number).'),
+    max: z.number().optional().describe('Largest allowed value (integer, number).'),
+    minLength: z.number().int().nonnegative().optional(),
+    maxLength: z.number().int().positive().optional(),
+  })
+  .describe('A typed parameter, validated before anything runs.');
+
+export const RecipeSchema = z
+  .strictObject({
+    description: z.string().min(1),
+    risk: z.enum(['read', 'write', 'admin']).default('write').describe('Unset risk counts as write.'),
+    params: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/, 'parameter names start with a lowercase letter'), ParamSchema).default({}),
+    run: z
+      .array(z.string())
+      .min(1)
+      .describe('The argv to run, never a shell line. Each element stays one argument whatever a placeholder expands to.'),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string()).default({}),
+    stdin: z.string().optional().describe('Text written to the child on stdin (e.g. a curl config with the Authorization header).'),
+    files: z
+      .record(z.string().regex(/^(?!\.\.?$)[A-Za-z0-9._-]+$/, 'file names are plain names inside the run folder'), z.string())
+      .default({})
+      .describe('Files written (mode 0600) into the private working directory before the child starts, removed after.'),
+    timeout: z.union([z.string(), z.number()]).optional().describe('e.g. 30s, 5m (default 60s).'),
+  })
+  .describe('One approved action.');
+
+export const RecipeFileSchema = z
+  .strictObject({
+    service: z.string().regex(NAME_PATTERN, 'service names use lowercase letters, digits, "-" and "_"'),
+    description: z.string().optional(),
+    hosts: z
+      .array(z.string().regex(HOST_PATTERN, 'a host is a name like api.example.com, a wildcard *.example.com, optionally :port'))
+      .default([])
+      .describe('The only hosts the recipes of this service may reach.'),
+    secrets: z.array(z.string().regex(SECRET_NAME_PATTERN, 'secret names are UPPER_SNAKE_CASE')).default([]),
+    recipes: z.record(z.string().regex(NAME_PATTERN, 'recipe names use lowercase letters, digits, "-" and "_"'), RecipeSchema),
+  })
+  .describe('An Outloop recipe file: the approved actions of one service.');
+
+export type ParamSpec = z.infer<typeof ParamSchema>;
+export type RecipeDef = z.infer<typeof RecipeSchema>;
+export type RecipeFile = z.infer<typeof RecipeFileSchema>;

@@ -1,0 +1,78 @@
+import type { Literal } from './literals.js';
+import type { Matcher, Occurrence } from './matcher.js';
+
+/** An occurrence that may take part in a region; `partial` marks an end-of-stream prefix. */
+export interface Candidate extends Occurrence {
+  partial: boolean;
+}
+
+/** A span replaced as one: its labels in order of first appearance, and how many occurrences it merged. */
+export interface Region {
+  start: number;
+  end: number;
+  labels: string[];
+  count: number;
+}
+
+/** A tail this long is masked at end of stream: long enough to matter, too long to be a coincidence. */
+export function endRuleMinimum(literalLength: number): number {
+  return Math.min(8, Math.ceil(literalLength / 2));
+}
+
+/** Every occurrence in `buf`, plus, when `buf` ends the stream, the tail prefixes the end rule masks. */
+export function candidatesIn(matcher: Matcher, buf: Buffer, atEnd: boolean): Candidate[] {
+  const out: Candidate[] = matcher.findAll(buf).map((o) => ({ ...o, partial: false }));
+  if (atEnd) {
+    for (const o of matcher.partials(buf)) {
+      const lit = matcher.literals[o.literal]!;
+      if (o.end - o.start >= endRuleMinimum(lit.bytes.length)) out.push({ ...o, partial: true });
+    }
+  }
+  return out;
+}
+
+/** Leftmost first; at one start the longest; ties go to complete matches, then to the earlier literal. */
+function order(a: Candidate, b: Candidate): number {
+  return a.start - b.start || b.end - a.end || Number(a.partial) - Number(b.partial) || a.literal - b.literal;
+}
+
+/**
+ * Walk candidates in order: the first opens a region, each later one that starts inside it and reaches
+ * past its end extends it (and counts), one wholly inside adds nothing, one starting at or past the end
+ * opens the next region. So overlapping secrets merge and no fragment of either is left in clear.
+ */
+export function selectRegions(candidates: Candidate[], literals: readonly Literal[]): Region[] {
+  const regions: Region[] = [];
+  let open: Region | undefined;
+  for (const c of [...candidates].sort(order)) {
+    const label = literals[c.literal]!.label;
+    if (open !== undefined && c.start < open.end) {
+      if (c.end <= open.end) continue;
+      open.end = c.end;
+      open.count++;
+      if (!open.labels.includes(label)) open.labels.push(label);
+      continue;
+    }
+    open = { start: c.start, end: c.end, labels: [label], count: 1 };
+    regions.push(open);
+  }
+  return regions;
+}
+
+export function replacementFor(region: Region): string {
+  return region.labels.map((label) => `[REDACTED:${label}]`).join('');
+}
+
+/** buf[0, to) with each region (all must lie inside it) replaced by its labels. */
+export function render(buf: Buffer, regions: readonly Region[], to: number): Buffer {
+  if (regions.length === 0) return buf.subarray(0, to);
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const r of regions) {
+    if (r.start > at) parts.push(buf.subarray(at, r.start));
+    parts.push(Buffer.from(replacementFor(r), 'utf8'));
+    at = r.end;
+  }
+  if (to > at) parts.push(buf.subarray(at, to));
+  return Buffer.concat(parts);
+}

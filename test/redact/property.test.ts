@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Redactor, collectLiterals, type SecretValue } from '../../src/redact/index.js';
+import { runStream } from './helpers.js';
+import { oracle } from './oracle.js';
+
+// A tiny alphabet makes overlaps, self-overlaps and shared prefixes common; none of its characters
+// occur in `[REDACTED:S0]`, so a literal found in the output can only be a leak.
+const alphabet = fc.constantFrom('a', 'b', 'c', 'é', '€', '\n', '\r');
+const str = (min: number, max: number) => fc.array(alphabet, { minLength: min, maxLength: max }).map((a) => a.join(''));
+
+const secretsArb = fc
+  .array(str(1, 14), { minLength: 1, maxLength: 4 })
+  .map((values): SecretValue[] => values.map((value, i) => ({ name: `S${i}`, value })));
+
+/** Text built from noise, whole secrets, their lines and their prefixes, in random order. */
+function textArb(secrets: SecretValue[]): fc.Arbitrary<Buffer> {
+  const values = secrets.map((s) => s.value);
+  const piece = fc.oneof(
+    str(0, 6),
+    fc.constantFrom(...values),
+    fc.constantFrom(...values).chain((v) => fc.nat(v.length).map((k) => v.slice(0, k))),
+    fc.constantFrom(...values.flatMap((v) => v.split('\n'))),
+  );
+  return fc.array(piece, { maxLength: 12 }).map((ps) => Buffer.from(ps.join(''), 'utf8'));
+}
+
+/** Random cut points, so pieces may split anywhere, mid-character included. */
+function chunk(buf: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const p of points) {
+    out.push(buf.subarray(at, p));
+    at = p;
+  }
+  out.push(buf.subarray(at));
+  return out;
+}
+
+const caseArb = secretsArb.chain((secrets) =>
+  fc.record({ secrets: fc.constant(secrets), text: textArb(secrets), cuts: fc.array(fc.nat(), { maxLength: 20 }) }),
+);
+
+describe('redaction properties', () => {
+  it('redactBuffer agrees with a naive restatement of the rules', () => {
+    fc.assert(
+      fc.property(caseArb, ({ secrets, text }) => {
+        const got = new Redactor(secrets).redactBuffer(text);
+        const want = oracle(text, secrets);
+        expect(got.output.toString('hex')).toBe(want.output.toString('hex'));
+        expect(got.count).toBe(want.count);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('streams to exactly the redactBuffer output under any chunking, leaking no literal', () => {
+    fc.assert(
+      fc.property(caseArb, ({ secrets, text, cuts }) => {
+        const r = new Redactor(secrets);
+        const whole = r.redactBuffer(text);
+        const streamed = runStream(r, chunk(text, cuts));
+        expect(streamed.output.toString('hex')).toBe(whole.output.toString('hex'));
+        expect(streamed.count).toBe(whole.count);
+        for (const lit of collectLiterals(secrets)) expect(streamed.output.includes(lit.bytes)).toBe(false);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('holds back at most longest-1 bytes when no region can grow', () => {
+    // Distinct first bytes and no repeats of the first byte inside a secret: no overlaps, no growth.
+    const secrets = [
+      { name: 'A', value: 'a€bbcbcbb\nbc' },
+      { name: 'B', value: 'écccbbcbb' },
+    ];
+    const r = new Redactor(secrets);
+    const max = Math.max(...collectLiterals(secrets).map((l) => l.bytes.length));
+    fc.assert(
+      fc.property(textArb(secrets), fc.array(fc.nat(), { maxLength: 20 }), (text, cuts) => {
+        const s = r.stream();
+        for (const c of chunk(text, cuts)) {
+          s.push(c);
+          expect(s.pending).toBeLessThan(max);
+        }
+      }),
+    );
+  });
+
+  it('gives the same output for every 2-way split of a fixed sample', () => {
+    const secrets: SecretValue[] = [
+      { name: 'STRIPE_KEY', value: 'sk_live_51Habc123XYZsecret' },
+      { name: 'PW', value: 'p4ssp4ssword' },
+      { name: 'UNI', value: 'clé-ключ-🔑' },
+      { name: 'PEM', value: 'BEGIN\r\nAAAAbbbbCCCC\r\nEND' },
+      { name: 'SHORT', value: 'abcdefgh' },
+      { name: 'LONG', value: 'abcdefghijkl' },
+    ];
+    const r = new Redactor(secrets);
+    const sample = Buffer.from(
+      'log: sk_live_51Habc123XYZsecret, xxp4ssp4ssp4ssword clé-ключ-🔑\nAAAAbbbbCCCC\nabcdefghijk abcdefgh ' +
+        'BEGIN\r\nAAAAbbbbCCCC\r\nEND sk_live_51Habc',
+    );
+    const whole = r.redactBuffer(sample);
+    expect(whole.output.toString()).toBe(
+      'log: [REDACTED:STRIPE_KEY], xxp4ss[REDACTED:PW] [REDACTED:UNI]\n[REDACTED:PEM]\n[REDACTED:SHORT]ijk [REDACTED:SHORT] ' +
+        '[REDACTED:PEM] [REDACTED:STRIPE_KEY]',
+    );
+    for (let i = 0; i <= sample.length; i++) {
+      const got = runStream(r, [sample.subarray(0, i), sample.subarray(i)]);
+      expect(got.output.toString('hex'), `split at ${i}`).toBe(whole.output.toString('hex'));
+      expect(got.count).toBe(whole.count);
+    }
+  });
+});
