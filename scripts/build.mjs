@@ -1,13 +1,59 @@
 // Bundle the CLI with esbuild: one entry, code-split so each command's modules (and heavy dependencies)
 // load only when that command runs. Node resolves and compiles one file per chunk instead of hundreds.
 import { build } from 'esbuild';
-import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { rmSync, writeFileSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { builtinModules } from 'node:module';
 
-rmSync('dist', { recursive: true, force: true });
+// `import { readFileSync } from 'node:fs'` in ESM builds a facade that reads every export of the module,
+// which for fs triggers the lazy ReadStream getter and loads the whole streams stack (about 7 ms here),
+// and likewise for crypto and child_process. process.getBuiltinModule (Node >= 20.16) hands over the
+// module without a facade; each named import becomes one pure property read that esbuild drops if unused.
+const BUILTINS = new Set(builtinModules);
+const builtinsWithoutFacade = {
+  name: 'builtins-without-esm-facade',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (!BUILTINS.has(name) || args.namespace === 'builtin') return undefined;
+      return { path: name, namespace: 'builtin', sideEffects: false };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, async (args) => {
+      const id = JSON.stringify(`node:${args.path}`);
+      const keys = Object.keys(await import(`node:${args.path}`)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
+      const lines = [`const m = process.getBuiltinModule(${id});`, 'export default m;'];
+      for (const k of keys) lines.push(`export const ${k} = /* @__PURE__ */ (() => m.${k})();`);
+      return { contents: lines.join('\n'), loader: 'js' };
+    });
+  },
+};
+
+// The parse cache (src/config/cache.ts) keys entries on this, so a rebuilt outloop never trusts what an
+// older build validated.
+function buildId() {
+  const h = createHash('sha256');
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.ts')) h.update(p).update(readFileSync(p));
+    }
+  };
+  walk('src');
+  walk('adapters');
+  h.update(readFileSync('package-lock.json'));
+  return h.digest('hex').slice(0, 16);
+}
+
+// Build beside dist/ and swap it in with renames, so a CLI started meanwhile (a parallel test run) sees
+// the old build or the new one, never a half-written folder.
+const out = `dist.tmp-${process.pid}`;
+rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: { cli: 'src/cli/main.ts' },
-  outdir: 'dist',
+  outdir: out,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -18,16 +64,31 @@ await build({
   // Some bundled CommonJS dependencies call require() for Node built-ins.
   banner: { js: "import { createRequire as __outloopCreateRequire } from 'node:module'; const require = __outloopCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
+  // .mjs: Node knows the format without looking for a package.json beside each chunk.
+  outExtension: { '.js': '.mjs' },
   sourcemap: false,
-  minifySyntax: true,
+  minify: true,
+  define: { __OUTLOOP_BUILD_ID__: JSON.stringify(buildId()) },
   legalComments: 'none',
+  plugins: [builtinsWithoutFacade],
   logLevel: 'warning',
 });
+
+const old = `dist.old-${process.pid}`;
+try {
+  renameSync('dist', old);
+} catch (err) {
+  if (err.code !== 'ENOENT') throw err;
+}
+renameSync(out, 'dist');
+rmSync(old, { recursive: true, force: true });
 
 // The JSON Schemas editors use, generated from the same zod source the CLI validates with.
 mkdirSync('schema', { recursive: true });
 for (const which of ['recipe', 'config']) {
   const out = execFileSync(process.execPath, ['bin/outloop.js', 'schema', which], { encoding: 'utf8' });
-  writeFileSync(`schema/${which}.schema.json`, out);
+  const tmp = `schema/.${which}.schema.json.${process.pid}`;
+  writeFileSync(tmp, out);
+  renameSync(tmp, `schema/${which}.schema.json`);
 }
 console.log('built dist/ and schema/');

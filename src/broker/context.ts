@@ -1,3 +1,4 @@
+import { ParseCache } from '../config/cache.js';
 import { loadConfig, realOrResolved, type LoadedConfig } from '../config/load.js';
 import type { Homes } from '../paths.js';
 import { resolveTenant, type TenantBinding } from '../policy/tenant.js';
@@ -9,6 +10,7 @@ export interface RequestContext {
   cwd: string;
   binding: TenantBinding | null;
   recipeDirs: string[];
+  cache: ParseCache;
 }
 
 export interface Environment {
@@ -19,13 +21,15 @@ export interface Environment {
   builtinRecipesDir: string;
 }
 
-export function loadRequestContext(e: Environment): RequestContext {
-  const config = loadConfig(e.homes.configFile, e.env);
+export async function loadRequestContext(e: Environment): Promise<RequestContext> {
+  const cache = ParseCache.forConfigDir(e.homes.configDir);
+  const config = await loadConfig(e.homes.configFile, e.env, cache);
   const cwd = realOrResolved(e.cwd);
   return {
     config,
     cwd,
     binding: resolveTenant(cwd, config.projects),
     recipeDirs: recipeDirs(e.builtinRecipesDir, e.homes.recipesDir, config.recipePaths),
+    cache,
   };
 }

@@ -6,6 +6,7 @@ import { renderRecipe } from '../recipe/render.js';
 import { Redactor } from '../redact/index.js';
 import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
+import { runChild } from '../runner/spawn.js';
 import { findExecutable } from '../runner/which.js';
 import type { BackendRegistry } from '../secrets/backend.js';
 import { loadRequestContext, type Environment } from './context.js';
@@ -87,8 +88,8 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   let ctx;
   let service;
   try {
-    ctx = loadRequestContext(deps);
-    service = loadService(req.service, ctx.recipeDirs);
+    ctx = await loadRequestContext(deps);
+    service = await loadService(req.service, ctx.recipeDirs, ctx.cache);
   } catch (err) {
     // Invalid config or recipes: nothing runs, but the attempt is still on record.
     const e = asOutloopError(err);
@@ -165,7 +166,6 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr);
   const runDir = createRunDir(rendered.files);
   try {
-    const { runChild } = await import('../runner/spawn.js');
     const res = await runChild(
       {
         argv: rendered.argv,

@@ -2,6 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { Exit } from '../errors.js';
 import { printError } from './output.js';
 import { collectParam } from './params.js';
+// The hot path is part of the main bundle; every other command is a chunk loaded on use.
+import { checkCommand, execCommand } from './exec.js';
 
 /**
  * The command line. Each command's code is imported only when that command runs, so `outloop exec`
@@ -42,139 +44,152 @@ Examples:
 
   const tenantOption = () => new Option('--tenant <name>', 'assert the tenant this project must belong to').env('OUTLOOP_TENANT');
 
-  program
-    .command('exec')
-    .description('run an approved recipe: check policy, read the secret, run, redact, audit')
-    .argument('<service.recipe>', 'what to run, e.g. stripe.list-invoices')
-    .option('-p, --param <name=value>', 'a recipe parameter (repeatable)', collectParam, {})
-    .addOption(tenantOption())
-    .option('--json', 'print one JSON object (ok, decision, exitCode, stdout, stderr, redactions, auditId)')
-    .option('--dry-run', 'show the command that would run, secrets as [SECRET:NAME]; read no secret')
-    .action(async (target: string, o) => {
-      json = Boolean(o.json);
-      const { execCommand } = await import('./exec.js');
-      set(await execCommand(target, o, opts));
-    });
-
-  program
-    .command('check')
-    .description('explain the policy decision gate by gate; never touches a secret backend (exit 0 allowed, 77 denied)')
-    .argument('<service.recipe>')
-    .option('-p, --param <name=value>', 'a recipe parameter (repeatable)', collectParam, {})
-    .addOption(tenantOption())
-    .option('--json', 'print the decision and every gate as JSON')
-    .action(async (target: string, o) => {
-      json = Boolean(o.json);
-      const { checkCommand } = await import('./exec.js');
-      set(await checkCommand(target, o, opts));
-    });
-
-  const recipes = program.command('recipes').description('what exists, what is granted here, and what is wrong with a file');
-  recipes
-    .command('list')
-    .description('every recipe, and whether this project\'s tenant may run it')
-    .option('--json', 'machine-readable')
-    .action(async (o) => {
-      json = Boolean(o.json);
-      const m = await import('./recipes.js');
-      set(await m.listCommand(o, opts));
-    });
-  recipes
-    .command('show')
-    .description('a service\'s recipes: parameters, risk, hosts, source file')
-    .argument('<service>')
-    .option('--json', 'machine-readable')
-    .action(async (service: string, o) => {
-      json = Boolean(o.json);
-      const m = await import('./recipes.js');
-      set(await m.showCommand(service, o, opts));
-    });
-  recipes
-    .command('lint')
-    .description('check recipe files without running anything (file:line:col errors, exit 78)')
-    .argument('[files...]', 'files to check (default: every recipe folder)')
-    .option('--json', 'machine-readable')
-    .action(async (files: string[], o) => {
-      json = Boolean(o.json);
-      const m = await import('./recipes.js');
-      set(await m.lintCommand(files, o, opts));
-    });
-
-  const secrets = program.command('secrets').description('write, list and remove stored secrets (never prints a value)');
-  secrets
-    .command('set')
-    .description('store a value read from stdin or a hidden prompt (never from the command line)')
-    .argument('<ref>', 'where to store it, e.g. local:acme/stripe')
-    .argument('[value...]')
-    .action(async (ref: string, rest: string[]) => {
-      const m = await import('./secrets.js');
-      set(await m.setCommand(ref, rest, opts));
-    });
-  secrets
-    .command('list')
-    .description('the references in the local store, and which grants use them')
-    .option('--json', 'machine-readable')
-    .action(async (o) => {
-      json = Boolean(o.json);
-      const m = await import('./secrets.js');
-      set(await m.listCommand(o, opts));
-    });
-  secrets
-    .command('rm')
-    .description('remove a stored value')
-    .argument('<ref>')
-    .action(async (ref: string) => {
-      const m = await import('./secrets.js');
-      set(await m.rmCommand(ref, opts));
-    });
-
-  const audit = program
-    .command('audit')
-    .description('read the audit trail (a table; --json for one record per line)')
-    .option('--json', 'one JSON record per line')
-    .option('--follow', 'keep printing new records as they are written')
-    .option('-n, --limit <n>', 'only the last N attempts', (v) => Number.parseInt(v, 10))
-    .action(async (o) => {
-      json = Boolean(o.json);
-      const m = await import('./audit.js');
-      set(await m.showCommand(o));
-    });
-  audit
-    .command('verify')
-    .description('check the hash chain; names the first bad record (exit 1 if broken)')
-    .option('--json', 'machine-readable')
-    .action(async (o) => {
-      json = Boolean(o.json);
-      const m = await import('./audit.js');
-      set(await m.verifyCommand(o));
-    });
-
-  program
-    .command('init')
-    .description('write a commented starter config.yaml and an example recipe')
-    .option('--tenant <name>', 'bind the current directory to this tenant')
-    .option('--force', 'overwrite an existing config.yaml')
-    .action(async (o) => {
-      const m = await import('./init.js');
-      set(await m.initCommand(o, opts));
-    });
-
-  program
-    .command('demo')
-    .description('show the main job end to end in a temporary home: store, policy, curl, redaction, audit')
-    .action(async () => {
-      const m = await import('./demo.js');
-      set(await m.demoCommand(opts));
-    });
-
-  program
-    .command('schema')
-    .description('print the JSON Schema of recipe files or config.yaml (for editors)')
-    .argument('<which>', 'recipe | config')
-    .action(async (which: string) => {
-      const m = await import('./schema.js');
-      set(await m.schemaCommand(which));
-    });
+  // Only the invoked command is registered (all of them for help or an unknown word): commander's
+  // set-up for every command is measurable on each of the thousands of calls a loop makes.
+  const registrations: Record<string, () => void> = {
+    exec: () => {
+      program
+        .command('exec')
+        .description('run an approved recipe: check policy, read the secret, run, redact, audit')
+        .argument('<service.recipe>', 'what to run, e.g. stripe.list-invoices')
+        .option('-p, --param <name=value>', 'a recipe parameter (repeatable)', collectParam, {})
+        .addOption(tenantOption())
+        .option('--json', 'print one JSON object (ok, decision, exitCode, stdout, stderr, redactions, auditId)')
+        .option('--dry-run', 'show the command that would run, secrets as [SECRET:NAME]; read no secret')
+        .action(async (target: string, o) => {
+          json = Boolean(o.json);
+          set(await execCommand(target, o, opts));
+        });
+    },
+    check: () => {
+      program
+        .command('check')
+        .description('explain the policy decision gate by gate; never touches a secret backend (exit 0 allowed, 77 denied)')
+        .argument('<service.recipe>')
+        .option('-p, --param <name=value>', 'a recipe parameter (repeatable)', collectParam, {})
+        .addOption(tenantOption())
+        .option('--json', 'print the decision and every gate as JSON')
+        .action(async (target: string, o) => {
+          json = Boolean(o.json);
+          set(await checkCommand(target, o, opts));
+        });
+    },
+    recipes: () => {
+      const recipes = program.command('recipes').description('what exists, what is granted here, and what is wrong with a file');
+      recipes
+        .command('list')
+        .description('every recipe, and whether this project\'s tenant may run it')
+        .option('--json', 'machine-readable')
+        .action(async (o) => {
+          json = Boolean(o.json);
+          const m = (await import('../cold.js')).recipesCommands;
+          set(await m.listCommand(o, opts));
+        });
+      recipes
+        .command('show')
+        .description('a service\'s recipes: parameters, risk, hosts, source file')
+        .argument('<service>')
+        .option('--json', 'machine-readable')
+        .action(async (service: string, o) => {
+          json = Boolean(o.json);
+          const m = (await import('../cold.js')).recipesCommands;
+          set(await m.showCommand(service, o, opts));
+        });
+      recipes
+        .command('lint')
+        .description('check recipe files without running anything (file:line:col errors, exit 78)')
+        .argument('[files...]', 'files to check (default: every recipe folder)')
+        .option('--json', 'machine-readable')
+        .action(async (files: string[], o) => {
+          json = Boolean(o.json);
+          const m = (await import('../cold.js')).recipesCommands;
+          set(await m.lintCommand(files, o, opts));
+        });
+    },
+    secrets: () => {
+      const secrets = program.command('secrets').description('write, list and remove stored secrets (never prints a value)');
+      secrets
+        .command('set')
+        .description('store a value read from stdin or a hidden prompt (never from the command line)')
+        .argument('<ref>', 'where to store it, e.g. local:acme/stripe')
+        .argument('[value...]')
+        .action(async (ref: string, rest: string[]) => {
+          const m = (await import('../cold.js')).secretsCommands;
+          set(await m.setCommand(ref, rest, opts));
+        });
+      secrets
+        .command('list')
+        .description('the references in the local store, and which grants use them')
+        .option('--json', 'machine-readable')
+        .action(async (o) => {
+          json = Boolean(o.json);
+          const m = (await import('../cold.js')).secretsCommands;
+          set(await m.listCommand(o, opts));
+        });
+      secrets
+        .command('rm')
+        .description('remove a stored value')
+        .argument('<ref>')
+        .action(async (ref: string) => {
+          const m = (await import('../cold.js')).secretsCommands;
+          set(await m.rmCommand(ref, opts));
+        });
+    },
+    audit: () => {
+      const audit = program
+        .command('audit')
+        .description('read the audit trail (a table; --json for one record per line)')
+        .option('--json', 'one JSON record per line')
+        .option('--follow', 'keep printing new records as they are written')
+        .option('-n, --limit <n>', 'only the last N attempts', (v) => Number.parseInt(v, 10))
+        .action(async (o) => {
+          json = Boolean(o.json);
+          const m = (await import('../cold.js')).auditCommands;
+          set(await m.showCommand(o));
+        });
+      audit
+        .command('verify')
+        .description('check the hash chain; names the first bad record (exit 1 if broken)')
+        .option('--json', 'machine-readable')
+        .action(async (o) => {
+          json = Boolean(o.json);
+          const m = (await import('../cold.js')).auditCommands;
+          set(await m.verifyCommand(o));
+        });
+    },
+    init: () => {
+      program
+        .command('init')
+        .description('write a commented starter config.yaml and an example recipe')
+        .option('--tenant <name>', 'bind the current directory to this tenant')
+        .option('--force', 'overwrite an existing config.yaml')
+        .action(async (o) => {
+          const m = await import('../cold.js');
+          set(await m.initCommand(o, opts));
+        });
+    },
+    demo: () => {
+      program
+        .command('demo')
+        .description('show the main job end to end in a temporary home: store, policy, curl, redaction, audit')
+        .action(async () => {
+          const m = await import('../cold.js');
+          set(await m.demoCommand(opts));
+        });
+    },
+    schema: () => {
+      program
+        .command('schema')
+        .description('print the JSON Schema of recipe files or config.yaml (for editors)')
+        .argument('<which>', 'recipe | config')
+        .action(async (which: string) => {
+          const m = await import('../cold.js');
+          set(await m.schemaCommand(which));
+        });
+    },
+  };
+  const invoked = argv[0] !== undefined && Object.hasOwn(registrations, argv[0]) ? [argv[0]] : Object.keys(registrations);
+  for (const name of invoked) registrations[name]!();
 
   try {
     await program.parseAsync(argv, { from: 'user' });

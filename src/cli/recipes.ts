@@ -1,6 +1,6 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadRequestContext } from '../broker/context.js';
-import { ConfigError, UsageError, formatPos } from '../errors.js';
+import { UsageError, formatPos } from '../errors.js';
 import { resolveHomes } from '../paths.js';
 import { isRequired } from '../recipe/params.js';
 import { lintRecipeFile, listRecipeFiles, loadService, type LoadedRecipe } from '../recipe/load.js';
@@ -12,9 +12,10 @@ function context(opts: CliOptions) {
 }
 
 /** Every service found in the recipe folders, later folders overriding earlier ones per action. */
-function allRecipes(dirs: string[]): LoadedRecipe[] {
-  const services = new Set(listRecipeFiles(dirs).map((f) => f.replace(/^.*\//, '').replace(/\.ya?ml$/, '')));
-  return [...services].sort().flatMap((s) => [...(loadService(s, dirs)?.recipes.values() ?? [])]);
+async function allRecipes(dirs: string[]): Promise<LoadedRecipe[]> {
+  const services = [...new Set(listRecipeFiles(dirs).map((f) => basename(f).replace(/\.ya?ml$/, '')))].sort();
+  const loaded = await Promise.all(services.map((s) => loadService(s, dirs)));
+  return loaded.flatMap((l) => [...(l?.recipes.values() ?? [])]);
 }
 
 function catalogueEntry(r: LoadedRecipe, granted: boolean) {
@@ -32,14 +33,14 @@ function catalogueEntry(r: LoadedRecipe, granted: boolean) {
 }
 
 export async function listCommand(o: { json?: boolean }, opts: CliOptions): Promise<number> {
-  const ctx = context(opts);
+  const ctx = await context(opts);
   const tenant = ctx.binding?.tenant;
   const grants = tenant ? ctx.config.config.tenants[tenant]?.services ?? {} : {};
   const isGranted = (r: LoadedRecipe) => {
     const g = grants[r.service];
     return Boolean(g && (g.allow.includes('*') || g.allow.includes(r.name)));
   };
-  const entries = allRecipes(ctx.recipeDirs).map((r) => catalogueEntry(r, isGranted(r)));
+  const entries = (await allRecipes(ctx.recipeDirs)).map((r) => catalogueEntry(r, isGranted(r)));
   if (o.json) {
     writeJson({ tenant: tenant ?? null, project: ctx.binding?.project ?? null, recipes: entries });
     return 0;
@@ -55,8 +56,8 @@ export async function listCommand(o: { json?: boolean }, opts: CliOptions): Prom
 }
 
 export async function showCommand(service: string, o: { json?: boolean }, opts: CliOptions): Promise<number> {
-  const ctx = context(opts);
-  const loaded = loadService(service, ctx.recipeDirs);
+  const ctx = await context(opts);
+  const loaded = await loadService(service, ctx.recipeDirs);
   if (!loaded) throw new UsageError(`no recipe file defines service "${service}"`, { code: 'unknown_service', next: 'Run `outloop recipes list` to see what exists.' });
   const recipes = [...loaded.recipes.values()];
   if (o.json) {
@@ -78,14 +79,9 @@ export async function showCommand(service: string, o: { json?: boolean }, opts: 
 export async function lintCommand(files: string[], o: { json?: boolean }, opts: CliOptions): Promise<number> {
   let targets = files;
   if (!targets.length) {
-    try {
-      targets = listRecipeFiles(context(opts).recipeDirs);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      throw err;
-    }
+    targets = listRecipeFiles((await context(opts)).recipeDirs);
   }
-  const results = targets.map((f) => lintRecipeFile(f));
+  const results = await Promise.all(targets.map((f) => lintRecipeFile(f)));
   const problems = results.flatMap((r) => r.problems.map((p) => ({ ...p, severity: p.severity ?? 'error' })));
   const errors = problems.filter((p) => p.severity === 'error').length;
   if (o.json) {

@@ -8,9 +8,9 @@ import type { CliOptions } from './main.js';
 import { writeJson } from './output.js';
 import { readSecretValue } from './prompt.js';
 
-function registry(): { reg: BackendRegistry; configFile: string } {
+async function registry(): Promise<{ reg: BackendRegistry; configFile: string }> {
   const homes = resolveHomes(process.env);
-  const { config } = loadConfig(homes.configFile, process.env);
+  const { config } = await loadConfig(homes.configFile, process.env);
   return {
     reg: createRegistry({ env: process.env, stateDir: homes.stateDir, storeFile: homes.storeFile, storeKeyFile: homes.storeKeyFile, storeKey: config.storeKey }),
     configFile: homes.configFile,
@@ -24,7 +24,7 @@ export async function setCommand(rawRef: string, rest: string[], _opts: CliOptio
     });
   }
   const ref = parseRef(rawRef);
-  const backend = await registry().reg.get(ref.backend);
+  const backend = await (await registry()).reg.get(ref.backend);
   if (!backend.write) throw new BackendError(ref.backend, `the ${ref.backend} backend is read-only from outloop`, { code: 'backend_read_only', next: 'Store the value with that backend\'s own tool, or use local:.' });
   const value = await readSecretValue(ref.raw);
   await backend.write(ref, value);
@@ -34,7 +34,7 @@ export async function setCommand(rawRef: string, rest: string[], _opts: CliOptio
 
 export async function rmCommand(rawRef: string, _opts: CliOptions): Promise<number> {
   const ref = parseRef(rawRef);
-  const backend = await registry().reg.get(ref.backend);
+  const backend = await (await registry()).reg.get(ref.backend);
   if (!backend.remove) throw new BackendError(ref.backend, `the ${ref.backend} backend is read-only from outloop`, { code: 'backend_read_only' });
   const removed = await backend.remove(ref);
   if (!removed) throw new BackendError(ref.backend, `nothing is stored for ${ref.raw}`, { code: 'secret_not_found', next: 'Run `outloop secrets list` to see what is stored.' });
@@ -44,8 +44,8 @@ export async function rmCommand(rawRef: string, _opts: CliOptions): Promise<numb
 
 export async function listCommand(o: { json?: boolean }, _opts: CliOptions): Promise<number> {
   const homes = resolveHomes(process.env);
-  const loaded = loadConfig(homes.configFile, process.env);
-  const { reg } = registry();
+  const loaded = await loadConfig(homes.configFile, process.env);
+  const { reg } = await registry();
   const local = await reg.get('local');
   const stored = new Set(local.list ? await local.list() : []);
   // Which grants point at which reference, so a person sees what a value is for (and what is missing).

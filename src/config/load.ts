@@ -2,8 +2,8 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { expandHome } from '../paths.js';
-import { ConfigSchema, type Config } from './schema.js';
-import { parseYaml, zodProblems } from './yaml.js';
+import type { ParseCache } from './cache.js';
+import type { Config } from './schema.js';
 
 /** A project directory bound to a tenant, both as written and as the real path used for matching. */
 export interface ProjectBinding {
@@ -21,40 +21,43 @@ export interface LoadedConfig {
   recipePaths: string[];
 }
 
+const EMPTY: Config = { tenants: {}, recipePaths: [], storeKey: 'auto' };
+
 /** Read and validate config.yaml. Any problem throws ConfigError (exit 78): fail closed. */
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: ParseCache): Promise<LoadedConfig> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      return { file, exists: false, config: ConfigSchema.parse({}), projects: [], recipePaths: [] };
-    }
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file, exists: false, config: EMPTY, projects: [], recipePaths: [] };
     throw new ConfigError([{ file, message: `cannot read config: ${(err as Error).message}` }]);
   }
-  const y = parseYaml(file, text);
-  if (y.problems.length) throw new ConfigError(y.problems);
-  const parsed = ConfigSchema.safeParse(y.value ?? {});
-  if (!parsed.success) throw new ConfigError(zodProblems(y, parsed.error));
-  const config = parsed.data;
+  let config = cache?.get<Config>('config', file, text);
+  if (!config) {
+    const { validateConfigText } = await import('../cold.js');
+    config = validateConfigText(file, text);
+    cache?.set('config', file, text, config);
+  }
+  // Project paths are resolved on every load, not cached: a symlink can change without config changing.
   const base = dirname(file);
   const problems: ConfigProblem[] = [];
   const projects: ProjectBinding[] = [];
-  const owner = new Map<string, { tenant: string; index: number }>();
+  const owner = new Map<string, string>();
   for (const [tenant, t] of Object.entries(config.tenants)) {
-    t.projects.forEach((written, index) => {
+    for (const [index, written] of t.projects.entries()) {
       const path = realOrResolved(resolve(base, expandHome(written, env)));
       const prior = owner.get(path);
-      if (prior && prior.tenant !== tenant) {
+      if (prior !== undefined && prior !== tenant) {
+        const { locateInConfig } = await import('../cold.js');
         problems.push({
           file,
-          ...y.locate(['tenants', tenant, 'projects', index]),
-          message: `${path} is bound to two tenants, "${prior.tenant}" and "${tenant}"; a directory belongs to one tenant`,
+          ...locateInConfig(file, text, ['tenants', tenant, 'projects', index]),
+          message: `${path} is bound to two tenants, "${prior}" and "${tenant}"; a directory belongs to one tenant`,
         });
       }
-      owner.set(path, { tenant, index });
+      owner.set(path, tenant);
       projects.push({ tenant, written, path });
-    });
+    }
   }
   if (problems.length) throw new ConfigError(problems);
   const recipePaths = config.recipePaths.map((p) => {

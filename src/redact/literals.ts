@@ -15,9 +15,12 @@ export type LiteralsFn = (secret: SecretValue) => Literal[];
 
 /**
  * The whole value, plus each line of a multiline value, because children print keys (PEM, JSON key files)
- * one line at a time and a line in clear is as bad as the whole in clear. Blank lines are skipped since
- * masking every empty line or run of spaces in the output would make it unreadable and hides nothing.
+ * one line at a time and a line in clear is as bad as the whole in clear. Lines shorter than
+ * MIN_LINE_BYTES (after trimming) are not masked on their own: `{`, `}` or an empty line of a JSON key
+ * file would otherwise mask every brace in the output and hide nothing; the whole value still is.
  */
+export const MIN_LINE_BYTES = 8;
+
 export function literalsFor(secret: SecretValue): Literal[] {
   const seen = new Set<string>();
   const out: Literal[] = [];
@@ -30,7 +33,7 @@ export function literalsFor(secret: SecretValue): Literal[] {
   if (secret.value.includes('\n')) {
     for (const raw of secret.value.split('\n')) {
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (line.trim() !== '') add(line);
+      if (Buffer.byteLength(line.trim()) >= MIN_LINE_BYTES) add(line);
     }
   }
   return out;

@@ -112,7 +112,8 @@ describe('concurrent processes', () => {
     await until(() => lineCount(file) >= 200, 'the victim to append');
     worker.child.kill('SIGKILL');
     await worker.exited;
-    // Whether or not it died holding the lock, the next append must get through and chain on.
+    // Whether it died holding the lock (with its pid written, or not yet), the next append must get
+    // through and chain on.
     await new AuditLog(file, { lockTimeoutMs: 5_000 }).append(entry());
     const result = verifyAuditFile(file);
     expect(result.ok).toBe(true);

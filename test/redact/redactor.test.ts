@@ -14,6 +14,11 @@ describe('literalsFor', () => {
     ]);
   });
 
+  it('does not mask short lines of a multiline value on their own (the whole value still is)', () => {
+    const lits = literalsFor({ name: 'KEYFILE', value: '{\n  "private_key": "abcdefgh12345678"\n}\n' });
+    expect(lits.map((l) => l.bytes.toString())).toEqual(['{\n  "private_key": "abcdefgh12345678"\n}\n', '  "private_key": "abcdefgh12345678"']);
+  });
+
   it('gives nothing for an empty value, and only the value for a single line', () => {
     expect(literalsFor({ name: 'E', value: '' })).toEqual([]);
     expect(literalsFor(STRIPE).map((l) => l.bytes.toString())).toEqual([STRIPE.value]);

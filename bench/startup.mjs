@@ -1,0 +1,54 @@
+// outloop exec start-up, next to bare `node -e 0`, from interleaved runs in one process so machine load
+// hits both alike. Prints medians and the ratio; the target is 1.5x or less.
+//
+//   node bench/startup.mjs [rounds]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const rounds = Number(process.argv[2] ?? 40);
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'outloop.js');
+const root = mkdtempSync(join(tmpdir(), 'outloop-bench-'));
+const home = join(root, 'home');
+const project = join(root, 'project');
+mkdirSync(join(home, 'recipes'), { recursive: true });
+mkdirSync(project);
+writeFileSync(join(home, 'config.yaml'), `tenants:\n  bench:\n    projects: [${JSON.stringify(project)}]\n    services:\n      bench:\n        secrets: { TOKEN: "local:bench/token" }\n        allow: ["*"]\nstoreKey: file\n`);
+writeFileSync(
+  join(home, 'recipes', 'bench.yaml'),
+  `service: bench\nhosts: []\nsecrets: [TOKEN]\nrecipes:\n  noop:\n    description: run true\n    risk: read\n    run: ["true"]\n  noop-secret:\n    description: run true with a secret on stdin\n    risk: read\n    run: ["true"]\n    stdin: "{{secrets.TOKEN}}"\n`,
+);
+const env = { ...process.env, OUTLOOP_HOME: home };
+const run = (args, input, expect = 0) => {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { cwd: project, env, input, stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+  if (r.status !== expect) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
+run([bin, 'secrets', 'set', 'local:bench/token'], 'bench-token-value-123456');
+
+const cases = {
+  'node -e 0': [['-e', '0'], 0],
+  'outloop exec bench.noop': [[bin, 'exec', 'bench.noop'], 0],
+  'outloop exec bench.noop-secret (local store)': [[bin, 'exec', 'bench.noop-secret'], 0],
+  'outloop exec (denied: wrong tenant)': [[bin, 'exec', 'bench.noop', '--tenant', 'other'], 77],
+  'outloop --version': [[bin, '--version'], 0],
+};
+for (const [args, code] of Object.values(cases)) run(args, undefined, code); // warm the parse and page caches
+const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+for (let i = 0; i < rounds; i++) for (const [k, [args, code]] of Object.entries(cases)) times[k].push(run(args, undefined, code));
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const base = median(times['node -e 0']);
+console.log(`start-up, median of ${rounds} interleaved runs (node ${process.version})`);
+for (const [k, xs] of Object.entries(times)) {
+  const m = median(xs);
+  console.log(`  ${k.padEnd(46)} ${m.toFixed(1).padStart(7)} ms  ${(m / base).toFixed(2)}x`);
+}
+console.log(`target: outloop exec bench.noop <= 1.50x node -e 0`);
+rmSync(root, { recursive: true, force: true });
