@@ -123,11 +123,15 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   // mid-run leaves a trace.
   await record({ ...planFields, phase: 'start', decision: 'allow' });
   let redactions = 0;
+  // Once values are read, every string outloop itself writes (error text, the end record) passes the
+  // same redactor as the child's output: a backend message or a parameter could carry a value.
+  const scrubber: Scrubber = { scrub: (text) => text };
+  const scrubbedFields = () => ({ ...planFields, params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])) });
   try {
-    const result = await runPlan(plan, deps, ctx.config.config.storeKey);
+    const result = await runPlan(plan, deps, ctx.config.config.storeKey, scrubber);
     redactions = result.redactions;
     await record({
-      ...planFields,
+      ...scrubbedFields(),
       phase: 'end',
       decision: 'allow',
       exitCode: result.exitCode,
@@ -136,14 +140,19 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
     });
     return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...result };
   } catch (err) {
-    const e = asOutloopError(err);
-    if (e instanceof AttemptError) throw e;
-    await record({ ...planFields, phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, redactions });
+    const raw = asOutloopError(err);
+    if (raw instanceof AttemptError) throw raw;
+    const e = new OutloopError(raw.code, raw.exitCode, scrubber.scrub(raw.message), { next: raw.next === undefined ? undefined : scrubber.scrub(raw.next) });
+    await record({ ...scrubbedFields(), phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, redactions });
     throw new AttemptError(e, id);
   }
 }
 
-async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychain' | 'file') {
+interface Scrubber {
+  scrub: (text: string) => string;
+}
+
+async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychain' | 'file', scrubber: Scrubber) {
   const { recipe } = plan;
   const cmd = plan.preview.argv[0]!;
   // Checked before any secret is read, so a missing tool costs no backend call.
@@ -161,6 +170,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
     project: plan.project,
   });
   const redactor = new Redactor(secrets);
+  scrubber.scrub = (text) => redactor.redactString(text);
   const out = deps.output;
   const stdout = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stdout);
   const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr);

@@ -1,19 +1,28 @@
 import { Writable } from 'node:stream';
 import type { RedactorStream } from '../redact/index.js';
+import { READER_GONE } from '../runner/spawn.js';
 
 /**
  * Where a child's output goes: through its own redactor stream, then to the terminal (streamed) or to a
  * buffer (for --json). The redactor holds back only bytes that may begin a secret; `end` flushes them
  * under the end-of-stream rule.
+ *
+ * When the reader goes away (`outloop exec ... | head -1`), the sink emits READER_GONE once and
+ * drops what follows, so the runner can end the child the way a bare pipeline would (SIGPIPE) and the
+ * outcome still reaches the audit log, instead of outloop dying of an unhandled EPIPE.
  */
+
+
 export class RedactingSink extends Writable {
   private readonly chunks: Buffer[] | undefined;
+  private readerGone = false;
   constructor(
     private readonly redactor: RedactorStream,
     private readonly dest: NodeJS.WritableStream | 'collect',
   ) {
     super();
     this.chunks = dest === 'collect' ? [] : undefined;
+    if (dest !== 'collect') dest.on('error', (err) => this.destinationFailed(err));
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -34,14 +43,24 @@ export class RedactingSink extends Writable {
   }
 
   private emitSafe(out: Buffer, cb: (err?: Error | null) => void): void {
-    if (out.length === 0) return cb();
+    if (out.length === 0 || this.readerGone) return cb();
     if (this.chunks) {
       this.chunks.push(out);
       return cb();
     }
     const dest = this.dest as NodeJS.WritableStream;
     // Wait for the destination to take the bytes: backpressure reaches the child through the pipe.
-    dest.write(out, (err) => cb(err && (err as NodeJS.ErrnoException).code === 'EPIPE' ? null : err));
+    dest.write(out, (err) => {
+      if (err) this.destinationFailed(err);
+      cb();
+    });
+  }
+
+  private destinationFailed(err: Error): void {
+    if (this.readerGone) return;
+    this.readerGone = true;
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') this.emit('error', err);
+    else this.emit(READER_GONE);
   }
 }
 

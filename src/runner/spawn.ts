@@ -25,6 +25,9 @@ export interface ChildSinks {
   stderr: Writable;
 }
 
+/** Emitted by a sink whose reader has gone away; the child then gets SIGPIPE, as in a bare pipeline. */
+export const READER_GONE = 'destination-closed';
+
 export interface ChildResult {
   /** The child's exit code, 128+N when killed by signal N, 124 on timeout. */
   exitCode: number;
@@ -80,6 +83,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     killGroup('SIGTERM');
     forceTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
   }, spec.timeoutMs);
+  for (const sink of [sinks.stdout, sinks.stderr]) sink.once(READER_GONE, () => killGroup('SIGPIPE'));
   // Once the child itself exits, anything it left running in its group would hold our pipes open.
   void exited.then(() => killGroup('SIGKILL'), () => {});
 
