@@ -191,6 +191,10 @@ Examples:
   const invoked = argv[0] !== undefined && Object.hasOwn(registrations, argv[0]) ? [argv[0]] : Object.keys(registrations);
   for (const name of invoked) registrations[name]!();
 
+  // A crash still ends as one clear line and a contract exit code (70), never a raw stack trace.
+  const crash = (err: unknown) => process.exit(printError(err, json));
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
