@@ -37,7 +37,7 @@ export async function listCommand(o: { json?: boolean }, opts: CliOptions): Prom
   const tenant = ctx.binding?.tenant;
   const grants = tenant ? ctx.config.config.tenants[tenant]?.services ?? {} : {};
   const isGranted = (r: LoadedRecipe) => {
-    const g = grants[r.service];
+    const g = Object.hasOwn(grants, r.service) ? grants[r.service] : undefined;
     return Boolean(g && (g.allow.includes('*') || g.allow.includes(r.name)));
   };
   const entries = (await allRecipes(ctx.recipeDirs)).map((r) => catalogueEntry(r, isGranted(r)));

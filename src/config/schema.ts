@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KNOWN_BACKENDS } from '../secrets/ref.js';
+import { refProblem } from '../secrets/ref.js';
 
 /**
  * The shape of config.yaml. Strict everywhere: a key outloop does not enforce (a typo, or a guardrail
@@ -16,10 +16,10 @@ const name = (what: string) =>
 const secretRef = z
   .string()
   .min(1)
-  .refine(
-    (s) => s.startsWith('op://') || (KNOWN_BACKENDS as readonly string[]).includes(s.slice(0, s.indexOf(':'))),
-    { message: `a secret reference is BACKEND:PATH with BACKEND one of ${KNOWN_BACKENDS.join(', ')} (or op://vault/item/field)` },
-  )
+  .check((ctx) => {
+    const problem = refProblem(ctx.value);
+    if (problem) ctx.issues.push({ code: 'custom', input: ctx.value, message: problem });
+  })
   .describe('Where the value lives, e.g. local:acme/stripe or op://Vault/Item/field. Never the value itself.');
 
 export const ServiceGrantSchema = z

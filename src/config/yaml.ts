@@ -1,4 +1,4 @@
-import { CST, Lexer, LineCounter, parseDocument, isMap, isScalar, type Document } from 'yaml';
+import { CST, Lexer, parseDocument, isMap, isScalar, type Document } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
 import type { z } from 'zod';
 
@@ -15,13 +15,12 @@ export interface LocatedYaml {
 }
 
 export function parseYaml(file: string, text: string): LocatedYaml {
-  const lineCounter = new LineCounter();
-  const doc: Document = parseDocument(quoteFlowDashes(text), { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const quoted = quoteFlowDashes(text);
+  const doc: Document = parseDocument(quoted.text, { prettyErrors: false, uniqueKeys: true });
+  // Offsets are in the quoted text; positions are reported in the text the person wrote.
+  const linePos = positionsIn(text, quoted.inserted);
   const problems: ConfigProblem[] = [];
-  for (const err of doc.errors) {
-    const pos = err.linePos?.[0];
-    problems.push({ file, line: pos?.line, col: pos?.col, message: firstLine(err.message) });
-  }
+  for (const err of doc.errors) problems.push({ file, ...linePos(err.pos[0]), message: firstLine(err.message) });
   const locate = (path: readonly PropertyKey[], key?: string) => {
     const full = key === undefined ? path : [...path, key];
     for (let n = full.length; n >= 0; n--) {
@@ -29,7 +28,7 @@ export function parseYaml(file: string, text: string): LocatedYaml {
       const isKeyOfLast = n === full.length && key !== undefined;
       const node = isKeyOfLast ? keyNode(doc, sub) : doc.getIn(sub, true);
       const range = (node as { range?: [number, number, number] } | undefined)?.range;
-      if (range) return lineCounter.linePos(range[0]);
+      if (range) return linePos(range[0]);
     }
     return { line: 1, col: 1 };
   };
@@ -42,7 +41,7 @@ export function parseYaml(file: string, text: string): LocatedYaml {
  * it is exactly how curl's "read config from stdin" is spelled. Found with the YAML lexer, not a regex, so
  * dashes in strings and block lists are untouched.
  */
-export function quoteFlowDashes(text: string): string {
+export function quoteFlowDashes(text: string): { text: string; inserted: number[] } {
   const ZERO_WIDTH = new Set(['\u0002', '\u0018', '\u001f']);
   let offset = 0;
   let depth = 0;
@@ -55,8 +54,26 @@ export function quoteFlowDashes(text: string): string {
     if (!ZERO_WIDTH.has(tok)) offset += tok.length;
   }
   let out = text;
-  for (const i of at.reverse()) out = `${out.slice(0, i)}"-"${out.slice(i + 1)}`;
-  return out;
+  for (const i of [...at].reverse()) out = `${out.slice(0, i)}"-"${out.slice(i + 1)}`;
+  // Each quoted dash adds two characters; record where (in the new text) so offsets can be mapped back.
+  return { text: out, inserted: at.map((i, n) => i + 2 * n) };
+}
+
+/** offset in the quoted text -> 1-based line and column in the original. */
+function positionsIn(original: string, inserted: number[]): (offset: number) => { line: number; col: number } {
+  const lineStarts = [0];
+  for (let i = 0; i < original.length; i++) if (original[i] === '\n') lineStarts.push(i + 1);
+  return (offset) => {
+    const o = offset - 2 * inserted.filter((at) => at < offset).length;
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: o - lineStarts[lo]! + 1 };
+  };
 }
 
 function keyNode(doc: Document, path: unknown[]): unknown {

@@ -87,7 +87,9 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   }
   pass('assertion', req.assertedTenant === undefined ? 'none asserted' : `asserted ${req.assertedTenant}, matches`);
 
-  const grant = ctx.tenants[b.tenant]?.services[req.service];
+  // Own properties only: a service called "constructor" must not find Object.prototype.constructor.
+  const services = ctx.tenants[b.tenant]?.services ?? {};
+  const grant = Object.hasOwn(services, req.service) ? services[req.service] : undefined;
   if (!grant) {
     return deny('service', 'service_not_granted', `tenant "${b.tenant}" has no grant for service "${req.service}"`,
       `Ask a person to add tenants.${b.tenant}.services.${req.service} to ${ctx.configFile}; \`outloop recipes list\` shows what is granted here.`);
@@ -123,7 +125,8 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
     return deny('params', 'bad_param', params.failure.message,
       `Fix the value and retry; \`outloop recipes show ${req.service}\` lists each parameter's rules.`, params.failure.param);
   }
-  const optionLike = optionInjection(recipe, params.values);
+  const preview = renderRecipe(recipe, { params: params.values, secret: secretMarker, tenant: b.tenant, project: b.project });
+  const optionLike = optionInjection(recipe, preview.argv);
   if (optionLike) {
     return deny('params', 'bad_param',
       `parameter "${optionLike}" starts with "-" where it forms a whole argument, so the command would read it as an option`,
@@ -131,7 +134,6 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   }
   pass('params', Object.entries(params.values).map(([k, v]) => `${k}=${v}`).join(' ') || 'none');
 
-  const preview = renderRecipe(recipe, { params: params.values, secret: secretMarker, tenant: b.tenant, project: b.project });
   const texts = [...preview.argv, ...Object.values(preview.env), preview.stdin ?? '', ...Object.values(preview.files)];
   const urls = texts.flatMap(findUrls);
   for (const url of urls) {
@@ -150,13 +152,28 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   };
 }
 
-/** A value that is a whole argv element and starts with "-" would become a flag it was not written as. */
-function optionInjection(recipe: LoadedRecipe, values: Record<string, string>): string | undefined {
-  for (const t of recipe.run.slice(1)) {
-    const first = t.tokens[0];
-    if (first && 'ref' in first && first.ref.ns === 'params' && values[first.ref.name]?.startsWith('-')) return first.ref.name;
+/**
+ * An argument that starts with "-" only because of what a parameter put there would become a flag it was
+ * not written as (`{{params.a}}{{params.b}}` with a empty and b = --evil, too). Names the first
+ * parameter of such an argument.
+ */
+function optionInjection(recipe: LoadedRecipe, argv: string[]): string | undefined {
+  for (let i = 1; i < recipe.run.length; i++) {
+    const t = recipe.run[i]!;
+    if (!argv[i]!.startsWith('-') || leadingText(t).startsWith('-')) continue;
+    const param = t.tokens.find((tok) => 'ref' in tok && tok.ref.ns === 'params');
+    if (param && 'ref' in param && param.ref.ns === 'params') return param.ref.name;
   }
   return undefined;
+}
+
+function leadingText(t: LoadedRecipe['run'][number]): string {
+  let text = '';
+  for (const tok of t.tokens) {
+    if (!('text' in tok)) break;
+    text += tok.text;
+  }
+  return text;
 }
 
 function safeHost(url: string): string {

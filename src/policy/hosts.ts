@@ -11,11 +11,17 @@ export interface HostViolation {
   why: string;
 }
 
-const URL_IN_TEXT = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>`]*/g;
+// A URL runs to the next whitespace: stopping at a quote would let `api.example.com"@evil.example` be
+// checked as api.example.com while curl goes to evil.example. Quoting that closes a URL in a config
+// (`url = "https://..."`) is trimmed off the end instead.
+const URL_IN_TEXT = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S*/g;
+const CLOSING = /["'`<>)\]},;]+$/;
 const WEB_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:']);
+// Characters no sane authority holds and that URL parsers disagree about.
+const ODD_IN_AUTHORITY = /["'`<>{}|^\\%\s]/;
 
 export function findUrls(text: string): string[] {
-  return [...text.matchAll(URL_IN_TEXT)].map((m) => m[0]);
+  return [...text.matchAll(URL_IN_TEXT)].map((m) => m[0].replace(CLOSING, ''));
 }
 
 export function checkUrl(raw: string, allowed: readonly string[]): HostViolation | undefined {
@@ -30,12 +36,10 @@ export function checkUrl(raw: string, allowed: readonly string[]): HostViolation
   const readings = new Set([url.hostname.toLowerCase()]);
   // The authority as a lenient client (curl) would read it: everything up to the first / ? or #.
   const authority = raw.slice(raw.indexOf('://') + 3).split(/[/?#]/, 1)[0]!;
-  if (/[@\\\s%]/.test(authority)) {
-    const afterAt = authority.slice(authority.lastIndexOf('@') + 1);
-    readings.add(stripPort(afterAt).toLowerCase());
-    if (authority.includes('\\')) return { url: raw, host: url.hostname, why: 'has a backslash in its authority, which clients read differently' };
-    if (authority.includes('%')) return { url: raw, host: url.hostname, why: 'has a percent-encoded host, which clients read differently' };
+  if (ODD_IN_AUTHORITY.test(authority)) {
+    return { url: raw, host: url.hostname, why: 'has characters in its host part (quotes, backslash, %, spaces) that clients read differently' };
   }
+  if (authority.includes('@')) readings.add(stripPort(authority.slice(authority.lastIndexOf('@') + 1)).toLowerCase());
   for (const host of readings) {
     if (!hostAllowed(host, port, allowed)) return { url: raw, host, why: `reaches ${host}, which is not in the service's hosts` };
   }

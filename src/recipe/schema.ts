@@ -8,6 +8,8 @@ import { NAME_PATTERN, SECRET_NAME_PATTERN } from '../config/schema.js';
 export const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
+// `run: [sleep, 5]` and `env: { PORT: 8080 }` mean the text "5" and "8080"; YAML just typed them.
+const text = z.union([z.string(), z.number().transform(String)]);
 
 export const ParamSchema = z
   .strictObject({
@@ -30,10 +32,10 @@ export const RecipeSchema = z
     risk: z.enum(['read', 'write', 'admin']).default('write').describe('Unset risk counts as write.'),
     params: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/, 'parameter names start with a lowercase letter'), ParamSchema).default({}),
     run: z
-      .array(z.string())
+      .array(text)
       .min(1)
       .describe('The argv to run, never a shell line. Each element stays one argument whatever a placeholder expands to.'),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string()).default({}),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), text).default({}),
     stdin: z.string().optional().describe('Text written to the child on stdin (e.g. a curl config with the Authorization header).'),
     files: z
       .record(z.string().regex(/^(?!\.\.?$)[A-Za-z0-9._-]+$/, 'file names are plain names inside the run folder'), z.string())

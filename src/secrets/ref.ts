@@ -4,25 +4,31 @@ import type { SecretRef } from './backend.js';
 export const KNOWN_BACKENDS = ['local', 'env', 'keychain', 'op', 'doppler', 'infisical', 'vault'] as const;
 
 /**
+ * What is wrong with a reference as written, or undefined. One rule for config validation and parsing.
+ * The message never repeats the text: the commonest mistake is pasting the secret value itself here.
+ */
+export function refProblem(raw: string): string | undefined {
+  const split = splitRef(raw);
+  if (!split) return 'not a secret reference (expected BACKEND:PATH such as local:acme/stripe, or op://vault/item/field; never the value itself)';
+  if (!(KNOWN_BACKENDS as readonly string[]).includes(split.backend)) return `not a secret reference: unknown backend (known: ${KNOWN_BACKENDS.join(', ')})`;
+  if (split.path.length === 0) return `the secret reference has an empty path after "${split.backend}:"`;
+  return undefined;
+}
+
+function splitRef(raw: string): { backend: string; path: string } | undefined {
+  if (raw.startsWith('op://')) return { backend: 'op', path: raw.slice('op://'.length) };
+  const colon = raw.indexOf(':');
+  return colon > 0 ? { backend: raw.slice(0, colon), path: raw.slice(colon + 1) } : undefined;
+}
+
+/**
  * Parse `<backend>:<path>` or 1Password's `op://vault/item[/section]/field`. `{{tenant}}` in the path is
  * replaced with the tenant name, so one grant template can serve many tenants.
  */
 export function parseRef(raw: string, tenant?: string): SecretRef {
-  let backend: string;
-  let path: string;
-  if (raw.startsWith('op://')) {
-    backend = 'op';
-    path = raw.slice('op://'.length);
-  } else {
-    const colon = raw.indexOf(':');
-    if (colon <= 0) throw new UsageError(`"${raw}" is not a secret reference (expected BACKEND:PATH, e.g. local:acme/stripe)`, { code: 'bad_ref' });
-    backend = raw.slice(0, colon);
-    path = raw.slice(colon + 1);
-  }
-  if (!(KNOWN_BACKENDS as readonly string[]).includes(backend)) {
-    throw new UsageError(`unknown secret backend "${backend}" in "${raw}" (known: ${KNOWN_BACKENDS.join(', ')})`, { code: 'bad_ref' });
-  }
-  if (tenant !== undefined) path = path.replaceAll('{{tenant}}', tenant);
-  if (path.length === 0) throw new UsageError(`secret reference "${raw}" has an empty path`, { code: 'bad_ref' });
-  return { backend, path, raw: tenant !== undefined ? raw.replaceAll('{{tenant}}', tenant) : raw };
+  const problem = refProblem(raw);
+  if (problem) throw new UsageError(problem, { code: 'bad_ref' });
+  const { backend, path } = splitRef(raw)!;
+  const expand = (s: string) => (tenant === undefined ? s : s.replaceAll('{{tenant}}', tenant));
+  return { backend, path: expand(path), raw: expand(raw) };
 }
