@@ -100,6 +100,13 @@ export function zodProblems(y: LocatedYaml, error: z.ZodError): ConfigProblem[] 
       }
       continue;
     }
+    if (issue.code === 'invalid_key') {
+      // Point at the key itself and say what a key must look like, not zod's "Invalid key in record".
+      const key = String(path[path.length - 1]);
+      const why = issue.issues.map((i) => i.message).join('; ');
+      out.push({ file: y.file, ...y.locate(path.slice(0, -1), key), message: `"${key}" is not a valid name in ${describePath(path.slice(0, -1))}: ${why}` });
+      continue;
+    }
     const pos = y.locate(path);
     out.push({ file: y.file, ...pos, message: `${describePath(path)}: ${issue.message}` });
   }

@@ -133,3 +133,19 @@ describe('config.yaml errors fail closed with file:line:col', () => {
     expect(err.problems[0]?.message).toContain('Acme Corp');
   });
 });
+
+describe('invalid names', () => {
+  it('a tenant name that is not a valid key is reported at the key, with the rule', () => {
+    const text = 'tenants:\n  Acme Corp:\n    projects: [/tmp/x]\n';
+    let err: unknown;
+    try {
+      validateConfigText('/c.yaml', text);
+    } catch (e) {
+      err = e;
+    }
+    const problems = (err as { problems: { line?: number; col?: number; message: string }[] }).problems;
+    expect(problems[0]).toMatchObject({ line: 2, col: 3 });
+    expect(problems[0]!.message).toContain('"Acme Corp" is not a valid name in tenants');
+    expect(problems[0]!.message).toContain('lowercase');
+  });
+});
