@@ -104,7 +104,8 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   const who = { project: ctx.binding?.project ?? null, tenant: ctx.binding?.tenant ?? null };
 
   if (!decision.allow) {
-    const exitCode = denyExitCode(decision.code);
+    // `check` answers one question, allowed or not: 0 or 77 whatever the reason (the code says which).
+    const exitCode = req.mode === 'check' ? Exit.denied : denyExitCode(decision.code);
     await record({ ...who, phase: 'end', decision: 'deny', code: decision.code, reason: decision.reason, exitCode, params: req.params });
     return req.mode === 'check'
       ? { kind: 'checked', auditId: id, decision, exitCode }

@@ -20,7 +20,7 @@ export async function execCommand(target: string, o: ExecFlags, opts: CliOptions
   let outcome: BrokerOutcome;
   try {
     outcome = await handleRequest(
-      { service, recipe, params: o.param, assertedTenant: o.tenant, mode: 'exec', dryRun: Boolean(o.dryRun) },
+      { service, recipe, params: o.param, assertedTenant: asserted(o.tenant), mode: 'exec', dryRun: Boolean(o.dryRun) },
       deps,
     );
   } catch (err) {
@@ -66,7 +66,7 @@ export async function checkCommand(target: string, o: ExecFlags, opts: CliOption
   const json = Boolean(o.json);
   let outcome: BrokerOutcome;
   try {
-    outcome = await handleRequest({ service, recipe, params: o.param, assertedTenant: o.tenant, mode: 'check' }, cliDeps(opts, 'collect'));
+    outcome = await handleRequest({ service, recipe, params: o.param, assertedTenant: asserted(o.tenant), mode: 'check' }, cliDeps(opts, 'collect'));
   } catch (err) {
     return printAttemptError(err, json);
   }
@@ -87,6 +87,11 @@ export async function checkCommand(target: string, o: ExecFlags, opts: CliOption
   else lines.push('', `denied: ${d.reason} [${d.code}]`, `next: ${d.next}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return outcome.exitCode;
+}
+
+/** An empty --tenant or OUTLOOP_TENANT= asserts nothing, as an empty variable does for most tools. */
+function asserted(tenant: string | undefined): string | undefined {
+  return tenant === undefined || tenant === '' ? undefined : tenant;
 }
 
 function formatGate(g: Gate): string {

@@ -151,7 +151,9 @@ Examples:
         .command('verify')
         .description('check the hash chain; names the first bad record (exit 1 if broken)')
         .option('--json', 'machine-readable')
-        .action(async (o) => {
+        .action(async (_o, cmd: Command) => {
+          // `audit` has its own --json; commander hands the flag to the parent wherever it appears.
+          const o = cmd.optsWithGlobals();
           json = Boolean(o.json);
           const m = (await import('../cold.js')).auditCommands;
           set(await m.verifyCommand(o));
