@@ -17,9 +17,15 @@ const builtinsWithoutFacade = {
   setup(b) {
     b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
-      if (!BUILTINS.has(name) || args.namespace === 'builtin') return undefined;
-      return { path: name, namespace: 'builtin', sideEffects: false };
+      if (!BUILTINS.has(name) || args.namespace.startsWith('builtin')) return undefined;
+      // require() of a builtin (commander, yaml do it) gets a CommonJS shim: wrapping the ESM one for
+      // require would read every export, getters and all. Either way no createRequire banner is needed.
+      return { path: name, namespace: args.kind === 'require-call' ? 'builtin-cjs' : 'builtin', sideEffects: false };
     });
+    b.onLoad({ filter: /.*/, namespace: 'builtin-cjs' }, (args) => ({
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});`,
+      loader: 'js',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, async (args) => {
       const id = JSON.stringify(`node:${args.path}`);
       const keys = Object.keys(await import(`node:${args.path}`)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
@@ -61,8 +67,6 @@ await build({
   target: 'node20.19',
   // Native addon: loaded from node_modules at run time, only when the OS keychain is used.
   external: ['@napi-rs/keyring'],
-  // Some bundled CommonJS dependencies call require() for Node built-ins.
-  banner: { js: "import { createRequire as __outloopCreateRequire } from 'node:module'; const require = __outloopCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
   // .mjs: Node knows the format without looking for a package.json beside each chunk.
   outExtension: { '.js': '.mjs' },

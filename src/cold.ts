@@ -12,3 +12,4 @@ export * as auditCommands from './cli/audit.js';
 export { initCommand } from './cli/init.js';
 export { demoCommand } from './cli/demo.js';
 export { schemaCommand } from './cli/schema.js';
+export { runProgram } from './cli/program.js';

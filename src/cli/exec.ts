@@ -5,15 +5,10 @@ import { cliDeps } from './deps.js';
 import type { CliOptions } from './main.js';
 import { printError, shellQuote, writeJson } from './output.js';
 import { parseTarget } from './params.js';
+import type { RequestFlags } from './options.js';
 
-interface ExecFlags {
-  param: Record<string, string>;
-  tenant?: string;
-  json?: boolean;
-  dryRun?: boolean;
-}
 
-export async function execCommand(target: string, o: ExecFlags, opts: CliOptions): Promise<number> {
+export async function execCommand(target: string, o: RequestFlags, opts: CliOptions): Promise<number> {
   const { service, recipe } = parseTarget(target);
   const json = Boolean(o.json);
   const deps = cliDeps(opts, json ? 'collect' : { stdout: process.stdout, stderr: process.stderr });
@@ -61,7 +56,7 @@ export async function execCommand(target: string, o: ExecFlags, opts: CliOptions
   }
 }
 
-export async function checkCommand(target: string, o: ExecFlags, opts: CliOptions): Promise<number> {
+export async function checkCommand(target: string, o: RequestFlags, opts: CliOptions): Promise<number> {
   const { service, recipe } = parseTarget(target);
   const json = Boolean(o.json);
   let outcome: BrokerOutcome;

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as osConstants } from 'node:os';
@@ -42,8 +43,24 @@ const KILL_GRACE_MS = 2000;
 // arrives as "$@", a list, and is never parsed as shell text. Node cannot set RLIMIT_CORE itself.
 const NO_CORE = ['-c', 'ulimit -c 0 2>/dev/null; exec "$@"', 'outloop-child'];
 
+/**
+ * The child inherits outloop's limits, so when ours already forbid core dumps (the usual default) the
+ * wrapper shell, one extra exec per call, is not needed. Where that cannot be read, wrap.
+ */
+function coreDumpsAlreadyOff(): boolean {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max core file size'));
+    const [soft, hard] = line?.slice('Max core file size'.length).trim().split(/\s+/) ?? [];
+    // The soft limit is what applies; the hard one must be 0 too, or the child could raise its soft limit.
+    return soft === '0' && hard === '0';
+  } catch {
+    return false;
+  }
+}
+
 export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<ChildResult> {
-  const child = spawn('/bin/sh', [...NO_CORE, ...spec.argv], {
+  const [file, args] = coreDumpsAlreadyOff() ? [spec.argv[0]!, spec.argv.slice(1)] : ['/bin/sh', [...NO_CORE, ...spec.argv]];
+  const child = spawn(file, args, {
     cwd: spec.cwd,
     env: spec.env,
     stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

@@ -31,3 +31,12 @@ describe('a reader that goes away', () => {
     expect(JSON.stringify(audit)).not.toContain('gen-secret-value');
   });
 });
+
+describe('other commands into a reader that leaves', () => {
+  it('stop quietly with status 141 instead of an internal error', () => {
+    // `true` exits before outloop has started, so the first write certainly meets a closed pipe.
+    const r = spawnSync('bash', ['-c', `node ${JSON.stringify(BIN)} --help | true; exit \${PIPESTATUS[0]}`], { env: sb.env, encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(141);
+  });
+});

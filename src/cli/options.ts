@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { collectParam } from './params.js';
+
+/**
+ * The options of `exec` and `check`, as data: commander registers them for help and for every unusual
+ * command line, and the hot path parses ordinary ones with node:util's parseArgs, so an agent's thousands
+ * of `outloop exec` calls never load commander. One table, so the two can never disagree.
+ */
+export interface OptionSpec {
+  name: string;
+  short?: string;
+  /** The value's placeholder; absent for a boolean flag. */
+  arg?: string;
+  repeat?: boolean;
+  env?: string;
+  description: string;
+}
+
+const PARAM: OptionSpec = { name: 'param', short: 'p', arg: 'name=value', repeat: true, description: 'a recipe parameter (repeatable)' };
+const TENANT: OptionSpec = { name: 'tenant', arg: 'name', env: 'OUTLOOP_TENANT', description: 'assert the tenant this project must belong to' };
+
+export const EXEC_OPTIONS: readonly OptionSpec[] = [
+  PARAM,
+  TENANT,
+  { name: 'json', description: 'print one JSON object (ok, decision, exitCode, stdout, stderr, redactions, auditId)' },
+  { name: 'dry-run', description: 'show the command that would run, secrets as [SECRET:NAME]; read no secret' },
+];
+
+export const CHECK_OPTIONS: readonly OptionSpec[] = [PARAM, TENANT, { name: 'json', description: 'print the decision and every gate as JSON' }];
+
+/** What exec and check receive, whichever parser read the command line. */
+export interface RequestFlags {
+  param: Record<string, string>;
+  tenant?: string | undefined;
+  json?: boolean;
+  dryRun?: boolean;
+}
+
+/**
+ * `exec`/`check` with one target and known options, parsed without commander; anything else (help, an
+ * unknown or malformed option, a missing target) returns undefined so commander can word the answer.
+ */
+export function parseRequestLine(argv: readonly string[]): { command: 'exec' | 'check'; target: string; flags: RequestFlags } | undefined {
+  const command = argv[0];
+  if (command !== 'exec' && command !== 'check') return undefined;
+  const specs = command === 'exec' ? EXEC_OPTIONS : CHECK_OPTIONS;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv.slice(1),
+      allowPositionals: true,
+      strict: true,
+      options: Object.fromEntries(
+        specs.map((s) => [s.name, { type: s.arg ? ('string' as const) : ('boolean' as const), ...(s.short ? { short: s.short } : {}), ...(s.repeat ? { multiple: true } : {}) }]),
+      ),
+    });
+  } catch {
+    return undefined;
+  }
+  if (parsed.positionals.length !== 1) return undefined;
+  const v = parsed.values as { param?: string[]; tenant?: string; json?: boolean; 'dry-run'?: boolean };
+  return {
+    command,
+    target: parsed.positionals[0]!,
+    flags: {
+      param: (v.param ?? []).reduce<Record<string, string>>((acc, p) => collectParam(p, acc), {}),
+      tenant: v.tenant ?? process.env[TENANT.env!],
+      json: Boolean(v.json),
+      dryRun: Boolean(v['dry-run']),
+    },
+  };
+}
+
+/** commander's spelling of a spec: `-p, --param <name=value>`. */
+export function commanderFlags(s: OptionSpec): string {
+  return `${s.short ? `-${s.short}, ` : ''}--${s.name}${s.arg ? ` <${s.arg}>` : ''}`;
+}

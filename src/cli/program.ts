@@ -1,0 +1,177 @@
+import { Command, CommanderError, Option } from 'commander';
+import { Exit } from '../errors.js';
+import { checkCommand, execCommand } from './exec.js';
+import type { CliOptions } from './main.js';
+import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './options.js';
+import { printError } from './output.js';
+import { collectParam } from './params.js';
+import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand } from '../cold.js';
+
+/**
+ * The full command line with commander: help, usage errors, and every command but the ordinary exec and
+ * check lines, which main.ts parses itself. This module is part of the lazily loaded cold chunk.
+ */
+export const VERSION = '0.1.0';
+
+function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command {
+  for (const s of specs) {
+    const o = new Option(commanderFlags(s), s.description);
+    if (s.repeat) o.argParser(collectParam);
+    if (s.env) o.env(s.env);
+    cmd.addOption(o);
+  }
+  return cmd;
+}
+
+export async function runProgram(argv: string[], opts: CliOptions): Promise<number> {
+  // `outloop recipes list | head -1`: the reader left; stop quietly with SIGPIPE's status, as coreutils
+  // do. (exec handles this itself, after recording the outcome.)
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(141);
+      throw err;
+    });
+  }
+  let exitCode = 0;
+  let json = false;
+  const set = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command('outloop')
+    .description('Let AI agent loops use API credentials without ever holding them.')
+    .version(VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  program.addHelpText(
+    'after',
+    `
+Exit codes: the child's own code when it ran (128+N for signal N); 64 usage; 65 bad parameter;
+69 secret backend unavailable; 70 internal error or audit log unwritable; 75 waiting for approval;
+77 denied by policy; 78 invalid config or recipe; 124 timed out; 127 command not found.
+
+Examples:
+  $ outloop exec stripe.list-invoices -p limit=5
+  $ outloop check stripe.list-invoices -p limit=5
+  $ printf %s "$KEY" | outloop secrets set local:acme/stripe
+  $ outloop demo`,
+  );
+
+  addOptions(program.command('exec').description('run an approved recipe: check policy, read the secret, run, redact, audit').argument('<service.recipe>', 'what to run, e.g. stripe.list-invoices'), EXEC_OPTIONS)
+    .action(async (target: string, o) => {
+      json = Boolean(o.json);
+      set(await execCommand(target, { ...o, param: o.param ?? {} }, opts));
+    });
+
+  addOptions(program.command('check').description('explain the policy decision gate by gate; never touches a secret backend (exit 0 allowed, 77 denied)').argument('<service.recipe>'), CHECK_OPTIONS)
+    .action(async (target: string, o) => {
+      json = Boolean(o.json);
+      set(await checkCommand(target, { ...o, param: o.param ?? {} }, opts));
+    });
+
+  const recipes = program.command('recipes').description('what exists, what is granted here, and what is wrong with a file');
+  recipes
+    .command('list')
+    .description('every recipe, and whether this project\'s tenant may run it')
+    .option('--json', 'machine-readable')
+    .action(async (o) => {
+      json = Boolean(o.json);
+      set(await recipesCommands.listCommand(o, opts));
+    });
+  recipes
+    .command('show')
+    .description('a service\'s recipes: parameters, risk, hosts, source file')
+    .argument('<service>')
+    .option('--json', 'machine-readable')
+    .action(async (service: string, o) => {
+      json = Boolean(o.json);
+      set(await recipesCommands.showCommand(service, o, opts));
+    });
+  recipes
+    .command('lint')
+    .description('check recipe files without running anything (file:line:col errors, exit 78)')
+    .argument('[files...]', 'files to check (default: every recipe folder)')
+    .option('--json', 'machine-readable')
+    .action(async (files: string[], o) => {
+      json = Boolean(o.json);
+      set(await recipesCommands.lintCommand(files, o, opts));
+    });
+
+  const secrets = program.command('secrets').description('write, list and remove stored secrets (never prints a value)');
+  secrets
+    .command('set')
+    .description('store a value read from stdin or a hidden prompt (never from the command line)')
+    .argument('<ref>', 'where to store it, e.g. local:acme/stripe')
+    .argument('[value...]')
+    .action(async (ref: string, rest: string[]) => {
+      set(await secretsCommands.setCommand(ref, rest, opts));
+    });
+  secrets
+    .command('list')
+    .description('the references in the local store, and which grants use them')
+    .option('--json', 'machine-readable')
+    .action(async (o) => {
+      json = Boolean(o.json);
+      set(await secretsCommands.listCommand(o, opts));
+    });
+  secrets
+    .command('rm')
+    .description('remove a stored value')
+    .argument('<ref>')
+    .action(async (ref: string) => {
+      set(await secretsCommands.rmCommand(ref, opts));
+    });
+
+  const audit = program
+    .command('audit')
+    .description('read the audit trail (a table; --json for one record per line)')
+    .option('--json', 'one JSON record per line')
+    .option('--follow', 'keep printing new records as they are written')
+    .option('-n, --limit <n>', 'only the last N attempts', (v) => Number.parseInt(v, 10))
+    .action(async (o) => {
+      json = Boolean(o.json);
+      set(await auditCommands.showCommand(o));
+    });
+  audit
+    .command('verify')
+    .description('check the hash chain; names the first bad record (exit 1 if broken)')
+    .option('--json', 'machine-readable')
+    .action(async (_o, cmd: Command) => {
+      // `audit` has its own --json; commander hands the flag to the parent wherever it appears.
+      const o = cmd.optsWithGlobals();
+      json = Boolean(o.json);
+      set(await auditCommands.verifyCommand(o));
+    });
+
+  program
+    .command('init')
+    .description('write a commented starter config.yaml and an example recipe')
+    .option('--tenant <name>', 'bind the current directory to this tenant')
+    .option('--force', 'overwrite an existing config.yaml')
+    .action(async (o) => {
+      set(await initCommand(o, opts));
+    });
+
+  program
+    .command('demo')
+    .description('show the main job end to end in a temporary home: store, policy, curl, redaction, audit')
+    .action(async () => {
+      set(await demoCommand(opts));
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of recipe files or config.yaml (for editors)')
+    .argument('<which>', 'recipe | config')
+    .action(async (which: string) => {
+      set(await schemaCommand(which));
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : Exit.usage;
+    return printError(err, json);
+  }
+  return exitCode;
+}
