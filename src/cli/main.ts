@@ -1,6 +1,7 @@
 import { printError } from './output.js';
 import { checkCommand, execCommand } from './exec.js';
 import { parseRequestLine } from './options.js';
+import { VERSION } from '../version.js';
 
 /**
  * The command line's front door. An ordinary `exec` or `check` line (what an agent sends thousands of
@@ -19,6 +20,11 @@ export async function main(argv: string[], opts: CliOptions): Promise<number> {
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
 
+  // Tools probe the version often; answer without loading the full command line.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
   let line;
   try {
     line = parseRequestLine(argv);

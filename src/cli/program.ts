@@ -5,13 +5,13 @@ import type { CliOptions } from './main.js';
 import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './options.js';
 import { printError } from './output.js';
 import { collectParam } from './params.js';
+import { VERSION } from '../version.js';
 import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand } from '../cold.js';
 
 /**
  * The full command line with commander: help, usage errors, and every command but the ordinary exec and
  * check lines, which main.ts parses itself. This module is part of the lazily loaded cold chunk.
  */
-export const VERSION = '0.1.0';
 
 function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command {
   for (const s of specs) {

@@ -1,0 +1,20 @@
+// The floor under `outloop exec`: what any broker with outloop's guarantees must do, with none of
+// outloop's own code. Load node:crypto and hash (the audit chain), append and fdatasync two lines (the
+// start and end records), and run `true` through `sh -c 'ulimit -c 0; exec "$@"'` with piped output.
+// bench/startup.mjs times it beside `node -e 0` and `outloop exec`, so the gap is outloop's own cost.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+
+const log = process.argv[2];
+const append = (what) => {
+  const fd = openSync(log, 'a', 0o600);
+  writeSync(fd, `${createHash('sha256').update(what).digest('hex')} ${randomBytes(8).toString('hex')}\n`);
+  fdatasyncSync(fd);
+  closeSync(fd);
+};
+append('start');
+const child = spawn('/bin/sh', ['-c', 'ulimit -c 0 2>/dev/null; exec "$@"', 'floor', 'true'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+child.stdout.pipe(process.stdout);
+child.stderr.pipe(process.stderr);
+child.on('close', () => append('end'));
