@@ -7,7 +7,7 @@ import { AuditLog, formatAuditTable, summarizeAttempts, verifyAuditFile } from '
 import { handleRequest, type BrokerDeps, type BrokerRequest } from '../broker/exec.js';
 import { OutloopError } from '../errors.js';
 import { resolveHomes } from '../paths.js';
-import { createRegistry } from '../secrets/registry.js';
+import { registryFor } from './deps.js';
 import { findExecutable } from '../runner/which.js';
 import type { CliOptions } from './main.js';
 import { shellQuote } from './output.js';
@@ -39,7 +39,7 @@ export async function demoCommand(opts: CliOptions): Promise<number> {
       cwd: project,
       builtinRecipesDir: join(opts.packageRoot, 'recipes'),
       output: 'collect',
-      backends: (storeKey) => createRegistry({ env: {}, stateDir: homes.stateDir, storeFile: homes.storeFile, storeKeyFile: homes.storeKeyFile, storeKey }),
+      backends: (storeKey) => registryFor(homes, {}, storeKey),
     };
     const local = await deps.backends('file').get('local');
     await local.write!({ backend: 'local', path: 'acme/demo', raw: 'local:acme/demo' }, token);

@@ -1,5 +1,6 @@
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { loadRequestContext } from '../broker/context.js';
+import { cliEnvironment } from './deps.js';
 import { UsageError, formatPos } from '../errors.js';
 import { resolveHomes } from '../paths.js';
 import { isRequired } from '../recipe/params.js';
@@ -8,7 +9,7 @@ import type { CliOptions } from './main.js';
 import { writeJson } from './output.js';
 
 function context(opts: CliOptions) {
-  return loadRequestContext({ homes: resolveHomes(process.env), env: process.env, cwd: process.cwd(), builtinRecipesDir: join(opts.packageRoot, 'recipes') });
+  return loadRequestContext(cliEnvironment(opts));
 }
 
 /** Every service found in the recipe folders, later folders overriding earlier ones per action. */

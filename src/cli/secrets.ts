@@ -1,20 +1,18 @@
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { BackendError, UsageError } from '../errors.js';
 import { resolveHomes } from '../paths.js';
 import { parseRef } from '../secrets/ref.js';
 import type { BackendRegistry } from '../secrets/backend.js';
-import { createRegistry } from '../secrets/registry.js';
+import { registryFor } from './deps.js';
 import type { CliOptions } from './main.js';
 import { writeJson } from './output.js';
 import { readSecretValue } from './prompt.js';
 
-async function registry(): Promise<{ reg: BackendRegistry; configFile: string }> {
+/** The backends, set up as config.yaml says (where the local store's key lives), and that config. */
+async function registry(): Promise<{ reg: BackendRegistry; loaded: LoadedConfig }> {
   const homes = resolveHomes(process.env);
-  const { config } = await loadConfig(homes.configFile, process.env);
-  return {
-    reg: createRegistry({ env: process.env, stateDir: homes.stateDir, storeFile: homes.storeFile, storeKeyFile: homes.storeKeyFile, storeKey: config.storeKey }),
-    configFile: homes.configFile,
-  };
+  const loaded = await loadConfig(homes.configFile, process.env);
+  return { reg: registryFor(homes, process.env, loaded.config.storeKey), loaded };
 }
 
 export async function setCommand(rawRef: string, rest: string[], _opts: CliOptions): Promise<number> {
@@ -43,9 +41,7 @@ export async function rmCommand(rawRef: string, _opts: CliOptions): Promise<numb
 }
 
 export async function listCommand(o: { json?: boolean }, _opts: CliOptions): Promise<number> {
-  const homes = resolveHomes(process.env);
-  const loaded = await loadConfig(homes.configFile, process.env);
-  const { reg } = await registry();
+  const { reg, loaded } = await registry();
   const local = await reg.get('local');
   const stored = new Set(local.list ? await local.list() : []);
   // Which grants point at which reference, so a person sees what a value is for (and what is missing).
