@@ -17,6 +17,10 @@ export const Exit = {
   denied: 77,
   config: 78,
   timeout: 124,
+  /** The recipe's command is not installed (what shells use). */
+  commandNotFound: 127,
+  /** A reader closed outloop's output early: the child is ended with SIGPIPE, 128 + 13. */
+  readerGone: 141,
 } as const;
 export type ExitCodeValue = (typeof Exit)[keyof typeof Exit];
 

@@ -63,7 +63,7 @@ export class AttemptError extends OutloopError {
     readonly inner: OutloopError,
     readonly auditId: string,
   ) {
-    super(inner.code, inner.exitCode, inner.message, { next: inner.next ?? '', cause: inner });
+    super(inner.code, inner.exitCode, inner.message, { next: inner.next, cause: inner });
   }
 }
 
@@ -142,7 +142,6 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
     return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...result };
   } catch (err) {
     const raw = asOutloopError(err);
-    if (raw instanceof AttemptError) throw raw;
     const e = new OutloopError(raw.code, raw.exitCode, scrubber.scrub(raw.message), { next: raw.next === undefined ? undefined : scrubber.scrub(raw.next) });
     await record({ ...scrubbedFields(), phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, redactions });
     throw new AttemptError(e, id);
@@ -158,7 +157,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   const cmd = plan.preview.argv[0]!;
   // Checked before any secret is read, so a missing tool costs no backend call.
   if (!findExecutable(cmd, deps.env.PATH, recipe.dir)) {
-    throw new OutloopError('command_not_found', 127, `${cmd} not found on PATH (needed by ${plan.service}.${recipe.name})`, {
+    throw new OutloopError('command_not_found', Exit.commandNotFound, `${cmd} not found on PATH (needed by ${plan.service}.${recipe.name})`, {
       next: `Install ${cmd}, or fix run[0] in ${recipe.file}.`,
     });
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AuditLog, formatAuditTable, summarizeAttempts, verifyAuditFile } from '../audit/index.js';
 import { handleRequest, type BrokerDeps, type BrokerRequest } from '../broker/exec.js';
-import { OutloopError } from '../errors.js';
+import { Exit, OutloopError } from '../errors.js';
 import { resolveHomes } from '../paths.js';
 import { registryFor } from './deps.js';
 import { findExecutable } from '../runner/which.js';
@@ -19,7 +19,7 @@ import { shellQuote } from './output.js';
  */
 export async function demoCommand(opts: CliOptions): Promise<number> {
   if (!findExecutable('curl', process.env.PATH, process.cwd())) {
-    throw new OutloopError('command_not_found', 127, 'the demo calls a local API with curl, which is not on PATH', { next: 'Install curl and run `outloop demo` again.' });
+    throw new OutloopError('command_not_found', Exit.commandNotFound, 'the demo calls a local API with curl, which is not on PATH', { next: 'Install curl and run `outloop demo` again.' });
   }
   const root = mkdtempSync(join(tmpdir(), 'outloop-demo-'));
   const token = `demo_${randomBytes(18).toString('base64url')}`;

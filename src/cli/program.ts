@@ -28,7 +28,7 @@ export async function runProgram(argv: string[], opts: CliOptions): Promise<numb
   // do. (exec handles this itself, after recording the outcome.)
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(141);
+      if (err.code === 'EPIPE') process.exit(Exit.readerGone);
       throw err;
     });
   }
@@ -48,7 +48,8 @@ export async function runProgram(argv: string[], opts: CliOptions): Promise<numb
     `
 Exit codes: the child's own code when it ran (128+N for signal N); 64 usage; 65 bad parameter;
 69 secret backend unavailable; 70 internal error or audit log unwritable; 75 waiting for approval;
-77 denied by policy; 78 invalid config or recipe; 124 timed out; 127 command not found.
+77 denied by policy; 78 invalid config or recipe; 124 timed out; 127 command not found;
+141 the reader of outloop's output went away (the child got SIGPIPE, as in a bare pipeline).
 
 Examples:
   $ outloop exec stripe.list-invoices -p limit=5

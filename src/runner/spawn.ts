@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as osConstants } from 'node:os';
+import { Exit } from '../errors.js';
 
 /**
  * Run one child: argv without a shell, its own process group (so a timeout or a forwarded signal reaches
@@ -111,9 +112,9 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
       pipeline(child.stderr!, sinks.stderr, { end: false }),
     ]);
     let exitCode: number;
-    if (timedOut) exitCode = 124;
+    if (timedOut) exitCode = Exit.timeout;
     else if (signal) exitCode = 128 + (osConstants.signals[signal] ?? 0);
-    else exitCode = code ?? 70;
+    else exitCode = code ?? Exit.internal;
     return { exitCode, signal: signal ?? undefined, timedOut };
   } finally {
     clearTimeout(timer);
