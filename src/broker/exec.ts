@@ -1,4 +1,5 @@
 import { AuditLog, newAuditId, type AuditEntry } from '../audit/index.js';
+import { fingerprint, installKey } from '../audit/fingerprint.js';
 import { asOutloopError, Exit, OutloopError, denyExitCode } from '../errors.js';
 import { decide, type Decision, type Plan } from '../policy/decide.js';
 import { loadService } from '../recipe/load.js';
@@ -112,7 +113,12 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
       : { kind: 'denied', auditId: id, decision, exitCode };
   }
   const plan = decision.plan;
-  const planFields = { ...who, params: plan.params, recipeSha256: plan.recipe.fileSha256, secrets: Object.keys(plan.secretRefs) };
+  const planFields = {
+    ...who,
+    params: plan.params,
+    recipeSha256: plan.recipe.fileSha256,
+    secrets: Object.entries(plan.secretRefs).map(([name, ref]) => ({ name, ref })),
+  };
   if (req.mode === 'check' || req.dryRun) {
     await record({ ...planFields, phase: 'end', decision: 'allow', exitCode: 0, ...(req.dryRun ? { dryRun: true } : {}) });
     return req.mode === 'check'
@@ -126,8 +132,12 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   let redactions = 0;
   // Once values are read, every string outloop itself writes (error text, the end record) passes the
   // same redactor as the child's output: a backend message or a parameter could carry a value.
-  const scrubber: Scrubber = { scrub: (text) => text };
-  const scrubbedFields = () => ({ ...planFields, params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])) });
+  const scrubber: Scrubber = { scrub: (text) => text, secrets: planFields.secrets };
+  const scrubbedFields = () => ({
+    ...planFields,
+    params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])),
+    secrets: scrubber.secrets,
+  });
   try {
     const result = await runPlan(plan, deps, ctx.config.config.storeKey, scrubber);
     redactions = result.redactions;
@@ -148,8 +158,11 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   }
 }
 
+/** What the end record needs from inside the run: a redactor for text, and the secrets as read. */
 interface Scrubber {
   scrub: (text: string) => string;
+  /** name and reference, plus the value's fingerprint once it has been read. */
+  secrets: { name: string; ref: string; fingerprint?: string }[];
 }
 
 async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychain' | 'file', scrubber: Scrubber) {
@@ -171,6 +184,8 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   });
   const redactor = new Redactor(secrets);
   scrubber.scrub = (text) => redactor.redactString(text);
+  const fpKey = installKey(deps.homes.stateDir);
+  scrubber.secrets = secrets.map((s) => ({ name: s.name, ref: s.ref, fingerprint: fingerprint(fpKey, s.value) }));
   const out = deps.output;
   const stdout = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stdout);
   const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr);

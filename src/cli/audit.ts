@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditLog, formatAuditTable, summarizeAttempts, verifyAuditFile, type AuditRecord } from '../audit/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fingerprint, installKey } from '../audit/fingerprint.js';
 import { resolveHomes } from '../paths.js';
 import { writeJson } from './output.js';
+import { readSecretValue } from './prompt.js';
 
 export async function showCommand(o: { json?: boolean; follow?: boolean; limit?: number }): Promise<number> {
   const file = resolveHomes(process.env).auditFile;
@@ -43,4 +47,22 @@ export async function verifyCommand(o: { json?: boolean }): Promise<number> {
     process.stdout.write(`BROKEN at line ${b.line}${b.id ? ` (${b.id})` : ''}: ${b.problem}\n${file}: ${res.records} record(s) read\n`);
   }
   return res.ok ? 0 : 1;
+}
+
+/**
+ * "Was this key used?": the value comes from stdin or a hidden prompt (never argv), is fingerprinted
+ * with this install's key, and matched against the fingerprints in the log. Exit 0 when found, 1 when
+ * no recorded attempt used it.
+ */
+export async function lookupCommand(o: { json?: boolean }): Promise<number> {
+  const homes = resolveHomes(process.env);
+  const log = new AuditLog(homes.auditFile);
+  // No key yet means no run has ever read a secret: nothing can match, and no key is created by asking.
+  const fp = existsSync(join(homes.stateDir, 'audit.key')) ? fingerprint(installKey(homes.stateDir), await readSecretValue('the value to look up')) : undefined;
+  const used = (r: AuditRecord) => Array.isArray(r.secrets) && r.secrets.some((s: { fingerprint?: string }) => fp !== undefined && s.fingerprint === fp);
+  const hits = log.readAll().filter(used);
+  if (o.json) writeJson({ found: hits.length > 0, attempts: hits });
+  else if (hits.length) process.stdout.write(`${formatAuditTable(summarizeAttempts(hits)).trimEnd()}\n`);
+  else process.stdout.write('No recorded attempt used this value.\n');
+  return hits.length ? 0 : 1;
 }

@@ -143,6 +143,15 @@ Examples:
       json = Boolean(o.json);
       set(await auditCommands.verifyCommand(o));
     });
+  audit
+    .command('lookup')
+    .description('was this key used? reads a value from stdin or a hidden prompt, lists the attempts that used it (exit 1 if none)')
+    .option('--json', 'machine-readable')
+    .action(async (_o, cmd: Command) => {
+      const o = cmd.optsWithGlobals();
+      json = Boolean(o.json);
+      set(await auditCommands.lookupCommand(o));
+    });
 
   program
     .command('init')

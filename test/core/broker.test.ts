@@ -193,7 +193,7 @@ describe('an allowed exec', () => {
       [out.auditId, 'start', 'allow'],
       [out.auditId, 'end', 'allow'],
     ]);
-    expect(records[1]).toMatchObject({ exitCode: 0, redactions: 1, tenant: 'acme', secrets: ['TOKEN'] });
+    expect(records[1]).toMatchObject({ exitCode: 0, redactions: 1, tenant: 'acme', secrets: [{ name: 'TOKEN', ref: 'local:acme/token', fingerprint: expect.stringMatching(/^hmac-sha256:[0-9a-f]{32}$/) }] });
     const raw = w.home.auditText();
     expect(raw.length).toBeGreaterThan(0);
     expect(raw).not.toContain(ACME_TOKEN);
