@@ -5,11 +5,11 @@
  * for a file key. An agent may call outloop thousands of times; those milliseconds add up.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { BackendError } from '../src/errors.js';
 import { writeFileAtomic } from '../src/fs/atomic.js';
 import type { BackendContext } from '../src/secrets/backend.js';
+import { NoSessionBusError, openKeychainEntry, type KeychainEntry } from './os-keychain.js';
 
 export type KeySource = 'keychain' | 'file';
 
@@ -98,33 +98,16 @@ async function keychainCreate(ctx: BackendContext, account: string): Promise<Buf
   return key;
 }
 
-interface KeychainEntry {
-  getPassword(signal?: AbortSignal | null): Promise<string | null>;
-  setPassword(password: string, signal?: AbortSignal | null): Promise<void>;
-}
-
 const NEXT_CREATE = 'Unlock your keyring (gnome-keyring, KWallet, macOS Keychain) and retry, or set storeKey: file in config.yaml to keep the key in a file instead.';
 const NEXT_READ = "This store's key lives in the OS keychain: run outloop where that keyring is reachable and unlocked (your desktop session), then retry.";
 
 async function openKeychain(ctx: BackendContext, account: string, next: string): Promise<KeychainEntry> {
-  // Without a session bus there is no Secret Service to ask; checking first also spares loading the binding.
-  if (process.platform === 'linux' && !hasSessionBus(ctx.env)) {
-    throw new BackendError('local', 'no OS keychain is reachable: there is no D-Bus session bus for a Secret Service (gnome-keyring, KWallet)', { next });
-  }
   try {
-    // Loaded only here: the native module costs tens of milliseconds that file-key users never pay.
-    const { AsyncEntry } = await import('@napi-rs/keyring');
-    // Pinned to the Secret Service: the library's default silently falls back to the kernel keyring, which
-    // forgets everything at reboot and would take every stored value with it.
-    return new AsyncEntry(KEYCHAIN_SERVICE, account, { linux: { store: 'secret-service' } });
+    return await openKeychainEntry(ctx.env, KEYCHAIN_SERVICE, account);
   } catch (err) {
+    if (err instanceof NoSessionBusError) throw new BackendError('local', err.message, { next });
     throw keychainUnavailable(account, err, next);
   }
-}
-
-function hasSessionBus(env: NodeJS.ProcessEnv): boolean {
-  if (env.DBUS_SESSION_BUS_ADDRESS) return true;
-  return Boolean(env.XDG_RUNTIME_DIR) && existsSync(join(env.XDG_RUNTIME_DIR as string, 'bus'));
 }
 
 function keychainUnavailable(account: string, cause: unknown, next: string): BackendError {

@@ -8,13 +8,16 @@ import type { BackendContext, BackendFactory, BackendRegistry, SecretBackend } f
 
 type Loader = () => Promise<{ createBackend: BackendFactory }>;
 
-const LOADERS: Readonly<Record<string, Loader>> = {
+export const LOADERS: Readonly<Record<string, Loader>> = {
   local: () => import('../../adapters/local.js'),
   env: () => import('../../adapters/env.js'),
+  op: () => import('../../adapters/op.js'),
+  doppler: () => import('../../adapters/doppler.js'),
+  infisical: () => import('../../adapters/infisical.js'),
+  keychain: () => import('../../adapters/keychain.js'),
+  vault: () => import('../../adapters/vault.js'),
 };
 
-/** Named in references today but not yet shipped. */
-const PLANNED = new Set(['keychain', 'op', 'doppler', 'infisical', 'vault']);
 
 export function createRegistry(ctx: BackendContext): BackendRegistry {
   // Promises, not instances, so two concurrent first gets share one import and one instance.
@@ -38,9 +41,7 @@ export function createRegistry(ctx: BackendContext): BackendRegistry {
 
 function unsupported(name: string): BackendError {
   const available = Object.keys(LOADERS).join(', ');
-  const message = PLANNED.has(name)
-    ? `the ${name} secret backend is not available in this version of outloop (available: ${available})`
-    : `unknown secret backend "${name}" (available: ${available})`;
+  const message = `unknown secret backend "${name}" (available: ${available})`;
   return new BackendError(name, message, {
     code: 'backend_not_supported',
     next: `Reference the secret through one of: ${available} (for example local:acme/stripe or env:STRIPE_KEY).`,

@@ -1,44 +1,17 @@
 /**
  * Store key custody in a real Secret Service. Run under scripts/with-keyring.sh (CI does); elsewhere the
- * suite skips unless CI=true, where a missing keyring is a failure rather than a silent skip.
+ * suite skips unless CI=true, where a missing keyring is a failure rather than a silent skip (helpers/keyring.ts).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBackend } from '../../adapters/local.js';
 import { keyIdOf } from '../../adapters/store-key.js';
 import type { BackendContext } from '../../src/secrets/backend.js';
+import { KEYRING_REQUIRED, keyring, requireKeyring, secretTool, skipWithoutKeyring } from '../helpers/keyring.js';
 import { makeCtx, ref, scratch, secretValue } from './helpers.js';
 
-const CI = process.env.CI === 'true';
-
-function secretTool(args: string[], input?: string) {
-  return spawnSync('secret-tool', args, { input, encoding: 'utf8', timeout: 15_000 });
-}
-
-/** Can this process reach a Secret Service that keeps what it is given? */
-function probeKeyring(): { ok: true } | { ok: false; why: string } {
-  if (process.platform !== 'linux') return { ok: false, why: 'not Linux' };
-  if (!process.env.DBUS_SESSION_BUS_ADDRESS) return { ok: false, why: 'DBUS_SESSION_BUS_ADDRESS is not set' };
-  const attrs = ['service', 'outloop-test-probe', 'username', String(process.pid)];
-  const stored = secretTool(['store', '--label=outloop test probe', ...attrs], 'probe');
-  if (stored.error || stored.status !== 0) return { ok: false, why: `secret-tool store failed: ${stored.error?.message ?? stored.stderr.trim()}` };
-  const found = secretTool(['lookup', ...attrs]);
-  secretTool(['clear', ...attrs]);
-  if (found.status !== 0 || found.stdout !== 'probe') return { ok: false, why: 'secret-tool lookup did not return the probe item' };
-  return { ok: true };
-}
-
-const keyring = probeKeyring();
-
-function requireKeyring(): void {
-  if (!keyring.ok) {
-    throw new Error(`gnome-keyring (a Secret Service) is required in CI: run the tests under scripts/with-keyring.sh (${keyring.why})`);
-  }
-}
-
-describe.skipIf(!keyring.ok && !CI)('store key in the OS keychain', () => {
+describe.skipIf(skipWithoutKeyring)('store key in the OS keychain', () => {
   let dir: ReturnType<typeof scratch>;
   let ctx: BackendContext;
   let attrs: string[] | undefined;
@@ -65,7 +38,7 @@ describe.skipIf(!keyring.ok && !CI)('store key in the OS keychain', () => {
   }
 
   it('has a Secret Service to test against', () => {
-    expect(keyring.ok, keyring.ok ? '' : `gnome-keyring (a Secret Service) is required in CI: run the tests under scripts/with-keyring.sh (${keyring.why})`).toBe(true);
+    expect(keyring.ok, KEYRING_REQUIRED).toBe(true);
   });
 
   it('storeKey: keychain keeps the key in the keyring (service/username attributes) and writes no key file', async () => {
