@@ -10,6 +10,8 @@ export * as recipesCommands from './cli/recipes.js';
 export * as secretsCommands from './cli/secrets.js';
 export * as auditCommands from './cli/audit.js';
 export { initCommand } from './cli/init.js';
+export { importCommand, IMPORT_TARGETS } from './cli/import.js';
+export { doctorCommand } from './cli/doctor.js';
 export { demoCommand } from './cli/demo.js';
 export { schemaCommand } from './cli/schema.js';
 export { runProgram } from './cli/program.js';

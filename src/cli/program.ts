@@ -6,7 +6,7 @@ import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './
 import { printError } from './output.js';
 import { collectParam } from './params.js';
 import { VERSION } from '../version.js';
-import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand } from '../cold.js';
+import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand } from '../cold.js';
 
 /**
  * The full command line with commander: help, usage errors, and every command but the ordinary exec and
@@ -123,6 +123,23 @@ Examples:
       set(await secretsCommands.rmCommand(ref, opts));
     });
 
+  secrets
+    .command('import')
+    .description('move the values of a dotenv file into a secret backend and bind them in config.yaml (prints no value)')
+    .argument('<file>', 'the dotenv file, e.g. .env')
+    .requiredOption('--service <name>', 'the service whose grant gets the bindings (created with allow: [] if missing)')
+    .option('--tenant <name>', 'the tenant to bind them for (default: the tenant of this folder)')
+    .addOption(new Option('--to <backend>', 'where the values go').choices(IMPORT_TARGETS).default('local'))
+    .option('--force', 'replace existing bindings (and stored values) of the same names')
+    .option('--dry-run', 'show what would move; write nothing')
+    .addHelpText('after', `
+References: --to local stores NAME as local:TENANT/SERVICE/name (lowercased);
+--to keychain as keychain:outloop-TENANT/SERVICE/NAME. Exit 0 moved; 64 usage (bad file or name,
+no tenant, a binding exists without --force); 69 backend failed (the output says which moved).`)
+    .action(async (file: string, o) => {
+      set(await importCommand(file, o, opts));
+    });
+
   const audit = program
     .command('audit')
     .description('read the audit trail (a table; --json for one record per line)')
@@ -160,6 +177,16 @@ Examples:
     .option('--force', 'overwrite an existing config.yaml')
     .action(async (o) => {
       set(await initCommand(o, opts));
+    });
+
+  program
+    .command('doctor')
+    .description('report this project\'s tenant, whether its backends answer, and what is unsafe for agents (reads no secret)')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', '\nEach finding is ok, warn or fail, with a fix. Exit 0 when nothing fails, 1 otherwise.')
+    .action(async (o) => {
+      json = Boolean(o.json);
+      set(await doctorCommand(o, opts));
     });
 
   program
