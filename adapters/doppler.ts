@@ -50,13 +50,7 @@ export const dopplerCli: VendorCli = {
     const { project, config, name } = split(ref);
     return ['secrets', 'get', name, '--plain', '--project', project, '--config', config];
   },
-  classify(stderr) {
-    const s = stderr.toLowerCase();
-    if (AUTH.some((p) => s.includes(p))) return 'auth';
-    if (NOT_FOUND.some((p) => s.includes(p))) return 'not_found';
-    if (SCOPE.some((p) => s.includes(p))) return 'scope';
-    return undefined;
-  },
+  failures: [['auth', AUTH], ['not_found', NOT_FOUND], ['scope', SCOPE]],
   notFound(ref) {
     const { project, config, name } = split(ref);
     return {

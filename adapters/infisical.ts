@@ -67,12 +67,7 @@ export const infisicalCli: VendorCli = {
     const { projectId, env, path, name } = split(ref);
     return ['secrets', 'get', name, '--plain', '--projectId', projectId, '--env', env, '--path', path];
   },
-  classify(stderr) {
-    const s = stderr.toLowerCase();
-    if (AUTH.some((p) => s.includes(p))) return 'auth';
-    if (SCOPE.some((p) => s.includes(p))) return 'scope';
-    return undefined;
-  },
+  failures: [['auth', AUTH], ['scope', SCOPE]],
   notFound(ref) {
     const { projectId, env, path, name } = split(ref);
     return {

@@ -57,13 +57,7 @@ export const opCli: VendorCli = {
     split(ref);
     return ['read', '--no-newline', `op://${ref.path}`];
   },
-  classify(stderr) {
-    const s = stderr.toLowerCase();
-    if (AUTH.some((p) => s.includes(p))) return 'auth';
-    if (SCOPE.some((p) => s.includes(p))) return 'scope';
-    if (NOT_FOUND.some((p) => s.includes(p))) return 'not_found';
-    return undefined;
-  },
+  failures: [['auth', AUTH], ['scope', SCOPE], ['not_found', NOT_FOUND]],
   notFound(ref) {
     const { vault, item, field } = split(ref);
     return {

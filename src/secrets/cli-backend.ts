@@ -53,13 +53,21 @@ export interface VendorCli {
   readonly envDefaults?: Readonly<Record<string, string>>;
   /** Validate the reference and build argv (without the command). Throws UsageError on a bad shape. */
   argv(ref: SecretRef): string[];
-  /** Sort a failed run by its stderr. Never copies it anywhere. */
-  classify(stderr: string): CliFailure | undefined;
+  /**
+   * How to sort a failed run by its stderr: lower-cased substrings per failure, tried in this order
+   * (the first kind with a match wins). stderr is only matched, never copied anywhere.
+   */
+  readonly failures: ReadonlyArray<readonly [CliFailure, readonly string[]]>;
   /** Messages for the failures that depend on the reference's parts. */
   notFound(ref: SecretRef): ErrorText;
   scope(ref: SecretRef): ErrorText;
   /** What to try when the CLI timed out (locked app, unanswered prompt, network). */
   timeoutNext: string;
+}
+
+function classify(stderr: string, failures: VendorCli['failures']): CliFailure | undefined {
+  const s = stderr.toLowerCase();
+  return failures.find(([, patterns]) => patterns.some((p) => s.includes(p)))?.[0];
 }
 
 export class CliSecretBackend implements SecretBackend {
@@ -124,7 +132,7 @@ export class CliSecretBackend implements SecretBackend {
       return trimmed;
     }
 
-    switch (cli.classify(outcome.stderr)) {
+    switch (classify(outcome.stderr, cli.failures)) {
       case 'auth':
         throw fail('backend_auth', `${cli.command} is not signed in or its token was refused, so ${ref.raw} could not be read`, cli.signIn);
       case 'not_found': {
