@@ -49,7 +49,9 @@ export function formatAuditTable(attempts: AuditAttempt[]): string {
 
 function decision(a: AuditAttempt): string {
   if (a.incomplete) return 'incomplete (killed?)';
-  return a.code ? `${a.decision}/${a.code}` : a.decision;
+  const d = a.code ? `${a.decision}/${a.code}` : a.decision;
+  // A dry run decided but ran nothing; it must not read like a run that happened.
+  return a.dryRun === true ? `${d} (dry run)` : d;
 }
 
 function serviceRecipe(a: AuditAttempt): string {

@@ -52,3 +52,13 @@ describe('formatAuditTable', () => {
     expect(rows[3]).toContain('evil?[31m');
   });
 });
+
+describe('dry runs in the table', () => {
+  it('are marked, so they never read like a run that happened', () => {
+    const base = { ts: '2026-11-24T00:00:00.000Z', phase: 'end', mode: 'exec', project: '/p', tenant: 'acme', service: 's', recipe: 'r', decision: 'allow', exitCode: 0, durationMs: 3, redactions: 0, secretExposed: false, prev: '0'.repeat(64), hash: '1'.repeat(64) } as const;
+    const table = formatAuditTable(summarizeAttempts([{ ...base, id: 'ol_dry', dryRun: true }, { ...base, id: 'ol_real' }]));
+    const [dry, real] = table.trim().split('\n').slice(1);
+    expect(dry).toContain('allow (dry run)');
+    expect(real).not.toContain('dry run');
+  });
+});
