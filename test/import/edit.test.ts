@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { editedConfig } from '../../src/cli/import.js';
+import { editedConfig } from '../../src/config/edit.js';
 import { ConfigError, UsageError } from '../../src/errors.js';
 
 /**
