@@ -15,3 +15,5 @@ export { doctorCommand } from './cli/doctor.js';
 export { demoCommand } from './cli/demo.js';
 export { schemaCommand } from './cli/schema.js';
 export { runProgram } from './cli/program.js';
+export { mcpCommand } from './mcp/command.js';
+export { AGENT_CLIENTS } from './mcp/agents.js';

@@ -6,6 +6,7 @@ import { NAME_PATTERN } from '../config/schema.js';
 import { realOrResolved } from '../config/load.js';
 import { resolveHomes } from '../paths.js';
 import type { CliOptions } from './main.js';
+import { setUpAgent, type AgentClient } from '../mcp/agents.js';
 
 const CONFIG_SCHEMA_HINT = '# yaml-language-server: $schema=https://outloop.dev/schema/config.schema.json';
 
@@ -56,10 +57,20 @@ recipes:
     timeout: 30s
 `;
 
-export async function initCommand(o: { tenant?: string; force?: boolean }, _opts: CliOptions): Promise<number> {
+export async function initCommand(o: { tenant?: string; force?: boolean; agent?: AgentClient }, _opts: CliOptions): Promise<number> {
   const homes = resolveHomes(process.env);
   const tenant = o.tenant ?? 'my-client';
   if (!NAME_PATTERN.test(tenant)) throw new UsageError(`tenant name "${tenant}" must use lowercase letters, digits, "-" and "_"`);
+  // `init --agent X` in a set-up machine only registers the MCP server; the starter config is written
+  // only where none exists yet (or with --force).
+  if (o.agent && (!existsSync(homes.configFile) || o.force)) {
+    await initCommand({ ...o, agent: undefined }, _opts);
+    process.stdout.write('\n');
+  }
+  if (o.agent) {
+    process.stdout.write(`${setUpAgent(o.agent, realOrResolved(process.cwd()), homes, process.env).join('\n')}\n`);
+    return 0;
+  }
   if (existsSync(homes.configFile) && !o.force) {
     throw new UsageError(`${homes.configFile} already exists; nothing was changed`, { code: 'exists', next: 'Edit it, or pass --force to replace it with the starter.' });
   }

@@ -6,7 +6,7 @@ import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './
 import { printError } from './output.js';
 import { collectParam } from './params.js';
 import { VERSION } from '../version.js';
-import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand } from '../cold.js';
+import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS } from '../cold.js';
 
 /**
  * The full command line with commander: help, usage errors, and every command but the ordinary exec and
@@ -175,8 +175,18 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
     .description('write a commented starter config.yaml and an example recipe')
     .option('--tenant <name>', 'bind the current directory to this tenant')
     .option('--force', 'overwrite an existing config.yaml')
+    .addOption(new Option('--agent <client>', 'write this agent\'s MCP configuration for the current project (and print its permission rules)').choices(AGENT_CLIENTS))
     .action(async (o) => {
       set(await initCommand(o, opts));
+    });
+
+  program
+    .command('mcp')
+    .description('serve the recipes granted to this project\'s tenant as MCP tools over stdio')
+    .option('--project <dir>', 'the project folder to serve (default: the current directory)')
+    .addHelpText('after', '\nstdout carries the MCP protocol only; diagnostics go to stderr. Set it up with `outloop init --agent claude-code|cursor|codex`.')
+    .action(async (o) => {
+      set(await mcpCommand(o, opts));
     });
 
   program

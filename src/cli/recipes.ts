@@ -1,9 +1,10 @@
 import { basename } from 'node:path';
-import { loadRequestContext } from '../broker/context.js';
+import { loadRequestContext, type RequestContext } from '../broker/context.js';
 import { cliEnvironment } from './deps.js';
 import { UsageError, formatPos } from '../errors.js';
 import { resolveHomes } from '../paths.js';
 import { isRequired } from '../recipe/params.js';
+import { paramsJsonSchema, toolName } from '../recipe/json-schema.js';
 import { lintRecipeFile, listRecipeFiles, loadService, type LoadedRecipe } from '../recipe/load.js';
 import type { CliOptions } from './main.js';
 import { writeJson } from './output.js';
@@ -13,21 +14,37 @@ function context(opts: CliOptions) {
 }
 
 /** Every service found in the recipe folders, later folders overriding earlier ones per action. */
-async function allRecipes(dirs: string[]): Promise<LoadedRecipe[]> {
+export async function allRecipes(dirs: string[]): Promise<LoadedRecipe[]> {
   const services = [...new Set(listRecipeFiles(dirs).map((f) => basename(f).replace(/\.ya?ml$/, '')))].sort();
   const loaded = await Promise.all(services.map((s) => loadService(s, dirs)));
   return loaded.flatMap((l) => [...(l?.recipes.values() ?? [])]);
 }
 
-function catalogueEntry(r: LoadedRecipe, granted: boolean) {
+/** Does the tenant of this folder have a grant that allows the recipe? (The tool list; decide() rules.) */
+export function grantChecker(ctx: RequestContext): (r: LoadedRecipe) => boolean {
+  const tenant = ctx.binding?.tenant;
+  const grants = tenant ? ctx.config.config.tenants[tenant]?.services ?? {} : {};
+  return (r) => {
+    const g = Object.hasOwn(grants, r.service) ? grants[r.service] : undefined;
+    return Boolean(g && (g.allow.includes('*') || g.allow.includes(r.name)));
+  };
+}
+
+export function catalogueEntry(r: LoadedRecipe, granted: boolean) {
   return {
     name: `${r.service}.${r.name}`,
+    /** The MCP tool name of this recipe. */
+    tool: toolName(r.service, r.name),
     service: r.service,
     recipe: r.name,
     description: r.description,
     risk: r.risk,
     granted,
     params: Object.fromEntries(Object.entries(r.params).map(([k, p]) => [k, { ...p, required: isRequired(p) }])),
+    /** The same JSON Schema the MCP tool of this recipe declares. */
+    inputSchema: paramsJsonSchema(r.params),
+    /** Whether a call waits for a person's approval (approvals have not landed: always false). */
+    approvalRequired: false,
     hosts: r.hosts,
     source: r.file,
   };
@@ -36,11 +53,7 @@ function catalogueEntry(r: LoadedRecipe, granted: boolean) {
 export async function listCommand(o: { json?: boolean }, opts: CliOptions): Promise<number> {
   const ctx = await context(opts);
   const tenant = ctx.binding?.tenant;
-  const grants = tenant ? ctx.config.config.tenants[tenant]?.services ?? {} : {};
-  const isGranted = (r: LoadedRecipe) => {
-    const g = Object.hasOwn(grants, r.service) ? grants[r.service] : undefined;
-    return Boolean(g && (g.allow.includes('*') || g.allow.includes(r.name)));
-  };
+  const isGranted = grantChecker(ctx);
   const entries = (await allRecipes(ctx.recipeDirs)).map((r) => catalogueEntry(r, isGranted(r)));
   if (o.json) {
     writeJson({ tenant: tenant ?? null, project: ctx.binding?.project ?? null, recipes: entries });
