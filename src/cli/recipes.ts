@@ -1,33 +1,16 @@
-import { basename } from 'node:path';
-import { loadRequestContext, type RequestContext } from '../broker/context.js';
+import { loadRequestContext } from '../broker/context.js';
 import { cliEnvironment } from './deps.js';
 import { UsageError, formatPos } from '../errors.js';
 import { resolveHomes } from '../paths.js';
 import { isRequired } from '../recipe/params.js';
 import { paramsJsonSchema, toolName } from '../recipe/json-schema.js';
+import { allRecipes, grantChecker } from '../recipe/catalogue.js';
 import { lintRecipeFile, listRecipeFiles, loadService, type LoadedRecipe } from '../recipe/load.js';
 import type { CliOptions } from './main.js';
 import { writeJson } from './output.js';
 
 function context(opts: CliOptions) {
   return loadRequestContext(cliEnvironment(opts));
-}
-
-/** Every service found in the recipe folders, later folders overriding earlier ones per action. */
-export async function allRecipes(dirs: string[]): Promise<LoadedRecipe[]> {
-  const services = [...new Set(listRecipeFiles(dirs).map((f) => basename(f).replace(/\.ya?ml$/, '')))].sort();
-  const loaded = await Promise.all(services.map((s) => loadService(s, dirs)));
-  return loaded.flatMap((l) => [...(l?.recipes.values() ?? [])]);
-}
-
-/** Does the tenant of this folder have a grant that allows the recipe? (The tool list; decide() rules.) */
-export function grantChecker(ctx: RequestContext): (r: LoadedRecipe) => boolean {
-  const tenant = ctx.binding?.tenant;
-  const grants = tenant ? ctx.config.config.tenants[tenant]?.services ?? {} : {};
-  return (r) => {
-    const g = Object.hasOwn(grants, r.service) ? grants[r.service] : undefined;
-    return Boolean(g && (g.allow.includes('*') || g.allow.includes(r.name)));
-  };
 }
 
 export function catalogueEntry(r: LoadedRecipe, granted: boolean) {

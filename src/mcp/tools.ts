@@ -1,6 +1,6 @@
 import type { BrokerOutcome } from '../broker/exec.js';
 import { loadRequestContext, type Environment } from '../broker/context.js';
-import { allRecipes, grantChecker } from '../cli/recipes.js';
+import { allRecipes, grantChecker } from '../recipe/catalogue.js';
 import { asOutloopError, Exit, type OutloopError } from '../errors.js';
 import { paramsJsonSchema, toolName, type InputSchema } from '../recipe/json-schema.js';
 import type { LoadedRecipe } from '../recipe/load.js';

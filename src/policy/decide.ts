@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import type { Config, ServiceGrant } from '../config/schema.js';
 import type { LoadedRecipe, ServiceRecipes } from '../recipe/load.js';
 import { validateParams } from '../recipe/params.js';
 import { renderRecipe, type RenderedCommand } from '../recipe/render.js';
@@ -106,7 +106,7 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
     return deny('recipe', 'unknown_recipe', `service "${req.service}" has no recipe "${req.recipe}" (it has: ${known.join(', ') || 'none'})`,
       `Run \`outloop recipes show ${req.service}\` to see its recipes and parameters.`);
   }
-  if (!grant.allow.includes('*') && !grant.allow.includes(req.recipe)) {
+  if (!grantAllows(grant, req.recipe)) {
     return deny('recipe', 'recipe_not_allowed', `tenant "${b.tenant}" may not run ${target} (allowed: ${grant.allow.join(', ') || 'nothing'})`,
       `Use an allowed recipe, or ask a person to add "${req.recipe}" to tenants.${b.tenant}.services.${req.service}.allow.`);
   }
@@ -150,6 +150,11 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
     gates,
     plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview },
   };
+}
+
+/** The allow rule, shared with the tool catalogue so what is listed is exactly what decide() permits. */
+export function grantAllows(grant: Pick<ServiceGrant, 'allow'>, recipe: string): boolean {
+  return grant.allow.includes('*') || grant.allow.includes(recipe);
 }
 
 /**

@@ -1,0 +1,26 @@
+import { basename } from 'node:path';
+import type { RequestContext } from '../broker/context.js';
+import { grantAllows } from '../policy/decide.js';
+import { listRecipeFiles, loadService, type LoadedRecipe } from './load.js';
+
+/**
+ * What exists and what this folder's tenant may run: the catalogue behind `outloop recipes list` and the
+ * MCP tool list.
+ */
+/** Every service found in the recipe folders, later folders overriding earlier ones per action. */
+export async function allRecipes(dirs: string[]): Promise<LoadedRecipe[]> {
+  const services = [...new Set(listRecipeFiles(dirs).map((f) => basename(f).replace(/\.ya?ml$/, '')))].sort();
+  const loaded = await Promise.all(services.map((s) => loadService(s, dirs)));
+  return loaded.flatMap((l) => [...(l?.recipes.values() ?? [])]);
+}
+
+/** Does the tenant of this folder have a grant that allows the recipe? (The tool list; decide() rules.) */
+export function grantChecker(ctx: RequestContext): (r: LoadedRecipe) => boolean {
+  const tenant = ctx.binding?.tenant;
+  const grants = tenant ? ctx.config.config.tenants[tenant]?.services ?? {} : {};
+  return (r) => {
+    const g = Object.hasOwn(grants, r.service) ? grants[r.service] : undefined;
+    return Boolean(g && grantAllows(g, r.name));
+  };
+}
+
