@@ -100,7 +100,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
 
   const decision = decide(
     { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
-    { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file },
+    { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file, now: Date.now() },
   );
   const who = { project: ctx.binding?.project ?? null, tenant: ctx.binding?.tenant ?? null };
 

@@ -22,6 +22,24 @@ const secretRef = z
   })
   .describe('Where the value lives, e.g. local:acme/stripe or op://Vault/Item/field. Never the value itself.');
 
+// An instant with its zone, so a grant ends at the same moment wherever outloop runs.
+const instant = z
+  .string()
+  .refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)), {
+    message: 'a time with its zone, e.g. 2026-12-01T00:00:00Z',
+  });
+const recipeName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a recipe name');
+
+/** Rules a grant adds on top of a recipe's own parameter rules: they can only narrow. */
+export const ParamLimitSchema = z.strictObject({
+  min: z.number().optional(),
+  max: z.number().optional(),
+  minLength: z.number().int().nonnegative().optional(),
+  maxLength: z.number().int().positive().optional(),
+  enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+  pattern: z.string().optional().describe('Must match the whole value, in addition to the recipe\'s own pattern.'),
+});
+
 export const ServiceGrantSchema = z
   .strictObject({
     secrets: z
@@ -29,9 +47,24 @@ export const ServiceGrantSchema = z
       .default({})
       .describe('Logical secret name (as the recipes use it) -> secret reference.'),
     allow: z
-      .array(z.string().regex(/^(\*|[a-z0-9][a-z0-9_-]*)$/, 'a recipe name, or "*" for every recipe of the service'))
+      .array(
+        z.union([
+          z.string().regex(/^(\*|[a-z0-9][a-z0-9_-]*)$/, 'a recipe name, or "*" for every recipe of the service'),
+          z.strictObject({ recipe: recipeName, until: instant.describe('This one recipe stops being allowed at this time.') }),
+        ]),
+      )
       .default([])
-      .describe('Recipes this tenant may run, or ["*"].'),
+      .describe('Recipes this tenant may run, or ["*"]; { recipe, until } for temporary access to one.'),
+    deny: z
+      .record(z.string().regex(/^(\*|[a-z0-9][a-z0-9_-]*)$/, 'a recipe name, or "*"'), z.string().min(1))
+      .default({})
+      .describe('Recipes never allowed here, each with the reason the agent is shown. Wins over allow.'),
+    maxRisk: z.enum(['read', 'write', 'admin']).optional().describe('Recipes above this risk are denied.'),
+    params: z
+      .record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/, 'a parameter name'), ParamLimitSchema)
+      .default({})
+      .describe("Narrow a recipe's own parameter rules for this tenant, e.g. { amount: { max: 100 } }."),
+    until: instant.optional().describe('The whole grant ends by itself at this time.'),
     run: z.boolean().default(false).describe('May `outloop run` wrap arbitrary commands with these secrets?'),
   })
   .describe('What one tenant may do with one service.');
@@ -61,3 +94,4 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 export type TenantConfig = z.infer<typeof TenantSchema>;
 export type ServiceGrant = z.infer<typeof ServiceGrantSchema>;
+export type ParamLimit = z.infer<typeof ParamLimitSchema>;

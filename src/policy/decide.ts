@@ -1,4 +1,5 @@
-import type { Config, ServiceGrant } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
+import { describeAllow, grantExpired, paramLimitFailure, recipeRefusal } from './guardrails.js';
 import type { LoadedRecipe, ServiceRecipes } from '../recipe/load.js';
 import { validateParams } from '../recipe/params.js';
 import { renderRecipe, type RenderedCommand } from '../recipe/render.js';
@@ -20,10 +21,14 @@ export type DenyCode =
   | 'recipe_not_allowed'
   | 'secret_not_bound'
   | 'bad_param'
-  | 'host_not_allowed';
+  | 'host_not_allowed'
+  | 'grant_expired'
+  | 'recipe_denied'
+  | 'risk_not_allowed'
+  | 'param_not_allowed';
 
-export type GateName = 'tenant' | 'assertion' | 'service' | 'recipe' | 'secrets' | 'params' | 'hosts';
-export const GATES: readonly GateName[] = ['tenant', 'assertion', 'service', 'recipe', 'secrets', 'params', 'hosts'];
+export type GateName = 'tenant' | 'assertion' | 'service' | 'recipe' | 'risk' | 'secrets' | 'params' | 'hosts';
+export const GATES: readonly GateName[] = ['tenant', 'assertion', 'service', 'recipe', 'risk', 'secrets', 'params', 'hosts'];
 
 export interface Gate {
   name: GateName;
@@ -45,6 +50,8 @@ export interface PolicyContext {
   tenants: Config['tenants'];
   service: ServiceRecipes | undefined;
   configFile: string;
+  /** The decision's clock (ms since the epoch), for grants that end by themselves; defaults to now. */
+  now?: number;
 }
 
 export interface Plan {
@@ -94,7 +101,14 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
     return deny('service', 'service_not_granted', `tenant "${b.tenant}" has no grant for service "${req.service}"`,
       `Ask a person to add tenants.${b.tenant}.services.${req.service} to ${ctx.configFile}; \`outloop recipes list\` shows what is granted here.`);
   }
-  pass('service', `${req.service} granted to ${b.tenant}`);
+  const grantPath = `tenants.${b.tenant}.services.${req.service}`;
+  const now = ctx.now ?? Date.now();
+  const ended = grantExpired(grant, now);
+  if (ended) {
+    return deny('service', 'grant_expired', `tenant "${b.tenant}"'s grant for service "${req.service}" ended at ${ended.until}`,
+      `Stop: this access was temporary. Ask a person to renew it (${grantPath}.until in ${ctx.configFile}) if it is still needed.`);
+  }
+  pass('service', `${req.service} granted to ${b.tenant}${grant.until ? ` until ${grant.until}` : ''}`);
 
   if (!ctx.service) {
     return deny('recipe', 'unknown_service', `no recipe file defines service "${req.service}"`,
@@ -106,11 +120,24 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
     return deny('recipe', 'unknown_recipe', `service "${req.service}" has no recipe "${req.recipe}" (it has: ${known.join(', ') || 'none'})`,
       `Run \`outloop recipes show ${req.service}\` to see its recipes and parameters.`);
   }
-  if (!grantAllows(grant, req.recipe)) {
-    return deny('recipe', 'recipe_not_allowed', `tenant "${b.tenant}" may not run ${target} (allowed: ${grant.allow.join(', ') || 'nothing'})`,
-      `Use an allowed recipe, or ask a person to add "${req.recipe}" to tenants.${b.tenant}.services.${req.service}.allow.`);
+  const refusal = recipeRefusal(grant, recipe, now);
+  switch (refusal?.code) {
+    case 'recipe_denied':
+      return deny('recipe', 'recipe_denied', `${target} is denied for tenant "${b.tenant}": ${refusal.reason}`,
+        `Do not retry or work around it: the rule is ${grantPath}.deny.${refusal.rule}; ask a person if the task needs it.`);
+    case 'recipe_not_allowed':
+      return deny('recipe', 'recipe_not_allowed', `tenant "${b.tenant}" may not run ${target} (allowed: ${describeAllow(grant)})`,
+        `Use an allowed recipe, or ask a person to add "${req.recipe}" to ${grantPath}.allow.`);
+    case 'grant_expired':
+      return deny('recipe', 'grant_expired', `tenant "${b.tenant}"'s access to ${target} ended at ${refusal.until}`,
+        `Stop: this access was temporary. Ask a person to renew it in ${grantPath}.allow if it is still needed.`);
+    case 'risk_not_allowed':
+      gates.push({ name: 'recipe', status: 'pass', detail: `${target} allowed (allow: [${describeAllow(grant)}])` });
+      return deny('risk', 'risk_not_allowed', `${target} is a ${recipe.risk} recipe, above the ${refusal.maxRisk} ceiling of tenant "${b.tenant}"'s grant`,
+        `Use a ${refusal.maxRisk} recipe, or ask a person to raise ${grantPath}.maxRisk.`);
   }
-  pass('recipe', `${target} allowed (${grant.allow.includes('*') ? 'allow: ["*"]' : `allow: [${grant.allow.join(', ')}]`}), risk ${recipe.risk}`);
+  pass('recipe', `${target} allowed (allow: [${describeAllow(grant)}])`);
+  pass('risk', `${recipe.risk}${grant.maxRisk ? ` (ceiling ${grant.maxRisk})` : ''}`);
 
   const unbound = recipe.secrets.filter((s) => !Object.hasOwn(grant.secrets, s));
   if (unbound.length) {
@@ -124,6 +151,11 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   if (!params.ok) {
     return deny('params', 'bad_param', params.failure.message,
       `Fix the value and retry; \`outloop recipes show ${req.service}\` lists each parameter's rules.`, params.failure.param);
+  }
+  const limited = paramLimitFailure(grant.params, recipe.params, params.values);
+  if (limited) {
+    return deny('params', 'param_not_allowed', `${limited.message}: a limit of tenant "${b.tenant}"'s grant (${grantPath}.params.${limited.param})`,
+      `Use a value within the grant's limit; a person can change ${grantPath}.params in ${ctx.configFile}.`, limited.param);
   }
   const preview = renderRecipe(recipe, { params: params.values, secret: secretMarker, tenant: b.tenant, project: b.project });
   const optionLike = optionInjection(recipe, preview.argv);
@@ -150,11 +182,6 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
     gates,
     plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview },
   };
-}
-
-/** The allow rule, shared with the tool catalogue so what is listed is exactly what decide() permits. */
-export function grantAllows(grant: Pick<ServiceGrant, 'allow'>, recipe: string): boolean {
-  return grant.allow.includes('*') || grant.allow.includes(recipe);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { RequestContext } from '../broker/context.js';
-import { grantAllows } from '../policy/decide.js';
+import { grantAllows } from '../policy/guardrails.js';
 import { listRecipeFiles, loadService, type LoadedRecipe } from './load.js';
 
 /**
@@ -20,7 +20,7 @@ export function grantChecker(ctx: RequestContext): (r: LoadedRecipe) => boolean 
   const grants = tenant ? ctx.config.config.tenants[tenant]?.services ?? {} : {};
   return (r) => {
     const g = Object.hasOwn(grants, r.service) ? grants[r.service] : undefined;
-    return Boolean(g && grantAllows(g, r.name));
+    return Boolean(g && grantAllows(g, r));
   };
 }
 

@@ -211,6 +211,10 @@ describe('denyExitCode and DeniedError', () => {
       secret_not_bound: 78,
       bad_param: 65,
       host_not_allowed: 77,
+      grant_expired: 77,
+      recipe_denied: 77,
+      risk_not_allowed: 77,
+      param_not_allowed: 77,
     };
     for (const [code, exit] of Object.entries(want)) {
       expect(denyExitCode(code), code).toBe(exit);
