@@ -2,6 +2,8 @@ import { AuditLog, newAuditId, type AuditEntry } from '../audit/index.js';
 import { fingerprint, installKey } from '../audit/fingerprint.js';
 import { asOutloopError, Exit, OutloopError, denyExitCode } from '../errors.js';
 import { decide, type Decision, type Plan } from '../policy/decide.js';
+import type { Usage } from '../policy/guardrails.js';
+import { BudgetStore } from './budgets.js';
 import { loadService } from '../recipe/load.js';
 import { renderRecipe } from '../recipe/render.js';
 import { Redactor } from '../redact/index.js';
@@ -98,10 +100,31 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
     throw new AttemptError(e, id);
   }
 
-  const decision = decide(
-    { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
-    { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file, now: Date.now() },
-  );
+  const now = Date.now();
+  const policy = (usage?: Usage) =>
+    decide(
+      { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
+      { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file, now, usage },
+    );
+  let decision = policy();
+  // Budgets need counts shared by every process: decide again with them, and for a real run charge this
+  // call in the same locked step, so concurrent loops never overspend. check and dry runs only look.
+  if (decision.allow && decision.plan.budgets.length) {
+    const store = new BudgetStore(deps.homes.stateDir);
+    try {
+      decision =
+        req.mode === 'check' || req.dryRun
+          ? policy(store.peek())
+          : await store.charge(now, (usage) => {
+              const d = policy(usage);
+              return { result: d, charge: d.allow ? d.plan.budgets : [] };
+            });
+    } catch (err) {
+      const e = asOutloopError(err);
+      await record({ phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode });
+      throw new AttemptError(e, id);
+    }
+  }
   const who = { project: ctx.binding?.project ?? null, tenant: ctx.binding?.tenant ?? null };
 
   if (!decision.allow) {

@@ -29,6 +29,9 @@ const instant = z
     message: 'a time with its zone, e.g. 2026-12-01T00:00:00Z',
   });
 const recipeName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a recipe name');
+// A budget: calls allowed per window, counted across every process on the machine.
+export const RATE_PATTERN = /^([1-9]\d{0,6})\/(min|h|day)$/;
+const rate = z.string().regex(RATE_PATTERN, 'a budget like 60/h (calls per /min, /h or /day)');
 
 /** Rules a grant adds on top of a recipe's own parameter rules: they can only narrow. */
 export const ParamLimitSchema = z.strictObject({
@@ -50,7 +53,11 @@ export const ServiceGrantSchema = z
       .array(
         z.union([
           z.string().regex(/^(\*|[a-z0-9][a-z0-9_-]*)$/, 'a recipe name, or "*" for every recipe of the service'),
-          z.strictObject({ recipe: recipeName, until: instant.describe('This one recipe stops being allowed at this time.') }),
+          z.strictObject({
+            recipe: recipeName,
+            until: instant.optional().describe('This one recipe stops being allowed at this time.'),
+            rate: rate.optional().describe('A budget for this one recipe.'),
+          }),
         ]),
       )
       .default([])
@@ -65,6 +72,7 @@ export const ServiceGrantSchema = z
       .default({})
       .describe("Narrow a recipe's own parameter rules for this tenant, e.g. { amount: { max: 100 } }."),
     until: instant.optional().describe('The whole grant ends by itself at this time.'),
+    rate: rate.optional().describe('A budget for every recipe of this service, e.g. 60/h.'),
     run: z.boolean().default(false).describe('May `outloop run` wrap arbitrary commands with these secrets?'),
   })
   .describe('What one tenant may do with one service.');
@@ -75,6 +83,7 @@ export const TenantSchema = z.strictObject({
     .default([])
     .describe('Directories bound to this tenant, with everything below them. `~` is your home folder.'),
   services: z.record(name('service'), ServiceGrantSchema).default({}),
+  rate: rate.optional().describe("A budget for all of this tenant's requests, e.g. 600/day."),
 });
 
 export const ConfigSchema = z

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { describeAllow, grantExpired, paramLimitFailure, recipeRefusal } from './guardrails.js';
+import { budgetRefusal, budgetsFor, describeAllow, grantExpired, paramLimitFailure, recipeRefusal, type Budget, type Usage } from './guardrails.js';
 import type { LoadedRecipe, ServiceRecipes } from '../recipe/load.js';
 import { validateParams } from '../recipe/params.js';
 import { renderRecipe, type RenderedCommand } from '../recipe/render.js';
@@ -25,10 +25,12 @@ export type DenyCode =
   | 'grant_expired'
   | 'recipe_denied'
   | 'risk_not_allowed'
-  | 'param_not_allowed';
+  | 'param_not_allowed'
+  | 'budget_exhausted';
 
-export type GateName = 'tenant' | 'assertion' | 'service' | 'recipe' | 'risk' | 'secrets' | 'params' | 'hosts';
-export const GATES: readonly GateName[] = ['tenant', 'assertion', 'service', 'recipe', 'risk', 'secrets', 'params', 'hosts'];
+export type GateName = 'tenant' | 'assertion' | 'service' | 'recipe' | 'risk' | 'secrets' | 'params' | 'hosts' | 'budget';
+// Budget last: only a request that passes everything else counts against one.
+export const GATES: readonly GateName[] = ['tenant', 'assertion', 'service', 'recipe', 'risk', 'secrets', 'params', 'hosts', 'budget'];
 
 export interface Gate {
   name: GateName;
@@ -52,6 +54,8 @@ export interface PolicyContext {
   configFile: string;
   /** The decision's clock (ms since the epoch), for grants that end by themselves; defaults to now. */
   now?: number;
+  /** Allowed calls on record per budget (the broker reads them under a lock); none when absent. */
+  usage?: Usage;
 }
 
 export interface Plan {
@@ -64,6 +68,8 @@ export interface Plan {
   secretRefs: Record<string, string>;
   /** The command with every secret shown as [SECRET:NAME]. */
   preview: RenderedCommand;
+  /** The budgets this request counts against, which the broker charges when it runs. */
+  budgets: Budget[];
 }
 
 export type Decision =
@@ -177,10 +183,19 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   }
   pass('hosts', urls.length ? [...new Set(urls.map((u) => safeHost(u)))].join(', ') : 'no URLs in the command');
 
+  const budgets = budgetsFor(b.tenant, ctx.tenants[b.tenant]?.rate, req.service, grant, req.recipe);
+  const spent = budgetRefusal(budgets, ctx.usage ?? {}, now);
+  if (spent) {
+    const wait = Math.max(1, Math.ceil((spent.retryAt - now) / 1000));
+    return deny('budget', 'budget_exhausted', `the budget ${spent.budget.label} is spent`,
+      `Retry after ${new Date(spent.retryAt).toISOString()} (in ${wait} s), or ask a person to raise the rate in ${ctx.configFile}.`);
+  }
+  pass('budget', budgets.length ? budgets.map((x) => `${x.label} (${countIn(ctx.usage, x, now)} used)`).join('; ') : 'no budget applies');
+
   return {
     allow: true,
     gates,
-    plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview },
+    plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets },
   };
 }
 
@@ -206,6 +221,10 @@ function leadingText(t: LoadedRecipe['run'][number]): string {
     text += tok.text;
   }
   return text;
+}
+
+function countIn(usage: Usage | undefined, b: Budget, now: number): number {
+  return (usage?.[b.key] ?? []).filter((t) => t > now - b.windowMs).length;
 }
 
 function safeHost(url: string): string {

@@ -215,6 +215,7 @@ describe('denyExitCode and DeniedError', () => {
       recipe_denied: 77,
       risk_not_allowed: 77,
       param_not_allowed: 77,
+      budget_exhausted: 77,
     };
     for (const [code, exit] of Object.entries(want)) {
       expect(denyExitCode(code), code).toBe(exit);
