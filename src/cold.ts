@@ -17,3 +17,4 @@ export { schemaCommand } from './cli/schema.js';
 export { runProgram } from './cli/program.js';
 export { mcpCommand } from './mcp/command.js';
 export { AGENT_CLIENTS } from './mcp/agents.js';
+export { policyTestCommand } from './cli/policy-test.js';

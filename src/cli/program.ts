@@ -6,7 +6,7 @@ import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './
 import { printError } from './output.js';
 import { collectParam } from './params.js';
 import { VERSION } from '../version.js';
-import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS } from '../cold.js';
+import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand } from '../cold.js';
 
 /**
  * The full command line with commander: help, usage errors, and every command but the ordinary exec and
@@ -168,6 +168,18 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
       const o = cmd.optsWithGlobals();
       json = Boolean(o.json);
       set(await auditCommands.lookupCommand(o));
+    });
+
+  program
+    .command('policy')
+    .description('keep policy under test')
+    .command('test')
+    .description('run a YAML list of cases (where from, request, expected decision and code) through the policy; exit 1 on any mismatch')
+    .argument('<file>', 'the cases, e.g. policy-tests.yaml')
+    .option('--json', 'machine-readable')
+    .action(async (file: string, o) => {
+      json = Boolean(o.json);
+      set(await policyTestCommand(file, o, opts));
     });
 
   program
