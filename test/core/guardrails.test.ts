@@ -13,7 +13,7 @@ const NOW = Date.parse('2026-11-24T12:00:00Z');
 const PAST = '2026-11-24T11:59:59Z';
 const FUTURE = '2026-11-24T12:00:01Z';
 
-const DEMO = serviceFrom(`
+const DEMO_YAML = `
 service: demo
 secrets: [TOKEN]
 recipes:
@@ -34,7 +34,8 @@ recipes:
     description: Delete everything
     risk: admin
     run: ["true"]
-`);
+`;
+const DEMO = serviceFrom(DEMO_YAML);
 
 function grant(extra: string): string {
   return `tenants:\n  acme:\n    projects: [/w/acme]\n    services:\n      demo:\n        secrets: { TOKEN: "local:acme/token" }\n${extra
@@ -143,21 +144,3 @@ describe('deny before touching, for every new code', () => {
     expect(home.audit()[0]).toMatchObject({ decision: 'deny', code });
   });
 });
-
-const DEMO_YAML = `service: demo
-secrets: [TOKEN]
-recipes:
-  list:
-    description: List items
-    risk: read
-    params:
-      limit: { type: integer, default: 10, min: 1, max: 100 }
-      repo: { type: string, pattern: "[a-z]+", default: web }
-    run: [sh, -c, 'echo "$T" {{params.limit}} {{params.repo}}']
-    env: { T: "{{secrets.TOKEN}}" }
-  refund:
-    description: Refund a payment
-    risk: write
-    run: ["true"]
-    env: { T: "{{secrets.TOKEN}}" }
-`;
