@@ -18,3 +18,4 @@ export { runProgram } from './cli/program.js';
 export { mcpCommand } from './mcp/command.js';
 export { AGENT_CLIENTS } from './mcp/agents.js';
 export { policyTestCommand } from './cli/policy-test.js';
+export * as approvalsCommands from './cli/approvals.js';

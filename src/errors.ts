@@ -143,6 +143,7 @@ const DENY_EXIT: Readonly<Record<string, number>> = {
   unknown_service: Exit.usage,
   unknown_recipe: Exit.usage,
   secret_not_bound: Exit.config,
+  approval_required: Exit.approvalRequired,
 };
 
 export function denyExitCode(code: string): number {

@@ -4,6 +4,8 @@ import { asOutloopError, Exit, OutloopError, denyExitCode } from '../errors.js';
 import { decide, type Decision, type Plan } from '../policy/decide.js';
 import type { Usage } from '../policy/guardrails.js';
 import { BudgetStore } from './budgets.js';
+import { ApprovalStore } from './approvals.js';
+import type { Approvals } from '../policy/approvals.js';
 import { loadService } from '../recipe/load.js';
 import { renderRecipe } from '../recipe/render.js';
 import { Redactor } from '../redact/index.js';
@@ -45,7 +47,7 @@ export interface BrokerDeps extends Environment {
 }
 
 export type BrokerOutcome =
-  | { kind: 'denied'; auditId: string; decision: Extract<Decision, { allow: false }>; exitCode: number }
+  | { kind: 'denied'; auditId: string; decision: Extract<Decision, { allow: false }>; exitCode: number; approvalId?: string }
   | { kind: 'checked'; auditId: string; decision: Decision; exitCode: number }
   | { kind: 'dry-run'; auditId: string; plan: Plan; decision: Decision; exitCode: 0 }
   | {
@@ -101,39 +103,63 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   }
 
   const now = Date.now();
-  const policy = (usage?: Usage) =>
+  const policy = (usage?: Usage, approvals?: Approvals) =>
     decide(
       { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
-      { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file, now, usage },
+      { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file, now, usage, approvals },
     );
-  let decision = policy();
+  const look = req.mode === 'check' || Boolean(req.dryRun);
   // Budgets need counts shared by every process: decide again with them, and for a real run charge this
   // call in the same locked step, so concurrent loops never overspend. check and dry runs only look.
-  if (decision.allow && decision.plan.budgets.length) {
+  const withBudgets = async (approvals?: Approvals): Promise<Decision> => {
+    const d = policy(undefined, approvals);
+    if (!d.allow || !d.plan.budgets.length) return d;
     const store = new BudgetStore(deps.homes.stateDir);
-    try {
-      decision =
-        req.mode === 'check' || req.dryRun
-          ? policy(store.peek())
-          : await store.charge(now, (usage) => {
-              const d = policy(usage);
-              return { result: d, charge: d.allow ? d.plan.budgets : [] };
-            });
-    } catch (err) {
-      const e = asOutloopError(err);
-      await record({ phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode });
-      throw new AttemptError(e, id);
+    return look
+      ? policy(store.peek(), approvals)
+      : store.charge(now, (usage) => {
+          const d2 = policy(usage, approvals);
+          return { result: d2, charge: d2.allow ? d2.plan.budgets : [] };
+        });
+  };
+  let decision: Decision;
+  try {
+    decision = await withBudgets();
+    // Approvals, too, are shared: decide again with the records, and for a real run mark the approval used
+    // (or create the pending request) in the same locked step. Lock order: approvals, then budgets.
+    if (!decision.allow && decision.code === 'approval_required') {
+      const store = new ApprovalStore(deps.homes.stateDir);
+      decision = look ? await withBudgets(store.peek()) : await store.settle(now, (approvals) => withBudgets(approvals));
     }
+  } catch (err) {
+    const e = asOutloopError(err);
+    await record({ phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode });
+    throw new AttemptError(e, id);
   }
   const who = { project: ctx.binding?.project ?? null, tenant: ctx.binding?.tenant ?? null };
 
   if (!decision.allow) {
     // `check` answers one question, allowed or not: 0 or 77 whatever the reason (the code says which).
     const exitCode = req.mode === 'check' ? Exit.denied : denyExitCode(decision.code);
-    await record({ ...who, phase: 'end', decision: 'deny', code: decision.code, reason: decision.reason, exitCode, params: req.params });
+    const approvalId = req.mode === 'check' ? undefined : decision.approval?.pendingId;
+    if (decision.code === 'approval_required' && req.mode !== 'check') {
+      decision.next = approvalId
+        ? `Ask a person to run: outloop approve ${approvalId}; then re-run this exact command (or add --wait to wait for the answer).`
+        : 'Nothing was requested (dry run); run without --dry-run to ask a person for approval.';
+    }
+    await record({
+      ...who,
+      phase: 'end',
+      decision: decision.code === 'approval_required' && req.mode !== 'check' ? 'approval_required' : 'deny',
+      code: decision.code,
+      reason: decision.reason,
+      exitCode,
+      params: req.params,
+      ...(approvalId ? { approvalId } : {}),
+    });
     return req.mode === 'check'
       ? { kind: 'checked', auditId: id, decision, exitCode }
-      : { kind: 'denied', auditId: id, decision, exitCode };
+      : { kind: 'denied', auditId: id, decision, exitCode, ...(approvalId ? { approvalId } : {}) };
   }
   const plan = decision.plan;
   const planFields = {
@@ -143,7 +169,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
     secrets: Object.entries(plan.secretRefs).map(([name, ref]) => ({ name, ref })),
   };
   if (req.mode === 'check' || req.dryRun) {
-    await record({ ...planFields, phase: 'end', decision: 'allow', exitCode: 0, ...(req.dryRun ? { dryRun: true } : {}) });
+    await record({ ...planFields, ...(plan.approval ? { approvalId: plan.approval.id } : {}), phase: 'end', decision: 'allow', exitCode: 0, ...(req.dryRun ? { dryRun: true } : {}) });
     return req.mode === 'check'
       ? { kind: 'checked', auditId: id, decision, exitCode: 0 }
       : { kind: 'dry-run', auditId: id, plan, decision, exitCode: 0 };
@@ -151,7 +177,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
 
   // From here on the attempt is real: it is on record before any secret is read, so even a SIGKILL
   // mid-run leaves a trace.
-  await record({ ...planFields, phase: 'start', decision: 'allow' });
+  await record({ ...planFields, ...(plan.approval ? { approvalId: plan.approval.id } : {}), phase: 'start', decision: 'allow' });
   let redactions = 0;
   // Once values are read, every string outloop itself writes (error text, the end record) passes the
   // same redactor as the child's output: a backend message or a parameter could carry a value.

@@ -2,6 +2,9 @@ import { AttemptError, handleRequest, type BrokerOutcome } from '../broker/exec.
 import type { Gate } from '../policy/decide.js';
 import type { RenderedCommand } from '../recipe/render.js';
 import { cliDeps } from './deps.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApprovalStore } from '../broker/approvals.js';
+import { DeniedError } from '../errors.js';
 import type { CliOptions } from './main.js';
 import { printError, shellQuote, writeJson } from './output.js';
 import { parseTarget } from './params.js';
@@ -13,17 +16,33 @@ export async function execCommand(target: string, o: RequestFlags, opts: CliOpti
   const json = Boolean(o.json);
   const deps = cliDeps(opts, json ? 'collect' : { stdout: process.stdout, stderr: process.stderr });
   let outcome: BrokerOutcome;
+  const request = { service, recipe, params: o.param, assertedTenant: asserted(o.tenant), mode: 'exec' as const, dryRun: Boolean(o.dryRun) };
   try {
-    outcome = await handleRequest(
-      { service, recipe, params: o.param, assertedTenant: asserted(o.tenant), mode: 'exec', dryRun: Boolean(o.dryRun) },
-      deps,
-    );
+    outcome = await handleRequest(request, deps);
+    if (o.wait && !o.dryRun && outcome.kind === 'denied' && outcome.approvalId) {
+      if (!json) printApprovalRequired(outcome, true);
+      const answer = await waitForAnswer(new ApprovalStore(deps.homes.stateDir), outcome.approvalId);
+      if (answer === 'expired') {
+        const e = new DeniedError('approval_expired', `approval ${outcome.approvalId} expired before a person answered; nothing was run`,
+          'Run the command again to ask for a new approval.');
+        if (!json) return printError(e, false);
+        writeJson({ ok: false, decision: 'deny', code: e.code, approvalId: outcome.approvalId, reason: e.message, next: e.next, auditId: outcome.auditId });
+        return e.exitCode;
+      }
+      // Approved or denied: decide again, which runs it (using the approval once) or records the denial.
+      outcome = await handleRequest(request, deps);
+    }
   } catch (err) {
     return printAttemptError(err, json);
   }
   switch (outcome.kind) {
     case 'denied': {
       const d = outcome.decision;
+      if (d.code === 'approval_required') {
+        if (json) writeJson({ ok: false, decision: 'approval_required', code: d.code, approvalId: outcome.approvalId ?? null, reason: d.reason, next: d.next, auditId: outcome.auditId });
+        else printApprovalRequired(outcome, false);
+        return outcome.exitCode;
+      }
       if (json) writeJson({ ok: false, decision: 'deny', code: d.code, reason: d.reason, next: d.next, ...(d.param ? { param: d.param } : {}), auditId: outcome.auditId });
       else process.stderr.write(`outloop: denied: ${d.reason} [${d.code}]\nnext: ${d.next}\n`);
       return outcome.exitCode;
@@ -82,6 +101,33 @@ export async function checkCommand(target: string, o: RequestFlags, opts: CliOpt
   else lines.push('', `denied: ${d.reason} [${d.code}]`, `next: ${d.next}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return outcome.exitCode;
+}
+
+/** What waits for a person: the id, exactly what would run (never a secret), and the next step. */
+function printApprovalRequired(outcome: Extract<BrokerOutcome, { kind: 'denied' }>, waiting: boolean): void {
+  const d = outcome.decision;
+  const a = d.approval;
+  const lines = [`outloop: approval required: ${d.reason} [approval_required]`];
+  if (outcome.approvalId) lines.push(`approval: ${outcome.approvalId}`);
+  if (a) {
+    lines.push(`  tenant:  ${a.tenant}`, `  recipe:  ${a.service}.${a.recipe} (${a.risk})`);
+    lines.push(`  params:  ${Object.entries(a.params).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}`);
+  }
+  lines.push(`next: ${d.next}`);
+  if (waiting) lines.push('waiting for a person to approve or deny it...');
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+/** Poll the record every 500 ms until a person answers or it expires (the TTL bounds the wait). */
+async function waitForAnswer(store: ApprovalStore, id: string): Promise<'approved' | 'denied' | 'expired'> {
+  for (;;) {
+    const rec = store.get(id);
+    if (!rec) return 'expired';
+    if (rec.status === 'approved' || rec.status === 'used') return 'approved';
+    if (rec.status === 'denied') return 'denied';
+    if (Date.now() > rec.expiresAt) return 'expired';
+    await sleep(500);
+  }
 }
 
 /** An empty --tenant or OUTLOOP_TENANT= asserts nothing, as an empty variable does for most tools. */

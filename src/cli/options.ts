@@ -24,6 +24,7 @@ export const EXEC_OPTIONS: readonly OptionSpec[] = [
   TENANT,
   { name: 'json', description: 'print one JSON object (ok, decision, exitCode, stdout, stderr, redactions, auditId)' },
   { name: 'dry-run', description: 'show the command that would run, secrets as [SECRET:NAME]; read no secret' },
+  { name: 'wait', description: 'when a person must approve, wait for the answer (approved: run; denied or expired: exit 77)' },
 ];
 
 export const CHECK_OPTIONS: readonly OptionSpec[] = [PARAM, TENANT, { name: 'json', description: 'print the decision and every gate as JSON' }];
@@ -34,6 +35,7 @@ export interface RequestFlags {
   tenant?: string | undefined;
   json?: boolean;
   dryRun?: boolean;
+  wait?: boolean;
 }
 
 /**
@@ -58,7 +60,7 @@ export function parseRequestLine(argv: readonly string[]): { command: 'exec' | '
     return undefined;
   }
   if (parsed.positionals.length !== 1) return undefined;
-  const v = parsed.values as { param?: string[]; tenant?: string; json?: boolean; 'dry-run'?: boolean };
+  const v = parsed.values as { param?: string[]; tenant?: string; json?: boolean; 'dry-run'?: boolean; wait?: boolean };
   return {
     command,
     target: parsed.positionals[0]!,
@@ -67,6 +69,7 @@ export function parseRequestLine(argv: readonly string[]): { command: 'exec' | '
       tenant: v.tenant ?? process.env[TENANT.env!],
       json: Boolean(v.json),
       dryRun: Boolean(v['dry-run']),
+      wait: Boolean(v.wait),
     },
   };
 }

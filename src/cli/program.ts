@@ -6,7 +6,7 @@ import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './
 import { printError } from './output.js';
 import { collectParam } from './params.js';
 import { VERSION } from '../version.js';
-import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand } from '../cold.js';
+import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands } from '../cold.js';
 
 /**
  * The full command line with commander: help, usage errors, and every command but the ordinary exec and
@@ -69,6 +69,25 @@ Examples:
       json = Boolean(o.json);
       set(await checkCommand(target, { ...o, param: o.param ?? {} }, opts));
     });
+
+  program
+    .command('approvals')
+    .description('list the requests waiting for a person\'s approval')
+    .option('--json', 'machine-readable')
+    .action(async (o) => {
+      json = Boolean(o.json);
+      set(await approvalsCommands.listCommand(o));
+    });
+  for (const verb of ['approve', 'deny'] as const) {
+    program
+      .command(verb)
+      .description(`${verb} a waiting request: shows it and asks you to type yes (needs an interactive terminal)`)
+      .argument('<id>', 'the approval id, e.g. ap_0123456789')
+      .option('--reason <text>', 'why; kept in the audit log (required when the grant says approvalReason: required)')
+      .action(async (id: string, o) => {
+        set(await approvalsCommands.answerCommand(verb, id, o));
+      });
+  }
 
   const recipes = program.command('recipes').description('what exists, what is granted here, and what is wrong with a file');
   recipes

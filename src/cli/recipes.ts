@@ -8,12 +8,13 @@ import { allRecipes, grantChecker } from '../recipe/catalogue.js';
 import { lintRecipeFile, listRecipeFiles, loadService, type LoadedRecipe } from '../recipe/load.js';
 import type { CliOptions } from './main.js';
 import { writeJson } from './output.js';
+import { needsApproval } from '../policy/approvals.js';
 
 function context(opts: CliOptions) {
   return loadRequestContext(cliEnvironment(opts));
 }
 
-export function catalogueEntry(r: LoadedRecipe, granted: boolean) {
+export function catalogueEntry(r: LoadedRecipe, granted: boolean, approvalRequired = false) {
   return {
     name: `${r.service}.${r.name}`,
     /** The MCP tool name of this recipe. */
@@ -26,8 +27,8 @@ export function catalogueEntry(r: LoadedRecipe, granted: boolean) {
     params: Object.fromEntries(Object.entries(r.params).map(([k, p]) => [k, { ...p, required: isRequired(p) }])),
     /** The same JSON Schema the MCP tool of this recipe declares. */
     inputSchema: paramsJsonSchema(r.params),
-    /** Whether a call waits for a person's approval (approvals have not landed: always false). */
-    approvalRequired: false,
+    /** Whether a call waits for a person's approval (the tenant's grant has `approve` covering it). */
+    approvalRequired,
     hosts: r.hosts,
     source: r.file,
   };
@@ -37,7 +38,12 @@ export async function listCommand(o: { json?: boolean }, opts: CliOptions): Prom
   const ctx = await context(opts);
   const tenant = ctx.binding?.tenant;
   const isGranted = grantChecker(ctx);
-  const entries = (await allRecipes(ctx.recipeDirs)).map((r) => catalogueEntry(r, isGranted(r)));
+  const services = tenant ? (ctx.config.config.tenants[tenant]?.services ?? {}) : {};
+  const waits = (r: LoadedRecipe) => {
+    const grant = Object.hasOwn(services, r.service) ? services[r.service] : undefined;
+    return grant ? needsApproval(grant, r) : false;
+  };
+  const entries = (await allRecipes(ctx.recipeDirs)).map((r) => catalogueEntry(r, isGranted(r), isGranted(r) && waits(r)));
   if (o.json) {
     writeJson({ tenant: tenant ?? null, project: ctx.binding?.project ?? null, recipes: entries });
     return 0;

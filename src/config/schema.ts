@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { refProblem } from '../secrets/ref.js';
+import { parseDuration } from '../util/duration.js';
 
 /**
  * The shape of config.yaml. Strict everywhere: a key outloop does not enforce (a typo, or a guardrail
@@ -74,6 +75,22 @@ export const ServiceGrantSchema = z
     until: instant.optional().describe('The whole grant ends by itself at this time.'),
     rate: rate.optional().describe('A budget for every recipe of this service, e.g. 60/h.'),
     run: z.boolean().default(false).describe('May `outloop run` wrap arbitrary commands with these secrets?'),
+    approve: z
+      .union([
+        z.array(recipeName),
+        z.strictObject({ risk: z.enum(['read', 'write', 'admin']).describe('Every recipe at or above this risk waits for a person.') }),
+      ])
+      .optional()
+      .describe('Recipes that wait for a person\'s approval (`outloop approve ID`): a list of names, or { risk: write }.'),
+    approvalTtl: z
+      .string()
+      .refine((s) => parseDuration(s) !== undefined, { message: 'a duration like 15m, 30s or 1h' })
+      .optional()
+      .describe('How long an approval stays usable, once (default 15m).'),
+    approvalReason: z
+      .enum(['optional', 'required'])
+      .default('optional')
+      .describe('Must the person who approves or denies give a --reason?'),
   })
   .describe('What one tenant may do with one service.');
 

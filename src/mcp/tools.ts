@@ -129,6 +129,14 @@ export function outcomeResult(out: BrokerOutcome): ToolResult {
     case 'checked': {
       const d = out.decision;
       if (d.allow) return errorResult('internal', Exit.internal, 'the request was checked but not run', undefined, { auditId: out.auditId });
+      if (out.kind === 'denied' && d.code === 'approval_required') {
+        // The next step names the approval id; it is in the text and in the structured result.
+        return errorResult(d.code, out.exitCode, out.approvalId ? `${d.reason} (approval id ${out.approvalId})` : d.reason, d.next, {
+          decision: 'approval_required',
+          approvalId: out.approvalId ?? null,
+          auditId: out.auditId,
+        });
+      }
       return errorResult(d.code, out.exitCode, d.reason, d.next, { decision: 'deny', auditId: out.auditId });
     }
     case 'dry-run':

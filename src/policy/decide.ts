@@ -6,6 +6,7 @@ import { renderRecipe, type RenderedCommand } from '../recipe/render.js';
 import { secretMarker } from '../recipe/template.js';
 import { checkUrl, findUrls } from './hosts.js';
 import type { TenantBinding } from './tenant.js';
+import { approvalKey, approvalTtlMs, approvalVerdict, needsApproval, type Approvals } from './approvals.js';
 
 /**
  * The policy decision, as a pure function of the request and what config and recipes say. It imports no
@@ -26,11 +27,15 @@ export type DenyCode =
   | 'recipe_denied'
   | 'risk_not_allowed'
   | 'param_not_allowed'
-  | 'budget_exhausted';
+  | 'budget_exhausted'
+  | 'approval_required'
+  | 'approval_denied'
+  | 'approval_expired';
 
-export type GateName = 'tenant' | 'assertion' | 'service' | 'recipe' | 'risk' | 'secrets' | 'params' | 'hosts' | 'budget';
-// Budget last: only a request that passes everything else counts against one.
-export const GATES: readonly GateName[] = ['tenant', 'assertion', 'service', 'recipe', 'risk', 'secrets', 'params', 'hosts', 'budget'];
+export type GateName = 'tenant' | 'assertion' | 'service' | 'recipe' | 'risk' | 'secrets' | 'params' | 'hosts' | 'approval' | 'budget';
+// Budget last: only a request that passes everything else counts against one. Approval just before it: a
+// request waiting for a person spends no budget.
+export const GATES: readonly GateName[] = ['tenant', 'assertion', 'service', 'recipe', 'risk', 'secrets', 'params', 'hosts', 'approval', 'budget'];
 
 export interface Gate {
   name: GateName;
@@ -56,6 +61,23 @@ export interface PolicyContext {
   now?: number;
   /** Allowed calls on record per budget (the broker reads them under a lock); none when absent. */
   usage?: Usage;
+  /** Approval records per request key (the broker reads them under a lock); none when absent. */
+  approvals?: Approvals;
+}
+
+/** What an approval_required decision asks a person to approve: exactly what would run, never a secret. */
+export interface ApprovalRequest {
+  key: string;
+  tenant: string;
+  service: string;
+  recipe: string;
+  risk: LoadedRecipe['risk'];
+  params: Record<string, string>;
+  recipeSha256: string;
+  ttlMs: number;
+  reasonRequired: boolean;
+  /** The record still waiting for this exact request, if the snapshot has one. */
+  pendingId?: string;
 }
 
 export interface Plan {
@@ -70,19 +92,21 @@ export interface Plan {
   preview: RenderedCommand;
   /** The budgets this request counts against, which the broker charges when it runs. */
   budgets: Budget[];
+  /** The approval this run uses (the broker marks it used in the same locked step as the decision). */
+  approval?: { id: string; key: string };
 }
 
 export type Decision =
   | { allow: true; gates: Gate[]; plan: Plan }
-  | { allow: false; gates: Gate[]; code: DenyCode; reason: string; next: string; param?: string };
+  | { allow: false; gates: Gate[]; code: DenyCode; reason: string; next: string; param?: string; approval?: ApprovalRequest };
 
 export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   const gates: Gate[] = [];
   const pass = (name: GateName, detail: string) => gates.push({ name, status: 'pass', detail });
-  const deny = (name: GateName, code: DenyCode, reason: string, next: string, param?: string): Decision => {
+  const deny = (name: GateName, code: DenyCode, reason: string, next: string, param?: string, approval?: ApprovalRequest): Decision => {
     gates.push({ name, status: 'fail', detail: reason });
     for (const g of GATES.slice(GATES.indexOf(name) + 1)) gates.push({ name: g, status: 'skip', detail: 'not reached' });
-    return { allow: false, gates, code, reason, next, ...(param === undefined ? {} : { param }) };
+    return { allow: false, gates, code, reason, next, ...(param === undefined ? {} : { param }), ...(approval ? { approval } : {}) };
   };
   const target = `${req.service}.${req.recipe}`;
 
@@ -183,6 +207,30 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   }
   pass('hosts', urls.length ? [...new Set(urls.map((u) => safeHost(u)))].join(', ') : 'no URLs in the command');
 
+  let approval: Plan['approval'];
+  if (needsApproval(grant, recipe)) {
+    const key = approvalKey(b.tenant, req.service, req.recipe, params.values, recipe.fileSha256);
+    const verdict = approvalVerdict(ctx.approvals?.[key], now);
+    const shown = `${target} for tenant "${b.tenant}"${Object.keys(params.values).length ? ` with ${Object.entries(params.values).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`;
+    if (verdict.kind === 'denied') {
+      return deny('approval', 'approval_denied', `a person refused ${shown} (approval ${verdict.id})`,
+        'Do not retry or work around it; ask the person why if the task needs it.');
+    }
+    if (verdict.kind === 'required') {
+      const request: ApprovalRequest = {
+        key, tenant: b.tenant, service: req.service, recipe: req.recipe, risk: recipe.risk, params: params.values,
+        recipeSha256: recipe.fileSha256, ttlMs: approvalTtlMs(grant), reasonRequired: grant.approvalReason === 'required',
+        ...(verdict.pendingId ? { pendingId: verdict.pendingId } : {}),
+      };
+      return deny('approval', 'approval_required', `${shown} needs a person's approval (${grantPath}.approve)`,
+        'Ask a person to run `outloop approve ID` with the approval id, then re-run this exact command.', undefined, request);
+    }
+    approval = { id: verdict.id, key };
+    pass('approval', `approved (${verdict.id})`);
+  } else {
+    pass('approval', 'none needed');
+  }
+
   const budgets = budgetsFor(b.tenant, ctx.tenants[b.tenant]?.rate, req.service, grant, req.recipe);
   const spent = budgetRefusal(budgets, ctx.usage ?? {}, now);
   if (spent) {
@@ -195,7 +243,7 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   return {
     allow: true,
     gates,
-    plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets },
+    plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets, ...(approval ? { approval } : {}) },
   };
 }
 

@@ -216,6 +216,9 @@ describe('denyExitCode and DeniedError', () => {
       risk_not_allowed: 77,
       param_not_allowed: 77,
       budget_exhausted: 77,
+      approval_required: 75,
+      approval_denied: 77,
+      approval_expired: 77,
     };
     for (const [code, exit] of Object.entries(want)) {
       expect(denyExitCode(code), code).toBe(exit);

@@ -160,13 +160,13 @@ describe('check, dry-run, recipes', () => {
     expect(r.status).toBe(77);
     expect(r.stdout).toMatch(/^\s+pass\s+service\s/m);
     expect(r.stdout).toMatch(/^\s+fail\s+recipe\s/m);
-    for (const gate of ['risk', 'secrets', 'params', 'hosts', 'budget']) expect(r.stdout).toMatch(new RegExp(`^\\s+skip\\s+${gate}\\s`, 'm'));
+    for (const gate of ['risk', 'secrets', 'params', 'hosts', 'approval', 'budget']) expect(r.stdout).toMatch(new RegExp(`^\\s+skip\\s+${gate}\\s`, 'm'));
     expect(r.stdout).toContain('[recipe_not_allowed]');
     const j = await e.cli(['check', 'cmd.write', '--json']);
     expect(j.status).toBe(77);
     const env = JSON.parse(j.stdout) as { ok: boolean; gates: { name: string; status: string }[] };
     expect(env.ok).toBe(false);
-    expect(env.gates.map((g) => g.name)).toEqual(['tenant', 'assertion', 'service', 'recipe', 'risk', 'secrets', 'params', 'hosts', 'budget']);
+    expect(env.gates.map((g) => g.name)).toEqual(['tenant', 'assertion', 'service', 'recipe', 'risk', 'secrets', 'params', 'hosts', 'approval', 'budget']);
   });
 
   it('check of a bad parameter: the params gate fails and names the parameter', async () => {

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { withFileLock } from '../fs/lock.js';
+import { InternalError } from '../errors.js';
+import type { ApprovalRequest, Decision } from '../policy/decide.js';
+import type { Approvals, ApprovalStatus } from '../policy/approvals.js';
+
+/**
+ * Approval records, shared by every outloop process on the machine: `approvals.json` in the state folder.
+ * Read, decided on and updated under one lock, so an approval works exactly once even when two identical
+ * calls race for it. Holds what would run (tenant, recipe, params), never a secret.
+ */
+export interface ApprovalRecord {
+  id: string;
+  key: string;
+  tenant: string;
+  service: string;
+  recipe: string;
+  risk: string;
+  params: Record<string, string>;
+  recipeSha256: string;
+  createdAt: number;
+  expiresAt: number;
+  ttlMs: number;
+  reasonRequired: boolean;
+  status: ApprovalStatus;
+  decidedAt?: number;
+  reason?: string;
+}
+
+// Records this long past their expiry are forgotten, so the file stays small.
+const FORGET_AFTER_MS = 86_400_000;
+
+export function newApprovalId(): string {
+  return `ap_${randomBytes(5).toString('hex')}`;
+}
+
+export class ApprovalStore {
+  readonly file: string;
+  constructor(stateDir: string) {
+    this.file = join(stateDir, 'approvals.json');
+  }
+
+  /** Snapshot for `check` and dry runs: no lock, nothing written. */
+  peek(): Approvals {
+    return snapshot(this.read());
+  }
+
+  list(): ApprovalRecord[] {
+    return this.read();
+  }
+
+  get(id: string): ApprovalRecord | undefined {
+    return this.read().find((r) => r.id === id);
+  }
+
+  /**
+   * Decide with the current records and, under the same lock: mark the approval a run uses as used, or
+   * create (or reuse, while one waits) the pending record of a request that needs approval. The returned
+   * decision of an approval_required request carries the record's id in `approval.pendingId`.
+   */
+  async settle(now: number, decideWith: (approvals: Approvals) => Promise<Decision>): Promise<Decision> {
+    return this.locked(async () => {
+      const records = this.read();
+      const decision = await decideWith(snapshot(records));
+      let changed = false;
+      if (decision.allow && decision.plan.approval) {
+        const used = records.find((r) => r.id === decision.plan.approval!.id);
+        if (used) {
+          used.status = 'used';
+          used.decidedAt ??= now;
+          changed = true;
+        }
+      } else if (!decision.allow && decision.code === 'approval_required' && decision.approval) {
+        const a = decision.approval;
+        if (!a.pendingId) {
+          const rec = pendingRecord(a, now);
+          records.push(rec);
+          decision.approval = { ...a, pendingId: rec.id };
+          changed = true;
+        }
+      }
+      if (changed) this.write(records.filter((r) => r.expiresAt > now - FORGET_AFTER_MS));
+      return decision;
+    });
+  }
+
+  /** A person's answer: only a pending, unexpired record changes. Returns the record as it now is. */
+  async decide(id: string, status: 'approved' | 'denied', now: number, reason: string | undefined): Promise<ApprovalRecord> {
+    return this.locked(() => {
+      const records = this.read();
+      const rec = records.find((r) => r.id === id);
+      if (!rec || rec.status !== 'pending' || now > rec.expiresAt) throw new Error('not pending');
+      rec.status = status;
+      rec.decidedAt = now;
+      // An approval stays usable for the grant's TTL from the moment it is given.
+      if (status === 'approved') rec.expiresAt = now + rec.ttlMs;
+      if (reason !== undefined) rec.reason = reason;
+      this.write(records);
+      return rec;
+    });
+  }
+
+  private async locked<T>(fn: () => Promise<T> | T): Promise<T> {
+    try {
+      return await withFileLock(`${this.file}.lock`, fn);
+    } catch (err) {
+      if (err instanceof Error && 'path' in err && (err as { path?: string }).path?.endsWith('.lock')) {
+        throw new InternalError(`cannot read the approvals: ${err.message}; nothing was run`, { code: 'approvals_unavailable' });
+      }
+      throw err;
+    }
+  }
+
+  private write(records: ApprovalRecord[]): void {
+    writeFileAtomic(this.file, JSON.stringify(records), 0o600);
+  }
+
+  private read(): ApprovalRecord[] {
+    try {
+      const data = JSON.parse(readFileSync(this.file, 'utf8')) as unknown;
+      return Array.isArray(data) ? (data as ApprovalRecord[]) : [];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      // A damaged file must not turn a denial into nothing: fail closed.
+      throw new InternalError(`the approvals in ${this.file} cannot be read (${(err as Error).message}); nothing was run`, {
+        code: 'approvals_unavailable',
+        next: `Move ${this.file} aside; pending approvals are then forgotten.`,
+      });
+    }
+  }
+}
+
+function pendingRecord(a: ApprovalRequest, now: number): ApprovalRecord {
+  return {
+    id: newApprovalId(),
+    key: a.key,
+    tenant: a.tenant,
+    service: a.service,
+    recipe: a.recipe,
+    risk: a.risk,
+    params: a.params,
+    recipeSha256: a.recipeSha256,
+    createdAt: now,
+    expiresAt: now + a.ttlMs,
+    ttlMs: a.ttlMs,
+    reasonRequired: a.reasonRequired,
+    status: 'pending',
+  };
+}
+
+/** The newest record of each request key: the one that decides. */
+function snapshot(records: readonly ApprovalRecord[]): Approvals {
+  const out: Record<string, { id: string; status: ApprovalStatus; expiresAt: number }> = {};
+  for (const r of records) out[r.key] = { id: r.id, status: r.status, expiresAt: r.expiresAt };
+  return out;
+}
