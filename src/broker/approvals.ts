@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../fs/atomic.js';
-import { withFileLock } from '../fs/lock.js';
-import { InternalError } from '../errors.js';
+import { JsonStateFile } from '../fs/state-file.js';
 import type { ApprovalRequest, Decision } from '../policy/decide.js';
 import type { Approvals, ApprovalStatus } from '../policy/approvals.js';
 
@@ -38,22 +35,29 @@ export function newApprovalId(): string {
 }
 
 export class ApprovalStore {
-  readonly file: string;
+  private readonly state: JsonStateFile<ApprovalRecord[]>;
   constructor(stateDir: string) {
-    this.file = join(stateDir, 'approvals.json');
+    const file = join(stateDir, 'approvals.json');
+    this.state = new JsonStateFile<ApprovalRecord[]>(file, {
+      what: 'the approvals',
+      code: 'approvals_unavailable',
+      next: `Move ${file} aside; pending approvals are then forgotten.`,
+      empty: () => [],
+      accept: (data): data is ApprovalRecord[] => Array.isArray(data),
+    });
   }
 
   /** Snapshot for `check` and dry runs: no lock, nothing written. */
   peek(): Approvals {
-    return snapshot(this.read());
+    return snapshot(this.state.read());
   }
 
   list(): ApprovalRecord[] {
-    return this.read();
+    return this.state.read();
   }
 
   get(id: string): ApprovalRecord | undefined {
-    return this.read().find((r) => r.id === id);
+    return this.state.read().find((r) => r.id === id);
   }
 
   /**
@@ -62,8 +66,8 @@ export class ApprovalStore {
    * decision of an approval_required request carries the record's id in `approval.pendingId`.
    */
   async settle(now: number, decideWith: (approvals: Approvals) => Promise<Decision>): Promise<Decision> {
-    return this.locked(async () => {
-      const records = this.read();
+    return this.state.locked(async () => {
+      const records = this.state.read();
       const decision = await decideWith(snapshot(records));
       let changed = false;
       if (decision.allow && decision.plan.approval) {
@@ -82,15 +86,15 @@ export class ApprovalStore {
           changed = true;
         }
       }
-      if (changed) this.write(records.filter((r) => r.expiresAt > now - FORGET_AFTER_MS));
+      if (changed) this.state.write(records.filter((r) => r.expiresAt > now - FORGET_AFTER_MS));
       return decision;
     });
   }
 
   /** A person's answer: only a pending, unexpired record changes. Returns the record as it now is. */
   async decide(id: string, status: 'approved' | 'denied', now: number, reason: string | undefined): Promise<ApprovalRecord> {
-    return this.locked(() => {
-      const records = this.read();
+    return this.state.locked(() => {
+      const records = this.state.read();
       const rec = records.find((r) => r.id === id);
       if (!rec || rec.status !== 'pending' || now > rec.expiresAt) throw new Error('not pending');
       rec.status = status;
@@ -98,38 +102,9 @@ export class ApprovalStore {
       // An approval stays usable for the grant's TTL from the moment it is given.
       if (status === 'approved') rec.expiresAt = now + rec.ttlMs;
       if (reason !== undefined) rec.reason = reason;
-      this.write(records);
+      this.state.write(records);
       return rec;
     });
-  }
-
-  private async locked<T>(fn: () => Promise<T> | T): Promise<T> {
-    try {
-      return await withFileLock(`${this.file}.lock`, fn);
-    } catch (err) {
-      if (err instanceof Error && 'path' in err && (err as { path?: string }).path?.endsWith('.lock')) {
-        throw new InternalError(`cannot read the approvals: ${err.message}; nothing was run`, { code: 'approvals_unavailable' });
-      }
-      throw err;
-    }
-  }
-
-  private write(records: ApprovalRecord[]): void {
-    writeFileAtomic(this.file, JSON.stringify(records), 0o600);
-  }
-
-  private read(): ApprovalRecord[] {
-    try {
-      const data = JSON.parse(readFileSync(this.file, 'utf8')) as unknown;
-      return Array.isArray(data) ? (data as ApprovalRecord[]) : [];
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      // A damaged file must not turn a denial into nothing: fail closed.
-      throw new InternalError(`the approvals in ${this.file} cannot be read (${(err as Error).message}); nothing was run`, {
-        code: 'approvals_unavailable',
-        next: `Move ${this.file} aside; pending approvals are then forgotten.`,
-      });
-    }
   }
 }
 
