@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../helpers/cli.js';
@@ -231,7 +231,6 @@ describe('check, dry-run, recipes', () => {
     const dir = join(e.root, 'lintme');
     mkdirSync(dir, { recursive: true });
     const bad = join(dir, 'bad.yaml');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(
       bad,
       `service: bad
@@ -264,7 +263,6 @@ recipes:
     const dir = join(e.root, 'lintme2');
     mkdirSync(dir, { recursive: true });
     const bad = join(dir, 'bad.yaml');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(
       bad,
       `service: bad

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,7 +96,6 @@ describe('a planted secret never leaks', () => {
   }
 
   it('the split scripts really split the value and join back to it', async () => {
-    const { execFileSync } = await import('node:child_process');
     const joined = execFileSync('sh', ['-c', SPLIT], { env: { T: SECRET, PATH: process.env.PATH } }).toString();
     expect(joined).toBe(SECRET);
     const bytes = execFileSync('sh', ['-c', BYTES], { env: { T: SECRET, PATH: process.env.PATH } }).toString();

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, configYaml, curlRecipe, type E2E, makeE2E, plantedSecret, startApi } from './helpers.js';
 
@@ -97,7 +98,6 @@ describe('exec with real curl', () => {
   });
 
   it('a subfolder of a project belongs to that project\'s tenant', async () => {
-    const { mkdirSync } = await import('node:fs');
     const sub = `${e.projects.globex}/src/deep`;
     mkdirSync(sub, { recursive: true });
     const before = api.seen.length;
