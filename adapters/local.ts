@@ -11,25 +11,11 @@ import { writeFileAtomic } from '../src/fs/atomic.js';
 import { LockTimeoutError, withFileLock } from '../src/fs/lock.js';
 import type { BackendContext, BackendFactory, SecretBackend, SecretRef } from '../src/secrets/backend.js';
 import { createStoreKey, keyIdOf, loadStoreKey, type KeySource } from './store-key.js';
+import { parseStore, STORE_VERSION, type SealedEntry, type Store } from './local-format.js';
 
 const NAME = 'local';
-const STORE_VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-
-interface SealedEntry {
-  iv: string;
-  tag: string;
-  data: string;
-  updated: string;
-}
-
-interface Store {
-  keySource: KeySource;
-  keyId: string;
-  // A Map, not an object: entry names are user text, and "__proto__" must be just another name.
-  entries: Map<string, SealedEntry>;
-}
 
 export const createBackend: BackendFactory = (ctx) => new LocalBackend(ctx);
 
@@ -153,44 +139,6 @@ class LocalBackend implements SecretBackend {
     };
     writeFileAtomic(this.ctx.storeFile, `${JSON.stringify(doc, null, 2)}\n`, 0o600);
   }
-}
-
-function parseStore(text: string, file: string): Store {
-  const corrupt = (why: string) =>
-    new BackendError(NAME, `the store file ${file} is damaged (${why})`, {
-      code: 'store_corrupt',
-      next: `Restore ${file} from a backup; outloop will not overwrite a store it cannot read.`,
-    });
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    // The parser's message quotes the text around the fault; keep it out.
-    throw corrupt('not valid JSON');
-  }
-  if (!isRecord(doc)) throw corrupt('not a JSON object');
-  if (doc.version !== STORE_VERSION) {
-    throw new BackendError(NAME, `the store file ${file} has version ${JSON.stringify(doc.version)}, this outloop reads version ${STORE_VERSION}`, {
-      code: 'store_version',
-      next: 'Use the outloop release that wrote this store, or upgrade outloop.',
-    });
-  }
-  const { keySource, keyId, entries } = doc;
-  if (keySource !== 'keychain' && keySource !== 'file') throw corrupt('unknown keySource');
-  if (typeof keyId !== 'string' || !/^[0-9a-f]{16}$/.test(keyId)) throw corrupt('bad keyId');
-  if (!isRecord(entries)) throw corrupt('entries is not an object');
-  const map = new Map<string, SealedEntry>();
-  for (const [path, e] of Object.entries(entries)) {
-    if (!isRecord(e) || typeof e.iv !== 'string' || typeof e.tag !== 'string' || typeof e.data !== 'string' || typeof e.updated !== 'string') {
-      throw corrupt(`entry local:${path} is malformed`);
-    }
-    map.set(path, { iv: e.iv, tag: e.tag, data: e.data, updated: e.updated });
-  }
-  return { keySource, keyId, entries: map };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function seal(key: Buffer, path: string, value: string): SealedEntry {

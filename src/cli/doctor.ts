@@ -22,6 +22,7 @@ import { cliEnvironment } from './deps.js';
 import type { CliOptions } from './main.js';
 import { shellQuote, writeJson } from './output.js';
 import { hasSessionBus } from '../../adapters/os-keychain.js';
+import { parseStore, type Store } from '../../adapters/local-format.js';
 
 export type Severity = 'ok' | 'warn' | 'fail';
 
@@ -184,21 +185,15 @@ function versionOf(file: string, deps: DoctorDeps): Promise<string | undefined> 
   });
 }
 
-interface StoreMeta {
-  keySource: string;
-  names: Set<string>;
-}
-
 function probeLocal(use: BackendUse, deps: DoctorDeps, platform: NodeJS.Platform): Finding[] {
   const { storeFile, storeKeyFile } = deps.homes;
   const findings: Finding[] = [];
   const add = (severity: Severity, message: string, fix?: string) =>
     findings.push({ section: 'backends', check: 'backend.local', severity, message: `local: ${message}`, ...(fix ? { fix } : {}) });
-  let meta: StoreMeta | undefined;
+  let store: Store;
   try {
-    const doc = JSON.parse(readFileSync(storeFile, 'utf8')) as { keySource?: unknown; entries?: unknown };
-    if (typeof doc.keySource !== 'string' || typeof doc.entries !== 'object' || doc.entries === null) throw new Error('shape');
-    meta = { keySource: doc.keySource, names: new Set(Object.keys(doc.entries)) };
+    // The store's own reader: no key needed, nothing decrypted.
+    store = parseStore(readFileSync(storeFile, 'utf8'), storeFile);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       add('warn', `no store at ${storeFile} yet, so no value is stored for ${use.refs.map((r) => r.ref).join(', ')}`, `Store each value: printf %s "$VALUE" | outloop secrets set ${use.refs[0]!.ref}`);
@@ -208,18 +203,17 @@ function probeLocal(use: BackendUse, deps: DoctorDeps, platform: NodeJS.Platform
     return findings;
   }
 
-  if (meta.keySource === 'file') {
+  if (store.keySource === 'file') {
     if (keyFileFinding(storeKeyFile)) add('fail', `the store refuses its key file ${storeKeyFile}: it is open to other users (see Safety)`, `chmod 600 ${storeKeyFile}`);
     else if (!existsSync(storeKeyFile)) add('fail', `the store key file ${storeKeyFile} is missing: no stored value can be decrypted`, `Restore ${storeKeyFile} from a backup.`);
     else add('ok', `store ${storeFile} answers: key file ${storeKeyFile} (private)`);
-  } else if (meta.keySource === 'keychain') {
-    if (hasKeychain(deps.env, platform)) add('ok', `store ${storeFile} answers: key in the OS keychain`);
-    else add('fail', `the store key is in the OS keychain, and no keychain is reachable here (no D-Bus session bus)`, 'Run outloop inside the desktop session whose keyring holds the key.');
+  } else if (hasKeychain(deps.env, platform)) {
+    add('ok', `store ${storeFile} answers: key in the OS keychain`);
   } else {
-    add('fail', `the store ${storeFile} names an unknown key source`, `Restore ${storeFile} from a backup.`);
+    add('fail', `the store key is in the OS keychain, and no keychain is reachable here (no D-Bus session bus)`, 'Run outloop inside the desktop session whose keyring holds the key.');
   }
 
-  const stored = use.refs.filter((r) => meta.names.has(r.ref.slice('local:'.length)));
+  const stored = use.refs.filter((r) => store.entries.has(r.ref.slice('local:'.length)));
   for (const r of use.refs) {
     if (!stored.includes(r)) add('warn', `no value stored for ${r.ref} (used by ${r.usedBy})`, `printf %s "$VALUE" | outloop secrets set ${r.ref}`);
   }

@@ -57,6 +57,21 @@ describe('doctor reads no secret', () => {
     expect(calls).toEqual({ registry: 0, get: 0, read: 0, factories: 0 });
   });
 
+  it('a store the local backend would refuse (unknown key source) is a fail, read with the same parser', async () => {
+    const bad = makeSandbox(['acme']);
+    try {
+      bad.writeConfig(`storeKey: file\ntenants:\n  acme:\n    projects: [${JSON.stringify(bad.projects.acme)}]\n    services:\n      s:\n        secrets: { A: "local:acme/a" }\n`);
+      writeFileSync(join(bad.home, 'store.json'), JSON.stringify({ version: 1, keySource: 'usb-stick', keyId: '0123456789abcdef', entries: {} }));
+      const env = { OUTLOOP_HOME: bad.home, PATH: '/nonexistent' };
+      const r = await runDoctor({ homes: resolveHomes(env), env, cwd: bad.projects.acme!, builtinRecipesDir: join(bad.root, 'none'), platform: 'linux' });
+      const local = r.findings.filter((f) => f.check === 'backend.local');
+      expect(local.map((f) => f.severity)).toEqual(['fail']);
+      expect(local[0]!.message).toContain('cannot be read');
+    } finally {
+      bad.cleanup();
+    }
+  });
+
   it('the counters do count (the mocks are the modules the broker uses)', async () => {
     const reg = createRegistry({ env: {}, stateDir: sb.home, storeFile: '', storeKeyFile: '', storeKey: 'file' });
     await (await reg.get('local')).read({ backend: 'local', path: 'acme/a', raw: 'local:acme/a' });
