@@ -17,7 +17,7 @@ import type { BackendRegistry } from '../secrets/backend.js';
 import { loadRequestContext, type Environment } from './context.js';
 import { readSecrets } from './secrets.js';
 import { endSink, RedactingSink } from './sinks.js';
-import { RunOutput, type RunOutputExtras } from '../output/run.js';
+import type { RunOutputExtras } from '../output/run.js';
 
 /**
  * The broker pipeline. Every way in (exec, check, --dry-run, MCP) goes through `handleRequest`:
@@ -244,12 +244,16 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   const fpKey = installKey(deps.homes.stateDir);
   scrubber.secrets = secrets.map((s) => ({ name: s.name, ref: s.ref, fingerprint: fingerprint(fpKey, s.value) }));
   const out = deps.output;
-  const shown = new RunOutput({ ...run, contract: plan.output, stateDir: deps.homes.stateDir, tenant: plan.tenant, target: `${plan.service}.${recipe.name}`,
-    redact: (t) => { const r = redactor.redactStringCounted(t); return { text: r.output, count: r.count }; }, stdout: out === 'collect' ? 'collect' : out.stdout });
-  scrubber.extras = shown.extras;
-  const stdout = new RedactingSink(redactor.stream(), shown.stdoutDest, shown.tap('stdout'));
-  const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr, shown.tap('stderr'));
-  shown.bind(stdout);
+  // Output contracts and recordings (src/output/run.ts) load only for runs that use them: exec's start-up.
+  const shown = plan.output || run.record
+    ? new (await import('../output/run.js')).RunOutput({ ...run, contract: plan.output, stateDir: deps.homes.stateDir, tenant: plan.tenant,
+      target: `${plan.service}.${recipe.name}`, stdout: out === 'collect' ? 'collect' : out.stdout,
+      redact: (t) => { const r = redactor.redactStringCounted(t); return { text: r.output, count: r.count }; } })
+    : undefined;
+  if (shown) scrubber.extras = shown.extras;
+  const stdout = new RedactingSink(redactor.stream(), shown?.stdoutDest ?? (out === 'collect' ? 'collect' : out.stdout), shown?.tap('stdout'));
+  const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr, shown?.tap('stderr'));
+  shown?.bind(stdout);
   const runDir = createRunDir(rendered.files);
   let failure: OutloopError | undefined;
   try {
@@ -265,7 +269,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
     );
     await Promise.all([endSink(stdout), endSink(stderr)]);
     const exitCode = res.timedOut ? Exit.timeout : res.exitCode;
-    const shaped = await shown.finish({ exitCode, timedOut: res.timedOut }, stdout.text());
+    const shaped = shown ? await shown.finish({ exitCode, timedOut: res.timedOut }, stdout.text()) : { stdout: stdout.text(), redactions: 0 };
     return {
       exitCode,
       timedOut: res.timedOut,
@@ -278,7 +282,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
     throw err;
   } finally {
     // The error line goes in as the caller prints it (redacted by handleRequest's scrubber, like the record).
-    shown.close(failure && { code: failure.code, message: scrubber.scrub(failure.message), next: failure.next && scrubber.scrub(failure.next) });
+    shown?.close(failure && { code: failure.code, message: scrubber.scrub(failure.message), next: failure.next && scrubber.scrub(failure.next) });
     runDir.remove();
     sweepStaleRunDirs();
   }

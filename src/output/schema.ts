@@ -24,7 +24,7 @@ export const OutputSpecSchema = z
     pick: z.array(path).min(1).optional().describe('The only JSON paths that reach the agent; everything else is dropped.'),
     mask: z.record(z.string(), strategy).optional().describe('JSON path -> redact | partial | hash.'),
     pii: z
-      .union([z.array(kind).min(1), z.record(kind, strategy)])
+      .union([z.array(kind).min(1), z.partialRecord(kind, strategy)])
       .optional()
       .describe('Personal data masked wherever it appears in a string: [email, phone, card, iban] (redact), or { email: hash }.'),
     maxBytes: z.number().int().positive().optional().describe('More output than this stops the child and is an error (output_too_large).'),
