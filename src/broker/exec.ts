@@ -192,7 +192,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   });
   try {
     const result = await runPlan(plan, deps, ctx.config.config.storeKey, scrubber, {
-      auditId: id, record: Boolean(req.record || plan.record), retention: ctx.config.config.recordRetention });
+      auditId: id, mode: req.mode, record: Boolean(req.record || plan.record), retention: ctx.config.config.recordRetention });
     redactions = result.redactions;
     await record({
       ...scrubbedFields(),
@@ -222,7 +222,7 @@ interface Scrubber {
 }
 
 async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychain' | 'file', scrubber: Scrubber,
-  run: { auditId: string; record: boolean; retention: string | undefined }) {
+  run: { auditId: string; mode: Mode; record: boolean; retention: string | undefined }) {
   const { recipe } = plan;
   const cmd = plan.preview.argv[0]!;
   // Checked before any secret is read, so a missing tool costs no backend call.

@@ -23,6 +23,8 @@ export interface RunOutputOptions {
   contract: OutputContract | undefined;
   record: boolean;
   auditId: string;
+  /** exec or mcp, for the recording's title. */
+  mode: string;
   stateDir: string;
   tenant: string;
   target: string;
@@ -78,7 +80,7 @@ export class RunOutput {
         width: 120,
         height: 40,
         timestamp: Math.floor(Date.now() / 1000),
-        title: `outloop exec ${o.target} (${o.auditId})`,
+        title: `outloop ${o.mode} ${o.target} (${o.auditId})`,
         env: { TERM: 'xterm-256color' },
       });
     }
