@@ -11,6 +11,10 @@ export const Exit = {
   ok: 0,
   usage: 64,
   badParam: 65,
+  /** Data that is not what it must be: output breaking its contract, a recording failing its hash (EX_DATAERR). */
+  dataError: 65,
+  /** Something on record is gone: a recording the audit log links to (EX_NOINPUT). */
+  noInput: 66,
   backendUnavailable: 69,
   internal: 70,
   approvalRequired: 75,

@@ -17,6 +17,7 @@ import type { BackendRegistry } from '../secrets/backend.js';
 import { loadRequestContext, type Environment } from './context.js';
 import { readSecrets } from './secrets.js';
 import { endSink, RedactingSink } from './sinks.js';
+import type { RunOutputExtras } from '../output/run.js';
 
 /**
  * The broker pipeline. Every way in (exec, check, --dry-run, MCP) goes through `handleRequest`:
@@ -37,6 +38,8 @@ export interface BrokerRequest {
   mode: Mode;
   /** Decide and show what would run; never read a secret. */
   dryRun?: boolean;
+  /** Keep an asciicast recording of this run (also when the grant says `record: true`). */
+  record?: boolean;
 }
 
 export interface BrokerDeps extends Environment {
@@ -181,17 +184,19 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   let redactions = 0;
   // Once values are read, every string outloop itself writes (error text, the end record) passes the
   // same redactor as the child's output: a backend message or a parameter could carry a value.
-  const scrubber: Scrubber = { scrub: (text) => text, secrets: planFields.secrets };
+  const scrubber: Scrubber = { scrub: (text) => text, secrets: planFields.secrets, extras: {} };
   const scrubbedFields = () => ({
     ...planFields,
     params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])),
     secrets: scrubber.secrets,
   });
   try {
-    const result = await runPlan(plan, deps, ctx.config.config.storeKey, scrubber);
+    const result = await runPlan(plan, deps, ctx.config.config.storeKey, scrubber, {
+      auditId: id, mode: req.mode, record: Boolean(req.record || plan.record), retention: ctx.config.config.recordRetention });
     redactions = result.redactions;
     await record({
       ...scrubbedFields(),
+      ...scrubber.extras,
       phase: 'end',
       decision: 'allow',
       exitCode: result.exitCode,
@@ -202,7 +207,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   } catch (err) {
     const raw = asOutloopError(err);
     const e = new OutloopError(raw.code, raw.exitCode, scrubber.scrub(raw.message), { next: raw.next === undefined ? undefined : scrubber.scrub(raw.next) });
-    await record({ ...scrubbedFields(), phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, redactions });
+    await record({ ...scrubbedFields(), ...scrubber.extras, phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, redactions });
     throw new AttemptError(e, id);
   }
 }
@@ -212,9 +217,12 @@ interface Scrubber {
   scrub: (text: string) => string;
   /** name and reference, plus the value's fingerprint once it has been read. */
   secrets: { name: string; ref: string; fingerprint?: string }[];
+  /** Output shaping counts and the recording link (src/output/run.ts). */
+  extras: RunOutputExtras;
 }
 
-async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychain' | 'file', scrubber: Scrubber) {
+async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychain' | 'file', scrubber: Scrubber,
+  run: { auditId: string; mode: Mode; record: boolean; retention: string | undefined }) {
   const { recipe } = plan;
   const cmd = plan.preview.argv[0]!;
   // Checked before any secret is read, so a missing tool costs no backend call.
@@ -236,9 +244,18 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   const fpKey = installKey(deps.homes.stateDir);
   scrubber.secrets = secrets.map((s) => ({ name: s.name, ref: s.ref, fingerprint: fingerprint(fpKey, s.value) }));
   const out = deps.output;
-  const stdout = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stdout);
-  const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr);
+  // Output contracts and recordings (src/output/run.ts) load only for runs that use them: exec's start-up.
+  const shown = plan.output || run.record
+    ? new (await import('../output/run.js')).RunOutput({ ...run, contract: plan.output, stateDir: deps.homes.stateDir, tenant: plan.tenant,
+      target: `${plan.service}.${recipe.name}`, stdout: out === 'collect' ? 'collect' : out.stdout,
+      redact: (t) => { const r = redactor.redactStringCounted(t); return { text: r.output, count: r.count }; } })
+    : undefined;
+  if (shown) scrubber.extras = shown.extras;
+  const stdout = new RedactingSink(redactor.stream(), shown?.stdoutDest ?? (out === 'collect' ? 'collect' : out.stdout), shown?.tap('stdout'));
+  const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr, shown?.tap('stderr'));
+  shown?.bind(stdout);
   const runDir = createRunDir(rendered.files);
+  let failure: OutloopError | undefined;
   try {
     const res = await runChild(
       {
@@ -251,14 +268,21 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
       { stdout, stderr },
     );
     await Promise.all([endSink(stdout), endSink(stderr)]);
+    const exitCode = res.timedOut ? Exit.timeout : res.exitCode;
+    const shaped = shown ? await shown.finish({ exitCode, timedOut: res.timedOut }, stdout.text()) : { stdout: stdout.text(), redactions: 0 };
     return {
-      exitCode: res.timedOut ? Exit.timeout : res.exitCode,
+      exitCode,
       timedOut: res.timedOut,
-      redactions: stdout.count + stderr.count,
-      stdout: stdout.text(),
+      redactions: stdout.count + stderr.count + shaped.redactions,
+      stdout: shaped.stdout,
       stderr: stderr.text(),
     };
+  } catch (err) {
+    failure = asOutloopError(err);
+    throw err;
   } finally {
+    // The error line goes in as the caller prints it (redacted by handleRequest's scrubber, like the record).
+    shown?.close(failure && { code: failure.code, message: scrubber.scrub(failure.message), next: failure.next && scrubber.scrub(failure.next) });
     runDir.remove();
     sweepStaleRunDirs();
   }

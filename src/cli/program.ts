@@ -6,7 +6,7 @@ import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './
 import { printError } from './output.js';
 import { collectParam } from './params.js';
 import { VERSION } from '../version.js';
-import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands } from '../cold.js';
+import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands, replayCommands } from '../cold.js';
 
 /**
  * The full command line with commander: help, usage errors, and every command but the ordinary exec and
@@ -180,6 +180,16 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
       set(await auditCommands.verifyCommand(o));
     });
   audit
+    .command('show')
+    .description('one attempt\'s records (start, end, ...) and whether its recording still matches its sha256 (exit 65 changed, 66 gone)')
+    .argument('<id>', 'the audit id, e.g. ol_...')
+    .option('--json', 'machine-readable')
+    .action(async (id: string, _o, cmd: Command) => {
+      const o = cmd.optsWithGlobals();
+      json = Boolean(o.json);
+      set(await replayCommands.showCommand(id, o));
+    });
+  audit
     .command('lookup')
     .description('was this key used? reads a value from stdin or a hidden prompt, lists the attempts that used it (exit 1 if none)')
     .option('--json', 'machine-readable')
@@ -187,6 +197,17 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
       const o = cmd.optsWithGlobals();
       json = Boolean(o.json);
       set(await auditCommands.lookupCommand(o));
+    });
+
+  program
+    .command('replay')
+    .description('play an attempt\'s recording (exec --record, or record: true in the grant) at its original pace')
+    .argument('<id>', 'the audit id, e.g. ol_...')
+    .option('--speed <n>', 'playback speed: 2 plays twice as fast')
+    .option('--max-wait <seconds>', 'cap every pause at this many seconds')
+    .addHelpText('after', '\nCtrl-C stops (exit 130). Exit 64 unknown id, 66 no recording or gone, 65 changed since the run.')
+    .action(async (id: string, o) => {
+      set(await replayCommands.replayCommand(id, o));
     });
 
   program

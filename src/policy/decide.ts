@@ -7,6 +7,7 @@ import { secretMarker } from '../recipe/template.js';
 import { checkUrl, findUrls } from './hosts.js';
 import type { TenantBinding } from './tenant.js';
 import { approvalKey, approvalTtlMs, approvalVerdict, needsApproval, type Approvals } from './approvals.js';
+import { effectiveContract, type OutputContract } from '../output/contract.js';
 
 /**
  * The policy decision, as a pure function of the request and what config and recipes say. It imports no
@@ -94,6 +95,10 @@ export interface Plan {
   budgets: Budget[];
   /** The approval this run uses (the broker marks it used in the same locked step as the decision). */
   approval?: { id: string; key: string };
+  /** The output contract after the grant tightened the recipe's (src/output/contract.ts). */
+  output?: OutputContract;
+  /** The grant asks for a recording of each run. */
+  record?: boolean;
 }
 
 export type Decision =
@@ -240,10 +245,12 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   }
   pass('budget', budgets.length ? budgets.map((x) => `${x.label} (${countIn(ctx.usage, x, now)} used)`).join('; ') : 'no budget applies');
 
+  const output = effectiveContract(recipe.output, grant.output?.['*'], grant.output?.[req.recipe]);
   return {
     allow: true,
     gates,
-    plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets, ...(approval ? { approval } : {}) },
+    plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets, ...(approval ? { approval } : {}),
+      ...(output ? { output } : {}), ...(grant.record ? { record: true } : {}) },
   };
 }
 

@@ -93,6 +93,7 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
       files,
       timeoutMs,
       secrets: [...secrets].sort(),
+      ...(def.output ? { output: def.output } : {}),
     });
   }
   return { file, service: data.service, problems, recipes };

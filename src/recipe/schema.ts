@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NAME_PATTERN, SECRET_NAME_PATTERN } from '../config/schema.js';
+import { OutputSpecSchema } from '../output/schema.js';
 
 /**
  * The shape of a recipe file: one YAML file per service, named after it (stripe.yaml holds
@@ -42,6 +43,7 @@ export const RecipeSchema = z
       .default({})
       .describe('Files written (mode 0600) into the private working directory before the child starts, removed after.'),
     timeout: z.union([z.string(), z.number()]).optional().describe('e.g. 30s, 5m (default 60s).'),
+    output: OutputSpecSchema.optional().describe('Output contract (format: json by default): pick, mask, pii, maxBytes.'),
   })
   .describe('One approved action.');
 

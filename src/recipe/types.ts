@@ -1,6 +1,7 @@
 import type { ConfigProblem } from '../errors.js';
 import type { ParamSpec } from './schema.js';
 import type { Template } from './template.js';
+import type { OutputSpec } from '../output/contract.js';
 
 /** One approved action, ready for policy: templates parsed once, with the file it came from. */
 export interface LoadedRecipe {
@@ -21,6 +22,8 @@ export interface LoadedRecipe {
   timeoutMs: number;
   /** The secrets this recipe's env/stdin/files reference: the only ones read for it. */
   secrets: string[];
+  /** The recipe's own output contract, before a grant tightens it. */
+  output?: OutputSpec;
 }
 
 export interface ServiceRecipes {

@@ -39,6 +39,7 @@ export interface ChildResult {
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 const KILL_GRACE_MS = 2000;
+const PIPE_GRACE_MS = 500;
 
 // `ulimit -c 0` then exec: the shell only sets the limit and is replaced by the real command; the argv
 // arrives as "$@", a list, and is never parsed as shell text. Node cannot set RLIMIT_CORE itself.
@@ -101,7 +102,20 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     killGroup('SIGTERM');
     forceTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
   }, spec.timeoutMs);
-  for (const sink of [sinks.stdout, sinks.stderr]) sink.once(READER_GONE, () => killGroup('SIGPIPE'));
+  // A child that ignores SIGPIPE (curl does) would go on while its pipe is still drained: after a short
+  // grace it is ended as a timeout would be, and still reported as 141, the reader having gone.
+  let pipeTimer: NodeJS.Timeout | undefined;
+  let pipeKilled = false;
+  for (const sink of [sinks.stdout, sinks.stderr]) {
+    sink.once(READER_GONE, () => {
+      killGroup('SIGPIPE');
+      pipeTimer ??= setTimeout(() => {
+        pipeKilled = true;
+        killGroup('SIGTERM');
+        forceTimer ??= setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+      }, PIPE_GRACE_MS);
+    });
+  }
   // Once the child itself exits, anything it left running in its group would hold our pipes open.
   void exited.then(() => killGroup('SIGKILL'), () => {});
 
@@ -113,12 +127,14 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     ]);
     let exitCode: number;
     if (timedOut) exitCode = Exit.timeout;
+    else if (pipeKilled) exitCode = Exit.readerGone;
     else if (signal) exitCode = 128 + (osConstants.signals[signal] ?? 0);
     else exitCode = code ?? Exit.internal;
     return { exitCode, signal: signal ?? undefined, timedOut };
   } finally {
     clearTimeout(timer);
     if (forceTimer) clearTimeout(forceTimer);
+    if (pipeTimer) clearTimeout(pipeTimer);
     for (const [sig, fn] of forwarders) process.off(sig, fn);
   }
 }
