@@ -93,6 +93,8 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
       files,
       timeoutMs,
       secrets: [...secrets].sort(),
+      ...(def.scopes ? { scopes: def.scopes } : {}),
+      ...(data.credential ? { credential: data.credential } : {}),
     });
   }
   return { file, service: data.service, problems, recipes };

@@ -42,6 +42,10 @@ export const RecipeSchema = z
       .default({})
       .describe('Files written (mode 0600) into the private working directory before the child starts, removed after.'),
     timeout: z.union([z.string(), z.number()]).optional().describe('e.g. 30s, 5m (default 60s).'),
+    scopes: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('The least the bound key must be allowed for this action, in the vendor\'s own terms (e.g. "Invoices: read"). Shown in the catalogue.'),
   })
   .describe('One approved action.');
 
@@ -54,6 +58,11 @@ export const RecipeFileSchema = z
       .default([])
       .describe('The only hosts the recipes of this service may reach.'),
     secrets: z.array(z.string().regex(SECRET_NAME_PATTERN, 'secret names are UPPER_SNAKE_CASE')).default([]),
+    credential: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('What kind of key to bind to the secrets, e.g. "Stripe restricted key (rk_...)". Shown in the catalogue with each recipe\'s scopes.'),
     recipes: z.record(z.string().regex(NAME_PATTERN, 'recipe names use lowercase letters, digits, "-" and "_"'), RecipeSchema),
   })
   .describe('An Outloop recipe file: the approved actions of one service.');

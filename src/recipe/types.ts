@@ -21,6 +21,12 @@ export interface LoadedRecipe {
   timeoutMs: number;
   /** The secrets this recipe's env/stdin/files reference: the only ones read for it. */
   secrets: string[];
+  /** The least the bound key must be allowed (catalogue only; never a policy input). */
+  scopes?: string[];
+  /** What kind of key the file's secrets are (catalogue only). */
+  credential?: string;
+  /** When a later recipe folder's file replaced this action: the file it replaced (`recipes show`). */
+  overrides?: string;
 }
 
 export interface ServiceRecipes {
