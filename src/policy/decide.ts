@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { budgetRefusal, budgetsFor, describeAllow, grantExpired, paramLimitFailure, recipeRefusal, type Budget, type Usage } from './guardrails.js';
 import type { LoadedRecipe, ServiceRecipes } from '../recipe/load.js';
 import { validateParams } from '../recipe/params.js';
-import { renderRecipe, type RenderedCommand } from '../recipe/render.js';
+import { renderRecipe, selectedRun, type RenderedCommand } from '../recipe/render.js';
 import { secretMarker } from '../recipe/template.js';
 import { checkUrl, findUrls } from './hosts.js';
 import type { TenantBinding } from './tenant.js';
@@ -188,7 +188,7 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
       `Use a value within the grant's limit; a person can change ${grantPath}.params in ${ctx.configFile}.`, limited.param);
   }
   const preview = renderRecipe(recipe, { params: params.values, secret: secretMarker, tenant: b.tenant, project: b.project });
-  const optionLike = optionInjection(recipe, preview.argv);
+  const optionLike = optionInjection(selectedRun(recipe, params.values), preview.argv);
   if (optionLike) {
     return deny('params', 'bad_param',
       `parameter "${optionLike}" starts with "-" where it forms a whole argument, so the command would read it as an option`,
@@ -252,9 +252,9 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
  * not written as (`{{params.a}}{{params.b}}` with a empty and b = --evil, too). Names the first
  * parameter of such an argument.
  */
-function optionInjection(recipe: LoadedRecipe, argv: string[]): string | undefined {
-  for (let i = 1; i < recipe.run.length; i++) {
-    const t = recipe.run[i]!;
+function optionInjection(run: LoadedRecipe['run'], argv: string[]): string | undefined {
+  for (let i = 1; i < run.length; i++) {
+    const t = run[i]!;
     if (!argv[i]!.startsWith('-') || leadingText(t).startsWith('-')) continue;
     const param = t.tokens.find((tok) => 'ref' in tok && tok.ref.ns === 'params');
     if (param && 'ref' in param && param.ref.ns === 'params') return param.ref.name;

@@ -14,7 +14,13 @@ export interface LoadedRecipe {
   fileSha256: string;
   hosts: string[];
   params: Record<string, ParamSpec>;
+  /** Every run element, groups flattened; see runGroups. */
   run: Template[];
+  /**
+   * Parallel to run: -1 for an element always present, else the index of its optional group (a nested list
+   * in the file). Absent when the recipe has no group. See selectedRun().
+   */
+  runGroups?: number[];
   env: Record<string, Template>;
   stdin: Template | undefined;
   files: Record<string, Template>;
