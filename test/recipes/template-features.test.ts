@@ -144,6 +144,19 @@ describe('for real: groups and a JSON body through curl', () => {
     }, dir);
   });
 
+  it('fail-closed: a URL off the service\'s hosts inside body text is denied by the host gate (README: known limit)', async () => {
+    const run = await runCase('demo', ['api.example.com'], {
+      recipe: 'r',
+      params: { title: 'see https://elsewhere.example.org/x' },
+      secrets: { TOKEN },
+      expect: { method: 'POST', path: '/', headers: {} },
+      respond: { body: {} },
+    }, dir);
+    expect(run.outcome.kind === 'denied' && run.outcome.decision.code).toBe('host_not_allowed');
+    expect(run.seen).toEqual([]);
+    expect(run.backendReads).toBe(0);
+  });
+
   it('the harness fails a case whose request differs from the expectation', async () => {
     await expect(
       checkCase('demo', ['api.example.com'], {
