@@ -56,6 +56,14 @@ describe('the built-in recipe library', () => {
         expect(missing).toEqual([]);
       });
 
+      it('runs curl as -sS --fail-with-body (quiet, errors exit 22 with the vendor\'s JSON still printed)', () => {
+        const off = lint.recipes
+          .filter((r) => r.run[0]?.source === 'curl')
+          .filter((r) => !r.run.some((t) => t.source === '-sS') || !r.run.some((t) => t.source === '--fail-with-body'))
+          .map((r) => r.name);
+        expect(off).toEqual([]);
+      });
+
       const hosts = lint.recipes[0]?.hosts ?? [];
       for (const c of cases ?? []) {
         it(`${c.recipe}${c.name ? ` (${c.name})` : ''} sends the documented request and prints the response unchanged`, async () => {
