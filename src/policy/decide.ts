@@ -196,7 +196,8 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   }
   pass('params', Object.entries(params.values).map(([k, v]) => `${k}=${v}`).join(' ') || 'none');
 
-  const texts = [...preview.argv, ...Object.values(preview.env), preview.stdin ?? '', ...Object.values(preview.files)];
+  // A request body file (recipe.bodyFiles: curl only sends it, see lint) is data for the gated URL, not a target.
+  const texts = [...preview.argv, ...Object.values(preview.env), preview.stdin ?? '', ...Object.entries(preview.files).filter(([f]) => !recipe.bodyFiles?.includes(f)).map(([, t]) => t)];
   const urls = texts.flatMap(findUrls);
   for (const url of urls) {
     const v = checkUrl(url, recipe.hosts);

@@ -103,6 +103,7 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
       if (ms === undefined) at([...base, 'timeout'], `timeout "${def.timeout}" is not a duration like 30s or 5m`);
       else timeoutMs = ms;
     }
+    const bodyFiles = isCurl(runSources[0]) ? curlBodyFiles(Object.keys(def.files), runSources, [def.stdin ?? '', ...Object.values(def.env), ...Object.values(def.files)]) : [];
     recipes.push({
       service: data.service,
       name,
@@ -120,6 +121,7 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
       files,
       timeoutMs,
       secrets: [...secrets].sort(),
+      ...(bodyFiles.length ? { bodyFiles } : {}),
       ...(def.scopes ? { scopes: def.scopes } : {}),
       ...(data.credential ? { credential: data.credential } : {}),
     });
@@ -242,4 +244,24 @@ function nestedGroups(value: unknown): PropertyKey[][] {
     });
   }
   return out;
+}
+
+const CURL_BODY_FROM_FILE = new Set(['--json', '--data-binary']);
+
+/**
+ * The files curl only sends as the request body: every mention of the name anywhere in the recipe is the
+ * argument `@NAME` right after --json or --data-binary (so it is never a config for -K, never a URL list,
+ * never read by anything else). curl sends such a file verbatim to the URL in argv, which the host gate
+ * checks; a link inside a comment's text is data for that host, not a request curl would make.
+ */
+function curlBodyFiles(names: string[], run: string[], otherTexts: string[]): string[] {
+  return names.filter((name) => {
+    let asBody = 0;
+    for (let i = 0; i < run.length; i++) {
+      if (!run[i]!.includes(name)) continue;
+      if (run[i] !== `@${name}` || !CURL_BODY_FROM_FILE.has(run[i - 1] ?? '')) return false;
+      asBody++;
+    }
+    return asBody > 0 && !otherTexts.some((t) => t.includes(name));
+  });
 }

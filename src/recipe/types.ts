@@ -27,6 +27,11 @@ export interface LoadedRecipe {
   timeoutMs: number;
   /** The secrets this recipe's env/stdin/files reference: the only ones read for it. */
   secrets: string[];
+  /**
+   * Files that curl only ever sends as the request body (`--json @F` / `--data-binary @F`, named nowhere
+   * else): data for the URL the host gate checked, so URLs inside them are not request targets.
+   */
+  bodyFiles?: string[];
   /** The least the bound key must be allowed (catalogue only; never a policy input). */
   scopes?: string[];
   /** What kind of key the file's secrets are (catalogue only). */

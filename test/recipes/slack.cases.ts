@@ -61,12 +61,12 @@ export const cases: RecipeCase[] = [
   },
   {
     recipe: 'post-message',
-    params: { channel: 'C012AB3CD', text: 'Deploy done: *v1.2* "green" <!here|here> \\o/' },
+    params: { channel: 'C012AB3CD', text: 'Deploy done: *v1.2* "green" <https://ci.example.com/run/42|logs> \\o/' },
     secrets,
     expect: {
       method: 'POST',
       path: '/api/chat.postMessage',
-      body: { channel: 'C012AB3CD', text: 'Deploy done: *v1.2* "green" <!here|here> \\o/' },
+      body: { channel: 'C012AB3CD', text: 'Deploy done: *v1.2* "green" <https://ci.example.com/run/42|logs> \\o/' },
       headers: json,
     },
     respond: { body: { ok: true, channel: 'C012AB3CD', ts: '1503435956.000247', message: { type: 'message', subtype: 'bot_message', text: 'Deploy done', ts: '1503435956.000247', bot_id: 'B123ABC456' } } },

@@ -144,17 +144,50 @@ describe('for real: groups and a JSON body through curl', () => {
     }, dir);
   });
 
-  it('fail-closed: a URL off the service\'s hosts inside body text is denied by the host gate (README: known limit)', async () => {
-    const run = await runCase('demo', ['api.example.com'], {
+  it('a URL inside a body file curl only sends (--json @body.json) is data, not a request target', async () => {
+    await checkCase('demo', ['api.example.com'], {
       recipe: 'r',
       params: { title: 'see https://elsewhere.example.org/x' },
       secrets: { TOKEN },
-      expect: { method: 'POST', path: '/', headers: {} },
-      respond: { body: {} },
+      expect: { method: 'POST', path: '/v1/items', body: { title: 'see https://elsewhere.example.org/x' }, headers: { authorization: `Bearer ${TOKEN}` } },
+      respond: { body: { id: 'it_3' } },
     }, dir);
-    expect(run.outcome.kind === 'denied' && run.outcome.decision.code).toBe('host_not_allowed');
-    expect(run.seen).toEqual([]);
-    expect(run.backendReads).toBe(0);
+  });
+
+  it('the same URL in a file curl could read as config, or one named elsewhere, is still denied', async () => {
+    const base = recipe(`    params:
+      title: { type: string, maxLength: 200 }
+    run: [curl, -sS, --fail-with-body, -K, "-", --json, "@body.json", "https://api.example.com/v1/items"]
+    stdin: |
+      header = "Authorization: Bearer {{secrets.TOKEN}}"
+    files:
+      body.json: '{"title": {{params.title | json}}}'
+`);
+    const variants = {
+      'read as a config (-K)': base.replace('--json, "@body.json"', '-K, body.json'),
+      'named in the stdin config': base.replace('{{secrets.TOKEN}}"', '{{secrets.TOKEN}}"\n      config = "body.json"'),
+      'sent with --data (which strips newlines, but is not in the list)': base.replace('--json, "@body.json"', '--data, "@body.json"'),
+    };
+    for (const [what, text] of Object.entries(variants)) {
+      expect(lint(text).recipes[0]!.bodyFiles, what).toBeUndefined();
+      const vdir = realpathSync(mkdtempSync(join(tmpdir(), 'outloop-features-')));
+      try {
+        writeFileSync(join(vdir, 'demo.yaml'), text);
+        const run = await runCase('demo', ['api.example.com'], {
+          recipe: 'r',
+          params: { title: 'see https://elsewhere.example.org/x' },
+          secrets: { TOKEN },
+          expect: { method: 'POST', path: '/', headers: {} },
+          respond: { body: {} },
+        }, vdir);
+        expect(run.outcome.kind === 'denied' && run.outcome.decision.code, what).toBe('host_not_allowed');
+        expect(run.seen, what).toEqual([]);
+        expect(run.backendReads, what).toBe(0);
+      } finally {
+        rmSync(vdir, { recursive: true, force: true });
+      }
+    }
+    expect(lint(base).recipes[0]!.bodyFiles).toEqual(['body.json']);
   });
 
   it('the harness fails a case whose request differs from the expectation', async () => {
