@@ -46,7 +46,7 @@ export async function listCommand(o: { json?: boolean }, opts: CliOptions): Prom
     const grant = Object.hasOwn(services, r.service) ? services[r.service] : undefined;
     return grant ? needsApproval(grant, r) : false;
   };
-  const entries = (await allRecipes(ctx.recipeDirs)).map((r) => catalogueEntry(r, isGranted(r), isGranted(r) && waits(r)));
+  const entries = (await allRecipes(ctx.recipeDirs, ctx.cache)).map((r) => catalogueEntry(r, isGranted(r), isGranted(r) && waits(r)));
   if (o.json) {
     writeJson({ tenant: tenant ?? null, project: ctx.binding?.project ?? null, recipes: entries });
     return 0;

@@ -66,7 +66,7 @@ describe('the built-in recipe library', () => {
 
       const hosts = lint.recipes[0]?.hosts ?? [];
       for (const c of cases ?? []) {
-        it(`${c.recipe}${c.name ? ` (${c.name})` : ''} sends the documented request and prints the response unchanged`, async () => {
+        it.concurrent(`${c.recipe}${c.name ? ` (${c.name})` : ''} sends the documented request and prints the response unchanged`, async () => {
           await checkCase(service, hosts, c);
         });
       }
