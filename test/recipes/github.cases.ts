@@ -162,4 +162,29 @@ export const cases: RecipeCase[] = [
     expect: { method: 'POST', path: '/repos/octocat/Hello-World/issues', body: { title: 'Found a bug', body: null }, headers: json },
     respond: { status: 201, body: { ...issue, body: null } },
   },
+  {
+    recipe: 'merge-pull',
+    params: { ...repo, number: '1347', sha: '6dcb09b5b57875f334f61aebed695e2e4193db5e' },
+    secrets,
+    expect: {
+      method: 'PUT',
+      path: '/repos/octocat/Hello-World/pulls/1347/merge',
+      body: { sha: '6dcb09b5b57875f334f61aebed695e2e4193db5e', merge_method: 'squash' },
+      headers: json,
+    },
+    respond: { body: { sha: '6dcb09b5b57875f334f61aebed695e2e4193db5e', merged: true, message: 'Pull Request successfully merged' } },
+  },
+  {
+    recipe: 'merge-pull',
+    name: 'the head moved: 409, exit 22',
+    params: { ...repo, number: '1347', sha: '0000000000000000000000000000000000000000', merge_method: 'rebase' },
+    secrets,
+    expect: {
+      method: 'PUT',
+      path: '/repos/octocat/Hello-World/pulls/1347/merge',
+      body: { sha: '0000000000000000000000000000000000000000', merge_method: 'rebase' },
+      headers: json,
+    },
+    respond: { status: 409, body: { message: 'Head branch was modified. Review and try the merge again.', documentation_url: 'https://docs.github.com/rest/pulls/pulls#merge-a-pull-request', status: '409' } },
+  },
 ];

@@ -140,4 +140,11 @@ export const cases: RecipeCase[] = [
     expect: { method: 'POST', path: '/v1/invoices/in_1MtHbELkdIwHu7ixl4OzzPMv/send', headers: auth },
     respond: { body: { ...invoice, status: 'open' } },
   },
+  {
+    recipe: 'cancel-subscription',
+    params: { id: 'sub_1MowQVLkdIwHu7ixeRlqHVzs' },
+    secrets,
+    expect: { method: 'DELETE', path: '/v1/subscriptions/sub_1MowQVLkdIwHu7ixeRlqHVzs', headers: auth },
+    respond: { body: { ...subscription, status: 'canceled', canceled_at: 1680896283, ended_at: 1680896283 } },
+  },
 ];
