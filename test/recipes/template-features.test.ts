@@ -69,6 +69,27 @@ describe('optional groups', () => {
   });
 });
 
+describe('optional groups and the option-injection check', () => {
+  it('an argument after a left-out group is still checked at its own position', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'outloop-features-')));
+    try {
+      writeFileSync(
+        join(dir, 'demo.yaml'),
+        recipe(`    params:
+      label: { type: string, pattern: "[a-z]+", required: false }
+      out: { type: string, pattern: "-?[a-z]+" }
+    run: [curl, -sS, --fail-with-body, [--url-query, "label={{params.label}}"], -o, "{{params.out}}", "https://api.example.com/v1/items"]
+`).replace('secrets: [TOKEN]', 'secrets: []'),
+      );
+      const run = await runCase('demo', ['api.example.com'], { recipe: 'r', params: { out: '-k' }, secrets: {}, expect: { method: 'GET', path: '/', headers: {} }, respond: { body: {} } }, dir);
+      expect(run.outcome.kind === 'denied' && [run.outcome.decision.code, run.outcome.decision.reason]).toEqual(['bad_param', expect.stringContaining('parameter "out" starts with "-"')]);
+      expect(run.seen).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('escaping filters', () => {
   const BODY = recipe(`    params:
       title: { type: string, maxLength: 200 }
