@@ -95,4 +95,6 @@ for (const which of ['recipe', 'config']) {
   writeFileSync(tmp, out);
   renameSync(tmp, `schema/${which}.schema.json`);
 }
+// The catalogue of built-in recipes, generated from the recipe files (the tests fail when it is stale).
+execFileSync(process.execPath, ['scripts/gen-recipes-readme.mjs'], { stdio: 'inherit' });
 console.log('built dist/ and schema/');

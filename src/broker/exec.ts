@@ -47,6 +47,11 @@ export interface BrokerDeps extends Environment {
   backends: (storeKey: 'auto' | 'keychain' | 'file') => BackendRegistry;
   /** Where the child's redacted output goes: streamed to these, or collected for --json. */
   output: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } | 'collect';
+  /**
+   * TESTS ONLY (the recipe library's vendor stand-ins): origin -> local origin, rewritten in what runs after
+   * the host gate passed. Nothing in src/cli or src/mcp sets it, and no env var, flag or config key reaches it.
+   */
+  testOnlyRedirect?: ReadonlyMap<string, string>;
 }
 
 export type BrokerOutcome =
@@ -233,12 +238,13 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   }
   const secrets = await readSecrets(plan.secretRefs, plan.tenant, deps.backends(storeKey));
   const values = new Map(secrets.map((s) => [s.name, s.value]));
-  const rendered = renderRecipe(recipe, {
+  let rendered = renderRecipe(recipe, {
     params: plan.params,
     secret: (n) => values.get(n) ?? '',
     tenant: plan.tenant,
     project: plan.project,
   });
+  if (deps.testOnlyRedirect) rendered = (await import('../recipe/redirect.js')).redirectOrigins(rendered, deps.testOnlyRedirect);
   const redactor = new Redactor(secrets);
   scrubber.scrub = (text) => redactor.redactString(text);
   const fpKey = installKey(deps.homes.stateDir);

@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { budgetRefusal, budgetsFor, describeAllow, grantExpired, paramLimitFailure, recipeRefusal, type Budget, type Usage } from './guardrails.js';
 import type { LoadedRecipe, ServiceRecipes } from '../recipe/load.js';
 import { validateParams } from '../recipe/params.js';
-import { renderRecipe, type RenderedCommand } from '../recipe/render.js';
+import { renderRecipe, selectedRun, type RenderedCommand } from '../recipe/render.js';
 import { secretMarker } from '../recipe/template.js';
 import { checkUrl, findUrls } from './hosts.js';
 import type { TenantBinding } from './tenant.js';
@@ -193,7 +193,7 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
       `Use a value within the grant's limit; a person can change ${grantPath}.params in ${ctx.configFile}.`, limited.param);
   }
   const preview = renderRecipe(recipe, { params: params.values, secret: secretMarker, tenant: b.tenant, project: b.project });
-  const optionLike = optionInjection(recipe, preview.argv);
+  const optionLike = optionInjection(selectedRun(recipe, params.values), preview.argv);
   if (optionLike) {
     return deny('params', 'bad_param',
       `parameter "${optionLike}" starts with "-" where it forms a whole argument, so the command would read it as an option`,
@@ -201,7 +201,8 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   }
   pass('params', Object.entries(params.values).map(([k, v]) => `${k}=${v}`).join(' ') || 'none');
 
-  const texts = [...preview.argv, ...Object.values(preview.env), preview.stdin ?? '', ...Object.values(preview.files)];
+  // A request body file (recipe.bodyFiles: curl only sends it, see lint) is data for the gated URL, not a target.
+  const texts = [...preview.argv, ...Object.values(preview.env), preview.stdin ?? '', ...Object.entries(preview.files).filter(([f]) => !recipe.bodyFiles?.includes(f)).map(([, t]) => t)];
   const urls = texts.flatMap(findUrls);
   for (const url of urls) {
     const v = checkUrl(url, recipe.hosts);
@@ -259,9 +260,9 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
  * not written as (`{{params.a}}{{params.b}}` with a empty and b = --evil, too). Names the first
  * parameter of such an argument.
  */
-function optionInjection(recipe: LoadedRecipe, argv: string[]): string | undefined {
-  for (let i = 1; i < recipe.run.length; i++) {
-    const t = recipe.run[i]!;
+function optionInjection(run: LoadedRecipe['run'], argv: string[]): string | undefined {
+  for (let i = 1; i < run.length; i++) {
+    const t = run[i]!;
     if (!argv[i]!.startsWith('-') || leadingText(t).startsWith('-')) continue;
     const param = t.tokens.find((tok) => 'ref' in tok && tok.ref.ns === 'params');
     if (param && 'ref' in param && param.ref.ns === 'params') return param.ref.name;
