@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as osConstants } from 'node:os';
@@ -19,7 +19,14 @@ export interface ChildSpec {
   env: Record<string, string>;
   cwd: string;
   stdin: string | undefined;
+  /** Infinity (outloop run) for none. */
   timeoutMs: number;
+  /** outloop run: the child reads outloop's own stdin (spec.stdin is then ignored). */
+  inheritStdin?: boolean;
+  /** Signals passed on to the child's group once each (default: FORWARDED). */
+  forward?: readonly NodeJS.Signals[];
+  /** Linux: the child gets SIGKILL when outloop dies, even by SIGKILL (setpriv --pdeathsig). */
+  dieWithParent?: boolean;
 }
 
 export interface ChildSinks {
@@ -37,7 +44,7 @@ export interface ChildResult {
   timedOut: boolean;
 }
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+export const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 const KILL_GRACE_MS = 2000;
 
 // `ulimit -c 0` then exec: the shell only sets the limit and is replaced by the real command; the argv
@@ -59,12 +66,38 @@ function coreDumpsAlreadyOff(): boolean {
   }
 }
 
+/**
+ * The argv that actually starts: the core-dump wrapper when needed and, for dieWithParent, setpriv in
+ * front. PR_SET_PDEATHSIG survives the execs that follow (sh, then the command), so the command itself
+ * is killed when outloop dies; nothing else can do that for SIGKILL, which outloop never sees.
+ */
+export function wrappedArgv(spec: Pick<ChildSpec, 'argv' | 'dieWithParent'>): string[] {
+  const argv = coreDumpsAlreadyOff() ? spec.argv : ['/bin/sh', ...NO_CORE, ...spec.argv];
+  const setpriv = spec.dieWithParent && process.platform === 'linux' ? setprivPath() : undefined;
+  return setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...argv] : argv;
+}
+
+function setprivPath(): string | undefined {
+  for (const p of ['/usr/bin/setpriv', '/bin/setpriv']) {
+    try {
+      accessSync(p, fsConstants.X_OK);
+      return p;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
 export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<ChildResult> {
-  const [file, args] = coreDumpsAlreadyOff() ? [spec.argv[0]!, spec.argv.slice(1)] : ['/bin/sh', [...NO_CORE, ...spec.argv]];
+  const [file, ...args] = wrappedArgv(spec) as [string, ...string[]];
+  // A child in its own process group that reads a terminal would be stopped (SIGTTIN): outloop reads
+  // the terminal and passes the bytes on instead. Any other stdin (file, pipe) is handed over as is.
+  const pumpTty = Boolean(spec.inheritStdin && process.stdin.isTTY);
   const child = spawn(file, args, {
     cwd: spec.cwd,
     env: spec.env,
-    stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: [spec.inheritStdin ? (pumpTty ? 'pipe' : 'inherit') : spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     detached: true,
     windowsHide: true,
   });
@@ -75,7 +108,8 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
   if (child.stdin) {
     // A child that never reads its stdin closes the pipe; that is its business, not an error.
     child.stdin.on('error', () => {});
-    child.stdin.end(spec.stdin);
+    if (pumpTty) process.stdin.pipe(child.stdin);
+    else child.stdin.end(spec.stdin);
   }
   const pid = child.pid;
   const killGroup = (sig: NodeJS.Signals) => {
@@ -88,7 +122,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
   };
 
   // A signal sent to outloop goes to the child's group once; outloop then exits with the child's status.
-  const forwarders = FORWARDED.map((sig) => {
+  const forwarders = (spec.forward ?? FORWARDED).map((sig) => {
     const fn = () => killGroup(sig);
     process.on(sig, fn);
     return [sig, fn] as const;
@@ -96,11 +130,13 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
 
   let timedOut = false;
   let forceTimer: NodeJS.Timeout | undefined;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup('SIGTERM');
-    forceTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
-  }, spec.timeoutMs);
+  const timer = Number.isFinite(spec.timeoutMs)
+    ? setTimeout(() => {
+        timedOut = true;
+        killGroup('SIGTERM');
+        forceTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+      }, spec.timeoutMs)
+    : undefined;
   for (const sink of [sinks.stdout, sinks.stderr]) sink.once(READER_GONE, () => killGroup('SIGPIPE'));
   // Once the child itself exits, anything it left running in its group would hold our pipes open.
   void exited.then(() => killGroup('SIGKILL'), () => {});
@@ -120,5 +156,9 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     clearTimeout(timer);
     if (forceTimer) clearTimeout(forceTimer);
     for (const [sig, fn] of forwarders) process.off(sig, fn);
+    if (pumpTty) {
+      process.stdin.unpipe(child.stdin!);
+      process.stdin.pause();
+    }
   }
 }
