@@ -249,7 +249,9 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr);
   const runDir = createRunDir(rendered.files);
   try {
-    const res = await runChild(
+    // pty: true recipes get a terminal; node-pty loads only for them.
+    const run = recipe.pty ? (await import('../runner/pty.js')).runChildInPty : runChild;
+    const res = await run(
       {
         argv: rendered.argv,
         env: childEnv(deps.env, runDir.path, rendered.env),

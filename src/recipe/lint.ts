@@ -92,6 +92,7 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
       stdin,
       files,
       timeoutMs,
+      ...(def.pty ? { pty: true } : {}),
       secrets: [...secrets].sort(),
     });
   }

@@ -42,6 +42,7 @@ export const RecipeSchema = z
       .default({})
       .describe('Files written (mode 0600) into the private working directory before the child starts, removed after.'),
     timeout: z.union([z.string(), z.number()]).optional().describe('e.g. 30s, 5m (default 60s).'),
+    pty: z.boolean().optional().describe('Run under a pseudo-terminal (one merged, redacted output stream); stdin text is typed into it.'),
   })
   .describe('One approved action.');
 

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
-import { FORWARDED, READER_GONE, wrappedArgv, type ChildResult } from './spawn.js';
+import { FORWARDED, READER_GONE, wrappedArgv, type ChildResult, type ChildSinks, type ChildSpec } from './spawn.js';
 
 /**
  * Run one child under a pseudo-terminal (node-pty), for `outloop run` on a terminal and recipes with
@@ -99,7 +99,12 @@ export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult
     cleanups.push(() => data.dispose());
 
     // Input.
-    if (spec.stdin !== undefined) term.write(spec.stdin);
+    if (!spec.inheritStdin) {
+      // Like a recipe's piped stdin: the text, then end-of-file (^D ends a line in progress, a second
+      // one at the start of a line is EOF), so `curl -K -` and the like do not wait forever.
+      const text = spec.stdin ?? '';
+      term.write(`${text}${text === '' || text.endsWith('\n') ? '' : '\x04'}\x04`);
+    }
     if (spec.inheritStdin) {
       cleanups.push(rawStdin());
       const onIn = (d: Buffer) => term.write(d as unknown as string);
@@ -162,4 +167,12 @@ export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult
   } finally {
     cleanup();
   }
+}
+
+/**
+ * runChild's shape for a recipe with `pty: true`: one merged stream into the stdout sink (stderr stays
+ * empty, as on a terminal), the recipe's stdin typed into the terminal, outloop's own stdin untouched.
+ */
+export function runChildInPty(spec: ChildSpec, sinks: ChildSinks): Promise<ChildResult> {
+  return runPty({ argv: spec.argv, env: spec.env, cwd: spec.cwd, timeoutMs: spec.timeoutMs, stdin: spec.stdin, inheritStdin: false, dieWithParent: spec.dieWithParent ?? false }, sinks.stdout);
 }
