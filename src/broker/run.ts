@@ -82,11 +82,13 @@ export async function handleRun(req: RunBrokerRequest, deps: BrokerDeps): Promis
     {
       ...who,
       services: plan.services,
-      argv: argvShown,
+      // The start record is written before any value is known, so it names the command only; the end
+      // record carries the whole argv, redacted with the values read.
+      command: argvShown[0],
       pty: req.pty,
       secrets: Object.entries(plan.secretRefs).map(([name, ref]) => ({ name, ref })),
     },
-    (s) => ({ argv: argvShown.map((a) => s.scrub(a)) }),
+    (s) => ({ command: s.scrub(argvShown[0]!), argv: argvShown.map((a) => s.scrub(a)) }),
     (s) => runPlanned(plan, envFile, req.pty, deps, storeKey, s),
     (r) => ({ envStripped: r.stripped }),
   );

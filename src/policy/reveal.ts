@@ -32,9 +32,13 @@ const FILE_SHOWERS = new Set(['cat', 'tac', 'less', 'more', 'most', 'head', 'tai
 /** Wrappers that run the rest of their argv as the command. */
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'busybox']);
 
-/** `.env`, `.env.local`, `prod.env`, `.envrc`: the files `op run --env-file` and direnv read. */
+/**
+ * `.env`, `.env.local`, `prod.env`, `.envrc`: the files `op run --env-file` and direnv read. Templates
+ * (`.env.example`, `.env.sample`, `.env.template`) hold no values and may be shown.
+ */
 export function isDotenvLike(path: string): boolean {
   const base = path.split('/').pop() ?? '';
+  if (/^\.env\.(example|sample|template|dist)$/.test(base)) return false;
   return /^\.env(\..+)?$/.test(base) || /^.+\.env$/.test(base) || base === '.envrc';
 }
 
