@@ -11,7 +11,7 @@ import { renderRecipe } from '../recipe/render.js';
 import { Redactor } from '../redact/index.js';
 import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
-import { runChild } from '../runner/spawn.js';
+import { runChild, runChildInPty } from '../runner/spawn.js';
 import { findExecutable } from '../runner/which.js';
 import type { BackendRegistry } from '../secrets/backend.js';
 import { loadRequestContext, type Environment } from './context.js';
@@ -249,9 +249,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr);
   const runDir = createRunDir(rendered.files);
   try {
-    // pty: true recipes get a terminal; node-pty loads only for them.
-    const run = recipe.pty ? (await import('../runner/pty.js')).runChildInPty : runChild;
-    const res = await run(
+    const res = await (recipe.pty ? runChildInPty : runChild)(
       {
         argv: rendered.argv,
         env: childEnv(deps.env, runDir.path, rendered.env),

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
-import { constants as osConstants } from 'node:os';
-import { FORWARDED, READER_GONE, wrappedArgv, type ChildResult, type ChildSinks, type ChildSpec } from './spawn.js';
+import { InternalError } from '../errors.js';
+import type { ChildResult } from './spawn.js';
 
 /**
  * Run one child under a pseudo-terminal (node-pty), for `outloop run` on a terminal and recipes with
@@ -14,9 +14,13 @@ import { FORWARDED, READER_GONE, wrappedArgv, type ChildResult, type ChildSinks,
  * window size change becomes pty.resize, which the kernel reports to the child as SIGWINCH.
  *
  * node-pty is a native addon loaded with a dynamic import only here, so `outloop exec`'s start-up never
- * pays for it.
+ * pays for it. This module imports nothing at run time from the rest of outloop but errors.ts (callers
+ * hand in the wrapped argv, the signals and the sink's reader-gone event): esbuild gives each set of
+ * entry points that share a module its own chunk, so sharing spawn.ts or node:os with the hot path here
+ * would add chunks that every `outloop exec` loads. errors.ts is shared by every chunk already.
  */
 export interface PtySpec {
+  /** Already wrapped (spawn.ts wrappedArgv). */
   argv: string[];
   env: Record<string, string>;
   cwd: string;
@@ -26,7 +30,10 @@ export interface PtySpec {
   inheritStdin: boolean;
   /** Text typed into the terminal before anything else (a recipe's stdin). */
   stdin?: string | undefined;
-  dieWithParent?: boolean;
+  /** Signals passed on to the child's group once each (spawn.ts FORWARDED). */
+  forward: readonly NodeJS.Signals[];
+  /** The event a sink emits when its reader is gone (spawn.ts READER_GONE). */
+  readerGoneEvent: string;
 }
 
 type NodePty = typeof import('node-pty');
@@ -62,9 +69,13 @@ export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult
   try {
     pty = await import('node-pty');
   } catch (err) {
-    throw new Error(`node-pty could not be loaded (${(err as Error).message}); use --no-pty`, { cause: err });
+    throw new InternalError(`node-pty could not be loaded (${(err as Error).message})`, {
+      code: 'pty_unavailable',
+      cause: err,
+      next: 'Reinstall outloop (node-pty is a native module built for this Node.js), or run with --no-pty.',
+    });
   }
-  const [file, ...args] = wrappedArgv(spec) as [string, ...string[]];
+  const [file, ...args] = spec.argv as [string, ...string[]];
   const size = () => ({ cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 });
   const env = { TERM: 'xterm-256color', ...spec.env };
   const term = pty.spawn(file, args, { name: env.TERM, ...size(), cwd: spec.cwd, env, encoding: null } as Parameters<NodePty['spawn']>[2]);
@@ -84,7 +95,7 @@ export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult
 
     // Output: through the sink, with backpressure back to the pty.
     let readerGone = false;
-    sink.once(READER_GONE, () => {
+    sink.once(spec.readerGoneEvent, () => {
       readerGone = true;
       killGroup('SIGPIPE');
     });
@@ -133,7 +144,7 @@ export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult
     cleanups.push(() => process.off('SIGWINCH', onWinch));
 
     // Signals from other processes: once each, to the child's group (it leads its own session).
-    for (const sig of FORWARDED) {
+    for (const sig of spec.forward) {
       const fn = () => killGroup(sig);
       process.on(sig, fn);
       cleanups.push(() => process.off(sig, fn));
@@ -158,10 +169,10 @@ export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult
     });
     // Anything the child left behind in its session would keep writing to a terminal nobody reads.
     killGroup('SIGKILL');
-    const sigName = signal ? (Object.entries(osConstants.signals).find(([, n]) => n === signal)?.[0] as string | undefined) : undefined;
     return {
       exitCode: timedOut ? 124 : signal ? 128 + signal : exitCode,
-      signal: sigName,
+      // node-pty reports the number only; the exit code carries it (128+N).
+      signal: signal ? `signal ${signal}` : undefined,
       timedOut,
     };
   } finally {
@@ -169,10 +180,3 @@ export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult
   }
 }
 
-/**
- * runChild's shape for a recipe with `pty: true`: one merged stream into the stdout sink (stderr stays
- * empty, as on a terminal), the recipe's stdin typed into the terminal, outloop's own stdin untouched.
- */
-export function runChildInPty(spec: ChildSpec, sinks: ChildSinks): Promise<ChildResult> {
-  return runPty({ argv: spec.argv, env: spec.env, cwd: spec.cwd, timeoutMs: spec.timeoutMs, stdin: spec.stdin, inheritStdin: false, dieWithParent: spec.dieWithParent ?? false }, sinks.stdout);
-}

@@ -162,3 +162,16 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     }
   }
 }
+
+/**
+ * runChild's shape for a recipe with `pty: true`: one merged stream into the stdout sink (stderr stays
+ * empty, as on a terminal), the recipe's stdin typed into the terminal, outloop's own stdin untouched.
+ * node-pty and pty.ts load only here.
+ */
+export async function runChildInPty(spec: ChildSpec, sinks: ChildSinks): Promise<ChildResult> {
+  const { runPty } = await import('./pty.js');
+  return runPty(
+    { argv: wrappedArgv(spec), env: spec.env, cwd: spec.cwd, timeoutMs: spec.timeoutMs, stdin: spec.stdin, inheritStdin: false, forward: spec.forward ?? FORWARDED, readerGoneEvent: READER_GONE },
+    sinks.stdout,
+  );
+}
