@@ -6,6 +6,7 @@ import { decideRun, type RunDecision, type RunPlan } from '../policy/run.js';
 import { Redactor } from '../redact/index.js';
 import { looksLikeSecretValue, parseEnvFile, runEnv, type EnvFile } from '../runner/run-env.js';
 import { FORWARDED, READER_GONE, runChild, wrappedArgv } from '../runner/spawn.js';
+import { armGroupWatchdog } from '../runner/watchdog.js';
 import { findExecutable } from '../runner/which.js';
 import { loadRequestContext } from './context.js';
 import { AttemptError, openAttempt, runAttempt, type BrokerDeps, type Scrubber } from './exec.js';
@@ -119,7 +120,7 @@ async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: B
     // One merged stream, as a terminal has: one redactor over it, so a value split across what would
     // have been stdout and stderr is still one match.
     const { runPty } = await import('../runner/pty.js');
-    const res = await runPty({ ...spec, argv: wrappedArgv(spec), forward: FORWARDED, readerGoneEvent: READER_GONE }, stdout);
+    const res = await runPty({ ...spec, argv: wrappedArgv(spec), forward: FORWARDED, readerGoneEvent: READER_GONE, watch: armGroupWatchdog }, stdout);
     await endSink(stdout);
     return { exitCode: res.exitCode, redactions: stdout.count, stdout: stdout.text(), stderr: '', stripped };
   }

@@ -34,6 +34,8 @@ export interface PtySpec {
   forward: readonly NodeJS.Signals[];
   /** The event a sink emits when its reader is gone (spawn.ts READER_GONE). */
   readerGoneEvent: string;
+  /** Arms something that ends the child's process group if outloop dies (watchdog.ts); returns its disarm. */
+  watch?: (pgid: number) => () => void;
 }
 
 type NodePty = typeof import('node-pty');
@@ -81,6 +83,7 @@ export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult
   const term = pty.spawn(file, args, { name: env.TERM, ...size(), cwd: spec.cwd, env, encoding: null } as Parameters<NodePty['spawn']>[2]);
 
   const cleanups: (() => void)[] = [];
+  if (spec.watch) cleanups.push(spec.watch(term.pid));
   const cleanup = () => {
     for (const fn of cleanups.splice(0).reverse()) fn();
   };

@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as osConstants } from 'node:os';
 import { Exit } from '../errors.js';
+import { armGroupWatchdog } from './watchdog.js';
 
 /**
  * Run one child: argv without a shell, its own process group (so a timeout or a forwarded signal reaches
@@ -25,7 +26,7 @@ export interface ChildSpec {
   inheritStdin?: boolean;
   /** Signals passed on to the child's group once each (default: FORWARDED). */
   forward?: readonly NodeJS.Signals[];
-  /** Linux: the child gets SIGKILL when outloop dies, even by SIGKILL (setpriv --pdeathsig). */
+  /** The child's group is killed when outloop dies, even by SIGKILL (watchdog.ts; on Linux also setpriv --pdeathsig). */
   dieWithParent?: boolean;
 }
 
@@ -112,6 +113,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     else child.stdin.end(spec.stdin);
   }
   const pid = child.pid;
+  const disarm = spec.dieWithParent && pid !== undefined ? armGroupWatchdog(pid) : () => {};
   const killGroup = (sig: NodeJS.Signals) => {
     if (pid === undefined) return;
     try {
@@ -156,6 +158,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     clearTimeout(timer);
     if (forceTimer) clearTimeout(forceTimer);
     for (const [sig, fn] of forwarders) process.off(sig, fn);
+    disarm();
     if (pumpTty) {
       process.stdin.unpipe(child.stdin!);
       process.stdin.pause();

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,13 +93,21 @@ describe('outloop run over pipes', () => {
 
   it.each([[['--no-pty']], [['--pty']]])('leaves no child behind when outloop is killed with SIGKILL (%j)', async (flags) => {
     const pidFile = join(dir, `child-${flags[0]}.pid`);
-    const c = e.start(['run', '--service', 'stripe', ...flags, '--', 'sh', '-c', `echo $$ > ${pidFile}; echo ready; exec sleep 60`]);
+    // A background grandchild too, which ignores SIGHUP as nohup would: only a kill of the group ends it.
+    const c = e.start(['run', '--service', 'stripe', ...flags, '--', 'sh', '-c', `trap '' HUP; sleep 61 & echo "$$ $!" > ${pidFile}; echo ready; exec sleep 60`]);
     await until(() => c.stdout().includes('ready'), 'ready');
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    expect(alive(pid)).toBe(true);
+    const pids = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number);
+    expect(pids.map(alive)).toEqual([true, true]);
     c.child.kill('SIGKILL');
     await c.done;
-    await until(() => !alive(pid), `child ${pid} to die with outloop`, 5000);
+    for (const pid of pids) await until(() => !alive(pid), `process ${pid} to die with outloop`, 5000);
+  });
+
+  it('leaves no watchdog behind after a normal exit', async () => {
+    const before = watchdogs();
+    const r = await run(['true']);
+    expect(r.status).toBe(0);
+    await until(() => watchdogs() <= before, 'the watchdog to go', 3000);
   });
 
   it('gives the child the parent environment minus anything secret-like, plus the granted secret', async () => {
@@ -170,6 +179,11 @@ describe('outloop run over pipes', () => {
     expect((await e.cli(['run', '--service', 'stripe'])).status).toBe(64);
   });
 });
+
+function watchdogs(): number {
+  const r = spawnSync('pgrep', ['-fc', 'outloop-watchdog'], { encoding: 'utf8' });
+  return Number(r.stdout.trim() || '0');
+}
 
 function readFileSyncSafe(p: string): string {
   try {
