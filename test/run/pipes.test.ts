@@ -47,10 +47,12 @@ describe('outloop run over pipes', () => {
   });
 
   it('keeps the relative order of stdout and stderr writes', async () => {
-    const cmd = script('order.sh', 'for i in 1 2 3 4 5; do echo "o$i"; sleep 0.02; echo "e$i" >&2; sleep 0.02; done');
+    // Two pipes have no order between them except time: writes 150 ms apart keep this test about outloop
+    // (which must not hold one stream back) rather than about scheduling on a loaded machine.
+    const cmd = script('order.sh', 'for i in 1 2 3; do echo "o$i"; sleep 0.15; echo "e$i" >&2; sleep 0.15; done');
     // One pipe for both of outloop's streams, as `cmd 2>&1 | less` would have.
     const r = await e.cli(['run', '--service', 'stripe', '--', 'sh', '-c', `${cmd} 2>&1`]);
-    expect(r.stdout).toBe('o1\ne1\no2\ne2\no3\ne3\no4\ne4\no5\ne5\n');
+    expect(r.stdout).toBe('o1\ne1\no2\ne2\no3\ne3\n');
     const merged = await new Promise<string>((resolve) => {
       const c = e.start(['run', '--service', 'stripe', '--', cmd]);
       let text = '';
@@ -58,7 +60,7 @@ describe('outloop run over pipes', () => {
       c.child.stderr!.on('data', (d) => (text += `${d}`));
       void c.done.then(() => resolve(text));
     });
-    expect(merged).toBe('o1\ne1\no2\ne2\no3\ne3\no4\ne4\no5\ne5\n');
+    expect(merged).toBe('o1\ne1\no2\ne2\no3\ne3\n');
   });
 
   it('passes stdin through', async () => {
