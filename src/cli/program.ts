@@ -55,6 +55,7 @@ Exit codes: the child's own code when it ran (128+N for signal N); 64 usage; 65 
 Examples:
   $ outloop exec stripe.list-invoices -p limit=5
   $ outloop check stripe.list-invoices -p limit=5
+  $ outloop run --service stripe -- ./deploy.sh
   $ printf %s "$KEY" | outloop secrets set local:acme/stripe
   $ outloop demo`,
   );

@@ -11,15 +11,14 @@ import { refProblem } from '../secrets/ref.js';
  *
  * Stripped from the parent environment, before the granted secrets are added:
  *   - by name (case-insensitive): names ending in _TOKEN, _KEY, _SECRET, _PASSWORD, _PASSWD, _PASS, _PAT,
- *     _CREDENTIAL(S), _AUTH, _APIKEY, _PRIVATE_KEY, or exactly TOKEN, KEY, SECRET, PASSWORD, APIKEY,
- *     or containing _SECRET_ (AWS_SECRET_ACCESS_KEY), plus AWS_SESSION_TOKEN/AWS_SECURITY_TOKEN and
- *     the like through the suffix rule;
+ *     _CREDENTIAL(S), _AUTH, _APIKEY, _DSN, _COOKIE, _CONNECTION_STRING (or exactly one of those words),
+ *     names containing _SECRET_ (AWS_SECRET_ACCESS_KEY), and AWS_ACCESS_KEY_ID (half of a pair);
  *   - by value: a value matching a secret shape rule (provider key formats, private keys; see
  *     `looksLikeSecretValue`) or a URL carrying a password (`postgres://user:pass@host/db`).
  * Everything else passes unchanged, including locale, terminal, PATH, HOME and SSH_AUTH_SOCK (a socket,
  * not a value).
  */
-const SECRET_NAME = /(?:^|_)(?:TOKEN|KEY|SECRET|PASSWORD|PASSWD|PASS|PAT|CREDENTIALS?|AUTH|APIKEY)$|_SECRET_/;
+const SECRET_NAME = /(?:^|_)(?:TOKEN|KEY|SECRET|PASSWORD|PASSWD|PASS|PAT|CREDENTIALS?|AUTH|APIKEY|DSN|COOKIE|CONNECTION_STRING)$|_SECRET_|^AWS_ACCESS_KEY_ID$/;
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:[^\s/@]+@/i;
 
 export function secretLikeName(name: string): boolean {
