@@ -114,14 +114,27 @@ describe.skipIf(!tmuxOk)('outloop run on a terminal (tmux)', () => {
   });
 
   it('--no-pty on a terminal: pipes, still redacted, and the terminal is left as it was', async () => {
-    const s = session('nopty', ['[ -t 1 ] && echo "stdout tty" || echo "stdout pipe"', 'echo "k=$STRIPE_KEY"', 'printf "ok? "; read a; echo "got $a"', 'exit 4'].join('\n'), ['--no-pty']);
+    const s = session('nopty', [
+      '[ -t 1 ] && echo "stdout tty" || echo "stdout pipe"',
+      'echo "k=$STRIPE_KEY"',
+      'printf "ok? "; read a; echo "got $a"',
+      'ints=0; trap \'ints=$((ints+1))\' INT',
+      'echo armed',
+      'for i in $(seq 1 40); do sleep 0.05; done',
+      'echo "ints=$ints"',
+      'exit 4',
+    ].join('\n'), ['--no-pty']);
     await until(() => plain('nopty').includes('ok?'), 'the prompt');
     tmux('send-keys', '-t', 'nopty', 'yes', 'Enter');
+    // The terminal sends SIGINT to outloop's group; the command, in its own group, gets it from outloop: once.
+    await until(() => plain('nopty').includes('armed'), 'the trap');
+    tmux('send-keys', '-t', 'nopty', 'C-c');
     expect(await s.exitCode()).toBe(4);
     const text = plain('nopty');
     expect(text).toContain('stdout pipe');
     expect(text).toContain('k=[REDACTED:STRIPE_KEY]');
     expect(text).toContain('got yes');
+    expect(text).toContain('ints=1');
     expect(s.modesRestored()).toBe(true);
   });
 });
