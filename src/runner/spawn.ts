@@ -69,8 +69,9 @@ function coreDumpsAlreadyOff(): boolean {
 
 /**
  * The argv that actually starts: the core-dump wrapper when needed and, for dieWithParent, setpriv in
- * front. PR_SET_PDEATHSIG survives the execs that follow (sh, then the command), so the command itself
- * is killed when outloop dies; nothing else can do that for SIGKILL, which outloop never sees.
+ * front. PR_SET_PDEATHSIG survives the execs that follow (sh, then the command), so the kernel kills
+ * the command itself the moment outloop dies, even by SIGKILL, which outloop never sees; the watchdog
+ * (watchdog.ts) then ends the rest of its process group.
  */
 export function wrappedArgv(spec: Pick<ChildSpec, 'argv' | 'dieWithParent'>): string[] {
   const argv = coreDumpsAlreadyOff() ? spec.argv : ['/bin/sh', ...NO_CORE, ...spec.argv];
