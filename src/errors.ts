@@ -147,6 +147,10 @@ const DENY_EXIT: Readonly<Record<string, number>> = {
   unknown_service: Exit.usage,
   unknown_recipe: Exit.usage,
   secret_not_bound: Exit.config,
+  // outloop run: a binding it will never inject, or one name bound twice, is fixed in the config.
+  // (run_not_allowed, env_ref_not_granted and reveal_command are ordinary denials: 77.)
+  unsafe_env_name: Exit.config,
+  env_name_conflict: Exit.config,
   approval_required: Exit.approvalRequired,
 };
 

@@ -11,7 +11,7 @@ import { renderRecipe } from '../recipe/render.js';
 import { Redactor } from '../redact/index.js';
 import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
-import { runChild } from '../runner/spawn.js';
+import { runChild, runChildInPty } from '../runner/spawn.js';
 import { findExecutable } from '../runner/which.js';
 import type { BackendRegistry } from '../secrets/backend.js';
 import { loadRequestContext, type Environment } from './context.js';
@@ -81,22 +81,7 @@ export class AttemptError extends OutloopError {
 }
 
 export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promise<BrokerOutcome> {
-  const started = Date.now();
-  const audit = new AuditLog(deps.homes.auditFile);
-  const id = newAuditId();
-  const record = (e: Partial<AuditEntry> & Pick<AuditEntry, 'phase' | 'decision'>) =>
-    audit.append({
-      id,
-      mode: req.mode,
-      project: null,
-      tenant: null,
-      service: req.service,
-      recipe: req.recipe,
-      exitCode: null,
-      durationMs: Date.now() - started,
-      redactions: 0,
-      ...e,
-    });
+  const { id, started, record } = openAttempt(deps, { mode: req.mode, service: req.service, recipe: req.recipe });
 
   let ctx;
   let service;
@@ -183,42 +168,66 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
       : { kind: 'dry-run', auditId: id, plan, decision, exitCode: 0 };
   }
 
-  // From here on the attempt is real: it is on record before any secret is read, so even a SIGKILL
-  // mid-run leaves a trace.
-  await record({ ...planFields, ...(plan.approval ? { approvalId: plan.approval.id } : {}), phase: 'start', decision: 'allow' });
+  const result = await runAttempt(
+    record,
+    id,
+    { ...planFields, ...(plan.approval ? { approvalId: plan.approval.id } : {}) },
+    (scrubber) => ({ params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])) }),
+    (scrubber) => runPlan(plan, deps, ctx.config.config.storeKey, scrubber, {
+      auditId: id, mode: req.mode, record: Boolean(req.record || plan.record), retention: ctx.config.config.recordRetention }),
+    (r) => (r.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}),
+  );
+  return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...result };
+}
+
+/**
+ * The attempt's audit trail: one id and clock, and the fields every record of it carries. Shared by every
+ * way in (exec, check, MCP, run) so their records have one shape.
+ */
+export function openAttempt(deps: Pick<BrokerDeps, 'homes'>, base: Pick<AuditEntry, 'mode' | 'service' | 'recipe'>) {
+  const started = Date.now();
+  const audit = new AuditLog(deps.homes.auditFile);
+  const id = newAuditId();
+  const record = (e: Partial<AuditEntry> & Pick<AuditEntry, 'phase' | 'decision'>) =>
+    audit.append({ id, mode: base.mode, project: null, tenant: null, service: base.service, recipe: base.recipe, exitCode: null, durationMs: Date.now() - started, redactions: 0, ...e });
+  return { id, started, record };
+}
+type RecordFn = ReturnType<typeof openAttempt>['record'];
+
+/**
+ * From "start" to "end" of an allowed attempt. It is on record before any secret is read, so even a
+ * SIGKILL mid-run leaves a trace. Once values are read, every string outloop itself writes (error text,
+ * the end record) passes the same redactor as the child's output: a backend message, a parameter or an
+ * argv could carry a value. `scrubbed` gives the fields to rewrite with the scrubber for the end record.
+ */
+export async function runAttempt<R extends { exitCode: number; redactions: number }>(
+  record: RecordFn,
+  id: string,
+  fields: Partial<AuditEntry> & { secrets: Scrubber['secrets'] },
+  scrubbed: (s: Scrubber) => Partial<AuditEntry>,
+  run: (s: Scrubber) => Promise<R>,
+  endExtra: (r: R) => Partial<AuditEntry> = () => ({}),
+): Promise<R> {
+  await record({ ...fields, phase: 'start', decision: 'allow' });
   let redactions = 0;
-  // Once values are read, every string outloop itself writes (error text, the end record) passes the
-  // same redactor as the child's output: a backend message or a parameter could carry a value.
-  const scrubber: Scrubber = { scrub: (text) => text, secrets: planFields.secrets, extras: {} };
-  const scrubbedFields = () => ({
-    ...planFields,
-    params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])),
-    secrets: scrubber.secrets,
-  });
+  const scrubber: Scrubber = { scrub: (text) => text, secrets: fields.secrets, extras: {} };
+  // scrubber.extras (shaping counts, the recording link) is filled in during the run: read it at the end.
+  const end = () => ({ ...fields, ...scrubbed(scrubber), secrets: scrubber.secrets, ...scrubber.extras });
   try {
-    const result = await runPlan(plan, deps, ctx.config.config.storeKey, scrubber, {
-      auditId: id, mode: req.mode, record: Boolean(req.record || plan.record), retention: ctx.config.config.recordRetention });
+    const result = await run(scrubber);
     redactions = result.redactions;
-    await record({
-      ...scrubbedFields(),
-      ...scrubber.extras,
-      phase: 'end',
-      decision: 'allow',
-      exitCode: result.exitCode,
-      redactions,
-      ...(result.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}),
-    });
-    return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...result };
+    await record({ ...end(), phase: 'end', decision: 'allow', exitCode: result.exitCode, redactions, ...endExtra(result) });
+    return result;
   } catch (err) {
     const raw = asOutloopError(err);
     const e = new OutloopError(raw.code, raw.exitCode, scrubber.scrub(raw.message), { next: raw.next === undefined ? undefined : scrubber.scrub(raw.next) });
-    await record({ ...scrubbedFields(), ...scrubber.extras, phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, redactions });
+    await record({ ...end(), phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, redactions });
     throw new AttemptError(e, id);
   }
 }
 
 /** What the end record needs from inside the run: a redactor for text, and the secrets as read. */
-interface Scrubber {
+export interface Scrubber {
   scrub: (text: string) => string;
   /** name and reference, plus the value's fingerprint once it has been read. */
   secrets: { name: string; ref: string; fingerprint?: string }[];
@@ -263,7 +272,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   const runDir = createRunDir(rendered.files);
   let failure: OutloopError | undefined;
   try {
-    const res = await runChild(
+    const res = await (recipe.pty ? runChildInPty : runChild)(
       {
         argv: rendered.argv,
         env: childEnv(deps.env, runDir.path, rendered.env),

@@ -155,7 +155,7 @@ function describeCommand(cmd: RenderedCommand, title: string, plan?: Plan, recor
   return `${lines.join('\n')}\n`;
 }
 
-function printAttemptError(err: unknown, json: boolean): number {
+export function printAttemptError(err: unknown, json: boolean): number {
   if (err instanceof AttemptError) {
     const e = Object.assign(err.inner, { auditId: err.auditId });
     return printError(e, json);

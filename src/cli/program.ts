@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { Exit } from '../errors.js';
 import { checkCommand, execCommand } from './exec.js';
+import { RUN_HELP, runCommand } from './run.js';
 import type { CliOptions } from './main.js';
 import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './options.js';
 import { printError } from './output.js';
@@ -54,6 +55,7 @@ Exit codes: the child's own code when it ran (128+N for signal N); 64 usage; 65 
 Examples:
   $ outloop exec stripe.list-invoices -p limit=5
   $ outloop check stripe.list-invoices -p limit=5
+  $ outloop run --service stripe -- ./deploy.sh
   $ printf %s "$KEY" | outloop secrets set local:acme/stripe
   $ outloop demo`,
   );
@@ -68,6 +70,23 @@ Examples:
     .action(async (target: string, o) => {
       json = Boolean(o.json);
       set(await checkCommand(target, { ...o, param: o.param ?? {} }, opts));
+    });
+
+  program
+    .command('run')
+    .description('run an existing script with the services\' secrets as environment variables, output redacted (needs run: true)')
+    .usage('--service S [--service S2] [options] -- CMD [ARGS...]')
+    .argument('<cmd...>', 'the command and its arguments, after --')
+    .option('--service <name>', 'a service whose secrets the command gets (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
+    .addOption(new Option('--tenant <name>', 'assert the tenant this project must belong to').env('OUTLOOP_TENANT'))
+    .option('--pty', 'run under a pseudo-terminal even when stdout is not a terminal')
+    .option('--no-pty', 'use pipes even on a terminal (stdout and stderr stay separate)')
+    .option('--env-file <file>', 'NAME=reference lines (op://..., local:...) to inject, as with op run --env-file')
+    .option('--json', 'print one JSON object (ok, decision, exitCode, stdout, stderr, redactions, auditId)')
+    .addHelpText('after', RUN_HELP)
+    .action(async (cmd: string[], o) => {
+      json = Boolean(o.json);
+      set(await runCommand(cmd, o, opts));
     });
 
   program

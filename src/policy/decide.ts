@@ -5,7 +5,7 @@ import { validateParams } from '../recipe/params.js';
 import { renderRecipe, selectedRun, type RenderedCommand } from '../recipe/render.js';
 import { secretMarker } from '../recipe/template.js';
 import { checkUrl, findUrls } from './hosts.js';
-import type { TenantBinding } from './tenant.js';
+import { tenantGates, type TenantBinding } from './tenant.js';
 import { approvalKey, approvalTtlMs, approvalVerdict, needsApproval, type Approvals } from './approvals.js';
 import { effectiveContract, type OutputContract } from '../output/contract.js';
 
@@ -115,19 +115,10 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   };
   const target = `${req.service}.${req.recipe}`;
 
-  const b = ctx.binding;
-  if (!b) {
-    return deny('tenant', 'no_tenant', `${req.cwd} is not inside any project bound to a tenant`,
-      `Run from a project folder listed under tenants.<name>.projects in ${ctx.configFile}, or ask a person to add this folder there.`);
-  }
-  pass('tenant', `${b.tenant} (project ${b.project})`);
-
-  if (req.assertedTenant !== undefined && req.assertedTenant !== b.tenant) {
-    return deny('assertion', 'wrong_tenant',
-      `this project belongs to tenant "${b.tenant}", but the request asserts tenant "${req.assertedTenant}"`,
-      `Stop: this looks like a skill or script written for "${req.assertedTenant}" running in a "${b.tenant}" project. Use "${b.tenant}"'s own recipes here, or run from a "${req.assertedTenant}" project.`);
-  }
-  pass('assertion', req.assertedTenant === undefined ? 'none asserted' : `asserted ${req.assertedTenant}, matches`);
+  const t = tenantGates(ctx.binding, req.assertedTenant, req.cwd, ctx.configFile);
+  for (const g of t.passed) pass(g.name, g.detail);
+  if (!t.ok) return deny(t.gate, t.code, t.reason, t.next);
+  const b = t.binding;
 
   // Own properties only: a service called "constructor" must not find Object.prototype.constructor.
   const services = ctx.tenants[b.tenant]?.services ?? {};

@@ -120,6 +120,7 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
       stdin,
       files,
       timeoutMs,
+      ...(def.pty ? { pty: true } : {}),
       secrets: [...secrets].sort(),
       ...(def.output ? { output: def.output } : {}),
       ...(bodyFiles.length ? { bodyFiles } : {}),

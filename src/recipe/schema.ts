@@ -66,6 +66,7 @@ export const RecipeSchema = z
       .array(z.string().min(1))
       .optional()
       .describe('The least the bound key must be allowed for this action, in the vendor\'s own terms (e.g. "Invoices: read"). Shown in the catalogue.'),
+    pty: z.boolean().optional().describe('Run under a pseudo-terminal (one merged, redacted output stream); stdin text is typed into it.'),
   })
   .describe('One approved action.');
 

@@ -26,6 +26,8 @@ export interface LoadedRecipe {
   stdin: Template | undefined;
   files: Record<string, Template>;
   timeoutMs: number;
+  /** Run under a pseudo-terminal (`pty: true`). */
+  pty?: boolean;
   /** The secrets this recipe's env/stdin/files reference: the only ones read for it. */
   secrets: string[];
   /** The recipe's own output contract, before a grant tightens it. */
