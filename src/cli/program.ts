@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { Exit } from '../errors.js';
 import { checkCommand, execCommand } from './exec.js';
 import { RUN_HELP, runCommand } from './run.js';
+import { REDACT_HELP, redactCommand } from './redact.js';
 import type { CliOptions } from './main.js';
 import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './options.js';
 import { printError } from './output.js';
@@ -87,6 +88,17 @@ Examples:
     .action(async (cmd: string[], o) => {
       json = Boolean(o.json);
       set(await runCommand(cmd, o, opts));
+    });
+
+  program
+    .command('redact')
+    .description('filter stdin to stdout with the same redactor as exec: this tenant\'s values and secret shapes')
+    .option('--service <name>', 'only the values of this service\'s grant (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
+    .addOption(new Option('--tenant <name>', 'assert the tenant this project must belong to').env('OUTLOOP_TENANT'))
+    .option('-q, --quiet', 'no count of redactions on stderr')
+    .addHelpText('after', REDACT_HELP)
+    .action(async (o) => {
+      set(await redactCommand(o, opts));
     });
 
   program

@@ -1,0 +1,80 @@
+import { pipeline } from 'node:stream/promises';
+import { fingerprint, installKey } from '../audit/fingerprint.js';
+import { asOutloopError, denyExitCode, Exit } from '../errors.js';
+import { decideRedact, type RedactDecision } from '../policy/redact.js';
+import { Redactor, redactTransform } from '../redact/index.js';
+import { shapesFor } from '../redact/shapes/index.js';
+import { loadRequestContext } from './context.js';
+import { AttemptError, openAttempt, runAttempt, type BrokerDeps } from './exec.js';
+import { readSecrets, type ReadSecret } from './secrets.js';
+
+/**
+ * `outloop redact`: the broker pipeline (load -> decide (pure) -> audit start -> read values -> filter ->
+ * audit end, through exec.ts's openAttempt/runAttempt) with stdin as the "child". The values are those of
+ * the tenant's own grants (policy/redact.ts), plus the secret-shape rules, so a log from anywhere can be
+ * cleaned before it is pasted into a chat or an issue.
+ */
+export interface RedactBrokerRequest {
+  services: string[];
+  assertedTenant?: string | undefined;
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+}
+
+export type RedactOutcome =
+  | { kind: 'denied'; auditId: string; decision: Extract<RedactDecision, { allow: false }>; exitCode: number }
+  | { kind: 'filtered'; auditId: string; tenant: string | null; values: number; redactions: number; exitCode: number };
+
+export async function handleRedact(req: RedactBrokerRequest, deps: BrokerDeps): Promise<RedactOutcome> {
+  const service = req.services.length ? req.services.join(',') : null;
+  const { id, record } = openAttempt(deps, { mode: 'redact', service, recipe: null });
+  let ctx;
+  try {
+    ctx = await loadRequestContext(deps);
+  } catch (err) {
+    const e = asOutloopError(err);
+    await record({ phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode });
+    throw new AttemptError(e, id);
+  }
+  const decision = decideRedact(
+    { services: req.services, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
+    { binding: ctx.binding, tenants: ctx.config.config.tenants, configFile: ctx.config.file },
+  );
+  const who = { project: ctx.binding?.project ?? null, tenant: ctx.binding?.tenant ?? null };
+  if (!decision.allow) {
+    const exitCode = denyExitCode(decision.code);
+    await record({ ...who, phase: 'end', decision: 'deny', code: decision.code, reason: decision.reason, exitCode });
+    return { kind: 'denied', auditId: id, decision, exitCode };
+  }
+  const { plan } = decision;
+  const refs = Object.entries(plan.secretRefs).flatMap(([, names]) => Object.entries(names).map(([name, ref]) => ({ name, ref })));
+  const shapes = shapesFor(ctx.config.config.redact);
+  let values = 0;
+  const result = await runAttempt(
+    record,
+    id,
+    { ...who, secrets: refs },
+    () => ({}),
+    async (scrubber) => {
+      const secrets: ReadSecret[] = [];
+      // Grant by grant: two services may bind the same logical name to different references.
+      for (const names of Object.values(plan.secretRefs)) secrets.push(...(await readSecrets(names, plan.tenant!, deps.backends(ctx.config.config.storeKey))));
+      values = secrets.length;
+      const redactor = new Redactor(secrets, { shapes });
+      scrubber.scrub = (text) => redactor.redactString(text);
+      const fpKey = secrets.length ? installKey(deps.homes.stateDir) : undefined;
+      scrubber.secrets = secrets.map((s) => ({ name: s.name, ref: s.ref, fingerprint: fingerprint(fpKey!, s.value) }));
+      let redactions = 0;
+      const filter = redactTransform(redactor.stream(), { onCount: (n) => (redactions = n) });
+      try {
+        await pipeline(req.input, filter, req.output);
+      } catch (err) {
+        // The reader left (`outloop redact < log | head`): what it read was redacted; end as a pipeline would.
+        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+        return { exitCode: Exit.readerGone, redactions };
+      }
+      return { exitCode: 0, redactions };
+    },
+  );
+  return { kind: 'filtered', auditId: id, tenant: plan.tenant, values, redactions: result.redactions, exitCode: result.exitCode };
+}
