@@ -1,7 +1,7 @@
-import { LiteralMatcher } from './literal-matcher.js';
 import { collectLiterals, literalsFor, type LiteralsFn, type SecretValue } from './literals.js';
 import type { Matcher, MatcherFactory } from './matcher.js';
-import { asBuffer, MatcherStream, redactFinal, type RedactorStream } from './stream.js';
+import { chooseMatcher } from './qgram-matcher.js';
+import { asBuffer, MatcherStream, PassStream, redactFinal, type RedactorStream } from './stream.js';
 
 /** The plug-in seam: how secrets become literals, and which engine finds them. */
 export interface RedactorOptions {
@@ -9,7 +9,7 @@ export interface RedactorOptions {
   matcher?: MatcherFactory;
 }
 
-/** Redacts every value of a fixed set of secrets from streams and strings. */
+/** Redacts every value of a fixed set of secrets, in every derived form, from streams and strings. */
 export class Redactor {
   readonly #matcher: Matcher;
   /** true when there is nothing to redact (no literals), so callers can skip work. */
@@ -17,11 +17,11 @@ export class Redactor {
 
   constructor(secrets: SecretValue[], options: RedactorOptions = {}) {
     const literals = collectLiterals(secrets, options.literals ?? literalsFor);
-    this.#matcher = (options.matcher ?? ((lits) => new LiteralMatcher(lits)))(literals);
+    this.#matcher = (options.matcher ?? chooseMatcher)(literals);
     this.empty = literals.length === 0;
   }
 
-  /** Whole-buffer redaction (non-streaming reference semantics). */
+  /** Whole-buffer redaction: the reference every chunking of a stream reproduces. */
   redactBuffer(input: Uint8Array): { output: Buffer; count: number } {
     if (this.empty) return { output: Buffer.from(input), count: 0 };
     return redactFinal(this.#matcher, asBuffer(input));
@@ -35,12 +35,12 @@ export class Redactor {
   /** Count-returning variant for strings. */
   redactStringCounted(input: string): { output: string; count: number } {
     if (this.empty) return { output: input, count: 0 };
-    const { output, count } = redactFinal(this.#matcher, Buffer.from(input, 'utf8'));
+    const { output, count } = this.redactBuffer(Buffer.from(input, 'utf8'));
     return { output: count === 0 ? input : output.toString('utf8'), count };
   }
 
   /** A fresh streaming state (one per output stream). */
   stream(): RedactorStream {
-    return new MatcherStream(this.#matcher);
+    return this.empty ? new PassStream() : new MatcherStream(this.#matcher);
   }
 }

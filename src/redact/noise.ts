@@ -1,0 +1,250 @@
+/**
+ * Terminal noise, separated from content before matching. The matcher sees a *view* of the output with
+ * the bytes a reader never sees as text removed, so a value interrupted by them is still one match:
+ *
+ * - ANSI/ECMA-48 escape sequences: CSI (`ESC [` params intermediates final: colours, erase-line,
+ *   cursor moves), string sequences (`ESC ]` OSC such as OSC 8 hyperlinks, `ESC P` DCS, `ESC _` APC,
+ *   `ESC ^` PM, `ESC X` SOS) ended by BEL or `ESC \`, and two-byte or nF escapes (`ESC 7`, `ESC ( B`).
+ *   A string sequence's payload (a hyperlink's URL) is itself redacted in place before it is passed on,
+ *   since a URL can carry a secret. An ESC that does not start a well-formed sequence within
+ *   MAX_ESCAPE_BYTES is ordinary content.
+ * - The line break (`\n` or `\r\n`) after a line of WRAP_MIN_COLUMNS or more base64/base64url
+ *   characters and nothing else: `base64` wraps at 76, PEM at 64, so an encoded value that crosses a
+ *   wrap is still one match. Other line breaks stay in the view (a value split across ordinary lines
+ *   is not joined).
+ *
+ * Skipped bytes are never dropped from the output: those inside a masked region are written right after
+ * its replacement (escape sequences only, so colours survive; a skipped wrap break inside an encoded
+ * value goes with the value), and all others pass through untouched.
+ *
+ * The tokenizer is a deterministic state machine over bytes, so any chunking of the input gives the same
+ * pieces in total: an escape sequence (or a `\r` that may precede a skipped `\n`) split across writes is
+ * held until it completes.
+ */
+
+export const MAX_ESCAPE_BYTES = 4096;
+export const WRAP_MIN_COLUMNS = 60;
+
+const ESC = 0x1b;
+const BEL = 0x07;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** base64 and base64url characters (no `=`: padding ends an encoded block, so its line break is real). */
+const B64 = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_') B64[c.charCodeAt(0)] = 1;
+
+/**
+ * Tokenized output: `raw` is what will be written (string-sequence payloads already redacted), `view` is
+ * raw minus skipped bytes. Segment k maps view[segV[k], segV[k+1]) onto raw from segR[k]; the raw bytes
+ * between segments are skipped bytes.
+ */
+export interface Piece {
+  raw: Buffer;
+  view: Buffer;
+  segV: number[];
+  segR: number[];
+}
+
+/** Redacts a complete string-sequence payload; returns the bytes to write and how many were masked. */
+export type PayloadScrubber = (payload: Buffer) => { output: Buffer; count: number };
+
+type Scan = { kind: 'done'; end: number; payload?: [number, number] } | { kind: 'partial' } | { kind: 'invalid' };
+
+/** Parse an escape sequence starting at buf[at] === ESC. */
+function scanEscape(buf: Buffer, at: number): Scan {
+  const n = buf.length;
+  const limit = Math.min(n, at + MAX_ESCAPE_BYTES);
+  if (at + 1 >= n) return { kind: 'partial' };
+  const b = buf[at + 1]!;
+  if (b === 0x5b) {
+    // CSI: parameter bytes 0x30-0x3f, intermediate bytes 0x20-0x2f, one final byte 0x40-0x7e.
+    let i = at + 2;
+    while (i < limit && buf[i]! >= 0x30 && buf[i]! <= 0x3f) i++;
+    while (i < limit && buf[i]! >= 0x20 && buf[i]! <= 0x2f) i++;
+    if (i >= limit) return limit === n && n - at < MAX_ESCAPE_BYTES ? { kind: 'partial' } : { kind: 'invalid' };
+    const f = buf[i]!;
+    return f >= 0x40 && f <= 0x7e ? { kind: 'done', end: i + 1 } : { kind: 'invalid' };
+  }
+  if (b === 0x5d || b === 0x50 || b === 0x5f || b === 0x5e || b === 0x58) {
+    // String sequence up to BEL or ST (ESC \).
+    for (let i = at + 2; i < limit; i++) {
+      const c = buf[i]!;
+      if (c === BEL) return { kind: 'done', end: i + 1, payload: [at + 2, i] };
+      if (c === ESC) {
+        if (i + 1 >= n) return n - at < MAX_ESCAPE_BYTES ? { kind: 'partial' } : { kind: 'invalid' };
+        return buf[i + 1] === 0x5c ? { kind: 'done', end: i + 2, payload: [at + 2, i] } : { kind: 'invalid' };
+      }
+    }
+    return limit === n && n - at < MAX_ESCAPE_BYTES ? { kind: 'partial' } : { kind: 'invalid' };
+  }
+  if (b >= 0x20 && b <= 0x2f) {
+    // nF: intermediates then a final byte 0x30-0x7e (ESC ( B selects a character set).
+    let i = at + 1;
+    while (i < limit && buf[i]! >= 0x20 && buf[i]! <= 0x2f) i++;
+    if (i >= limit) return limit === n && n - at < MAX_ESCAPE_BYTES ? { kind: 'partial' } : { kind: 'invalid' };
+    return buf[i]! >= 0x30 && buf[i]! <= 0x7e ? { kind: 'done', end: i + 1 } : { kind: 'invalid' };
+  }
+  if (b >= 0x30 && b <= 0x7e) return { kind: 'done', end: at + 2 };
+  return { kind: 'invalid' };
+}
+
+export class NoiseTokenizer {
+  readonly #scrub: PayloadScrubber;
+  /** Bytes of an unfinished escape sequence (or a `\r` that may start a skipped break), held. */
+  #pending: Buffer = Buffer.alloc(0);
+  /** base64 characters since the start of the current line, or -1 when the line has anything else. */
+  #lineRun = 0;
+  /** Redactions made inside string-sequence payloads. */
+  count = 0;
+
+  constructor(scrub: PayloadScrubber) {
+    this.#scrub = scrub;
+  }
+
+  push(chunk: Buffer): Piece {
+    const input = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    this.#pending = Buffer.alloc(0);
+    return this.#tokenize(input, false);
+  }
+
+  /** End of input: a held unfinished sequence is ordinary content. */
+  end(): Piece {
+    const input = this.#pending;
+    this.#pending = Buffer.alloc(0);
+    return this.#tokenize(input, true);
+  }
+
+  #tokenize(input: Buffer, atEnd: boolean): Piece {
+    // Skipped ranges [start, end), in order, plus payload replacements for string sequences.
+    const skips: number[] = [];
+    const payloads: { at: number; end: number; output: Buffer }[] = [];
+    let stop = input.length;
+    let scanFrom = 0;
+    for (let at = input.indexOf(ESC); at !== -1 && !atEnd; at = input.indexOf(ESC, scanFrom)) {
+      const s = scanEscape(input, at);
+      if (s.kind === 'partial') {
+        stop = at;
+        break;
+      }
+      if (s.kind === 'invalid') {
+        scanFrom = at + 1;
+        continue;
+      }
+      if (s.payload !== undefined) {
+        const [ps, pe] = s.payload;
+        const { output, count } = this.#scrub(input.subarray(ps, pe));
+        if (count > 0) {
+          this.count += count;
+          payloads.push({ at: ps, end: pe, output });
+        }
+      }
+      skips.push(at, s.end);
+      scanFrom = s.end;
+    }
+    // A trailing \r after a wrap-length base64 line may be the first half of a skipped \r\n: hold it.
+    if (!atEnd && stop === input.length && stop > 0 && input[stop - 1] === CR && this.#runBefore(input, stop - 1, 0) >= WRAP_MIN_COLUMNS) stop--;
+    const breaks = this.#wrapBreaks(input, stop);
+    if (stop < input.length) this.#pending = Buffer.from(input.subarray(stop));
+    const body = stop === input.length ? input : input.subarray(0, stop);
+    const all = breaks.length === 0 ? skips : mergeRanges(skips, breaks);
+    return buildPiece(body, all, payloads);
+  }
+
+  /**
+   * Skipped line breaks in input[0, stop), and the line state carried to the next push. A break is
+   * skipped when everything since the previous line break (this push or earlier) is base64.
+   */
+  #wrapBreaks(input: Buffer, stop: number): number[] {
+    const out: number[] = [];
+    let lineStart = 0;
+    let carried = this.#lineRun;
+    for (let q = input.indexOf(LF); q !== -1 && q < stop; q = input.indexOf(LF, q + 1)) {
+      const brk = q > lineStart && input[q - 1] === CR ? q - 1 : q;
+      if (brk > lineStart && B64[input[brk - 1]!] === 1) {
+        const run = this.#runFrom(input, lineStart, brk, carried);
+        if (run >= WRAP_MIN_COLUMNS) out.push(brk, q + 1);
+      }
+      lineStart = q + 1;
+      carried = 0;
+    }
+    this.#lineRun = this.#runFrom(input, lineStart, stop, carried);
+    return out;
+  }
+
+  /** base64 run length of input[lineStart, end) as a whole line (with `carried` before it), or -1. */
+  #runFrom(input: Buffer, lineStart: number, end: number, carried: number): number {
+    let i = end;
+    while (i > lineStart && B64[input[i - 1]!] === 1) i--;
+    if (i > lineStart) return -1;
+    return carried < 0 ? -1 : carried + (end - lineStart);
+  }
+
+  /** The line run ending at `end` in this input, for the held-\r check. */
+  #runBefore(input: Buffer, end: number, from: number): number {
+    const nl = input.lastIndexOf(LF, end - 1);
+    if (nl >= from) return this.#runFrom(input, nl + 1, end, 0);
+    return this.#runFrom(input, from, end, this.#lineRun);
+  }
+}
+
+function mergeRanges(a: number[], b: number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) {
+      out.push(a[i]!, a[i + 1]!);
+      i += 2;
+    } else {
+      out.push(b[j]!, b[j + 1]!);
+      j += 2;
+    }
+  }
+  return out;
+}
+
+/** Raw (payloads replaced) and view (skips removed) for `body`, with the segment map between them. */
+function buildPiece(body: Buffer, skips: number[], payloads: { at: number; end: number; output: Buffer }[]): Piece {
+  if (skips.length === 0) return { raw: body, view: body, segV: [0], segR: [0] };
+  // Replace payloads first: each lies inside one skipped range, so that range's end and everything after
+  // it shift by the change in length.
+  let raw = body;
+  if (payloads.length > 0) {
+    const parts: Buffer[] = [];
+    const shifted: number[] = [];
+    let at = 0;
+    let shift = 0;
+    let p = 0;
+    for (let k = 0; k < skips.length; k += 2) {
+      const start = skips[k]! + shift;
+      for (; p < payloads.length && payloads[p]!.at < skips[k + 1]!; p++) {
+        const pl = payloads[p]!;
+        parts.push(body.subarray(at, pl.at), pl.output);
+        at = pl.end;
+        shift += pl.output.length - (pl.end - pl.at);
+      }
+      shifted.push(start, skips[k + 1]! + shift);
+    }
+    parts.push(body.subarray(at));
+    raw = Buffer.concat(parts);
+    skips = shifted;
+  }
+  let viewLen = raw.length;
+  for (let k = 0; k < skips.length; k += 2) viewLen -= skips[k + 1]! - skips[k]!;
+  const view = Buffer.allocUnsafe(viewLen);
+  const segV: number[] = [];
+  const segR: number[] = [];
+  let v = 0;
+  let r = 0;
+  for (let k = 0; k <= skips.length; k += 2) {
+    const end = k < skips.length ? skips[k]! : raw.length;
+    if (end > r) {
+      segV.push(v);
+      segR.push(r);
+      v += raw.copy(view, v, r, end);
+    }
+    if (k < skips.length) r = skips[k + 1]!;
+  }
+  return { raw, view, segV, segR };
+}
