@@ -1,3 +1,4 @@
+import { foldWraps } from './noise.js';
 import { base64Forms, hexForms, jsonForms, lineJoinForms, MIN_FORM_BYTES, percentForms, shellForms, xmlForms } from './forms.js';
 
 /** A secret the child may print back to us. `name` is its logical name (STRIPE_KEY), used as the label. */
@@ -46,6 +47,7 @@ export function literalsFor(secret: SecretValue): Literal[] {
   if (value === '') return out.list;
   const whole = value.includes('\n') ? lineJoinForms(value.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l))) : [];
   for (const form of whole) out.add(form, MIN_FORM_BYTES);
+  for (const form of [value, ...whole]) out.add(foldWraps(form), MIN_FORM_BYTES);
   for (const text of [value, ...whole.slice(0, 1)]) {
     const bytes = Buffer.from(text, 'utf8');
     for (const form of [

@@ -161,10 +161,9 @@ export class NoiseTokenizer {
     let carried = this.#lineRun;
     for (let q = input.indexOf(LF); q !== -1 && q < stop; q = input.indexOf(LF, q + 1)) {
       const brk = q > lineStart && input[q - 1] === CR ? q - 1 : q;
-      if (brk > lineStart && B64[input[brk - 1]!] === 1) {
-        const run = this.#runFrom(input, lineStart, brk, carried);
-        if (run >= WRAP_MIN_COLUMNS) out.push(brk, q + 1);
-      }
+      // The line may lie wholly in earlier pushes (the break starts this one): then `carried` is its run.
+      const run = brk > lineStart ? (B64[input[brk - 1]!] === 1 ? this.#runFrom(input, lineStart, brk, carried) : -1) : carried;
+      if (run >= WRAP_MIN_COLUMNS) out.push(brk, q + 1);
       lineStart = q + 1;
       carried = 0;
     }
@@ -247,4 +246,22 @@ function buildPiece(body: Buffer, skips: number[], payloads: { at: number; end: 
     if (k < skips.length) r = skips[k + 1]!;
   }
   return { raw, view, segV, segR };
+}
+
+/**
+ * A text as the view sees it when it starts a line: the breaks after wrap-length base64 lines removed.
+ * A multiline value with such lines (a PEM key's 64-column body) is looked for in this form too, or its
+ * whole-value literal could never match the view.
+ */
+export function foldWraps(text: string): string {
+  const lines = text.split('\n');
+  let out = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const body = line.endsWith('\r') ? line.slice(0, -1) : line;
+    const last = i === lines.length - 1;
+    if (!last && body.length >= WRAP_MIN_COLUMNS && [...body].every((c) => B64[c.charCodeAt(0)] === 1)) out += body;
+    else out += last ? line : `${line}\n`;
+  }
+  return out;
 }

@@ -15,7 +15,8 @@
  * - End of stream: a tail that is a proper prefix of a literal and at least min(8, ceil(len/2)) bytes
  *   long is masked as that literal (and counted), taking part in selection like a match that ends at
  *   the end; a shorter tail is emitted as-is. A child that prints most of a key and dies must not leak
- *   it, while a coincidental byte or two at the end must not be eaten.
+ *   it, while a coincidental byte or two at the end must not be eaten. The same rule applies right
+ *   before a bare `\r` (not followed by `\n`): a progress line rewritten in place shows no prefix.
  * - Holdback: after each push everything before the earliest position that could still start a match
  *   (a suffix that is a proper prefix of some literal) is emitted, except that a region containing that
  *   position is held whole, since the match to come may extend it. That also holds back a complete match
@@ -138,6 +139,8 @@ export class MatcherStream implements RedactorStream {
     let cut = buf.length;
     if (mode === 'push') {
       cut = this.#matcher.pendingStart(buf);
+      // A final \r may turn out bare (see candidatesIn): hold it and any prefix right before it.
+      if (buf.length > 0 && buf[buf.length - 1] === 0x0d) cut = Math.min(cut, this.#matcher.pendingStart(buf.subarray(0, buf.length - 1)));
       const growing = regions.find((r) => r.start < cut && cut < r.end);
       if (growing !== undefined) cut = growing.start;
     }
