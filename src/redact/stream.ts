@@ -28,9 +28,10 @@
  *   program sees its output, and a prefix printed before the child blocks is never shown in clear.
  * - The released tail that could still start a match stays *remembered* (already written, kept only as
  *   matching context). If the rest of the value arrives later, after a pause of any length, the match is
- *   completed against the remembered prefix and the rest is masked: `[REDACTED:X]` once more after a
- *   masked prefix, or after a short prefix that went out as-is (`sk_` then `[REDACTED:X]`). The rest is
- *   never written in clear. Only the pause rule depends on timing; without pauses the output is the
+ *   completed against the remembered prefix and the rest is masked: it disappears into the mask
+ *   already written for a masked prefix (the output reads as if there had been no pause), and after a
+ *   short prefix that went out as-is it gets its own (`sk_` then `[REDACTED:X]`). The rest is never
+ *   written in clear. Only the pause rule depends on timing; without pauses the output is the
  *   same for every chunking.
  *
  * Why chunking cannot change the output: no match can start in emitted bytes (they lie before every
@@ -93,6 +94,8 @@ export class MatcherStream implements RedactorStream {
   #held: Piece = EMPTY_PIECE;
   /** View bytes already written by idle() that a match may still continue from (see the pause rule). */
   #ghost: Buffer = EMPTY;
+  /** The remembered context ends inside a region idle() wrote masked: its continuation adds no second mask. */
+  #ghostMasked = false;
   #count = 0;
   #ended = false;
 
@@ -145,9 +148,16 @@ export class MatcherStream implements RedactorStream {
       if (growing !== undefined) cut = growing.start;
     }
     const done: Region[] = [];
+    let maskedToEnd = false;
     for (const r of regions) {
       if (r.end > cut) break;
       if (r.end <= g) continue;
+      maskedToEnd = r.end === buf.length;
+      if (r.start < g && this.#ghostMasked) {
+        // The rest of a value whose prefix went out masked: it disappears into that mask.
+        done.push({ ...r, start: 0, end: r.end - g, labels: [], count: 0 });
+        continue;
+      }
       this.#count += r.count;
       done.push(g === 0 ? r : { ...r, start: Math.max(r.start, g) - g, end: r.end - g });
     }
@@ -155,10 +165,12 @@ export class MatcherStream implements RedactorStream {
     const out = renderPiece(cur, done, emitTo);
     if (mode === 'push') {
       this.#ghost = cut < g ? Buffer.from(buf.subarray(cut, g)) : EMPTY;
+      if (this.#ghost.length === 0) this.#ghostMasked = false;
       this.#held = slicePiece(cur, emitTo);
     } else {
       // Idle: remember the tail that a later write may complete.
       this.#ghost = mode === 'idle' ? Buffer.from(buf.subarray(this.#matcher.pendingStart(buf))) : EMPTY;
+      this.#ghostMasked = this.#ghost.length > 0 && (maskedToEnd || (cur.view.length === 0 && this.#ghostMasked));
       this.#held = EMPTY_PIECE;
     }
     return out;
