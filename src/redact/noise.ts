@@ -49,44 +49,49 @@ export interface Piece {
 /** Redacts a complete string-sequence payload; returns the bytes to write and how many were masked. */
 export type PayloadScrubber = (payload: Buffer) => { output: Buffer; count: number };
 
-type Scan = { kind: 'done'; end: number; payload?: [number, number] } | { kind: 'partial' } | { kind: 'invalid' };
+const PARTIAL = -1;
+const INVALID = -2;
+const isStringIntro = (b: number): boolean => b === 0x5d || b === 0x50 || b === 0x5f || b === 0x5e || b === 0x58;
 
-/** Parse an escape sequence starting at buf[at] === ESC. */
-function scanEscape(buf: Buffer, at: number): Scan {
+/**
+ * Parse an escape sequence starting at buf[at] === ESC: its end, or PARTIAL (may complete with more
+ * bytes) or INVALID (not a sequence: the ESC is content). Numbers, not objects: this runs per escape.
+ */
+function scanEscape(buf: Buffer, at: number): number {
   const n = buf.length;
   const limit = Math.min(n, at + MAX_ESCAPE_BYTES);
-  if (at + 1 >= n) return { kind: 'partial' };
+  if (at + 1 >= n) return PARTIAL;
   const b = buf[at + 1]!;
   if (b === 0x5b) {
     // CSI: parameter bytes 0x30-0x3f, intermediate bytes 0x20-0x2f, one final byte 0x40-0x7e.
     let i = at + 2;
     while (i < limit && buf[i]! >= 0x30 && buf[i]! <= 0x3f) i++;
     while (i < limit && buf[i]! >= 0x20 && buf[i]! <= 0x2f) i++;
-    if (i >= limit) return limit === n && n - at < MAX_ESCAPE_BYTES ? { kind: 'partial' } : { kind: 'invalid' };
+    if (i >= limit) return limit === n && n - at < MAX_ESCAPE_BYTES ? PARTIAL : INVALID;
     const f = buf[i]!;
-    return f >= 0x40 && f <= 0x7e ? { kind: 'done', end: i + 1 } : { kind: 'invalid' };
+    return f >= 0x40 && f <= 0x7e ? i + 1 : INVALID;
   }
-  if (b === 0x5d || b === 0x50 || b === 0x5f || b === 0x5e || b === 0x58) {
+  if (isStringIntro(b)) {
     // String sequence up to BEL or ST (ESC \).
     for (let i = at + 2; i < limit; i++) {
       const c = buf[i]!;
-      if (c === BEL) return { kind: 'done', end: i + 1, payload: [at + 2, i] };
+      if (c === BEL) return i + 1;
       if (c === ESC) {
-        if (i + 1 >= n) return n - at < MAX_ESCAPE_BYTES ? { kind: 'partial' } : { kind: 'invalid' };
-        return buf[i + 1] === 0x5c ? { kind: 'done', end: i + 2, payload: [at + 2, i] } : { kind: 'invalid' };
+        if (i + 1 >= n) return n - at < MAX_ESCAPE_BYTES ? PARTIAL : INVALID;
+        return buf[i + 1] === 0x5c ? i + 2 : INVALID;
       }
     }
-    return limit === n && n - at < MAX_ESCAPE_BYTES ? { kind: 'partial' } : { kind: 'invalid' };
+    return limit === n && n - at < MAX_ESCAPE_BYTES ? PARTIAL : INVALID;
   }
   if (b >= 0x20 && b <= 0x2f) {
     // nF: intermediates then a final byte 0x30-0x7e (ESC ( B selects a character set).
     let i = at + 1;
     while (i < limit && buf[i]! >= 0x20 && buf[i]! <= 0x2f) i++;
-    if (i >= limit) return limit === n && n - at < MAX_ESCAPE_BYTES ? { kind: 'partial' } : { kind: 'invalid' };
-    return buf[i]! >= 0x30 && buf[i]! <= 0x7e ? { kind: 'done', end: i + 1 } : { kind: 'invalid' };
+    if (i >= limit) return limit === n && n - at < MAX_ESCAPE_BYTES ? PARTIAL : INVALID;
+    return buf[i]! >= 0x30 && buf[i]! <= 0x7e ? i + 1 : INVALID;
   }
-  if (b >= 0x30 && b <= 0x7e) return { kind: 'done', end: at + 2 };
-  return { kind: 'invalid' };
+  if (b >= 0x30 && b <= 0x7e) return at + 2;
+  return INVALID;
 }
 
 export class NoiseTokenizer {
@@ -122,25 +127,26 @@ export class NoiseTokenizer {
     let stop = input.length;
     let scanFrom = 0;
     for (let at = input.indexOf(ESC); at !== -1 && !atEnd; at = input.indexOf(ESC, scanFrom)) {
-      const s = scanEscape(input, at);
-      if (s.kind === 'partial') {
+      const end = scanEscape(input, at);
+      if (end === PARTIAL) {
         stop = at;
         break;
       }
-      if (s.kind === 'invalid') {
+      if (end === INVALID) {
         scanFrom = at + 1;
         continue;
       }
-      if (s.payload !== undefined) {
-        const [ps, pe] = s.payload;
-        const { output, count } = this.#scrub(input.subarray(ps, pe));
+      if (isStringIntro(input[at + 1]!)) {
+        // Payload between the introducer and the terminator (BEL, or ESC \).
+        const pe = input[end - 1] === BEL ? end - 1 : end - 2;
+        const { output, count } = this.#scrub(input.subarray(at + 2, pe));
         if (count > 0) {
           this.count += count;
-          payloads.push({ at: ps, end: pe, output });
+          payloads.push({ at: at + 2, end: pe, output });
         }
       }
-      skips.push(at, s.end);
-      scanFrom = s.end;
+      skips.push(at, end);
+      scanFrom = end;
     }
     // A trailing \r after a wrap-length base64 line may be the first half of a skipped \r\n: hold it.
     if (!atEnd && stop === input.length && stop > 0 && input[stop - 1] === CR && this.#runBefore(input, stop - 1, 0) >= WRAP_MIN_COLUMNS) stop--;
@@ -241,7 +247,9 @@ function buildPiece(body: Buffer, skips: number[], payloads: { at: number; end: 
     if (end > r) {
       segV.push(v);
       segR.push(r);
-      v += raw.copy(view, v, r, end);
+      // Segments between colour codes are short: a loop beats a native copy call for those.
+      if (end - r < 64) for (let i = r; i < end; i++) view[v++] = raw[i]!;
+      else v += raw.copy(view, v, r, end);
     }
     if (k < skips.length) r = skips[k + 1]!;
   }
