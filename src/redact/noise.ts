@@ -107,6 +107,11 @@ export class NoiseTokenizer {
     this.#scrub = scrub;
   }
 
+  /** Bytes held for an unfinished escape sequence or a possible `\r\n` wrap break. */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
   push(chunk: Buffer): Piece {
     const input = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
     this.#pending = Buffer.alloc(0);

@@ -109,7 +109,7 @@ export class MatcherStream implements RedactorStream {
   }
 
   get pending(): number {
-    return this.#held.raw.length;
+    return this.#held.raw.length + this.#noise.pending;
   }
 
   push(chunk: Uint8Array): Buffer {

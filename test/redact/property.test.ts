@@ -69,7 +69,7 @@ describe('redaction properties', () => {
     );
   });
 
-  it('holds back at most longest-1 bytes when no region can grow', () => {
+  it('holds back at most longest-1 bytes (plus a final \\r) when no region can grow', () => {
     // Distinct first bytes and no repeats of the first byte inside a secret: no overlaps, no growth.
     const secrets = [
       { name: 'A', value: 'a€bbcbcbb\nbc' },
@@ -82,7 +82,8 @@ describe('redaction properties', () => {
         const s = r.stream();
         for (const c of chunk(text, cuts)) {
           s.push(c);
-          expect(s.pending).toBeLessThan(max);
+          // A final \r is held one byte longer: it may turn out bare (the partial rule before \r).
+          expect(s.pending).toBeLessThan(max + (c.at(-1) === 0x0d ? 1 : 0));
         }
       }),
     );
