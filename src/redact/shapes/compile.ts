@@ -31,6 +31,11 @@ interface CompiledRule {
   before: number;
   after: number;
   multiline: boolean;
+  anchored: boolean;
+  endsName: boolean;
+  needs: number;
+  needsStop: Uint8Array | null;
+  needsWithin: number;
   entropy: number;
   minLength: number;
   classes: number;
@@ -39,7 +44,9 @@ interface CompiledRule {
 }
 
 interface KeywordEntry {
-  /** Folded bytes, for the first comparison. */
+  /** For a keyword written `[class]rest`: the bytes allowed first (both cases when folded); else null. */
+  first: Uint8Array | null;
+  /** Folded bytes, for the first comparison (byte 0 is a placeholder when `first` is set). */
   folded: Uint8Array;
   /** Exact bytes when the keyword is case-sensitive; null when folded equality is enough. */
   exact: Uint8Array | null;
@@ -48,9 +55,14 @@ interface KeywordEntry {
 
 export interface ShapeSet {
   readonly rules: readonly CompiledRule[];
-  /** Byte pair (folded) -> 1 + index into groups; 0 when no keyword starts with that pair. */
-  readonly pairs: Uint16Array;
-  readonly groups: readonly KeywordEntry[][];
+  /** Hashed byte triple -> 1 + index into groups; 0 when no keyword has that triple at offset 0 or 1. */
+  readonly triples: Uint16Array;
+  /** The same as one bit per hash (8 KiB, stays in L1 cache): the hot loop reads only this. */
+  readonly tripleBits: Uint8Array;
+  /** Per hash: the keywords holding such a triple, each with the offset of the triple in the keyword. */
+  readonly groups: readonly { entry: KeywordEntry; offset: number }[][];
+  /** Keywords of 2 or 3 bytes, found with Buffer.indexOf (one needle per spelling). */
+  readonly short: readonly { needle: Buffer; entry: KeywordEntry }[];
   readonly ids: readonly string[];
   /** Longest window a multiline rule can need: the stream's cap for holding an open block. */
   readonly maxMultiline: number;
@@ -58,19 +70,105 @@ export interface ShapeSet {
 
 const FOLD = new Uint8Array(256);
 for (let i = 0; i < 256; i++) FOLD[i] = i >= 65 && i <= 90 ? i + 32 : i;
+/** Bytes of a word for `anchor: word`: letters, digits, _ . + - */
+const WORD = new Uint8Array(256);
+for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-') WORD[c.charCodeAt(0)] = 1;
 
-export function compileShapes(rules: readonly ShapeRule[]): ShapeSet {
+/** The byte and, for a letter compared folded, its other case. */
+function variants(b: number, folded: boolean): number[] {
+  if (!folded) return [b];
+  if (b >= 97 && b <= 122) return [b, b - 32];
+  return [b];
+}
+
+function shortSpellings(kw: Uint8Array): Buffer[] {
+  const lower = Buffer.from(kw);
+  const upper = Buffer.from(kw.map((b) => (b >= 97 && b <= 122 ? b - 32 : b)));
+  const capital = Buffer.from(lower);
+  capital[0] = upper[0]!;
+  const out = [lower, upper, capital];
+  return out.filter((b, i) => out.findIndex((o) => o.equals(b)) === i);
+}
+
+/**
+ * A keyword may start with one character class, `[a-z0-9]://`, which stands for one keyword per member:
+ * a 4-byte keyword goes through the strided scan, where a 3-byte one needs a pass of its own.
+ */
+export function expandKeyword(kw: string): string[] {
+  const m = /^\[([^\]]+)\](.+)$/s.exec(kw);
+  if (!m) return [kw];
+  return classMembers(m[1]!).map((c) => c + m[2]!);
+}
+
+function classMembers(cls: string): string[] {
+  const chars: string[] = [];
+  for (let i = 0; i < cls.length; i++) {
+    if (cls[i + 1] === '-' && i + 2 < cls.length) {
+      for (let c = cls.charCodeAt(i); c <= cls.charCodeAt(i + 2); c++) chars.push(String.fromCharCode(c));
+      i += 2;
+    } else chars.push(cls[i]!);
+  }
+  return chars;
+}
+
+function byteSet(chars: string): Uint8Array {
+  const set = new Uint8Array(256);
+  for (const b of Buffer.from(chars)) set[b] = 1;
+  return set;
+}
+
+/** The byte checks of a rule (endsName, needs), on bytes, before any string or regex work. */
+function gatesPass(rule: CompiledRule, buf: Buffer, end: number): boolean {
+  const n = buf.length;
+  if (rule.endsName) {
+    let i = end;
+    if (i < n && (buf[i] === 115 || buf[i] === 83)) i++;
+    for (let d = 0; d < 2 && i < n && buf[i]! >= 48 && buf[i]! <= 57; d++) i++;
+    if (i < n && WORD[buf[i]!] === 1 && buf[i] !== 43) return false;
+  }
+  if (rule.needs >= 0) {
+    const stop = rule.needsStop!;
+    const limit = Math.min(n, end + rule.needsWithin);
+    let i = end;
+    for (; i < limit; i++) {
+      const b = buf[i]!;
+      if (b === rule.needs) break;
+      if (stop[b] === 1 || b === 10) return false;
+    }
+    if (i >= limit) return false;
+  }
+  return true;
+}
+
+/** 16-bit multiplicative hash of three bytes; the scan loop inlines the same expression. */
+function tripleHash(a: number, b: number, c: number): number {
+  return Math.imul((a << 16) | (b << 8) | c, 0x9e3779b1) >>> 16;
+}
+
+/** Every case spelling of a folded keyword (all 2^letters of them), or just its bytes. */
+function spellings(kw: Uint8Array, folded: boolean): Buffer[] {
+  let out: number[][] = [[]];
+  for (const b of kw) out = out.flatMap((prefix) => variants(b, folded).map((v) => [...prefix, v]));
+  return out.map((bytes) => Buffer.from(bytes));
+}
+
+/**
+ * Compile a rule set. `trusted` skips the per-rule validation (which compiles every regex eagerly): for
+ * the packaged rules, which a test validates, so the exec path does not pay for it on every run.
+ */
+export function compileShapes(rules: readonly ShapeRule[], trusted = false): ShapeSet {
   const compiled: CompiledRule[] = [];
   const entries = new Map<string, KeywordEntry>();
   const seen = new Set<string>();
   let maxMultiline = 0;
   for (const rule of rules) {
-    const problem = ruleProblem(rule);
+    const problem = trusted ? undefined : ruleProblem(rule);
     if (problem) throw new InternalError(`secret-shape ${problem}`);
     if (seen.has(rule.id)) throw new InternalError(`secret-shape rule ${rule.id} is defined twice`);
     seen.add(rule.id);
     const hasSecret = rule.pattern.includes('(?<secret>');
-    const flags = `g${rule.ignoreCase ? 'i' : ''}${hasSecret ? 'd' : ''}`;
+    const anchored = rule.anchor === 'word';
+    const flags = `${anchored ? 'y' : 'g'}${rule.ignoreCase ? 'i' : ''}${hasSecret ? 'd' : ''}`;
     const index = compiled.length;
     const multiline = rule.multiline ?? false;
     const after = rule.after ?? 300;
@@ -82,34 +180,76 @@ export function compileShapes(rules: readonly ShapeRule[]): ShapeSet {
       before: rule.before ?? 1,
       after,
       multiline,
+      anchored,
+      endsName: rule.endsName ?? false,
+      needs: rule.needs ? Buffer.from(rule.needs.byte)[0]! : -1,
+      needsStop: rule.needs ? byteSet(rule.needs.stop ?? '') : null,
+      needsWithin: rule.needs?.within ?? 300,
       entropy: rule.entropy ?? 0,
       minLength: rule.minLength ?? 1,
       classes: rule.classes ?? 0,
-      exclude: (rule.exclude ?? []).map((s) => new RegExp(s, rule.ignoreCase ? 'i' : '')),
-      excludeName: (rule.excludeName ?? []).map((s) => new RegExp(s, 'i')),
+      exclude: (rule.exclude ?? []).map((src) => new RegExp(src, rule.ignoreCase ? 'i' : '')),
+      excludeName: (rule.excludeName ?? []).map((src) => new RegExp(src, 'i')),
     });
-    for (const kw of rule.keywords) {
+    for (const written of rule.keywords) {
+      // `[class]rest`: one entry whose first byte is checked against the class, so a hit on `rest` is
+      // verified once rather than once per member.
+      const cls = /^\[([^\]]+)\](.+)$/s.exec(written);
+      const kw = cls ? `\u0000${cls[2]!}` : written;
+      let first: Uint8Array | null = null;
+      if (cls) {
+        first = new Uint8Array(256);
+        for (const c of classMembers(cls[1]!)) {
+          const b = c.charCodeAt(0);
+          first[b] = 1;
+          if (rule.ignoreCase) first[FOLD[b]!] = first[b >= 97 && b <= 122 ? b - 32 : b] = 1;
+        }
+      }
       const bytes = Buffer.from(kw, 'utf8');
       const folded = Uint8Array.from(bytes, (b) => FOLD[b]!);
       // Keywords without letters compare equal folded or not; case-sensitive rules compare exact bytes.
       const exact = rule.ignoreCase || !/[a-z]/i.test(kw) ? null : bytes;
-      const key = `${Buffer.from(folded).toString('latin1')}\u0000${exact ? 'x' : 'f'}\u0000${exact ? bytes.toString('latin1') : ''}`;
+      const key = `${written}\u0000${exact ? 'x' : 'f'}`;
       let e = entries.get(key);
-      if (!e) entries.set(key, (e = { folded, exact, rules: [] }));
+      if (!e) entries.set(key, (e = { first, folded, exact, rules: [] }));
       if (!e.rules.includes(index)) e.rules.push(index);
     }
   }
-  const pairs = new Uint16Array(65536);
-  const groups: KeywordEntry[][] = [];
-  for (const e of entries.values()) {
-    const k = (e.folded[0]! << 8) | e.folded[1]!;
-    if (pairs[k] === 0) {
-      groups.push([]);
-      pairs[k] = groups.length;
+  const triples = new Uint16Array(65536);
+  const groups: { entry: KeywordEntry; offset: number }[][] = [];
+  const short: { needle: Buffer; entry: KeywordEntry }[] = [];
+  for (const entry of entries.values()) {
+    const kw = entry.exact ?? entry.folded;
+    const fold = entry.exact === null;
+    if (kw.length < 4) {
+      if (entry.first) throw new InternalError('a keyword with a leading class must be 4 or more bytes');
+      // Too short for the strided scan: a native search per spelling (lower, UPPER, Capitalized when
+      // folded). Each costs a pass over the output, so rules keep short keywords few and rare.
+      for (const needle of fold ? shortSpellings(kw) : [Buffer.from(kw)]) short.push({ needle, entry });
+      continue;
     }
-    groups[pairs[k]! - 1]!.push(e);
+    // The scan samples the triple at every even offset. A keyword of 4+ bytes has a triple starting at
+    // offset 0 or 1 that falls on a sample, so both are indexed, in every case spelling compared folded.
+    const add = (t: ArrayLike<number>, offset: number) => {
+      const k = tripleHash(t[0]!, t[1]!, t[2]!);
+      if (triples[k] === 0) {
+        groups.push([]);
+        triples[k] = groups.length;
+      }
+      const g = groups[triples[k]! - 1]!;
+      if (!g.some((x) => x.entry === entry && x.offset === offset)) g.push({ entry, offset });
+    };
+    for (const offset of [0, 1]) {
+      const heads = offset === 0 && entry.first ? [...entry.first.keys()].filter((b) => entry.first![b] === 1) : [kw[offset]!];
+      for (const h of heads) {
+        const triple = Uint8Array.of(h, kw[offset + 1]!, kw[offset + 2]!);
+        for (const t of spellings(triple, fold && !(offset === 0 && entry.first))) add(t, offset);
+      }
+    }
   }
-  return { rules: compiled, pairs, groups, ids: compiled.map((r) => r.id), maxMultiline };
+  const tripleBits = new Uint8Array(8192);
+  for (let k = 0; k < 65536; k++) if (triples[k] !== 0) tripleBits[k >> 3]! |= 1 << (k & 7);
+  return { rules: compiled, triples, tripleBits, groups, short, ids: compiled.map((r) => r.id), maxMultiline };
 }
 
 /** A value that only refers to a secret (`$TOKEN`, `${{ secrets.X }}`, `<your key>`, `%PASS%`): not one. */
@@ -131,6 +271,7 @@ function runRule(rule: CompiledRule, buf: Buffer, s: number, e: number, out: Sha
   re.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
+    if (rule.anchored) re.lastIndex = text.length;
     if (m[0].length === 0) {
       re.lastIndex++;
       continue;
@@ -145,78 +286,103 @@ function runRule(rule: CompiledRule, buf: Buffer, s: number, e: number, out: Sha
       secret = m.groups!.secret!;
       // Resume right after the secret, not after the whole match, so a second assignment whose name
       // the pattern consumed as context still gets its own chance.
-      re.lastIndex = Math.max(end, m.index + 1);
+      if (!rule.anchored) re.lastIndex = Math.max(end, m.index + 1);
     }
     if (!accept(rule, secret, m.groups?.name)) {
-      re.lastIndex = m.index + 1;
+      if (!rule.anchored) re.lastIndex = m.index + 1;
       continue;
     }
     out.push({ start: s + start, end: s + end, ruleId: rule.id });
   }
 }
 
+function matchesAt(buf: Buffer, at: number, entry: KeywordEntry): boolean {
+  const kw = entry.exact ?? entry.folded;
+  if (at < 0 || at + kw.length > buf.length) return false;
+  let j = 0;
+  if (entry.first !== null) {
+    if (entry.first[buf[at]!] !== 1) return false;
+    j = 1;
+  }
+  if (entry.exact !== null) {
+    for (; j < kw.length; j++) if (buf[at + j] !== kw[j]) return false;
+  } else {
+    for (; j < kw.length; j++) if (FOLD[buf[at + j]!] !== kw[j]) return false;
+  }
+  return true;
+}
+
 /** Every secret shape in a complete buffer: sorted, non-overlapping, spans of the secret parts only. */
 export function findShapes(set: ShapeSet, buf: Buffer): ShapeFinding[] {
   const n = buf.length;
   if (n < 2) return [];
-  const { pairs, groups, rules } = set;
+  const { triples, groups, rules } = set;
+  // Per rule, the window waiting to be searched; overlapping windows of a rule are merged so no byte is
+  // searched twice by one rule. Anchored rules try once per word start instead.
   const pendS = new Int32Array(rules.length).fill(-1);
   const pendE = new Int32Array(rules.length).fill(-1);
   const raw: ShapeFinding[] = [];
-  let prev = FOLD[buf[0]!]!;
-  for (let i = 1; i < n; i++) {
-    const cur = FOLD[buf[i]!]!;
-    const g = pairs[(prev << 8) | cur]!;
-    prev = cur;
-    if (g === 0) continue;
-    const p = i - 1;
-    for (const entry of groups[g - 1]!) {
-      const kw = entry.folded;
-      const len = kw.length;
-      if (p + len > n) continue;
-      let ok = true;
-      for (let j = 2; j < len; j++) {
-        if (FOLD[buf[p + j]!] !== kw[j]) {
-          ok = false;
-          break;
-        }
-      }
-      if (ok && entry.exact !== null) {
-        for (let j = 0; j < len; j++) {
-          if (buf[p + j] !== entry.exact[j]) {
-            ok = false;
-            break;
-          }
-        }
-      }
-      if (!ok) continue;
-      for (const r of entry.rules) {
-        const rule = rules[r]!;
-        let s = p - rule.before;
+  // The line holding the last hit, [lineS, lineE): hits mostly come in order, so each newline search
+  // covers new ground (lastIndexOf stops at the previous line's newline) and a scan stays linear.
+  let lineS = 0;
+  let lineE = -1;
+  const open = (p: number, entry: KeywordEntry) => {
+    const len = entry.folded.length;
+    if (p < lineS || p >= lineE) {
+      lineS = p === 0 ? 0 : buf.lastIndexOf(10, p - 1) + 1;
+      lineE = buf.indexOf(10, p);
+      if (lineE < 0) lineE = n;
+    }
+    for (const r of entry.rules) {
+      const rule = rules[r]!;
+      if ((rule.endsName || rule.needs >= 0) && !gatesPass(rule, buf, p + len)) continue;
+      let s = p - rule.before;
+      let e = p + len + rule.after;
+      if (rule.multiline) {
         if (s < 0) s = 0;
-        let e = p + len + rule.after;
         if (e > n) e = n;
-        if (!rule.multiline) {
-          for (let j = p - 1; j >= s; j--) {
-            if (buf[j] === 10) {
-              s = j + 1;
-              break;
-            }
-          }
-          const nl = buf.subarray(p + len, e).indexOf(10);
-          if (nl >= 0) e = p + len + nl;
-        }
-        if (pendE[r]! >= s) {
-          if (e > pendE[r]!) pendE[r] = e;
-        } else {
-          if (pendE[r]! >= 0) runRule(rule, buf, pendS[r]!, pendE[r]!, raw);
+      } else {
+        if (s < lineS) s = lineS;
+        if (e > lineE) e = lineE;
+      }
+      if (rule.anchored) {
+        let w = p;
+        while (w > s && WORD[buf[w - 1]!] === 1) w--;
+        s = w;
+      }
+      if (rule.anchored) {
+        if (pendS[r] !== s) {
           pendS[r] = s;
-          pendE[r] = e;
+          runRule(rule, buf, s, e, raw);
         }
+      } else if (pendE[r]! >= 0 && s <= pendE[r]! && e >= pendS[r]!) {
+        if (s < pendS[r]!) pendS[r] = s;
+        if (e > pendE[r]!) pendE[r] = e;
+      } else {
+        if (pendE[r]! >= 0) runRule(rule, buf, pendS[r]!, pendE[r]!, raw);
+        pendS[r] = s;
+        pendE[r] = e;
       }
     }
+  };
+  // Stride 2: every keyword of 4+ bytes has an indexed triple on an even offset (see compileShapes).
+  // Locals the `open` closure does not capture, so V8 keeps them in registers in the hot loop.
+  const bytes = buf;
+  const bits = set.tripleBits;
+  const last = n - 2;
+  for (let i = 0; i < last; i += 2) {
+    const k = Math.imul((bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!, 0x9e3779b1) >>> 16;
+    if ((bits[k >> 3]! & (1 << (k & 7))) === 0) continue;
+    const group = groups[triples[k]! - 1]!;
+    for (let j = 0; j < group.length; j++) {
+      const at = i - group[j]!.offset;
+      if (matchesAt(bytes, at, group[j]!.entry)) open(at, group[j]!.entry);
+    }
   }
-  for (let r = 0; r < rules.length; r++) if (pendE[r]! >= 0) runRule(rules[r]!, buf, pendS[r]!, pendE[r]!, raw);
+  for (const { needle, entry } of set.short) {
+    for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) open(at, entry);
+  }
+  for (let r = 0; r < rules.length; r++) if (pendE[r]! >= 0 && !rules[r]!.anchored) runRule(rules[r]!, buf, pendS[r]!, pendE[r]!, raw);
   return mergeFindings(raw);
 }
 
@@ -262,30 +428,24 @@ export function renderShapes(buf: Buffer, findings: readonly ShapeFinding[]): Bu
 
 /**
  * The rule of the first keyword in `buf` that belongs to a case-sensitive rule (a token prefix such as
- * ghp_ or eyJ, as opposed to a label such as `token` in an assignment), or undefined.
+ * ghp_ or eyJ, as opposed to a label such as `token` in an assignment), or of a prefix of such a keyword
+ * cut off by the end of `buf` (the rest may be on its way); undefined when there is none. Only used on a
+ * pause, on one short word, so a plain loop is fine.
  */
 export function prefixRuleIn(set: ShapeSet, buf: Buffer): string | undefined {
-  const { pairs, groups, rules } = set;
-  for (let p = 0; p + 1 < buf.length; p++) {
-    const g = pairs[(FOLD[buf[p]!]! << 8) | FOLD[buf[p + 1]!]!]!;
-    if (g === 0) continue;
-    for (const entry of groups[g - 1]!) {
-      if (entry.exact === null && entry.rules.every((r) => !isPrefixRule(rules[r]!))) continue;
+  const seen = new Set<KeywordEntry>();
+  for (const g of set.groups) for (const { entry } of g) seen.add(entry);
+  for (const { entry } of set.short) seen.add(entry);
+  const prefixRules = [...seen].filter((e) => e.rules.some((r) => !set.rules[r]!.re.ignoreCase));
+  for (let p = 0; p < buf.length; p++) {
+    for (const entry of prefixRules) {
       const kw = entry.exact ?? entry.folded;
-      if (p + kw.length > buf.length) {
-        // A keyword cut off by the end of the bytes counts: the rest may be on its way.
-        if (entry.exact && buf.subarray(p).equals(Buffer.from(kw.subarray(0, buf.length - p)))) return rules[entry.rules[0]!]!.id;
-        continue;
-      }
+      const avail = Math.min(kw.length, buf.length - p);
+      if (avail < kw.length && avail < 2) continue;
       let ok = true;
-      for (let j = 0; j < kw.length && ok; j++) ok = (entry.exact ? buf[p + j] : FOLD[buf[p + j]!]) === kw[j];
-      if (ok) return rules[entry.rules[0]!]!.id;
+      for (let j = 0; j < avail && ok; j++) ok = (entry.exact ? buf[p + j] : FOLD[buf[p + j]!]) === kw[j];
+      if (ok) return set.rules[entry.rules.find((r) => !set.rules[r]!.re.ignoreCase)!]!.id;
     }
   }
   return undefined;
-}
-
-/** A rule whose keyword is part of the secret itself rather than the name before it. */
-function isPrefixRule(rule: CompiledRule): boolean {
-  return !rule.re.ignoreCase;
 }

@@ -3,7 +3,9 @@
  * found by a keyword-gated rule set. The packaged rules live in rules.yaml (compiled at build time into
  * rules.generated.ts); config.yaml's `redact: { rules, disable }` adds and removes rules.
  */
+import { InternalError } from '../../errors.js';
 import { compileShapes, findShapes, renderShapes, type ShapeSet } from './compile.js';
+import { ruleProblem } from './rule.js';
 import type { ShapeRule } from './rule.js';
 import { BUILTIN_RULES } from './rules.generated.js';
 
@@ -36,12 +38,17 @@ export function shapeRulesFor(config: RedactShapesConfig | undefined): ShapeRule
 let builtin: ShapeSet | undefined;
 /** The packaged rules, compiled once per process. */
 export function builtinShapes(): ShapeSet {
-  return (builtin ??= compileShapes(BUILTIN_RULES));
+  return (builtin ??= compileShapes(BUILTIN_RULES, true));
 }
 
 export function shapesFor(config: RedactShapesConfig | undefined): ShapeSet {
   if (!config || (!config.rules?.length && !config.disable?.length)) return builtinShapes();
-  return compileShapes(shapeRulesFor(config));
+  // Only the user's rules need validating; config loading has already done so, this is the backstop.
+  for (const r of config.rules ?? []) {
+    const problem = ruleProblem(r);
+    if (problem) throw new InternalError(`secret-shape ${problem}`);
+  }
+  return compileShapes(shapeRulesFor(config), true);
 }
 
 /**

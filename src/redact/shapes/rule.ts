@@ -5,7 +5,10 @@
 export interface ShapeRule {
   id: string;
   description?: string;
-  /** Literal anchors: the pattern runs only in a window around one of them. */
+  /**
+   * Literal anchors: the pattern runs only in a window around one of them. One leading character class
+   * is allowed (`[a-z]key`): it stands for one keyword per member.
+   */
   keywords: string[];
   /** JavaScript regex source; the named group `secret`, when present, is the part masked. */
   pattern: string;
@@ -17,6 +20,22 @@ export interface ShapeRule {
   classes?: number;
   /** The window crosses newlines (PEM blocks). */
   multiline?: boolean;
+  /**
+   * `word`: the match must start where the word holding the keyword starts (letters, digits and _ . + -,
+   * at most `before` bytes back); the regex is tried once there instead of at every offset of the window.
+   * For assignment rules, whose name ends in the keyword, this is what makes them cheap.
+   */
+  anchor?: 'word';
+  /**
+   * The keyword ends a name (`API_KEY=`, `"auth_token":`): a hit followed by a letter, digit, _, . or -
+   * (after an optional `s` and up to two digits) is dropped before any regex runs (`Author:`, `keyboard`).
+   */
+  endsName?: boolean;
+  /**
+   * A byte that must follow the keyword, before any of the `stop` bytes and within `within` bytes
+   * (default 300); checked on bytes before the regex runs. E.g. `@` after `://` for URL userinfo.
+   */
+  needs?: { byte: string; stop?: string; within?: number };
   /** Window bytes before the keyword (default 1) and after its end (default 300). */
   before?: number;
   after?: number;
@@ -34,7 +53,8 @@ export function ruleProblem(rule: ShapeRule): string | undefined {
   if (!RULE_ID_PATTERN.test(rule.id)) return `rule id "${rule.id}" must use lowercase letters, digits and "-"`;
   if (!rule.keywords.length) return `rule ${rule.id}: needs at least one keyword`;
   for (const k of rule.keywords) {
-    if (Buffer.byteLength(k) < 2) return `rule ${rule.id}: keyword "${k}" is shorter than 2 bytes`;
+    const literal = k.replace(/^\[[^\]]+\]/s, 'x');
+    if (Buffer.byteLength(literal) < 2) return `rule ${rule.id}: keyword "${k}" is shorter than 2 bytes`;
   }
   const flags = rule.ignoreCase ? 'i' : '';
   for (const [what, sources] of [
@@ -53,6 +73,7 @@ export function ruleProblem(rule: ShapeRule): string | undefined {
       if (what === 'pattern' && re.test('')) return `rule ${rule.id}: pattern matches the empty string`;
     }
   }
+  if (rule.needs && Buffer.byteLength(rule.needs.byte) !== 1) return `rule ${rule.id}: needs.byte must be one byte`;
   for (const n of [rule.before, rule.after]) {
     if (n !== undefined && (!Number.isInteger(n) || n < 0 || n > MAX_WINDOW)) return `rule ${rule.id}: before/after must be whole numbers from 0 to ${MAX_WINDOW}`;
   }

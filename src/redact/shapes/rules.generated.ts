@@ -10,20 +10,63 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
       "ASIA",
       "ABIA",
       "ACCA",
-      "A3T"
+      "A3TA",
+      "A3TB",
+      "A3TC",
+      "A3TD",
+      "A3TE",
+      "A3TF",
+      "A3TG",
+      "A3TH",
+      "A3TI",
+      "A3TJ",
+      "A3TK",
+      "A3TL",
+      "A3TM",
+      "A3TN",
+      "A3TO",
+      "A3TP",
+      "A3TQ",
+      "A3TR",
+      "A3TS",
+      "A3TT",
+      "A3TU",
+      "A3TV",
+      "A3TW",
+      "A3TX",
+      "A3TY",
+      "A3TZ",
+      "A3T0",
+      "A3T1",
+      "A3T2",
+      "A3T3",
+      "A3T4",
+      "A3T5",
+      "A3T6",
+      "A3T7",
+      "A3T8",
+      "A3T9"
     ],
     "pattern": "\\b(?<secret>(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\\b",
     "entropy": 3
   },
   {
     "id": "aws-secret-access-key",
-    "description": "AWS secret access key next to an aws keyword",
+    "description": "AWS secret access key in an assignment whose name says so",
     "keywords": [
-      "aws"
+      "aws_secret",
+      "aws-secret",
+      "awssecret",
+      "aws.secret",
+      "aws_sk",
+      "secret_access_key",
+      "secretaccesskey",
+      "secret-access-key"
     ],
     "ignoreCase": true,
+    "anchor": "word",
     "before": 60,
-    "pattern": "aws[\\w.-]{0,30}?(?:secret|sk|private)[\\w.-]{0,20}?['\"`]?\\s{0,5}(?:=>|:=|=|:|,)\\s{0,5}['\"`]?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
+    "pattern": "(?<![\\w.-])[\\w.-]{0,30}?(?:aws[\\w.-]{0,30}?(?:secret|sk)|secret[_.-]?access[_.-]?key)[\\w.-]{0,20}?['\"`]?[ \\t]{0,20}(?:=>|:=|=|:|,)[ \\t]{0,20}['\"`]?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
     "entropy": 4
   },
   {
@@ -793,7 +836,16 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
     "id": "jwt",
     "description": "JSON Web Token (header.payload.signature, base64url)",
     "keywords": [
-      "eyJ"
+      "eyJhbGci",
+      "eyJ0eXAi",
+      "eyJraWQi",
+      "eyJ4NXQi",
+      "eyJlbmMi",
+      "eyJjdHki",
+      "eyJ6aXAi",
+      "eyJqa3Ui",
+      "eyAiYWxnIj",
+      "eyAidHlwIj"
     ],
     "after": 8000,
     "pattern": "\\b(?<secret>ey[a-zA-Z0-9]{17,}\\.ey[a-zA-Z0-9/\\\\_-]{17,}\\.(?:[a-zA-Z0-9/\\\\_-]{10,}={0,2})?)"
@@ -827,9 +879,14 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
     "id": "password-in-url",
     "description": "the password in URL userinfo (scheme://user:password@host)",
     "keywords": [
-      "://"
+      "[a-z0-9]://"
     ],
     "before": 40,
+    "anchor": "word",
+    "needs": {
+      "byte": "@",
+      "stop": " \t\r/?#'\"<>"
+    },
     "pattern": "\\b[a-zA-Z][a-zA-Z0-9+.-]{1,30}://[^\\s:/?#@'\"]{0,100}:(?<secret>[^\\s/?#@'\"]{1,200})@[A-Za-z0-9.\\[\\]_-]"
   },
   {
@@ -865,14 +922,19 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
     "id": "generic-password",
     "description": "a password assignment (password = \"...\", PASSWORD=..., \"db_pass\": \"...\")",
     "keywords": [
-      "passw",
-      "pwd",
+      "password",
+      "passwd",
+      "_pwd",
+      "-pwd",
+      ".pwd",
       "passphrase",
       "_pass",
       "-pass"
     ],
     "ignoreCase": true,
     "before": 80,
+    "anchor": "word",
+    "endsName": true,
     "pattern": "(?<![\\w.-])(?<name>[\\w.-]{0,60}?(?:password|passwd|pwd|passphrase|_pass|-pass)\\d{0,2})(?:[ \\t]{1,5}[a-z]\\w{0,9})?(?:['\"`\\]]?[ \\t]{0,20}(?:=>|:{1,3}=|\\?=|\\.=|=|:)|['\"`][ \\t]{0,5},)[ \\t]{0,20}['\"`]?(?<secret>[^\\s'\"`,;]{6,200})",
     "entropy": 2.5,
     "exclude": [
@@ -891,7 +953,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
     "id": "generic-api-key",
     "description": "a KEY / TOKEN / SECRET / CREDENTIALS assignment (env, YAML, JSON, code) whose value has high entropy",
     "keywords": [
-      "key",
+      "[a-z_.-]key",
       "token",
       "secret",
       "credential",
@@ -899,6 +961,8 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
     ],
     "ignoreCase": true,
     "before": 80,
+    "anchor": "word",
+    "endsName": true,
     "pattern": "(?<![\\w.-])(?<name>[\\w.-]{0,60}?(?:key|token|secret|credentials?|auth)\\d{0,2})(?:[ \\t]{1,5}[a-z]\\w{0,9})?(?:['\"`\\]]?[ \\t]{0,20}(?:=>|:{1,3}=|\\?=|\\.=|=|:)|['\"`][ \\t]{0,5},)[ \\t]{0,20}['\"`]?(?<secret>[\\w.=~+/!@#%^&*:-]{8,500})",
     "entropy": 3.5,
     "minLength": 10,
