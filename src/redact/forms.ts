@@ -103,7 +103,6 @@ const PRINTF_Q = /[ \t|&;()<>!{}*[\]?^$`'"\\,]/g;
 export function shellForms(value: string): string[] {
   const out = [value.replace(/'/g, `'\\''`), value.replace(/["$`\\]/g, (c) => `\\${c}`)];
   // printf %q switches to $'...' when a control character is present.
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     out.push(
       value.replace(/[\\'\u0000-\u001f\u007f]/g, (c) => {

@@ -109,3 +109,30 @@ describe('RedactingSink idle timer', () => {
     expect(sink.count).toBe(1);
   });
 });
+
+describe('a real child that prints a prefix, blocks for a second, then the rest', () => {
+  it('shows the prefix masked during the pause and never the value in clear', async () => {
+    const { spawn } = await import('node:child_process');
+    const written: { at: number; text: string }[] = [];
+    const t0 = Date.now();
+    const dest = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        written.push({ at: Date.now() - t0, text: chunk.toString() });
+        cb();
+      },
+    });
+    const sink = new RedactingSink(r.stream(), dest);
+    const child = spawn('sh', ['-c', 'printf "token: %s" "$HEAD"; sleep 1; printf "%s\\n" "$REST"'], {
+      env: { PATH: process.env.PATH, HEAD: S.slice(0, 12), REST: S.slice(12) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.stdout.pipe(sink);
+    await new Promise((res) => setTimeout(res, 600));
+    // Mid-pause: the prefix is out, masked, well before the rest is written.
+    expect(written.map((w) => w.text).join('')).toBe('token: [REDACTED:STRIPE_KEY]');
+    await new Promise((res) => sink.on('finish', res));
+    const all = written.map((w) => w.text).join('');
+    expect(all).toBe('token: [REDACTED:STRIPE_KEY]\n');
+    expectNoFragment(all);
+  });
+});

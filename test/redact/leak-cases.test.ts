@@ -22,7 +22,6 @@ const PEM: SecretValue = {
 const UNI: SecretValue = { name: 'UNI', value: 'clé-ключ-🔑-secret-42' };
 
 /** Text a reader sees: escape sequences removed (CSI, OSC/string sequences, two-byte escapes). */
-// eslint-disable-next-line no-control-regex
 const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[ -/]*[0-~])/g;
 const visible = (b: Buffer): string => b.toString('utf8').replace(ANSI, '');
 
