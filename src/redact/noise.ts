@@ -214,6 +214,16 @@ function mergeRanges(a: number[], b: number[]): number[] {
   return out;
 }
 
+let scratchBuf = Buffer.alloc(0);
+/**
+ * The view buffer, reused across pushes: a view lives only for one scan (held bytes and remembered
+ * context are copied out of it), so allocating 64 KiB per write would only feed the collector.
+ */
+function scratch(n: number): Buffer {
+  if (scratchBuf.length < n) scratchBuf = Buffer.allocUnsafe(Math.max(n, 64 * 1024));
+  return scratchBuf.subarray(0, n);
+}
+
 /** Raw (payloads replaced) and view (skips removed) for `body`, with the segment map between them. */
 function buildPiece(body: Buffer, skips: number[], payloads: { at: number; end: number; output: Buffer }[]): Piece {
   if (skips.length === 0) return { raw: body, view: body, segV: [0], segR: [0] };
@@ -242,7 +252,7 @@ function buildPiece(body: Buffer, skips: number[], payloads: { at: number; end: 
   }
   let viewLen = raw.length;
   for (let k = 0; k < skips.length; k += 2) viewLen -= skips[k + 1]! - skips[k]!;
-  const view = Buffer.allocUnsafe(viewLen);
+  const view = scratch(viewLen);
   const segV: number[] = [];
   const segR: number[] = [];
   let v = 0;
@@ -252,9 +262,9 @@ function buildPiece(body: Buffer, skips: number[], payloads: { at: number; end: 
     if (end > r) {
       segV.push(v);
       segR.push(r);
-      // Segments between colour codes are short: a loop beats a native copy call for those.
-      if (end - r < 64) for (let i = r; i < end; i++) view[v++] = raw[i]!;
-      else v += raw.copy(view, v, r, end);
+      // A loop, not Buffer#copy: each copy call allocates a typed-array view, and colour-heavy output
+      // has a segment every few dozen bytes.
+      for (let i = r; i < end; i++) view[v++] = raw[i]!;
     }
     if (k < skips.length) r = skips[k + 1]!;
   }
