@@ -198,6 +198,7 @@ export class NoiseTokenizer {
   }
 }
 
+/** Escape ranges `a` and wrap breaks `b` in order; a break inside an escape (a newline in an OSC payload) is dropped. */
 function mergeRanges(a: number[], b: number[]): number[] {
   const out: number[] = [];
   let i = 0;
@@ -207,7 +208,7 @@ function mergeRanges(a: number[], b: number[]): number[] {
       out.push(a[i]!, a[i + 1]!);
       i += 2;
     } else {
-      out.push(b[j]!, b[j + 1]!);
+      if (out.length === 0 || b[j]! >= out[out.length - 1]!) out.push(b[j]!, b[j + 1]!);
       j += 2;
     }
   }
