@@ -64,6 +64,8 @@ export interface ShapeSet {
   /** Keywords of 2 or 3 bytes, found with Buffer.indexOf (one needle per spelling). */
   readonly short: readonly { needle: Buffer; entry: KeywordEntry }[];
   readonly ids: readonly string[];
+  /** Rule id -> position in the set, for naming merged findings. */
+  readonly rank: ReadonlyMap<string, number>;
   /** Longest window a multiline rule can need: the stream's cap for holding an open block. */
   readonly maxMultiline: number;
 }
@@ -240,16 +242,14 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false): Sha
       if (!g.some((x) => x.entry === entry && x.offset === offset)) g.push({ entry, offset });
     };
     for (const offset of [0, 1]) {
-      const heads = offset === 0 && entry.first ? [...entry.first.keys()].filter((b) => entry.first![b] === 1) : [kw[offset]!];
-      for (const h of heads) {
-        const triple = Uint8Array.of(h, kw[offset + 1]!, kw[offset + 2]!);
-        for (const t of spellings(triple, fold && !(offset === 0 && entry.first))) add(t, offset);
-      }
+      const heads = offset === 0 && entry.first ? [...entry.first.keys()].filter((b) => entry.first![b] === 1) : variants(kw[offset]!, fold);
+      // A class head already lists both cases where they count; the two bytes after it are spelled.
+      for (const h of heads) for (const t of spellings(kw.subarray(offset + 1, offset + 3), fold)) add([h, t[0]!, t[1]!], offset);
     }
   }
   const tripleBits = new Uint8Array(8192);
   for (let k = 0; k < 65536; k++) if (triples[k] !== 0) tripleBits[k >> 3]! |= 1 << (k & 7);
-  return { rules: compiled, triples, tripleBits, groups, short, ids: compiled.map((r) => r.id), maxMultiline };
+  return { rules: compiled, triples, tripleBits, groups, short, ids: compiled.map((r) => r.id), rank: new Map(compiled.map((r, i) => [r.id, i])), maxMultiline };
 }
 
 /** A value that only refers to a secret (`$TOKEN`, `${{ secrets.X }}`, `<your key>`, `%PASS%`): not one. */
@@ -383,11 +383,15 @@ export function findShapes(set: ShapeSet, buf: Buffer): ShapeFinding[] {
     for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) open(at, entry);
   }
   for (let r = 0; r < rules.length; r++) if (pendE[r]! >= 0 && !rules[r]!.anchored) runRule(rules[r]!, buf, pendS[r]!, pendE[r]!, raw);
-  return mergeFindings(raw);
+  return mergeFindings(raw, set.rank);
 }
 
-/** Sort, and merge overlapping findings into one (the leftmost's rule names it) so no fragment stays clear. */
-export function mergeFindings(raw: ShapeFinding[]): ShapeFinding[] {
+/**
+ * Sort, and merge overlapping findings into one so no fragment stays clear. The merged finding is named
+ * by the rule listed first in the set, so a specific rule (github-pat) wins over the generic assignment
+ * rules listed last, whichever matched first.
+ */
+export function mergeFindings(raw: ShapeFinding[], rank?: ReadonlyMap<string, number>): ShapeFinding[] {
   if (raw.length <= 1) return raw;
   raw.sort((a, b) => a.start - b.start || b.end - a.end);
   const out: ShapeFinding[] = [];
@@ -396,6 +400,7 @@ export function mergeFindings(raw: ShapeFinding[]): ShapeFinding[] {
     const f = raw[i]!;
     if (f.start < cur.end) {
       if (f.end > cur.end) cur.end = f.end;
+      if (rank && rank.get(f.ruleId)! < rank.get(cur.ruleId)!) cur.ruleId = f.ruleId;
     } else {
       out.push(cur);
       cur = { ...f };

@@ -44,11 +44,9 @@ function openPem(buf: Buffer, limit: number): number {
   const at = buf.lastIndexOf(BEGIN, limit - BEGIN.length);
   if (at < 0) return -1;
   if (!BEGIN_LINE.test(buf.toString('latin1', at, Math.min(buf.length, at + 140)))) return -1;
-  const end = buf.indexOf(END, at);
-  // The block is finished only when its END line is complete within `limit`.
-  if (end >= 0 && end < limit) {
-    const nl = buf.indexOf(10, end);
-    if (nl >= 0 ? nl < limit : limit === buf.length) return -1;
+  // The block is finished only when a whole END marker line has arrived after it.
+  for (let end = buf.indexOf(END, at); end >= 0 && end < limit; end = buf.indexOf(END, end + 1)) {
+    if (END_LINE.test(buf.toString('latin1', end, Math.min(limit, end + END_WINDOW)))) return -1;
   }
   return at;
 }
@@ -95,8 +93,9 @@ export class ShapeStream implements RedactorStream {
     if (buf.length === 0) return EMPTY;
     let cut = buf.lastIndexOf(10) + 1;
     if (buf.length - cut > MAX_LINE) cut = forcedCut(buf);
-    const pem = openPem(buf, buf.length);
-    if (pem >= 0 && pem < cut) {
+    // Only what lies before the cut counts: an END line without its newline yet is still arriving.
+    const pem = openPem(buf, cut);
+    if (pem >= 0) {
       if (buf.length - pem > this.#pemCap) {
         // Too long to hold: mask what we have and drop the rest of the block as it arrives.
         const head = this.#redact(buf.subarray(0, pem));
