@@ -5,6 +5,7 @@
  * - ANSI/ECMA-48 escape sequences: CSI (`ESC [` params intermediates final: colours, erase-line,
  *   cursor moves), string sequences (`ESC ]` OSC such as OSC 8 hyperlinks, `ESC P` DCS, `ESC _` APC,
  *   `ESC ^` PM, `ESC X` SOS) ended by BEL or `ESC \`, and two-byte or nF escapes (`ESC 7`, `ESC ( B`).
+ *   As in a terminal, an ESC inside a sequence aborts it (nothing of it is shown) and starts the next.
  *   A string sequence's payload (a hyperlink's URL) is itself redacted in place before it is passed on,
  *   since a URL can carry a secret. An ESC that does not start a well-formed sequence within
  *   MAX_ESCAPE_BYTES is ordinary content.
@@ -69,6 +70,8 @@ function scanEscape(buf: Buffer, at: number): number {
     while (i < limit && buf[i]! >= 0x20 && buf[i]! <= 0x2f) i++;
     if (i >= limit) return limit === n && n - at < MAX_ESCAPE_BYTES ? PARTIAL : INVALID;
     const f = buf[i]!;
+    // A new ESC aborts the sequence (a terminal shows nothing of it) and starts the next one.
+    if (f === ESC) return i;
     return f >= 0x40 && f <= 0x7e ? i + 1 : INVALID;
   }
   if (isStringIntro(b)) {
@@ -78,7 +81,8 @@ function scanEscape(buf: Buffer, at: number): number {
       if (c === BEL) return i + 1;
       if (c === ESC) {
         if (i + 1 >= n) return n - at < MAX_ESCAPE_BYTES ? PARTIAL : INVALID;
-        return buf[i + 1] === 0x5c ? i + 2 : INVALID;
+        // ESC \ is the terminator; any other ESC aborts the string and starts the next sequence.
+        return buf[i + 1] === 0x5c ? i + 2 : i;
       }
     }
     return limit === n && n - at < MAX_ESCAPE_BYTES ? PARTIAL : INVALID;
@@ -88,9 +92,11 @@ function scanEscape(buf: Buffer, at: number): number {
     let i = at + 1;
     while (i < limit && buf[i]! >= 0x20 && buf[i]! <= 0x2f) i++;
     if (i >= limit) return limit === n && n - at < MAX_ESCAPE_BYTES ? PARTIAL : INVALID;
+    if (buf[i] === ESC) return i;
     return buf[i]! >= 0x30 && buf[i]! <= 0x7e ? i + 1 : INVALID;
   }
   if (b >= 0x30 && b <= 0x7e) return at + 2;
+  if (b === ESC) return at + 1;
   return INVALID;
 }
 
@@ -142,8 +148,8 @@ export class NoiseTokenizer {
         continue;
       }
       if (isStringIntro(input[at + 1]!)) {
-        // Payload between the introducer and the terminator (BEL, or ESC \).
-        const pe = input[end - 1] === BEL ? end - 1 : end - 2;
+        // Payload between the introducer and the terminator (BEL, ESC \, or none when aborted by an ESC).
+        const pe = input[end - 1] === BEL ? end - 1 : input[end - 2] === ESC && input[end - 1] === 0x5c && end - 2 >= at + 2 ? end - 2 : end;
         const { output, count } = this.#scrub(input.subarray(at + 2, pe));
         if (count > 0) {
           this.count += count;

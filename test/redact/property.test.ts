@@ -115,3 +115,39 @@ describe('redaction properties', () => {
     }
   });
 });
+
+describe('redaction properties with terminal noise', () => {
+  const E = '\x1b';
+  const noise = fc.constantFrom(`${E}[1m`, `${E}[0;31m`, `${E}[K`, `${E}]8;;https://x/${E}\\`, `${E}]8;;\x07`, `${E}7`, E, `${E}[`, '\r', '\n', '\r\n');
+  const secrets: SecretValue[] = [
+    { name: 'A', value: 'tok3n-abcdef-123' },
+    { name: 'B', value: 'p4ssp4ssword' },
+  ];
+  const r = new Redactor(secrets);
+  // Secrets cut into pieces with noise between them, plus plain noise and text.
+  const piece = fc.oneof(
+    noise,
+    fc.constantFrom('x', 'hello ', 'abc'),
+    fc.constantFrom(...secrets.map((s) => s.value)).chain((v) =>
+      fc.tuple(fc.nat(v.length), fc.array(noise, { maxLength: 2 })).map(([k, ns]) => v.slice(0, k) + ns.join('') + v.slice(k)),
+    ),
+  );
+  const textArb = fc.array(piece, { maxLength: 14 }).map((ps) => Buffer.from(ps.join('')));
+  // What a terminal shows nothing of: sequences, and sequences cut short by the next ESC.
+  // (ESC [, ESC ], ESC P/X/^/_ always introduce CSI or a string; a malformed one is text.)
+  const ANSI = /\x1b(?:\[[0-?]*[ -/]*(?:[@-~]|(?=\x1b))|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\|(?=\x1b))|[ -/]+(?:[0-~]|(?=\x1b))|[0-OQ-WYZ\\`-~]|(?=\x1b))/g;
+
+  it('streams to exactly the whole-buffer output under any chunking, and no value is visible', () => {
+    fc.assert(
+      fc.property(textArb, fc.array(fc.nat(), { maxLength: 20 }), (text, cuts) => {
+        const whole = r.redactBuffer(text);
+        const streamed = runStream(r, chunk(text, cuts));
+        expect(streamed.output.toString('hex')).toBe(whole.output.toString('hex'));
+        expect(streamed.count).toBe(whole.count);
+        const visible = whole.output.toString('latin1').replace(ANSI, '');
+        for (const s of secrets) expect(visible).not.toContain(s.value);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
