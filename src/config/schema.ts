@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { refProblem } from '../secrets/ref.js';
+import { RedactConfigSchema } from '../redact/shapes/config-schema.js';
 import { parseDuration } from '../util/duration.js';
 
 /**
@@ -114,6 +115,7 @@ export const ConfigSchema = z
       .enum(['auto', 'keychain', 'file'])
       .default('auto')
       .describe('Where the key of the local store lives: the OS keychain when one answers (auto), or forced.'),
+    redact: RedactConfigSchema.optional(),
   })
   .describe('Outloop configuration: tenants, the projects bound to them, and their grants.');
 

@@ -56,7 +56,18 @@ export function shapesFor(config: RedactShapesConfig | undefined): ShapeSet {
  * variables and config values (doctor, `outloop run`). Never returns any part of the value.
  */
 export function looksLikeSecret(value: string, set: ShapeSet = builtinShapes()): string | undefined {
+  // A value holding a private key's BEGIN line is one, however little of the key follows (the output
+  // rule wants a body, so that a log line quoting the marker is not masked).
+  if (PEM_BEGIN.test(value)) return 'private-key';
   return findShapes(set, Buffer.from(value, 'utf8'))[0]?.ruleId;
+}
+
+const PEM_BEGIN = /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/;
+
+/** What a rule finds, as a phrase for messages ("a GitHub token (personal access token)"). */
+export function describeShape(ruleId: string): string {
+  const rule = BUILTIN_RULES.find((r) => r.id === ruleId);
+  return rule?.description ?? `a secret (${ruleId})`;
 }
 
 /** Redact a whole string with the shape rules alone. */

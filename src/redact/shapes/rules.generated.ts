@@ -4,7 +4,7 @@ import type { ShapeRule } from './rule.js';
 export const BUILTIN_RULES: readonly ShapeRule[] = [
   {
     "id": "aws-access-token",
-    "description": "AWS access key id",
+    "description": "an AWS access key id",
     "keywords": [
       "AKIA",
       "ASIA",
@@ -52,7 +52,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "aws-secret-access-key",
-    "description": "AWS secret access key in an assignment whose name says so",
+    "description": "an AWS secret access key",
     "keywords": [
       "aws_secret",
       "aws-secret",
@@ -87,7 +87,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "gcp-api-key",
-    "description": "Google API key",
+    "description": "a Google API key",
     "keywords": [
       "AIza"
     ],
@@ -100,7 +100,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "gcp-oauth-client-secret",
-    "description": "Google OAuth client secret",
+    "description": "a Google OAuth client secret",
     "keywords": [
       "GOCSPX-"
     ],
@@ -108,7 +108,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "azure-ad-client-secret",
-    "description": "Azure AD (Entra) client secret",
+    "description": "an Azure AD client secret",
     "keywords": [
       "Q~"
     ],
@@ -190,7 +190,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "vault-service-token",
-    "description": "HashiCorp Vault token",
+    "description": "a HashiCorp Vault token",
     "keywords": [
       "hvs.",
       "hvb."
@@ -234,31 +234,35 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "github-pat",
+    "description": "a GitHub token (personal access token)",
     "keywords": [
       "ghp_"
     ],
-    "pattern": "\\b(?<secret>ghp_[0-9a-zA-Z]{36})\\b",
+    "pattern": "\\b(?<secret>ghp_[0-9a-zA-Z]{36,255})\\b",
     "entropy": 3
   },
   {
     "id": "github-oauth",
+    "description": "a GitHub token (OAuth)",
     "keywords": [
       "gho_"
     ],
-    "pattern": "\\b(?<secret>gho_[0-9a-zA-Z]{36})\\b",
+    "pattern": "\\b(?<secret>gho_[0-9a-zA-Z]{36,255})\\b",
     "entropy": 3
   },
   {
     "id": "github-app-token",
+    "description": "a GitHub token (app installation or user-to-server)",
     "keywords": [
       "ghu_",
       "ghs_"
     ],
-    "pattern": "\\b(?<secret>gh[us]_[0-9a-zA-Z]{36})\\b",
+    "pattern": "\\b(?<secret>gh[us]_[0-9a-zA-Z]{36,255})\\b",
     "entropy": 3
   },
   {
     "id": "github-refresh-token",
+    "description": "a GitHub token (refresh)",
     "keywords": [
       "ghr_"
     ],
@@ -267,6 +271,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "github-fine-grained-pat",
+    "description": "a GitHub token (fine-grained personal access token)",
     "keywords": [
       "github_pat_"
     ],
@@ -275,6 +280,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "gitlab-pat",
+    "description": "a GitLab personal access token",
     "keywords": [
       "glpat-"
     ],
@@ -283,7 +289,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "gitlab-ptt",
-    "description": "GitLab pipeline trigger token",
+    "description": "a GitLab pipeline trigger token",
     "keywords": [
       "glptt-"
     ],
@@ -292,7 +298,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "gitlab-rrt",
-    "description": "GitLab runner registration token",
+    "description": "a GitLab runner registration token",
     "keywords": [
       "GR1348941"
     ],
@@ -319,6 +325,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "npm-access-token",
+    "description": "an npm token",
     "keywords": [
       "npm_"
     ],
@@ -327,6 +334,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "pypi-upload-token",
+    "description": "a PyPI upload token",
     "keywords": [
       "pypi-AgEIcHlwaS5vcmc"
     ],
@@ -385,6 +393,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "stripe-access-token",
+    "description": "a Stripe secret or restricted key",
     "keywords": [
       "sk_live_",
       "sk_test_",
@@ -398,6 +407,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "stripe-webhook-secret",
+    "description": "a Stripe webhook signing secret",
     "keywords": [
       "whsec_"
     ],
@@ -416,6 +426,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "shopify-access-token",
+    "description": "a Shopify access token",
     "keywords": [
       "shpat_"
     ],
@@ -444,6 +455,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "twilio-api-key",
+    "description": "a Twilio API key",
     "keywords": [
       "SK"
     ],
@@ -460,6 +472,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "sendgrid-api-token",
+    "description": "a SendGrid API key",
     "keywords": [
       "SG."
     ],
@@ -484,6 +497,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "slack-bot-token",
+    "description": "a Slack bot token",
     "keywords": [
       "xoxb-"
     ],
@@ -499,6 +513,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "slack-user-token",
+    "description": "a Slack user token",
     "keywords": [
       "xoxp-",
       "xoxe-"
@@ -507,6 +522,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "slack-app-token",
+    "description": "a Slack app token",
     "keywords": [
       "xapp-"
     ],
@@ -548,6 +564,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "slack-webhook-url",
+    "description": "a Slack webhook URL",
     "keywords": [
       "hooks.slack.com/"
     ],
@@ -572,6 +589,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "openai-api-key",
+    "description": "an OpenAI API key",
     "keywords": [
       "T3BlbkFJ",
       "sk-proj-",
@@ -585,6 +603,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "anthropic-api-key",
+    "description": "an Anthropic API key",
     "keywords": [
       "sk-ant-api03-"
     ],
@@ -592,6 +611,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "anthropic-admin-api-key",
+    "description": "an Anthropic admin key",
     "keywords": [
       "sk-ant-admin01-"
     ],
@@ -599,6 +619,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "anthropic-oauth-token",
+    "description": "an Anthropic OAuth token",
     "keywords": [
       "sk-ant-oat01-",
       "sk-ant-ort01-"
@@ -636,6 +657,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "huggingface-access-token",
+    "description": "a Hugging Face token",
     "keywords": [
       "hf_"
     ],
@@ -654,6 +676,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "1password-service-account-token",
+    "description": "a 1Password service account token",
     "keywords": [
       "ops_eyJ"
     ],
@@ -671,6 +694,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "datadog-access-token",
+    "description": "a Datadog API or application key",
     "keywords": [
       "datadog",
       "dd_api",
@@ -834,7 +858,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "jwt",
-    "description": "JSON Web Token (header.payload.signature, base64url)",
+    "description": "a JSON Web Token",
     "keywords": [
       "eyJhbGci",
       "eyJ0eXAi",
@@ -852,7 +876,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "private-key",
-    "description": "PEM private key block (RSA, EC, DSA, OPENSSH, PGP, ENCRYPTED, PKCS#8); the whole block is masked",
+    "description": "a PEM private key",
     "keywords": [
       "-----BEGIN"
     ],
@@ -863,7 +887,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "authorization-header",
-    "description": "credentials in an Authorization header (Bearer, Basic, Token, or bare), and a bare Bearer token",
+    "description": "credentials in an Authorization header",
     "keywords": [
       "authorization",
       "bearer"
@@ -877,7 +901,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "password-in-url",
-    "description": "the password in URL userinfo (scheme://user:password@host)",
+    "description": "a password in a URL",
     "keywords": [
       "[a-z0-9]://"
     ],
@@ -920,7 +944,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "generic-password",
-    "description": "a password assignment (password = \"...\", PASSWORD=..., \"db_pass\": \"...\")",
+    "description": "a password assignment",
     "keywords": [
       "password",
       "passwd",
@@ -951,7 +975,7 @@ export const BUILTIN_RULES: readonly ShapeRule[] = [
   },
   {
     "id": "generic-api-key",
-    "description": "a KEY / TOKEN / SECRET / CREDENTIALS assignment (env, YAML, JSON, code) whose value has high entropy",
+    "description": "a key, token or secret assignment with a high-entropy value",
     "keywords": [
       "[a-z_.-]key",
       "token",
