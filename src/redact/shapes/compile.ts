@@ -76,11 +76,18 @@ for (let i = 0; i < 256; i++) FOLD[i] = i >= 65 && i <= 90 ? i + 32 : i;
 const WORD = new Uint8Array(256);
 for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-') WORD[c.charCodeAt(0)] = 1;
 
-/** The byte and, for a letter compared folded, its other case. */
+function classBytes(first: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < 256; b++) if (first[b] === 1) out.push(b);
+  return out;
+}
+
+const ONE: number[][] = Array.from({ length: 256 }, (_, b) => [b]);
+const TWO: number[][] = Array.from({ length: 256 }, (_, b) => (b >= 97 && b <= 122 ? [b, b - 32] : [b]));
+
+/** The byte and, for a letter compared folded, its other case (shared arrays: callers only read). */
 function variants(b: number, folded: boolean): number[] {
-  if (!folded) return [b];
-  if (b >= 97 && b <= 122) return [b, b - 32];
-  return [b];
+  return (folded ? TWO : ONE)[b]!;
 }
 
 function shortSpellings(kw: Uint8Array): Buffer[] {
@@ -208,7 +215,8 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false): Sha
         }
       }
       const bytes = Buffer.from(kw, 'utf8');
-      const folded = Uint8Array.from(bytes, (b) => FOLD[b]!);
+      const folded = new Uint8Array(bytes.length);
+      for (let i = 0; i < bytes.length; i++) folded[i] = FOLD[bytes[i]!]!;
       // Keywords without letters compare equal folded or not; case-sensitive rules compare exact bytes.
       const exact = rule.ignoreCase || !/[a-z]/i.test(kw) ? null : bytes;
       const key = `${written}\u0000${exact ? 'x' : 'f'}`;
@@ -218,6 +226,7 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false): Sha
     }
   }
   const triples = new Uint16Array(65536);
+  const tripleBits = new Uint8Array(8192);
   const groups: { entry: KeywordEntry; offset: number }[][] = [];
   const short: { needle: Buffer; entry: KeywordEntry }[] = [];
   for (const entry of entries.values()) {
@@ -232,23 +241,29 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false): Sha
     }
     // The scan samples the triple at every even offset. A keyword of 4+ bytes has a triple starting at
     // offset 0 or 1 that falls on a sample, so both are indexed, in every case spelling compared folded.
-    const add = (t: ArrayLike<number>, offset: number) => {
-      const k = tripleHash(t[0]!, t[1]!, t[2]!);
-      if (triples[k] === 0) {
-        groups.push([]);
-        triples[k] = groups.length;
-      }
-      const g = groups[triples[k]! - 1]!;
-      if (!g.some((x) => x.entry === entry && x.offset === offset)) g.push({ entry, offset });
-    };
-    for (const offset of [0, 1]) {
-      const heads = offset === 0 && entry.first ? [...entry.first.keys()].filter((b) => entry.first![b] === 1) : variants(kw[offset]!, fold);
+    // Plain loops and no intermediate arrays: this runs for every command that redacts output.
+    for (let offset = 0; offset < 2; offset++) {
+      const heads = offset === 0 && entry.first ? classBytes(entry.first) : variants(kw[offset]!, fold);
       // A class head already lists both cases where they count; the two bytes after it are spelled.
-      for (const h of heads) for (const t of spellings(kw.subarray(offset + 1, offset + 3), fold)) add([h, t[0]!, t[1]!], offset);
+      const seconds = variants(kw[offset + 1]!, fold);
+      const thirds = variants(kw[offset + 2]!, fold);
+      const hit = { entry, offset };
+      for (const a of heads) {
+        for (const b of seconds) {
+          for (const c of thirds) {
+            const k = tripleHash(a, b, c);
+            let g = triples[k]!;
+            if (g === 0) {
+              groups.push([]);
+              g = triples[k] = groups.length;
+              tripleBits[k >> 3] = tripleBits[k >> 3]! | (1 << (k & 7));
+            }
+            groups[g - 1]!.push(hit);
+          }
+        }
+      }
     }
   }
-  const tripleBits = new Uint8Array(8192);
-  for (let k = 0; k < 65536; k++) if (triples[k] !== 0) tripleBits[k >> 3]! |= 1 << (k & 7);
   return { rules: compiled, triples, tripleBits, groups, short, ids: compiled.map((r) => r.id), rank: new Map(compiled.map((r, i) => [r.id, i])), maxMultiline };
 }
 
