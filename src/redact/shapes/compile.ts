@@ -55,6 +55,7 @@ interface KeywordEntry {
 
 export interface ShapeSet {
   readonly rules: readonly CompiledRule[];
+  readonly entries: readonly KeywordEntry[];
   /** Hashed byte triple -> 1 + index into groups; 0 when no keyword has that triple at offset 0 or 1. */
   readonly triples: Uint16Array;
   /** The same as one bit per hash (8 KiB, stays in L1 cache): the hot loop reads only this. */
@@ -68,6 +69,44 @@ export interface ShapeSet {
   readonly rank: ReadonlyMap<string, number>;
   /** Longest window a multiline rule can need: the stream's cap for holding an open block. */
   readonly maxMultiline: number;
+}
+
+/**
+ * A set's keyword index as plain data, so the packaged set's can be computed at build time and embedded
+ * (building it costs more start-up than reading it). `hits` is flat: hash, entry, offset, ...
+ */
+export interface ShapeIndex {
+  entries: { first: number[] | null; folded: number[]; exact: number[] | null; rules: number[] }[];
+  short: [number[], number][];
+  hits: number[];
+}
+
+export function exportIndex(set: ShapeSet): ShapeIndex {
+  const at = new Map(set.entries.map((e, i) => [e, i]));
+  const hits: number[] = [];
+  for (let k = 0; k < 65536; k++) {
+    const g = set.triples[k]!;
+    if (g !== 0) for (const h of set.groups[g - 1]!) hits.push(k, at.get(h.entry)!, h.offset);
+  }
+  return {
+    entries: set.entries.map((e) => ({
+      first: e.first ? classBytes(e.first) : null,
+      folded: [...e.folded],
+      exact: e.exact ? [...e.exact] : null,
+      rules: [...e.rules],
+    })),
+    short: set.short.map((s) => [[...s.needle], at.get(s.entry)!]),
+    hits,
+  };
+}
+
+function entryFromPlain(e: ShapeIndex['entries'][number]): KeywordEntry {
+  let first: Uint8Array | null = null;
+  if (e.first) {
+    first = new Uint8Array(256);
+    for (const b of e.first) first[b] = 1;
+  }
+  return { first, folded: Uint8Array.from(e.folded), exact: e.exact ? Buffer.from(e.exact) : null, rules: e.rules };
 }
 
 const FOLD = new Uint8Array(256);
@@ -165,7 +204,7 @@ function spellings(kw: Uint8Array, folded: boolean): Buffer[] {
  * Compile a rule set. `trusted` skips the per-rule validation (which compiles every regex eagerly): for
  * the packaged rules, which a test validates, so the exec path does not pay for it on every run.
  */
-export function compileShapes(rules: readonly ShapeRule[], trusted = false): ShapeSet {
+export function compileShapes(rules: readonly ShapeRule[], trusted = false, prebuilt?: ShapeIndex): ShapeSet {
   const compiled: CompiledRule[] = [];
   const entries = new Map<string, KeywordEntry>();
   const seen = new Set<string>();
@@ -200,7 +239,7 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false): Sha
       exclude: (rule.exclude ?? []).map((src) => new RegExp(src, rule.ignoreCase ? 'i' : '')),
       excludeName: (rule.excludeName ?? []).map((src) => new RegExp(src, 'i')),
     });
-    for (const written of rule.keywords) {
+    for (const written of prebuilt ? [] : rule.keywords) {
       // `[class]rest`: one entry whose first byte is checked against the class, so a hit on `rest` is
       // verified once rather than once per member.
       const cls = /^\[([^\]]+)\](.+)$/s.exec(written);
@@ -225,11 +264,27 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false): Sha
       if (!e.rules.includes(index)) e.rules.push(index);
     }
   }
+  const list = prebuilt ? prebuilt.entries.map(entryFromPlain) : [...entries.values()];
   const triples = new Uint16Array(65536);
   const tripleBits = new Uint8Array(8192);
   const groups: { entry: KeywordEntry; offset: number }[][] = [];
   const short: { needle: Buffer; entry: KeywordEntry }[] = [];
-  for (const entry of entries.values()) {
+  const addHit = (k: number, entry: KeywordEntry, offset: number) => {
+    let g = triples[k]!;
+    if (g === 0) {
+      groups.push([]);
+      g = triples[k] = groups.length;
+      tripleBits[k >> 3] = tripleBits[k >> 3]! | (1 << (k & 7));
+    }
+    groups[g - 1]!.push({ entry, offset });
+  };
+  if (prebuilt) {
+    // The packaged set's index, computed at build time (see scripts/gen-shape-rules.mjs).
+    for (const [needle, e] of prebuilt.short) short.push({ needle: Buffer.from(needle), entry: list[e]! });
+    const hits = prebuilt.hits;
+    for (let i = 0; i < hits.length; i += 3) addHit(hits[i]!, list[hits[i + 1]!]!, hits[i + 2]!);
+  }
+  for (const entry of prebuilt ? [] : list) {
     const kw = entry.exact ?? entry.folded;
     const fold = entry.exact === null;
     if (kw.length < 4) {
@@ -241,30 +296,15 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false): Sha
     }
     // The scan samples the triple at every even offset. A keyword of 4+ bytes has a triple starting at
     // offset 0 or 1 that falls on a sample, so both are indexed, in every case spelling compared folded.
-    // Plain loops and no intermediate arrays: this runs for every command that redacts output.
     for (let offset = 0; offset < 2; offset++) {
       const heads = offset === 0 && entry.first ? classBytes(entry.first) : variants(kw[offset]!, fold);
       // A class head already lists both cases where they count; the two bytes after it are spelled.
       const seconds = variants(kw[offset + 1]!, fold);
       const thirds = variants(kw[offset + 2]!, fold);
-      const hit = { entry, offset };
-      for (const a of heads) {
-        for (const b of seconds) {
-          for (const c of thirds) {
-            const k = tripleHash(a, b, c);
-            let g = triples[k]!;
-            if (g === 0) {
-              groups.push([]);
-              g = triples[k] = groups.length;
-              tripleBits[k >> 3] = tripleBits[k >> 3]! | (1 << (k & 7));
-            }
-            groups[g - 1]!.push(hit);
-          }
-        }
-      }
+      for (const a of heads) for (const b of seconds) for (const c of thirds) addHit(tripleHash(a, b, c), entry, offset);
     }
   }
-  return { rules: compiled, triples, tripleBits, groups, short, ids: compiled.map((r) => r.id), rank: new Map(compiled.map((r, i) => [r.id, i])), maxMultiline };
+  return { rules: compiled, entries: list, triples, tripleBits, groups, short, ids: compiled.map((r) => r.id), rank: new Map(compiled.map((r, i) => [r.id, i])), maxMultiline };
 }
 
 /** A value that only refers to a secret (`$TOKEN`, `${{ secrets.X }}`, `<your key>`, `%PASS%`): not one. */

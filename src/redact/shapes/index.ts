@@ -7,11 +7,11 @@ import { InternalError } from '../../errors.js';
 import { compileShapes, findShapes, renderShapes, type ShapeSet } from './compile.js';
 import { ruleProblem } from './rule.js';
 import type { ShapeRule } from './rule.js';
-import { BUILTIN_RULES } from './rules.generated.js';
+import { BUILTIN_INDEX, BUILTIN_RULES } from './rules.generated.js';
 
 export type { ShapeRule } from './rule.js';
 export { ruleProblem } from './rule.js';
-export { compileShapes, findShapes, renderShapes, type ShapeFinding, type ShapeSet } from './compile.js';
+export { compileShapes, exportIndex, findShapes, renderShapes, type ShapeFinding, type ShapeIndex, type ShapeSet } from './compile.js';
 export { ShapeStream } from './stream.js';
 export { shannonEntropy } from './entropy.js';
 
@@ -38,7 +38,7 @@ export function shapeRulesFor(config: RedactShapesConfig | undefined): ShapeRule
 let builtin: ShapeSet | undefined;
 /** The packaged rules, compiled once per process. */
 export function builtinShapes(): ShapeSet {
-  return (builtin ??= compileShapes(BUILTIN_RULES, true));
+  return (builtin ??= compileShapes(BUILTIN_RULES, true, BUILTIN_INDEX));
 }
 
 export function shapesFor(config: RedactShapesConfig | undefined): ShapeSet {
