@@ -137,6 +137,12 @@ describe('secret-shape rules: coverage', () => {
     }
   });
 
+  it('leaves what the value redactor already replaced alone, so its name survives', () => {
+    for (const text of ['postgres://app:[REDACTED:DB_PASSWORD]@db:5432/x', 'Authorization: Bearer [REDACTED:API_TOKEN]', 'API_KEY=[REDACTED:API_KEY]', 'DB_PASSWORD="[REDACTED:DB_PASSWORD]"']) {
+      expect(redactShapes(text).text).toBe(text);
+    }
+  });
+
   it('looksLikeSecret names the rule, for values on their own', () => {
     expect(looksLikeSecret(`ghp_${pick(ALNUM, 36)}`)).toBe('github-pat');
     expect(looksLikeSecret(`AKIA${pick(UPPER32, 16)}`)).toBe('aws-access-token');

@@ -307,8 +307,11 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false, preb
   return { rules: compiled, entries: list, triples, tripleBits, groups, short, ids: compiled.map((r) => r.id), rank: new Map(compiled.map((r, i) => [r.id, i])), maxMultiline };
 }
 
-/** A value that only refers to a secret (`$TOKEN`, `${{ secrets.X }}`, `<your key>`, `%PASS%`): not one. */
-const TEMPLATE = /^(?:\$[\w({]|<[^>]*>?$|\{\{|%[\w.-]+%?$|#\{|@\{|\*{3,}$)/;
+/**
+ * A value that only refers to a secret (`$TOKEN`, `${{ secrets.X }}`, `<your key>`, `%PASS%`), or one the
+ * value redactor already replaced (`[REDACTED:NAME]`, which keeps its more useful name): not one.
+ */
+const TEMPLATE = /^(?:\$[\w({]|<[^>]*>?$|\{\{|%[\w.-]+%?$|#\{|@\{|\*{3,}$|\[REDACTED:)/;
 
 function accept(rule: CompiledRule, secret: string, name: string | undefined): boolean {
   if (secret.length < rule.minLength) return false;
