@@ -223,8 +223,13 @@ function streamAll(chunks: Buffer[]): { out: Buffer; count: number; maxPending: 
 }
 
 describe('ShapeStream', () => {
-  const text = Buffer.from(`${noise().slice(0, 3000)}\n${samples().map(([, t]) => t).join('\n')}\n${noise().slice(0, 2000)}`);
+  const curl = `curl -sS https://api.example.com/v1/items \\\n  -H 'Accept: application/json' \\\n  -u deploy:${pick(ALNUM, 18)}\n`;
+  const text = Buffer.from(`${noise().slice(0, 3000)}\n${samples().map(([, t]) => t).join('\n')}\n${curl}${noise().slice(0, 2000)}`);
   const reference = redactShapes(text.toString('utf8'));
+
+  it('the reference masks a password given to curl on a continued line', () => {
+    expect(reference.text).toContain('-u deploy:[REDACTED:curl-auth-user]');
+  });
 
   it('gives the same output as findShapes on the whole, for every 2-way split', () => {
     for (let cut = 0; cut <= text.length; cut += 7) {

@@ -2,7 +2,8 @@
  * Streaming secret-shape redaction with bounded holdback. The rules:
  *
  * - Lines: bytes are held until their line ends. Rule windows never cross a newline (except multiline
- *   rules), so redacting complete lines gives the same output as findShapes on the whole stream.
+ *   rules), so redacting complete lines gives the same output as findShapes on the whole stream. A line
+ *   ending in a backslash is held with the next (shell continuations: `curl ... \` / `-u user:pass`).
  * - Long lines: a line longer than MAX_LINE (16 KiB) without a newline is cut KEEP (4 KiB) before its end, at
  *   the last separator byte (space, quote, comma, ...) so no token is split unless one is longer than that.
  * - PEM private keys: from a `-----BEGIN ... PRIVATE KEY-----` line, bytes are held until the END line and
@@ -91,7 +92,7 @@ export class ShapeStream implements RedactorStream {
       buf = rest;
     }
     if (buf.length === 0) return EMPTY;
-    let cut = buf.lastIndexOf(10) + 1;
+    let cut = continuedCut(buf, buf.lastIndexOf(10) + 1);
     if (buf.length - cut > MAX_LINE) cut = forcedCut(buf);
     // Only what lies before the cut counts: an END line without its newline yet is still arriving.
     const pem = openPem(buf, cut);
@@ -173,6 +174,20 @@ export class ShapeStream implements RedactorStream {
       from = at + END.length;
     }
   }
+}
+
+/**
+ * Move a cut back over lines that end in a backslash: a shell command continued on the next line (curl
+ * -H ... \\ -u user:pass) is one logical line to the rules that read across continuations.
+ */
+function continuedCut(buf: Buffer, cut: number): number {
+  while (cut > 0) {
+    let i = cut - 2;
+    if (i >= 0 && buf[i] === 13) i--;
+    if (i < 0 || buf[i] !== 92) return cut;
+    cut = i === 0 ? 0 : buf.lastIndexOf(10, i - 1) + 1;
+  }
+  return cut;
 }
 
 /** Where to cut a line too long to hold: KEEP bytes before its end, moved back to a separator if one is near. */
