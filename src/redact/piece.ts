@@ -65,6 +65,29 @@ export function slicePiece(p: Piece, from: number): Piece {
   return { raw, view, segV, segR };
 }
 
+/**
+ * p from view byte `from` to `to`, sharing memory (no copy): raw bytes skipped between view[from-1] and
+ * view[from] belong to the part before. For scanning one write in two steps; never held across writes.
+ */
+export function subPiece(p: Piece, from: number, to: number): Piece {
+  if (identity(p)) {
+    const b = p.raw.subarray(from, to);
+    return { raw: b, view: b, segV: [0], segR: [0] };
+  }
+  const r0 = from === 0 ? 0 : toRaw(p, from);
+  const r1 = toRaw(p, to);
+  const segV = [0];
+  const segR = [toRaw(p, from) - r0];
+  for (let k = 0; k < p.segV.length; k++) {
+    const at = p.segV[k]!;
+    if (at <= from) continue;
+    if (at >= to) break;
+    segV.push(at - from);
+    segR.push(p.segR[k]! - r0);
+  }
+  return { raw: p.raw.subarray(r0, r1), view: p.view.subarray(from, to), segV, segR };
+}
+
 /** Escape sequences skipped inside view[vs, ve): written after a region's replacement so colours survive. */
 function escapesWithin(p: Piece, vs: number, ve: number): Buffer[] {
   const out: Buffer[] = [];

@@ -42,7 +42,7 @@
 import { InternalError } from '../errors.js';
 import type { Matcher } from './matcher.js';
 import { NoiseTokenizer, type Piece } from './noise.js';
-import { concatPieces, EMPTY_PIECE, renderPiece, slicePiece } from './piece.js';
+import { concatPieces, EMPTY_PIECE, renderPiece, slicePiece, subPiece } from './piece.js';
 import { candidatesIn, render, selectRegions, type Region } from './regions.js';
 
 export interface RedactorStream {
@@ -66,6 +66,8 @@ export interface RedactorStream {
 export const IDLE_MS = 200;
 
 const EMPTY = Buffer.alloc(0);
+/** Writes shorter than this are joined to held bytes by copying: the copy is cheaper than two scans. */
+const SEAM_MIN = 1024;
 
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -115,7 +117,19 @@ export class MatcherStream implements RedactorStream {
   push(chunk: Uint8Array): Buffer {
     if (this.#ended) throw new InternalError('redactor stream written after end');
     if (chunk.byteLength === 0) return EMPTY;
-    return this.#scan(concatPieces(this.#held, this.#noise.push(asBuffer(chunk))), 'push');
+    const piece = this.#noise.push(asBuffer(chunk));
+    // Held bytes would force a copy of the whole write to join them. Scan a short seam first (held bytes
+    // plus the write up to a line end past the longest literal): usually nothing is held after it, and
+    // the rest is scanned in place. Two scans of one write are two writes, so the output is the same.
+    if (this.#held.raw.length > 0 && piece.view.length > SEAM_MIN) {
+      const k = piece.view.indexOf(0x0a, this.#matcher.maxLength) + 1;
+      if (k > 0 && k < piece.view.length) {
+        const head = this.#scan(concatPieces(this.#held, subPiece(piece, 0, k)), 'push');
+        const tail = this.#scan(concatPieces(this.#held, subPiece(piece, k, piece.view.length)), 'push');
+        return head.length === 0 ? tail : tail.length === 0 ? head : Buffer.concat([head, tail]);
+      }
+    }
+    return this.#scan(concatPieces(this.#held, piece), 'push');
   }
 
   idle(): Buffer {

@@ -151,3 +151,34 @@ describe('redaction properties with terminal noise', () => {
     );
   });
 });
+
+describe('redaction properties on large writes (held bytes joined to a long write)', () => {
+  const E = '\x1b';
+  const secrets: SecretValue[] = [
+    { name: 'A', value: 'tok3n-abcdef-123' },
+    { name: 'B', value: 'line-one-xyz\nline-two-uvw' },
+    { name: 'C', value: 'Zm9vYmFyYmF6cXV4cXV1eA' },
+  ];
+  const r = new Redactor(secrets);
+  const values = secrets.map((s) => s.value);
+  const piece = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom('plain log line\n', `${E}[32minfo${E}[0m ok\n`, 'x'.repeat(70) + '\n', 'A'.repeat(76) + '\n', 'tok', 'Zm9v', 'line-', '\r\n') },
+    { weight: 2, arbitrary: fc.constantFrom(...values) },
+    { weight: 2, arbitrary: fc.constantFrom(...values).chain((v) => fc.nat(v.length).map((k) => v.slice(0, k))) },
+    { weight: 1, arbitrary: fc.constantFrom(...values).chain((v) => fc.nat(v.length).map((k) => `${v.slice(0, k)}${E}[1m${v.slice(k)}`)) },
+  );
+  const textArb = fc.array(piece, { minLength: 50, maxLength: 400 }).map((ps) => Buffer.from(ps.join('')));
+
+  it('streams big chunks to exactly the whole-buffer output', () => {
+    fc.assert(
+      fc.property(textArb, fc.array(fc.nat(), { maxLength: 6 }), (text, cuts) => {
+        const whole = r.redactBuffer(text);
+        const streamed = runStream(r, chunk(text, cuts));
+        expect(streamed.output.toString('hex')).toBe(whole.output.toString('hex'));
+        expect(streamed.count).toBe(whole.count);
+        for (const v of values) expect(streamed.output.includes(Buffer.from(v))).toBe(false);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
