@@ -255,6 +255,26 @@ describe('ShapeStream', () => {
     );
   });
 
+  it('equals the whole-buffer result on keyword-dense random text, for random chunkings (property)', () => {
+    // Keywords, half-tokens, separators, PEM lines and continuations jumbled together: the edges where a
+    // line-based stream and a whole-buffer scan could disagree.
+    const words = ['key', 'token', 'secret=', 'password: ', 'auth', 'Bearer ', 'Authorization: ', 'ghp_', 'AKIA', 'eyJhbGci', '://', 'u:p@h', '-----BEGIN RSA PRIVATE KEY-----\n', '-----END RSA PRIVATE KEY-----\n', '=', ':', '"', '\n', '\r\n', ' ', 'sk_live_', 'xoxb-', ' \\\n', 'curl -u a:b ', 'Q~', 'SK', '-us1'];
+    const token = fc.oneof(fc.constantFrom(...words), fc.stringMatching(/^[A-Za-z0-9+/_-]{1,12}$/));
+    fc.assert(
+      fc.property(fc.array(token, { minLength: 1, maxLength: 300 }), fc.array(fc.integer({ min: 1, max: 120 }), { minLength: 1, maxLength: 20 }), (parts, sizes) => {
+        const buf = Buffer.from(parts.join(''));
+        const whole = redactShapes(buf.toString('utf8')).text;
+        const chunks: Buffer[] = [];
+        for (let at = 0, i = 0; at < buf.length; i++) {
+          chunks.push(buf.subarray(at, at + sizes[i % sizes.length]!));
+          at += sizes[i % sizes.length]!;
+        }
+        expect(streamAll(chunks).out.toString('utf8')).toBe(whole);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('works on PTY output (\\r\\n line ends)', () => {
     const crlf = Buffer.from(text.toString('latin1').replace(/\n/g, '\r\n'), 'latin1');
     const ref = redactShapes(crlf.toString('utf8')).text;

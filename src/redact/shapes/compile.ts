@@ -323,7 +323,7 @@ function accept(rule: CompiledRule, secret: string, name: string | undefined): b
   return true;
 }
 
-function runRule(rule: CompiledRule, buf: Buffer, s: number, e: number, out: ShapeFinding[]): void {
+function runRule(rule: CompiledRule, buf: Buffer, s: number, e: number, out: ShapeFinding[], final: boolean): void {
   const text = buf.toString('latin1', s, e);
   const re = rule.re;
   re.lastIndex = 0;
@@ -350,6 +350,7 @@ function runRule(rule: CompiledRule, buf: Buffer, s: number, e: number, out: Sha
       if (!rule.anchored) re.lastIndex = m.index + 1;
       continue;
     }
+    if (!final && rule.multiline && s + m.index + m[0].length === buf.length) continue;
     out.push({ start: s + start, end: s + end, ruleId: rule.id });
   }
 }
@@ -370,8 +371,12 @@ function matchesAt(buf: Buffer, at: number, entry: KeywordEntry): boolean {
   return true;
 }
 
-/** Every secret shape in a complete buffer: sorted, non-overlapping, spans of the secret parts only. */
-export function findShapes(set: ShapeSet, buf: Buffer): ShapeFinding[] {
+/**
+ * Every secret shape in a complete buffer: sorted, non-overlapping, spans of the secret parts only.
+ * `final` says the buffer's end is the end of the output: only then may a multiline rule's match end
+ * there (an unterminated PEM block at the end is masked; in the middle of a stream it is not over yet).
+ */
+export function findShapes(set: ShapeSet, buf: Buffer, final = true): ShapeFinding[] {
   const n = buf.length;
   if (n < 2) return [];
   const { triples, groups, rules } = set;
@@ -411,13 +416,13 @@ export function findShapes(set: ShapeSet, buf: Buffer): ShapeFinding[] {
       if (rule.anchored) {
         if (pendS[r] !== s) {
           pendS[r] = s;
-          runRule(rule, buf, s, e, raw);
+          runRule(rule, buf, s, e, raw, final);
         }
       } else if (pendE[r]! >= 0 && s <= pendE[r]! && e >= pendS[r]!) {
         if (s < pendS[r]!) pendS[r] = s;
         if (e > pendE[r]!) pendE[r] = e;
       } else {
-        if (pendE[r]! >= 0) runRule(rule, buf, pendS[r]!, pendE[r]!, raw);
+        if (pendE[r]! >= 0) runRule(rule, buf, pendS[r]!, pendE[r]!, raw, final);
         pendS[r] = s;
         pendE[r] = e;
       }
@@ -440,7 +445,7 @@ export function findShapes(set: ShapeSet, buf: Buffer): ShapeFinding[] {
   for (const { needle, entry } of set.short) {
     for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) open(at, entry);
   }
-  for (let r = 0; r < rules.length; r++) if (pendE[r]! >= 0 && !rules[r]!.anchored) runRule(rules[r]!, buf, pendS[r]!, pendE[r]!, raw);
+  for (let r = 0; r < rules.length; r++) if (pendE[r]! >= 0 && !rules[r]!.anchored) runRule(rules[r]!, buf, pendS[r]!, pendE[r]!, raw, final);
   return mergeFindings(raw, set.rank);
 }
 

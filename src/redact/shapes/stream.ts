@@ -99,15 +99,16 @@ export class ShapeStream implements RedactorStream {
     if (pem >= 0) {
       if (buf.length - pem > this.#pemCap) {
         // Too long to hold: mask what we have and drop the rest of the block as it arrives.
-        const head = this.#redact(buf.subarray(0, pem));
+        const head = this.#redact(buf.subarray(0, pem), false);
         this.#count++;
         this.#swallowPem = true;
         const tail = this.push(Buffer.from(buf.subarray(pem + BEGIN.length)));
         return Buffer.concat([head, labelFor('private-key'), tail]);
       }
-      cut = pem;
+      // Hold the whole line the block starts on: a rule may read the text before BEGIN with it.
+      cut = pem === 0 ? 0 : buf.lastIndexOf(10, pem - 1) + 1;
     }
-    const out = this.#redact(buf.subarray(0, cut));
+    const out = this.#redact(buf.subarray(0, cut), false);
     // Copy: the caller may reuse its chunk's memory once push returns.
     if (cut < buf.length) this.#held = Buffer.from(buf.subarray(cut));
     return out;
@@ -144,9 +145,9 @@ export class ShapeStream implements RedactorStream {
     return this.#redact(buf);
   }
 
-  #redact(buf: Buffer): Buffer {
+  #redact(buf: Buffer, final = true): Buffer {
     if (buf.length === 0) return EMPTY;
-    const findings = findShapes(this.#set, buf);
+    const findings = findShapes(this.#set, buf, final);
     this.#count += findings.length;
     return renderShapes(buf, findings);
   }
