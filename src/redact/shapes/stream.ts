@@ -39,6 +39,14 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** held + chunk. Buffer.concat is measurably slower here (it is on every write that ends mid-line). */
+function join(a: Buffer, b: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(a.length + b.length);
+  a.copy(out, 0);
+  b.copy(out, a.length);
+  return out;
+}
+
 /** Start of an unfinished PEM private-key block whose BEGIN lies before `limit`, or -1. */
 function openPem(buf: Buffer, limit: number): number {
   if (limit < BEGIN.length) return -1;
@@ -79,7 +87,7 @@ export class ShapeStream implements RedactorStream {
   push(chunk: Uint8Array): Buffer {
     if (this.#ended) throw new InternalError('shape redactor stream written after end');
     if (chunk.byteLength === 0) return EMPTY;
-    let buf = this.#held.length === 0 ? asBuffer(chunk) : Buffer.concat([this.#held, chunk]);
+    let buf = this.#held.length === 0 ? asBuffer(chunk) : join(this.#held, asBuffer(chunk));
     this.#held = EMPTY;
     buf = this.#dropContinuation(buf);
     if (this.#swallowPem) {
