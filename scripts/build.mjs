@@ -53,6 +53,9 @@ function buildId() {
   return h.digest('hex').slice(0, 16);
 }
 
+// The packaged secret-shape rules: rules.yaml compiled to TS, so the CLI never loads a YAML parser to redact.
+execFileSync(process.execPath, ['scripts/gen-shape-rules.mjs'], { stdio: 'inherit' });
+
 // Build beside dist/ and swap it in with renames, so a CLI started meanwhile (a parallel test run) sees
 // the old build or the new one, never a half-written folder.
 const out = `dist.tmp-${process.pid}`;

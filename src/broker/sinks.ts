@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { RedactorStream } from '../redact/index.js';
+import { IDLE_MS, type RedactorStream } from '../redact/index.js';
 import { READER_GONE } from '../runner/spawn.js';
 
 /**
@@ -10,12 +10,16 @@ import { READER_GONE } from '../runner/spawn.js';
  * When the reader goes away (`outloop exec ... | head -1`), the sink emits READER_GONE once and
  * drops what follows, so the runner can end the child the way a bare pipeline would (SIGPIPE) and the
  * outcome still reaches the audit log, instead of outloop dying of an unhandled EPIPE.
+ *
+ * While bytes are held, a child silent for IDLE_MS gets them released under the redactor's pause rule
+ * (`idle()`), so a prompt or a half-written line shows up instead of waiting for more output.
  */
 
 
 export class RedactingSink extends Writable {
   private readonly chunks: Buffer[] | undefined;
   private readerGone = false;
+  private idleTimer: NodeJS.Timeout | undefined;
   constructor(
     private readonly redactor: RedactorStream,
     private readonly dest: NodeJS.WritableStream | 'collect',
@@ -29,10 +33,30 @@ export class RedactingSink extends Writable {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.emitSafe(this.redactor.push(chunk), cb);
+    this.armIdle();
   }
 
   override _final(cb: (err?: Error | null) => void): void {
+    clearTimeout(this.idleTimer);
     this.emitSafe(this.redactor.end(), cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    clearTimeout(this.idleTimer);
+    cb(err);
+  }
+
+  private armIdle(): void {
+    if (this.redactor.pending === 0) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+      return;
+    }
+    if (this.idleTimer !== undefined) return void this.idleTimer.refresh();
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      this.emitSafe(this.redactor.idle(), () => {});
+    }, IDLE_MS).unref();
   }
 
   get count(): number {

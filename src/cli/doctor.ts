@@ -17,6 +17,7 @@ import type { Config } from '../config/schema.js';
 import { asOutloopError } from '../errors.js';
 import { expandHome } from '../paths.js';
 import { findExecutable } from '../runner/which.js';
+import { describeShape, looksLikeSecret } from '../redact/shapes/index.js';
 import { parseRef } from '../secrets/ref.js';
 import { cliEnvironment } from './deps.js';
 import type { CliOptions } from './main.js';
@@ -270,23 +271,15 @@ function hasKeychain(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): boolean
 // ---------------------------------------------------------------------------------------------------------
 // Safety
 
-/** Provider key formats, matched against values that are never printed: a match names the kind only. */
-export const SECRET_SHAPES: readonly { kind: string; re: RegExp }[] = [
-  { kind: 'an AWS access key id', re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
-  { kind: 'a GitHub token', re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/ },
-  { kind: 'a Stripe key', re: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}/ },
-  { kind: 'a Slack token', re: /\bxox[abposr]-[A-Za-z0-9-]{10,}/ },
-  { kind: 'an Anthropic key', re: /\bsk-ant-[A-Za-z0-9_-]{20,}/ },
-  { kind: 'an OpenAI-style key', re: /\bsk-(?!ant-)[A-Za-z0-9_-]{20,}/ },
-  { kind: 'a GitLab token', re: /\bglpat-[A-Za-z0-9_-]{20,}/ },
-  { kind: 'an npm token', re: /\bnpm_[A-Za-z0-9]{36}\b/ },
-  { kind: 'a private key', re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/ },
-];
-
 const CREDENTIAL_NAME = /(?:^|_)(?:TOKEN|KEY|SECRET|PASSWORD|PAT)$/;
 
+/**
+ * The kind of secret a value looks like, by the same rule set that redacts output (src/redact/shapes),
+ * or undefined. Matched against values that are never printed: a match names the kind only.
+ */
 export function secretShapeOf(value: string): string | undefined {
-  return SECRET_SHAPES.find((s) => s.re.test(value))?.kind;
+  const id = looksLikeSecret(value);
+  return id === undefined ? undefined : `${describeShape(id)} [${id}]`;
 }
 
 function envFindings(env: NodeJS.ProcessEnv, backends: BackendUse[]): Finding[] {

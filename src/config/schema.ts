@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { refProblem } from '../secrets/ref.js';
+import { RedactConfigSchema } from '../redact/shapes/config-schema.js';
 import { parseDuration } from '../util/duration.js';
 import { GrantOutputSchema } from '../output/schema.js';
 
@@ -122,6 +123,7 @@ export const ConfigSchema = z
       .refine((s) => parseDuration(s) !== undefined, { message: 'a duration like 30d or 12h' })
       .default('30d')
       .describe('Recordings older than this are deleted on each recorded run.'),
+    redact: RedactConfigSchema.optional(),
   })
   .describe('Outloop configuration: tenants, the projects bound to them, and their grants.');
 

@@ -1,30 +1,44 @@
-import { LiteralMatcher } from './literal-matcher.js';
 import { collectLiterals, literalsFor, type LiteralsFn, type SecretValue } from './literals.js';
 import type { Matcher, MatcherFactory } from './matcher.js';
-import { asBuffer, MatcherStream, redactFinal, type RedactorStream } from './stream.js';
+import { chooseMatcher } from './qgram-matcher.js';
+import { findShapes, renderShapes, type ShapeSet } from './shapes/compile.js';
+import { ShapeStream } from './shapes/stream.js';
+import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, type RedactorStream } from './stream.js';
 
 /** The plug-in seam: how secrets become literals, and which engine finds them. */
 export interface RedactorOptions {
   literals?: LiteralsFn;
   matcher?: MatcherFactory;
+  /** Secret-shape rules (compileShapes(...)), applied after the known values: `[REDACTED:rule-id]`. */
+  shapes?: ShapeSet;
 }
 
-/** Redacts every value of a fixed set of secrets from streams and strings. */
+/** Redacts every value of a fixed set of secrets, in every derived form, from streams and strings. */
 export class Redactor {
   readonly #matcher: Matcher;
-  /** true when there is nothing to redact (no literals), so callers can skip work. */
+  readonly #shapes: ShapeSet | undefined;
+  readonly #hasValues: boolean;
+  /** true when there is nothing to redact (no literals, no shape rules), so callers can skip work. */
   readonly empty: boolean;
 
   constructor(secrets: SecretValue[], options: RedactorOptions = {}) {
     const literals = collectLiterals(secrets, options.literals ?? literalsFor);
-    this.#matcher = (options.matcher ?? ((lits) => new LiteralMatcher(lits)))(literals);
-    this.empty = literals.length === 0;
+    this.#matcher = (options.matcher ?? chooseMatcher)(literals);
+    this.#shapes = options.shapes;
+    this.#hasValues = literals.length > 0;
+    this.empty = !this.#hasValues && this.#shapes === undefined;
   }
 
-  /** Whole-buffer redaction (non-streaming reference semantics). */
+  /** Whole-buffer redaction: the reference every chunking of a stream reproduces. Values, then shapes. */
   redactBuffer(input: Uint8Array): { output: Buffer; count: number } {
     if (this.empty) return { output: Buffer.from(input), count: 0 };
-    return redactFinal(this.#matcher, asBuffer(input));
+    let { output, count } = this.#hasValues ? redactFinal(this.#matcher, asBuffer(input)) : { output: Buffer.from(input), count: 0 };
+    if (this.#shapes !== undefined) {
+      const found = findShapes(this.#shapes, output);
+      output = renderShapes(output, found);
+      count += found.length;
+    }
+    return { output, count };
   }
 
   /** Convenience for strings (UTF-8): returns the redacted string. */
@@ -35,12 +49,15 @@ export class Redactor {
   /** Count-returning variant for strings. */
   redactStringCounted(input: string): { output: string; count: number } {
     if (this.empty) return { output: input, count: 0 };
-    const { output, count } = redactFinal(this.#matcher, Buffer.from(input, 'utf8'));
+    const { output, count } = this.redactBuffer(Buffer.from(input, 'utf8'));
     return { output: count === 0 ? input : output.toString('utf8'), count };
   }
 
   /** A fresh streaming state (one per output stream). */
   stream(): RedactorStream {
-    return new MatcherStream(this.#matcher);
+    const values = this.#hasValues ? new MatcherStream(this.#matcher) : undefined;
+    const shapes = this.#shapes === undefined ? undefined : new ShapeStream(this.#shapes);
+    if (values !== undefined && shapes !== undefined) return new ChainStream(values, shapes);
+    return values ?? shapes ?? new PassStream();
   }
 }

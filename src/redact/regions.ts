@@ -19,15 +19,28 @@ export function endRuleMinimum(literalLength: number): number {
   return Math.min(8, Math.ceil(literalLength / 2));
 }
 
-/** Every occurrence in `buf`, plus, when `buf` ends the stream, the tail prefixes the end rule masks. */
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * Every occurrence in `buf`, plus the prefixes the partial rule masks: a tail that is a proper prefix
+ * of a literal and at least endRuleMinimum long, when `buf` ends the stream (or a pause releases it),
+ * and likewise right before a bare `\r` (one not followed by `\n`): a progress line overwritten in place
+ * (`token: sk_li\rtoken: sk_live_...`) must not show each growing prefix. With `atEnd`, a final `\r`
+ * counts as bare; without it the caller holds a final `\r` until the next byte decides.
+ */
 export function candidatesIn(matcher: Matcher, buf: Buffer, atEnd: boolean): Candidate[] {
   const out: Candidate[] = matcher.findAll(buf).map((o) => ({ ...o, partial: false }));
-  if (atEnd) {
-    for (const o of matcher.partials(buf)) {
+  const addPartials = (to: number): void => {
+    for (const o of matcher.partials(to === buf.length ? buf : buf.subarray(0, to))) {
       const lit = matcher.literals[o.literal]!;
       if (o.end - o.start >= endRuleMinimum(lit.bytes.length)) out.push({ ...o, partial: true });
     }
+  };
+  for (let cr = buf.indexOf(CR); cr !== -1; cr = buf.indexOf(CR, cr + 1)) {
+    if (cr + 1 < buf.length ? buf[cr + 1] !== LF : atEnd) addPartials(cr);
   }
+  if (atEnd) addPartials(buf.length);
   return out;
 }
 

@@ -32,3 +32,18 @@ describe('redactTransform', () => {
     expect(Buffer.concat(out).toString()).toBe('héllo gh');
   });
 });
+
+describe('redactTransform pauses', () => {
+  it('releases a held prefix masked when the input pauses, and masks the rest when it comes', async () => {
+    const r = new Redactor([{ name: 'TOKEN', value: 'ghp_0123456789abcdef' }]);
+    const t = redactTransform(r.stream(), { idleMs: 50 });
+    const out: string[] = [];
+    t.on('data', (c: Buffer) => out.push(c.toString()));
+    t.write(Buffer.from('token ghp_01234567'));
+    await new Promise((res) => setTimeout(res, 150));
+    expect(out.join('')).toBe('token [REDACTED:TOKEN]');
+    t.end(Buffer.from('89abcdef ok\n'));
+    await new Promise((res) => t.on('end', res));
+    expect(out.join('')).toBe('token [REDACTED:TOKEN] ok\n');
+  });
+});

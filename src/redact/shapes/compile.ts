@@ -1,0 +1,519 @@
+/**
+ * Finding secret shapes in bytes without running every regex over every byte (that runs below 1 MB/s).
+ *
+ * 1. One pass over the buffer looks up each byte pair (case-folded) in a 64K table of keyword prefixes;
+ *    a hit is confirmed by comparing the keyword's remaining bytes (exactly, or folded for ignoreCase
+ *    rules). Most bytes cost one table read.
+ * 2. A confirmed keyword opens a window for each of its rules: `before` bytes back and `after` bytes past
+ *    the keyword, clipped to the keyword's line unless the rule is multiline. Overlapping windows of one
+ *    rule are merged, so a rule runs at most once over any byte.
+ * 3. The rule's regex runs on the window (decoded as latin1, so string offsets are byte offsets), and each
+ *    match is checked: entropy, length, character classes, excludes, and the universal template filter.
+ * 4. Findings are sorted and overlapping ones merged (first rule's id), so nothing is left half-masked.
+ *
+ * Because windows of non-multiline rules never cross a newline, the findings in a buffer are the union of
+ * the findings in its lines: ShapeStream relies on that to cut only at line ends.
+ */
+import { InternalError } from '../../errors.js';
+import { charClasses, shannonEntropy } from './entropy.js';
+import { ruleProblem, type ShapeRule } from './rule.js';
+
+export interface ShapeFinding {
+  start: number;
+  end: number;
+  ruleId: string;
+}
+
+interface CompiledRule {
+  id: string;
+  re: RegExp;
+  hasSecret: boolean;
+  before: number;
+  after: number;
+  multiline: boolean;
+  anchored: boolean;
+  endsName: boolean;
+  needs: number;
+  needsStop: Uint8Array | null;
+  needsWithin: number;
+  entropy: number;
+  minLength: number;
+  classes: number;
+  exclude: RegExp[];
+  excludeName: RegExp[];
+}
+
+interface KeywordEntry {
+  /** For a keyword written `[class]rest`: the bytes allowed first (both cases when folded); else null. */
+  first: Uint8Array | null;
+  /** Folded bytes, for the first comparison (byte 0 is a placeholder when `first` is set). */
+  folded: Uint8Array;
+  /** Exact bytes when the keyword is case-sensitive; null when folded equality is enough. */
+  exact: Uint8Array | null;
+  rules: number[];
+}
+
+export interface ShapeSet {
+  readonly rules: readonly CompiledRule[];
+  readonly entries: readonly KeywordEntry[];
+  /** Hashed byte triple -> 1 + index into groups; 0 when no keyword has that triple at offset 0 or 1. */
+  readonly triples: Uint16Array;
+  /** The same as one bit per hash (8 KiB, stays in L1 cache): the hot loop reads only this. */
+  readonly tripleBits: Uint8Array;
+  /** Per hash: the keywords holding such a triple, each with the offset of the triple in the keyword. */
+  readonly groups: readonly { entry: KeywordEntry; offset: number }[][];
+  /** Keywords of 2 or 3 bytes, found with Buffer.indexOf (one needle per spelling). */
+  readonly short: readonly { needle: Buffer; entry: KeywordEntry }[];
+  readonly ids: readonly string[];
+  /** Rule id -> position in the set, for naming merged findings. */
+  readonly rank: ReadonlyMap<string, number>;
+  /** Longest window a multiline rule can need: the stream's cap for holding an open block. */
+  readonly maxMultiline: number;
+}
+
+/**
+ * A set's keyword index as plain data, so the packaged set's can be computed at build time and embedded
+ * (building it costs more start-up than reading it). `hits` is flat: hash, entry, offset, ...
+ */
+export interface ShapeIndex {
+  entries: { first: number[] | null; folded: number[]; exact: number[] | null; rules: number[] }[];
+  short: [number[], number][];
+  hits: number[];
+}
+
+export function exportIndex(set: ShapeSet): ShapeIndex {
+  const at = new Map(set.entries.map((e, i) => [e, i]));
+  const hits: number[] = [];
+  for (let k = 0; k < 65536; k++) {
+    const g = set.triples[k]!;
+    if (g !== 0) for (const h of set.groups[g - 1]!) hits.push(k, at.get(h.entry)!, h.offset);
+  }
+  return {
+    entries: set.entries.map((e) => ({
+      first: e.first ? classBytes(e.first) : null,
+      folded: [...e.folded],
+      exact: e.exact ? [...e.exact] : null,
+      rules: [...e.rules],
+    })),
+    short: set.short.map((s) => [[...s.needle], at.get(s.entry)!]),
+    hits,
+  };
+}
+
+function entryFromPlain(e: ShapeIndex['entries'][number]): KeywordEntry {
+  let first: Uint8Array | null = null;
+  if (e.first) {
+    first = new Uint8Array(256);
+    for (const b of e.first) first[b] = 1;
+  }
+  return { first, folded: Uint8Array.from(e.folded), exact: e.exact ? Buffer.from(e.exact) : null, rules: e.rules };
+}
+
+const FOLD = new Uint8Array(256);
+for (let i = 0; i < 256; i++) FOLD[i] = i >= 65 && i <= 90 ? i + 32 : i;
+/** Bytes of a word for `anchor: word`: letters, digits, _ . + - */
+const WORD = new Uint8Array(256);
+for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-') WORD[c.charCodeAt(0)] = 1;
+
+function classBytes(first: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < 256; b++) if (first[b] === 1) out.push(b);
+  return out;
+}
+
+const ONE: number[][] = Array.from({ length: 256 }, (_, b) => [b]);
+const TWO: number[][] = Array.from({ length: 256 }, (_, b) => (b >= 97 && b <= 122 ? [b, b - 32] : [b]));
+
+/** The byte and, for a letter compared folded, its other case (shared arrays: callers only read). */
+function variants(b: number, folded: boolean): number[] {
+  return (folded ? TWO : ONE)[b]!;
+}
+
+function shortSpellings(kw: Uint8Array): Buffer[] {
+  const lower = Buffer.from(kw);
+  const upper = Buffer.from(kw.map((b) => (b >= 97 && b <= 122 ? b - 32 : b)));
+  const capital = Buffer.from(lower);
+  capital[0] = upper[0]!;
+  const out = [lower, upper, capital];
+  return out.filter((b, i) => out.findIndex((o) => o.equals(b)) === i);
+}
+
+/**
+ * A keyword may start with one character class, `[a-z0-9]://`, which stands for one keyword per member:
+ * a 4-byte keyword goes through the strided scan, where a 3-byte one needs a pass of its own.
+ */
+export function expandKeyword(kw: string): string[] {
+  const m = /^\[([^\]]+)\](.+)$/s.exec(kw);
+  if (!m) return [kw];
+  return classMembers(m[1]!).map((c) => c + m[2]!);
+}
+
+function classMembers(cls: string): string[] {
+  const chars: string[] = [];
+  for (let i = 0; i < cls.length; i++) {
+    if (cls[i + 1] === '-' && i + 2 < cls.length) {
+      for (let c = cls.charCodeAt(i); c <= cls.charCodeAt(i + 2); c++) chars.push(String.fromCharCode(c));
+      i += 2;
+    } else chars.push(cls[i]!);
+  }
+  return chars;
+}
+
+function byteSet(chars: string): Uint8Array {
+  const set = new Uint8Array(256);
+  for (const b of Buffer.from(chars)) set[b] = 1;
+  return set;
+}
+
+/** The byte checks of a rule (endsName, needs), on bytes, before any string or regex work. */
+function gatesPass(rule: CompiledRule, buf: Buffer, end: number): boolean {
+  const n = buf.length;
+  if (rule.endsName) {
+    let i = end;
+    if (i < n && (buf[i] === 115 || buf[i] === 83)) i++;
+    for (let d = 0; d < 2 && i < n && buf[i]! >= 48 && buf[i]! <= 57; d++) i++;
+    if (i < n && WORD[buf[i]!] === 1 && buf[i] !== 43) return false;
+  }
+  if (rule.needs >= 0) {
+    const stop = rule.needsStop!;
+    const limit = Math.min(n, end + rule.needsWithin);
+    let i = end;
+    for (; i < limit; i++) {
+      const b = buf[i]!;
+      if (b === rule.needs) break;
+      if (stop[b] === 1 || b === 10) return false;
+    }
+    if (i >= limit) return false;
+  }
+  return true;
+}
+
+/** 16-bit multiplicative hash of three bytes; the scan loop inlines the same expression. */
+function tripleHash(a: number, b: number, c: number): number {
+  return Math.imul((a << 16) | (b << 8) | c, 0x9e3779b1) >>> 16;
+}
+
+/** Every case spelling of a folded keyword (all 2^letters of them), or just its bytes. */
+function spellings(kw: Uint8Array, folded: boolean): Buffer[] {
+  let out: number[][] = [[]];
+  for (const b of kw) out = out.flatMap((prefix) => variants(b, folded).map((v) => [...prefix, v]));
+  return out.map((bytes) => Buffer.from(bytes));
+}
+
+/**
+ * Compile a rule set. `trusted` skips the per-rule validation (which compiles every regex eagerly): for
+ * the packaged rules, which a test validates, so the exec path does not pay for it on every run.
+ */
+export function compileShapes(rules: readonly ShapeRule[], trusted = false, prebuilt?: ShapeIndex): ShapeSet {
+  const compiled: CompiledRule[] = [];
+  const entries = new Map<string, KeywordEntry>();
+  const seen = new Set<string>();
+  let maxMultiline = 0;
+  for (const rule of rules) {
+    const problem = trusted ? undefined : ruleProblem(rule);
+    if (problem) throw new InternalError(`secret-shape ${problem}`);
+    if (seen.has(rule.id)) throw new InternalError(`secret-shape rule ${rule.id} is defined twice`);
+    seen.add(rule.id);
+    const hasSecret = rule.pattern.includes('(?<secret>');
+    const anchored = rule.anchor === 'word';
+    const flags = `${anchored ? 'y' : 'g'}${rule.ignoreCase ? 'i' : ''}${hasSecret ? 'd' : ''}`;
+    const index = compiled.length;
+    const multiline = rule.multiline ?? false;
+    const after = rule.after ?? 300;
+    if (multiline) maxMultiline = Math.max(maxMultiline, after);
+    compiled.push({
+      id: rule.id,
+      re: new RegExp(rule.pattern, flags),
+      hasSecret,
+      before: rule.before ?? 1,
+      after,
+      multiline,
+      anchored,
+      endsName: rule.endsName ?? false,
+      needs: rule.needs ? Buffer.from(rule.needs.byte)[0]! : -1,
+      needsStop: rule.needs ? byteSet(rule.needs.stop ?? '') : null,
+      needsWithin: rule.needs?.within ?? 300,
+      entropy: rule.entropy ?? 0,
+      minLength: rule.minLength ?? 1,
+      classes: rule.classes ?? 0,
+      exclude: (rule.exclude ?? []).map((src) => new RegExp(src, rule.ignoreCase ? 'i' : '')),
+      excludeName: (rule.excludeName ?? []).map((src) => new RegExp(src, 'i')),
+    });
+    for (const written of prebuilt ? [] : rule.keywords) {
+      // `[class]rest`: one entry whose first byte is checked against the class, so a hit on `rest` is
+      // verified once rather than once per member.
+      const cls = /^\[([^\]]+)\](.+)$/s.exec(written);
+      const kw = cls ? `\u0000${cls[2]!}` : written;
+      let first: Uint8Array | null = null;
+      if (cls) {
+        first = new Uint8Array(256);
+        for (const c of classMembers(cls[1]!)) {
+          const b = c.charCodeAt(0);
+          first[b] = 1;
+          if (rule.ignoreCase) first[FOLD[b]!] = first[b >= 97 && b <= 122 ? b - 32 : b] = 1;
+        }
+      }
+      const bytes = Buffer.from(kw, 'utf8');
+      const folded = new Uint8Array(bytes.length);
+      for (let i = 0; i < bytes.length; i++) folded[i] = FOLD[bytes[i]!]!;
+      // Keywords without letters compare equal folded or not; case-sensitive rules compare exact bytes.
+      const exact = rule.ignoreCase || !/[a-z]/i.test(kw) ? null : bytes;
+      const key = `${written}\u0000${exact ? 'x' : 'f'}`;
+      let e = entries.get(key);
+      if (!e) entries.set(key, (e = { first, folded, exact, rules: [] }));
+      if (!e.rules.includes(index)) e.rules.push(index);
+    }
+  }
+  const list = prebuilt ? prebuilt.entries.map(entryFromPlain) : [...entries.values()];
+  const triples = new Uint16Array(65536);
+  const tripleBits = new Uint8Array(8192);
+  const groups: { entry: KeywordEntry; offset: number }[][] = [];
+  const short: { needle: Buffer; entry: KeywordEntry }[] = [];
+  const addHit = (k: number, entry: KeywordEntry, offset: number) => {
+    let g = triples[k]!;
+    if (g === 0) {
+      groups.push([]);
+      g = triples[k] = groups.length;
+      tripleBits[k >> 3] = tripleBits[k >> 3]! | (1 << (k & 7));
+    }
+    groups[g - 1]!.push({ entry, offset });
+  };
+  if (prebuilt) {
+    // The packaged set's index, computed at build time (see scripts/gen-shape-rules.mjs).
+    for (const [needle, e] of prebuilt.short) short.push({ needle: Buffer.from(needle), entry: list[e]! });
+    const hits = prebuilt.hits;
+    for (let i = 0; i < hits.length; i += 3) addHit(hits[i]!, list[hits[i + 1]!]!, hits[i + 2]!);
+  }
+  for (const entry of prebuilt ? [] : list) {
+    const kw = entry.exact ?? entry.folded;
+    const fold = entry.exact === null;
+    if (kw.length < 4) {
+      if (entry.first) throw new InternalError('a keyword with a leading class must be 4 or more bytes');
+      // Too short for the strided scan: a native search per spelling (lower, UPPER, Capitalized when
+      // folded). Each costs a pass over the output, so rules keep short keywords few and rare.
+      for (const needle of fold ? shortSpellings(kw) : [Buffer.from(kw)]) short.push({ needle, entry });
+      continue;
+    }
+    // The scan samples the triple at every even offset. A keyword of 4+ bytes has a triple starting at
+    // offset 0 or 1 that falls on a sample, so both are indexed, in every case spelling compared folded.
+    for (let offset = 0; offset < 2; offset++) {
+      const heads = offset === 0 && entry.first ? classBytes(entry.first) : variants(kw[offset]!, fold);
+      // A class head already lists both cases where they count; the two bytes after it are spelled.
+      const seconds = variants(kw[offset + 1]!, fold);
+      const thirds = variants(kw[offset + 2]!, fold);
+      for (const a of heads) for (const b of seconds) for (const c of thirds) addHit(tripleHash(a, b, c), entry, offset);
+    }
+  }
+  return { rules: compiled, entries: list, triples, tripleBits, groups, short, ids: compiled.map((r) => r.id), rank: new Map(compiled.map((r, i) => [r.id, i])), maxMultiline };
+}
+
+/**
+ * A value that only refers to a secret (`$TOKEN`, `${{ secrets.X }}`, `<your key>`, `%PASS%`), or one the
+ * value redactor already replaced (`[REDACTED:NAME]`, which keeps its more useful name): not one.
+ */
+const TEMPLATE = /^(?:\$[\w({]|<[^>]*>?$|\{\{|%[\w.-]+%?$|#\{|@\{|\*{3,}$|\[REDACTED:)/;
+
+function accept(rule: CompiledRule, secret: string, name: string | undefined): boolean {
+  if (secret.length < rule.minLength) return false;
+  if (TEMPLATE.test(secret)) return false;
+  if (rule.entropy > 0 && shannonEntropy(secret) < rule.entropy) return false;
+  if (rule.classes > 0 && charClasses(secret) < rule.classes) return false;
+  for (const re of rule.exclude) if (re.test(secret)) return false;
+  if (name !== undefined) for (const re of rule.excludeName) if (re.test(name)) return false;
+  return true;
+}
+
+function runRule(rule: CompiledRule, buf: Buffer, s: number, e: number, out: ShapeFinding[], final: boolean): void {
+  const text = buf.toString('latin1', s, e);
+  const re = rule.re;
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    if (rule.anchored) re.lastIndex = text.length;
+    if (m[0].length === 0) {
+      re.lastIndex++;
+      continue;
+    }
+    let start = m.index;
+    let end = start + m[0].length;
+    let secret = m[0];
+    if (rule.hasSecret) {
+      const span = m.indices?.groups?.secret;
+      if (!span) continue;
+      [start, end] = span;
+      secret = m.groups!.secret!;
+      // Resume right after the secret, not after the whole match, so a second assignment whose name
+      // the pattern consumed as context still gets its own chance.
+      if (!rule.anchored) re.lastIndex = Math.max(end, m.index + 1);
+    }
+    if (!accept(rule, secret, m.groups?.name)) {
+      if (!rule.anchored) re.lastIndex = m.index + 1;
+      continue;
+    }
+    if (!final && rule.multiline && s + m.index + m[0].length === buf.length) continue;
+    out.push({ start: s + start, end: s + end, ruleId: rule.id });
+  }
+}
+
+function matchesAt(buf: Buffer, at: number, entry: KeywordEntry): boolean {
+  const kw = entry.exact ?? entry.folded;
+  if (at < 0 || at + kw.length > buf.length) return false;
+  let j = 0;
+  if (entry.first !== null) {
+    if (entry.first[buf[at]!] !== 1) return false;
+    j = 1;
+  }
+  if (entry.exact !== null) {
+    for (; j < kw.length; j++) if (buf[at + j] !== kw[j]) return false;
+  } else {
+    for (; j < kw.length; j++) if (FOLD[buf[at + j]!] !== kw[j]) return false;
+  }
+  return true;
+}
+
+/**
+ * Every secret shape in a complete buffer: sorted, non-overlapping, spans of the secret parts only.
+ * `final` says the buffer's end is the end of the output: only then may a multiline rule's match end
+ * there (an unterminated PEM block at the end is masked; in the middle of a stream it is not over yet).
+ */
+export function findShapes(set: ShapeSet, buf: Buffer, final = true): ShapeFinding[] {
+  const n = buf.length;
+  if (n < 2) return [];
+  const { triples, groups, rules } = set;
+  // Per rule, the window waiting to be searched; overlapping windows of a rule are merged so no byte is
+  // searched twice by one rule. Anchored rules try once per word start instead.
+  const pendS = new Int32Array(rules.length).fill(-1);
+  const pendE = new Int32Array(rules.length).fill(-1);
+  const raw: ShapeFinding[] = [];
+  // The line holding the last hit, [lineS, lineE): hits mostly come in order, so each newline search
+  // covers new ground (lastIndexOf stops at the previous line's newline) and a scan stays linear.
+  let lineS = 0;
+  let lineE = -1;
+  const open = (p: number, entry: KeywordEntry) => {
+    const len = entry.folded.length;
+    if (p < lineS || p >= lineE) {
+      lineS = p === 0 ? 0 : buf.lastIndexOf(10, p - 1) + 1;
+      lineE = buf.indexOf(10, p);
+      if (lineE < 0) lineE = n;
+    }
+    for (const r of entry.rules) {
+      const rule = rules[r]!;
+      if ((rule.endsName || rule.needs >= 0) && !gatesPass(rule, buf, p + len)) continue;
+      let s = p - rule.before;
+      let e = p + len + rule.after;
+      if (rule.multiline) {
+        if (s < 0) s = 0;
+        if (e > n) e = n;
+      } else {
+        if (s < lineS) s = lineS;
+        if (e > lineE) e = lineE;
+      }
+      if (rule.anchored) {
+        let w = p;
+        while (w > s && WORD[buf[w - 1]!] === 1) w--;
+        s = w;
+      }
+      if (rule.anchored) {
+        if (pendS[r] !== s) {
+          pendS[r] = s;
+          runRule(rule, buf, s, e, raw, final);
+        }
+      } else if (pendE[r]! >= 0 && s <= pendE[r]! && e >= pendS[r]!) {
+        if (s < pendS[r]!) pendS[r] = s;
+        if (e > pendE[r]!) pendE[r] = e;
+      } else {
+        if (pendE[r]! >= 0) runRule(rule, buf, pendS[r]!, pendE[r]!, raw, final);
+        pendS[r] = s;
+        pendE[r] = e;
+      }
+    }
+  };
+  // Stride 2: every keyword of 4+ bytes has an indexed triple on an even offset (see compileShapes).
+  // Locals the `open` closure does not capture, so V8 keeps them in registers in the hot loop.
+  const bytes = buf;
+  const bits = set.tripleBits;
+  const last = n - 2;
+  for (let i = 0; i < last; i += 2) {
+    const k = Math.imul((bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!, 0x9e3779b1) >>> 16;
+    if ((bits[k >> 3]! & (1 << (k & 7))) === 0) continue;
+    const group = groups[triples[k]! - 1]!;
+    for (let j = 0; j < group.length; j++) {
+      const at = i - group[j]!.offset;
+      if (matchesAt(bytes, at, group[j]!.entry)) open(at, group[j]!.entry);
+    }
+  }
+  for (const { needle, entry } of set.short) {
+    for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) open(at, entry);
+  }
+  for (let r = 0; r < rules.length; r++) if (pendE[r]! >= 0 && !rules[r]!.anchored) runRule(rules[r]!, buf, pendS[r]!, pendE[r]!, raw, final);
+  return mergeFindings(raw, set.rank);
+}
+
+/**
+ * Sort, and merge overlapping findings into one so no fragment stays clear. The merged finding is named
+ * by the rule listed first in the set, so a specific rule (github-pat) wins over the generic assignment
+ * rules listed last, whichever matched first.
+ */
+export function mergeFindings(raw: ShapeFinding[], rank?: ReadonlyMap<string, number>): ShapeFinding[] {
+  if (raw.length <= 1) return raw;
+  raw.sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: ShapeFinding[] = [];
+  let cur = { ...raw[0]! };
+  for (let i = 1; i < raw.length; i++) {
+    const f = raw[i]!;
+    if (f.start < cur.end) {
+      if (f.end > cur.end) cur.end = f.end;
+      if (rank && rank.get(f.ruleId)! < rank.get(cur.ruleId)!) cur.ruleId = f.ruleId;
+    } else {
+      out.push(cur);
+      cur = { ...f };
+    }
+  }
+  out.push(cur);
+  return out;
+}
+
+const LABELS = new Map<string, Buffer>();
+export function labelFor(ruleId: string): Buffer {
+  let b = LABELS.get(ruleId);
+  if (!b) LABELS.set(ruleId, (b = Buffer.from(`[REDACTED:${ruleId}]`)));
+  return b;
+}
+
+/** The buffer with each finding replaced by [REDACTED:<rule-id>]; the input itself when nothing matched. */
+export function renderShapes(buf: Buffer, findings: readonly ShapeFinding[]): Buffer {
+  if (findings.length === 0) return buf;
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const f of findings) {
+    if (f.start > at) parts.push(buf.subarray(at, f.start));
+    parts.push(labelFor(f.ruleId));
+    at = f.end;
+  }
+  if (at < buf.length) parts.push(buf.subarray(at));
+  return Buffer.concat(parts);
+}
+
+/**
+ * The rule of the first keyword in `buf` that belongs to a case-sensitive rule (a token prefix such as
+ * ghp_ or eyJ, as opposed to a label such as `token` in an assignment), or of a prefix of such a keyword
+ * cut off by the end of `buf` (the rest may be on its way); undefined when there is none. Only used on a
+ * pause, on one short word, so a plain loop is fine.
+ */
+export function prefixRuleIn(set: ShapeSet, buf: Buffer): string | undefined {
+  const seen = new Set<KeywordEntry>();
+  for (const g of set.groups) for (const { entry } of g) seen.add(entry);
+  for (const { entry } of set.short) seen.add(entry);
+  const prefixRules = [...seen].filter((e) => e.rules.some((r) => !set.rules[r]!.re.ignoreCase));
+  for (let p = 0; p < buf.length; p++) {
+    for (const entry of prefixRules) {
+      const kw = entry.exact ?? entry.folded;
+      const avail = Math.min(kw.length, buf.length - p);
+      if (avail < kw.length && avail < 2) continue;
+      let ok = true;
+      for (let j = 0; j < avail && ok; j++) ok = (entry.exact ? buf[p + j] : FOLD[buf[p + j]!]) === kw[j];
+      if (ok) return set.rules[entry.rules.find((r) => !set.rules[r]!.re.ignoreCase)!]!.id;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,49 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LiteralMatcher, QgramMatcher, chooseMatcher, type Literal } from '../../src/redact/index.js';
+
+const lit = (text: string, label = 'L'): Literal => ({ label, bytes: Buffer.from(text, 'latin1') });
+const alphabet = fc.constantFrom('a', 'b', 'c', 'd', '\n');
+const word = (min: number, max: number) => fc.array(alphabet, { minLength: min, maxLength: max }).map((a) => a.join(''));
+const key = (o: { start: number; end: number; literal: number }) => `${o.start}:${o.end}:${o.literal}`;
+
+describe('QgramMatcher', () => {
+  it('finds exactly what the reference LiteralMatcher finds, and holds back the same tails', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(word(1, 12), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.oneof(word(0, 8), fc.nat(29)), { maxLength: 20 }),
+        (texts, pieces) => {
+          const lits = texts.map((t) => lit(t));
+          const text = Buffer.from(pieces.map((p) => (typeof p === 'number' ? texts[p % texts.length] : p)).join(''), 'latin1');
+          const q = new QgramMatcher(lits);
+          const ref = new LiteralMatcher(lits);
+          expect(q.findAll(text).map(key).sort()).toEqual(ref.findAll(text).map(key).sort());
+          expect(q.pendingStart(text)).toBe(ref.pendingStart(text));
+          expect(q.partials(text).map(key).sort()).toEqual(ref.partials(text).map(key).sort());
+          expect(q.maxLength).toBe(ref.maxLength);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('finds every literal of a large set at a sampled stride, at the start, the end and overlapping', () => {
+    const lits = Array.from({ length: 2000 }, (_, i) => lit(`secret-${i.toString(36)}-${'x'.repeat(i % 7)}-end`));
+    const q = new QgramMatcher(lits);
+    const text = Buffer.from(lits.map((l) => l.bytes.toString('latin1')).join(''), 'latin1');
+    const found = new Set(q.findAll(text).map((o) => o.literal));
+    expect(found.size).toBe(2000);
+    expect(q.findAll(Buffer.from('no secrets here at all, just words and words')).length).toBe(0);
+  });
+
+  it('still finds literals shorter than a gram', () => {
+    const q = new QgramMatcher([lit('ab'), lit('abcdefgh'), lit('z')]);
+    expect(q.findAll(Buffer.from('xabx z abcdefgh')).map(key).sort()).toEqual(['1:3:0', '5:6:2', '7:15:1', '7:9:0'].sort());
+  });
+
+  it('is chosen past a handful of literals', () => {
+    expect(chooseMatcher([lit('abcdef')])).toBeInstanceOf(LiteralMatcher);
+    expect(chooseMatcher(Array.from({ length: 50 }, (_, i) => lit(`value-${i}`)))).toBeInstanceOf(QgramMatcher);
+  });
+});
