@@ -1,5 +1,5 @@
+import type { Config } from '../config/schema.js';
 import { AuditLog, newAuditId, type AuditEntry } from '../audit/index.js';
-import { fingerprint, installKey } from '../audit/fingerprint.js';
 import { asOutloopError, Exit, OutloopError, denyExitCode } from '../errors.js';
 import { decide, type Decision, type Plan } from '../policy/decide.js';
 import type { Usage } from '../policy/guardrails.js';
@@ -8,13 +8,13 @@ import { ApprovalStore } from './approvals.js';
 import type { Approvals } from '../policy/approvals.js';
 import { loadService } from '../recipe/load.js';
 import { renderRecipe } from '../recipe/render.js';
-import { Redactor } from '../redact/index.js';
 import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
 import { runChild, runChildInPty } from '../runner/spawn.js';
 import { findExecutable } from '../runner/which.js';
 import type { BackendRegistry } from '../secrets/backend.js';
 import { loadRequestContext, type Environment } from './context.js';
+import { armRedaction } from './redactor.js';
 import { readSecrets } from './secrets.js';
 import { endSink, RedactingSink } from './sinks.js';
 import type { RunOutputExtras } from '../output/run.js';
@@ -173,7 +173,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
     id,
     { ...planFields, ...(plan.approval ? { approvalId: plan.approval.id } : {}) },
     (scrubber) => ({ params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])) }),
-    (scrubber) => runPlan(plan, deps, ctx.config.config.storeKey, scrubber, {
+    (scrubber) => runPlan(plan, deps, ctx.config.config, scrubber, {
       auditId: id, mode: req.mode, record: Boolean(req.record || plan.record), retention: ctx.config.config.recordRetention }),
     (r) => (r.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}),
   );
@@ -212,7 +212,7 @@ export async function runAttempt<R extends { exitCode: number; redactions: numbe
   let redactions = 0;
   const scrubber: Scrubber = { scrub: (text) => text, secrets: fields.secrets, extras: {} };
   // scrubber.extras (shaping counts, the recording link) is filled in during the run: read it at the end.
-  const end = () => ({ ...fields, ...scrubbed(scrubber), secrets: scrubber.secrets, ...scrubber.extras });
+  const end = () => ({ ...fields, ...scrubbed(scrubber), secrets: scrubber.secrets, ...scrubber.extras, ...(scrubber.shortSecrets ? { shortSecrets: scrubber.shortSecrets } : {}) });
   try {
     const result = await run(scrubber);
     redactions = result.redactions;
@@ -233,9 +233,11 @@ export interface Scrubber {
   secrets: { name: string; ref: string; fingerprint?: string }[];
   /** Output shaping counts and the recording link (src/output/run.ts). */
   extras: RunOutputExtras;
+  /** Values read that are too short to mask well (names and lengths only; redact/short-values.ts). */
+  shortSecrets?: { name: string; code: string; bytes: number }[];
 }
 
-async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychain' | 'file', scrubber: Scrubber,
+async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: Scrubber,
   run: { auditId: string; mode: Mode; record: boolean; retention: string | undefined }) {
   const { recipe } = plan;
   const cmd = plan.preview.argv[0]!;
@@ -245,7 +247,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
       next: `Install ${cmd}, or fix run[0] in ${recipe.file}.`,
     });
   }
-  const secrets = await readSecrets(plan.secretRefs, plan.tenant, deps.backends(storeKey));
+  const secrets = await readSecrets(plan.secretRefs, plan.tenant, deps.backends(config.storeKey));
   const values = new Map(secrets.map((s) => [s.name, s.value]));
   let rendered = renderRecipe(recipe, {
     params: plan.params,
@@ -254,10 +256,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
     project: plan.project,
   });
   if (deps.testOnlyRedirect) rendered = (await import('../recipe/redirect.js')).redirectOrigins(rendered, deps.testOnlyRedirect);
-  const redactor = new Redactor(secrets);
-  scrubber.scrub = (text) => redactor.redactString(text);
-  const fpKey = installKey(deps.homes.stateDir);
-  scrubber.secrets = secrets.map((s) => ({ name: s.name, ref: s.ref, fingerprint: fingerprint(fpKey, s.value) }));
+  const redactor = await armRedaction(secrets, config.redact, scrubber, deps.homes.stateDir);
   const out = deps.output;
   // Output contracts and recordings (src/output/run.ts) load only for runs that use them: exec's start-up.
   const shown = plan.output || run.record

@@ -1,11 +1,10 @@
 import { pipeline } from 'node:stream/promises';
-import { fingerprint, installKey } from '../audit/fingerprint.js';
 import { asOutloopError, denyExitCode, Exit } from '../errors.js';
 import { decideRedact, type RedactDecision } from '../policy/redact.js';
-import { Redactor, redactTransform } from '../redact/index.js';
-import { shapesFor } from '../redact/shapes/index.js';
+import { redactTransform } from '../redact/index.js';
 import { loadRequestContext } from './context.js';
 import { AttemptError, openAttempt, runAttempt, type BrokerDeps } from './exec.js';
+import { armRedaction } from './redactor.js';
 import { readSecrets, type ReadSecret } from './secrets.js';
 
 /**
@@ -48,7 +47,6 @@ export async function handleRedact(req: RedactBrokerRequest, deps: BrokerDeps): 
   }
   const { plan } = decision;
   const refs = Object.entries(plan.secretRefs).flatMap(([, names]) => Object.entries(names).map(([name, ref]) => ({ name, ref })));
-  const shapes = shapesFor(ctx.config.config.redact);
   let values = 0;
   const result = await runAttempt(
     record,
@@ -60,10 +58,7 @@ export async function handleRedact(req: RedactBrokerRequest, deps: BrokerDeps): 
       // Grant by grant: two services may bind the same logical name to different references.
       for (const names of Object.values(plan.secretRefs)) secrets.push(...(await readSecrets(names, plan.tenant!, deps.backends(ctx.config.config.storeKey))));
       values = secrets.length;
-      const redactor = new Redactor(secrets, { shapes });
-      scrubber.scrub = (text) => redactor.redactString(text);
-      const fpKey = secrets.length ? installKey(deps.homes.stateDir) : undefined;
-      scrubber.secrets = secrets.map((s) => ({ name: s.name, ref: s.ref, fingerprint: fingerprint(fpKey!, s.value) }));
+      const redactor = await armRedaction(secrets, ctx.config.config.redact, scrubber, deps.homes.stateDir);
       let redactions = 0;
       const filter = redactTransform(redactor.stream(), { onCount: (n) => (redactions = n) });
       try {

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { fingerprint, installKey } from '../audit/fingerprint.js';
 import { asOutloopError, denyExitCode, Exit, OutloopError, UsageError } from '../errors.js';
 import { decideRun, type RunDecision, type RunPlan } from '../policy/run.js';
-import { Redactor } from '../redact/index.js';
+import type { Config } from '../config/schema.js';
 import { looksLikeSecretValue, parseEnvFile, runEnv, type EnvFile } from '../runner/run-env.js';
 import { FORWARDED, READER_GONE, runChild, wrappedArgv } from '../runner/spawn.js';
 import { armGroupWatchdog } from '../runner/watchdog.js';
 import { findExecutable } from '../runner/which.js';
 import { loadRequestContext } from './context.js';
 import { AttemptError, openAttempt, runAttempt, type BrokerDeps, type Scrubber } from './exec.js';
+import { armRedaction } from './redactor.js';
 import { readSecrets } from './secrets.js';
 import { endSink, RedactingSink } from './sinks.js';
 
@@ -76,7 +76,6 @@ export async function handleRun(req: RunBrokerRequest, deps: BrokerDeps): Promis
     return { kind: 'denied', auditId: id, decision, exitCode };
   }
   const plan = decision.plan;
-  const storeKey = ctx.config.config.storeKey;
   const result = await runAttempt(
     record,
     id,
@@ -90,23 +89,20 @@ export async function handleRun(req: RunBrokerRequest, deps: BrokerDeps): Promis
       secrets: Object.entries(plan.secretRefs).map(([name, ref]) => ({ name, ref })),
     },
     (s) => ({ command: s.scrub(argvShown[0]!), argv: argvShown.map((a) => s.scrub(a)) }),
-    (s) => runPlanned(plan, envFile, req.pty, deps, storeKey, s),
+    (s) => runPlanned(plan, envFile, req.pty, deps, ctx.config.config, s),
     (r) => ({ envStripped: r.stripped }),
   );
   return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...result };
 }
 
-async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: BrokerDeps, storeKey: 'auto' | 'keychain' | 'file', scrubber: Scrubber) {
+async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: BrokerDeps, config: Config, scrubber: Scrubber) {
   const cmd = plan.argv[0]!;
   // Checked before any secret is read, so a typo costs no backend call.
   if (!findExecutable(cmd, deps.env.PATH, deps.cwd)) {
     throw new OutloopError('command_not_found', Exit.commandNotFound, `${cmd} not found on PATH`, { next: `Check the command after --, or install ${cmd}.` });
   }
-  const secrets = await readSecrets(plan.secretRefs, plan.tenant, deps.backends(storeKey));
-  const redactor = new Redactor(secrets);
-  scrubber.scrub = (text) => redactor.redactString(text);
-  const fpKey = installKey(deps.homes.stateDir);
-  scrubber.secrets = secrets.map((s) => ({ name: s.name, ref: s.ref, fingerprint: fingerprint(fpKey, s.value) }));
+  const secrets = await readSecrets(plan.secretRefs, plan.tenant, deps.backends(config.storeKey));
+  const redactor = await armRedaction(secrets, config.redact, scrubber, deps.homes.stateDir);
   const { env, stripped } = runEnv(
     deps.env,
     Object.fromEntries(secrets.map((s) => [s.name, s.value])),

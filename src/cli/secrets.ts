@@ -1,6 +1,7 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { BackendError, UsageError } from '../errors.js';
 import { resolveHomes } from '../paths.js';
+import { shortValueProblem } from '../redact/short-values.js';
 import { parseRef } from '../secrets/ref.js';
 import type { BackendRegistry } from '../secrets/backend.js';
 import { registryFor } from './deps.js';
@@ -27,6 +28,9 @@ export async function setCommand(rawRef: string, rest: string[], _opts: CliOptio
   const value = await readSecretValue(ref.raw);
   await backend.write(ref, value);
   process.stderr.write(`Stored a value for ${ref.raw}.\n`);
+  // The one moment outloop sees a value with a person present: say now if it is too short to mask well.
+  const short = shortValueProblem(value);
+  if (short) process.stderr.write(`warning: ${ref.raw}: ${short.message}.\n`);
   return 0;
 }
 

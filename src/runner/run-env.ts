@@ -1,6 +1,6 @@
-import { secretShapeOf } from '../cli/doctor.js';
 import { UsageError } from '../errors.js';
 import type { EnvFileRef } from '../policy/run.js';
+import { looksLikeSecret } from '../redact/shapes/index.js';
 import { refProblem } from '../secrets/ref.js';
 
 /**
@@ -26,11 +26,12 @@ export function secretLikeName(name: string): boolean {
 }
 
 /**
- * The one place `outloop run` asks whether a value looks like a secret. It calls doctor's shape list for
- * now; the shared rule set (redact/shapes `looksLikeSecret`) replaces it here and nowhere else.
+ * The one place `outloop run` asks whether a value looks like a secret: the same rule set that redacts
+ * output and that doctor reports with (redact/shapes), so what is stripped and what is masked agree.
+ * Returns the rule id (or 'url-password'), never any part of the value.
  */
 export function looksLikeSecretValue(value: string): string | undefined {
-  return secretShapeOf(value) ?? (URL_WITH_PASSWORD.test(value) ? 'a URL with a password' : undefined);
+  return looksLikeSecret(value) ?? (URL_WITH_PASSWORD.test(value) ? 'url-password' : undefined);
 }
 
 export interface RunEnv {
