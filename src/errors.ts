@@ -144,6 +144,8 @@ const DENY_EXIT: Readonly<Record<string, number>> = {
   unknown_recipe: Exit.usage,
   secret_not_bound: Exit.config,
   approval_required: Exit.approvalRequired,
+  // `sandbox: required` and no sandbox on this machine: a policy refusal like any other.
+  sandbox_unavailable: Exit.denied,
 };
 
 export function denyExitCode(code: string): number {

@@ -6,6 +6,8 @@ import type { Usage } from '../policy/guardrails.js';
 import { BudgetStore } from './budgets.js';
 import { ApprovalStore } from './approvals.js';
 import type { Approvals } from '../policy/approvals.js';
+import { sandboxModeFor } from '../policy/sandbox.js';
+import type { Lookup } from '../sandbox/proxy.js';
 import { loadService } from '../recipe/load.js';
 import { renderRecipe } from '../recipe/render.js';
 import { Redactor } from '../redact/index.js';
@@ -44,6 +46,8 @@ export interface BrokerDeps extends Environment {
   backends: (storeKey: 'auto' | 'keychain' | 'file') => BackendRegistry;
   /** Where the child's redacted output goes: streamed to these, or collected for --json. */
   output: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } | 'collect';
+  /** Name resolution for the egress proxy (tests); the system resolver otherwise. */
+  egressLookup?: Lookup;
 }
 
 export type BrokerOutcome =
@@ -60,6 +64,8 @@ export type BrokerOutcome =
       durationMs: number;
       stdout: string;
       stderr: string;
+      /** maxOutput was reached: the child was stopped and its output cut. */
+      truncated?: boolean;
     };
 
 /** An error after the attempt began, with its audit id so the caller can point at the record. */
@@ -103,10 +109,14 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   }
 
   const now = Date.now();
+  // The machine fact policy needs, found before decide() and so before any backend: only for a request
+  // that has a grant and does not turn the sandbox off, and the sandbox code loads only then.
+  const boxMode = sandboxModeFor(ctx.config.config.tenants, ctx.binding?.tenant, req.service);
+  const sandboxAvailable = boxMode === undefined || boxMode === 'off' ? false : (await import('../sandbox/detect.js')).detectSandbox(deps.env.PATH).available;
   const policy = (usage?: Usage, approvals?: Approvals) =>
     decide(
       { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
-      { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file, now, usage, approvals },
+      { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file, now, usage, approvals, sandboxAvailable },
     );
   const look = req.mode === 'check' || Boolean(req.dryRun);
   // Budgets need counts shared by every process: decide again with them, and for a real run charge this
@@ -197,8 +207,10 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
       exitCode: result.exitCode,
       redactions,
       ...(result.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}),
+      ...result.sandbox,
     });
-    return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...result };
+    const { sandbox: box, ...ran } = result;
+    return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...ran, ...(box.truncated ? { truncated: true } : {}) };
   } catch (err) {
     const raw = asOutloopError(err);
     const e = new OutloopError(raw.code, raw.exitCode, scrubber.scrub(raw.message), { next: raw.next === undefined ? undefined : scrubber.scrub(raw.next) });
@@ -236,22 +248,23 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   const fpKey = installKey(deps.homes.stateDir);
   scrubber.secrets = secrets.map((s) => ({ name: s.name, ref: s.ref, fingerprint: fingerprint(fpKey, s.value) }));
   const out = deps.output;
+  let sandboxFields: import('../sandbox/run.js').SandboxAudit;
   const stdout = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stdout);
   const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr);
   const runDir = createRunDir(rendered.files);
   try {
-    const res = await runChild(
-      {
-        argv: rendered.argv,
-        env: childEnv(deps.env, runDir.path, rendered.env),
-        cwd: runDir.path,
-        stdin: rendered.stdin,
-        timeoutMs: recipe.timeoutMs,
-      },
-      { stdout, stderr },
-    );
-    await Promise.all([endSink(stdout), endSink(stderr)]);
+    const spec = { argv: rendered.argv, env: childEnv(deps.env, runDir.path, rendered.env), cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs };
+    // Sandbox, egress proxy and output/memory limits (src/sandbox): loaded only for a run.
+    const box = await (await import('../sandbox/run.js')).sandboxRun({ plan, spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup });
+    let res;
+    try {
+      res = await runChild(box.spec, box.sinks({ stdout, stderr }));
+      await Promise.all([endSink(stdout), endSink(stderr)]);
+    } finally {
+      sandboxFields = await box.finish(out === 'collect' ? undefined : out.stderr, scrubber.scrub);
+    }
     return {
+      sandbox: sandboxFields,
       exitCode: res.timedOut ? Exit.timeout : res.exitCode,
       timedOut: res.timedOut,
       redactions: stdout.count + stderr.count,

@@ -6,6 +6,7 @@ import { renderRecipe, type RenderedCommand } from '../recipe/render.js';
 import { secretMarker } from '../recipe/template.js';
 import { checkUrl, findUrls } from './hosts.js';
 import type { TenantBinding } from './tenant.js';
+import { sandboxMode, sandboxVerdict, type SandboxMode } from './sandbox.js';
 import { approvalKey, approvalTtlMs, approvalVerdict, needsApproval, type Approvals } from './approvals.js';
 
 /**
@@ -30,7 +31,8 @@ export type DenyCode =
   | 'budget_exhausted'
   | 'approval_required'
   | 'approval_denied'
-  | 'approval_expired';
+  | 'approval_expired'
+  | 'sandbox_unavailable';
 
 export type GateName = 'tenant' | 'assertion' | 'service' | 'recipe' | 'risk' | 'secrets' | 'params' | 'hosts' | 'approval' | 'budget';
 // Budget last: only a request that passes everything else counts against one. Approval just before it: a
@@ -63,6 +65,8 @@ export interface PolicyContext {
   usage?: Usage;
   /** Approval records per request key (the broker reads them under a lock); none when absent. */
   approvals?: Approvals;
+  /** Can this machine sandbox a child (found by the broker)? Undefined: not looked, `required` denies. */
+  sandboxAvailable?: boolean;
 }
 
 /** What an approval_required decision asks a person to approve: exactly what would run, never a secret. */
@@ -94,6 +98,8 @@ export interface Plan {
   budgets: Budget[];
   /** The approval this run uses (the broker marks it used in the same locked step as the decision). */
   approval?: { id: string; key: string };
+  /** The effective sandbox mode, and whether a sandbox is available to honour it. */
+  sandbox: { mode: SandboxMode; available: boolean };
 }
 
 export type Decision =
@@ -205,7 +211,11 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
         'Use parameters that keep the request on the service\'s own hosts; a person can add a host to the recipe file\'s hosts list.');
     }
   }
-  pass('hosts', urls.length ? [...new Set(urls.map((u) => safeHost(u)))].join(', ') : 'no URLs in the command');
+  // The allow-list on the wire: a request that must be sandboxed is refused here when it cannot be.
+  const box = sandboxMode(ctx.tenants[b.tenant], grant);
+  const boxed = sandboxVerdict(box, ctx.sandboxAvailable, grant.sandbox ? `${grantPath}.sandbox` : `tenants.${b.tenant}.sandbox`);
+  if (!boxed.ok) return deny('hosts', 'sandbox_unavailable', boxed.reason, boxed.next);
+  pass('hosts', `${urls.length ? [...new Set(urls.map((u) => safeHost(u)))].join(', ') : 'no URLs in the command'}; ${boxed.detail}`);
 
   let approval: Plan['approval'];
   if (needsApproval(grant, recipe)) {
@@ -243,7 +253,10 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   return {
     allow: true,
     gates,
-    plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets, ...(approval ? { approval } : {}) },
+    plan: {
+      tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets, ...(approval ? { approval } : {}),
+      sandbox: { mode: box, available: ctx.sandboxAvailable === true },
+    },
   };
 }
 

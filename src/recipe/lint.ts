@@ -3,6 +3,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { parseYaml, zodProblems } from '../config/yaml.js';
 import { parseDuration } from '../util/duration.js';
+import { sandboxLimits } from './sandbox-lint.js';
 import { anchored, checkValue } from './params.js';
 import { RecipeFileSchema, type ParamSpec } from './schema.js';
 import { parseTemplate, placeholders, type Template } from './template.js';
@@ -77,6 +78,7 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
       if (ms === undefined) at([...base, 'timeout'], `timeout "${def.timeout}" is not a duration like 30s or 5m`);
       else timeoutMs = ms;
     }
+    const limits = sandboxLimits(def, base, at, parse);
     recipes.push({
       service: data.service,
       name,
@@ -93,6 +95,7 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
       files,
       timeoutMs,
       secrets: [...secrets].sort(),
+      ...limits,
     });
   }
   return { file, service: data.service, problems, recipes };

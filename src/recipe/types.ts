@@ -21,6 +21,10 @@ export interface LoadedRecipe {
   timeoutMs: number;
   /** The secrets this recipe's env/stdin/files reference: the only ones read for it. */
   secrets: string[];
+  /** Output cap in bytes (stdout + stderr), memory cap in bytes, paths the sandbox shows. */
+  maxOutput?: number;
+  maxMemory?: number;
+  sandboxPaths?: { path: Template; mode: 'ro' | 'rw' }[];
 }
 
 export interface ServiceRecipes {
