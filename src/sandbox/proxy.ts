@@ -187,6 +187,8 @@ export class EgressProxy {
     headers.host = url.host;
     const up = httpRequest({ host: v.ip, port, method: req.method, path: url.pathname + url.search, headers, agent: false, setHost: false });
     up.on('socket', (s) => this.track(s));
+    // Bytes out: the request as sent on (line and headers, roughly as written) plus its body.
+    rec.bytesOut += Buffer.byteLength(`${req.method} ${url.pathname}${url.search} HTTP/1.1\r\n`) + req.rawHeaders.reduce((n, h) => n + Buffer.byteLength(h) + 2, 2);
     req.on('data', (d: Buffer) => (rec.bytesOut += d.length));
     up.on('response', (ur) => {
       res.writeHead(ur.statusCode ?? 502, ur.statusMessage, ur.headers);
