@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { AuditLog, newAuditId, type AuditEntry } from '../audit/index.js';
 import { fingerprint, installKey } from '../audit/fingerprint.js';
 import { asOutloopError, Exit, OutloopError, denyExitCode } from '../errors.js';
@@ -112,7 +113,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   // The machine fact policy needs, found before decide() and so before any backend: only for a request
   // that has a grant and does not turn the sandbox off, and the sandbox code loads only then.
   const boxMode = sandboxModeFor(ctx.config.config.tenants, ctx.binding?.tenant, req.service);
-  const sandboxAvailable = boxMode === undefined || boxMode === 'off' ? false : (await import('../sandbox/detect.js')).detectSandbox(deps.env.PATH).available;
+  const sandboxAvailable = boxMode === undefined || boxMode === 'off' ? false : (await import('../sandbox/detect.js')).detectSandbox(deps.env.PATH, process.platform, join(deps.homes.stateDir, 'sandbox-probe.json')).available;
   const policy = (usage?: Usage, approvals?: Approvals) =>
     decide(
       { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
@@ -255,7 +256,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   try {
     const spec = { argv: rendered.argv, env: childEnv(deps.env, runDir.path, rendered.env), cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs };
     // Sandbox, egress proxy and output/memory limits (src/sandbox): loaded only for a run.
-    const box = await (await import('../sandbox/run.js')).sandboxRun({ plan, spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup });
+    const box = await (await import('../sandbox/run.js')).sandboxRun({ plan, spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup, userHome: deps.env.HOME });
     let res;
     try {
       res = await runChild(box.spec, box.sinks({ stdout, stderr }));

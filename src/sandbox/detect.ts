@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { findExecutable } from '../runner/which.js';
 import { bwrapArgv, systemMounts } from './bwrap.js';
 
@@ -12,10 +14,45 @@ export type SandboxFact = { available: true; kind: SandboxKind; path: string } |
 
 const cache = new Map<string, SandboxFact>();
 
-export function detectSandbox(path: string | undefined, platform: NodeJS.Platform = process.platform): SandboxFact {
+/**
+ * `cacheFile` (in outloop's own 0700 state folder, never a shared /tmp: a planted "unavailable" would turn
+ * `auto` into no sandbox) keeps the probe's answer across processes for a few minutes, keyed on the bwrap
+ * binary, the kernel and the user, so a run does not pay for two sandboxes. A stale "available" costs
+ * nothing but a clear bwrap error at run time; a stale "unavailable" lasts at most CACHE_MS.
+ */
+const CACHE_MS = 10 * 60_000;
+
+export function detectSandbox(path: string | undefined, platform: NodeJS.Platform = process.platform, cacheFile?: string): SandboxFact {
   const key = `${platform}\0${path ?? ''}`;
   let fact = cache.get(key);
-  if (!fact) cache.set(key, (fact = probe(path, platform)));
+  if (!fact) cache.set(key, (fact = cacheFile ? cached(path, platform, cacheFile) : probe(path, platform)));
+  return fact;
+}
+
+function cached(path: string | undefined, platform: NodeJS.Platform, file: string): SandboxFact {
+  const exe = platform === 'linux' ? findExecutable('bwrap', path, '/') : undefined;
+  if (platform !== 'linux' || !exe) return probe(path, platform);
+  let id: string;
+  try {
+    const st = statSync(exe);
+    id = [exe, st.size, st.mtimeMs, st.ino, release(), process.getuid?.() ?? ''].join('|');
+  } catch {
+    return probe(path, platform);
+  }
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as { id: string; at: number; fact: SandboxFact };
+    if (c.id === id && Date.now() - c.at < CACHE_MS && Date.now() >= c.at) return c.fact;
+  } catch {
+    /* none yet, or unreadable: probe */
+  }
+  const fact = probe(path, platform);
+  try {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ id, at: Date.now(), fact }), { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    /* no state folder yet: the next run probes again */
+  }
   return fact;
 }
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Homes } from '../paths.js';
 import type { Plan } from '../policy/decide.js';
-import { render } from '../recipe/template.js';
+import { placeholders, render } from '../recipe/template.js';
 import { createRunDir } from '../runner/workdir.js';
 import type { ChildSinks, ChildSpec } from '../runner/spawn.js';
 import { findExecutable } from '../runner/which.js';
@@ -25,6 +25,8 @@ export interface SandboxRunInput {
   /** outloop's PATH, where bwrap is looked up (the same lookup the policy fact came from). */
   path: string | undefined;
   lookup?: Lookup | undefined;
+  /** The real home folder, masked should any bound folder contain it. */
+  userHome?: string | undefined;
   platform?: NodeJS.Platform;
 }
 
@@ -51,6 +53,11 @@ export interface SandboxedRun {
 // react: so bwrap ignores them (the child inside gets the group's signal itself), and the first process
 // inside puts the default handlers back (node does at start-up; `env --default-signal` otherwise).
 const BWRAP_SHIELD = ['/bin/sh', '-c', 'trap "" INT TERM HUP QUIT PIPE; exec "$@"', 'outloop-sandbox'];
+
+function usesRecipeDir(r: Plan['recipe']): boolean {
+  const ts = [...r.run, ...Object.values(r.env), ...Object.values(r.files), ...(r.stdin ? [r.stdin] : [])];
+  return ts.some((t) => placeholders(t).some((p) => p.ns === 'recipe.dir'));
+}
 
 function memoryWrap(argv: string[], bytes: number | undefined): string[] {
   if (!bytes) return argv;
@@ -91,13 +98,15 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
       const cmd = findExecutable(input.spec.argv[0]!, input.spec.env.PATH, recipe.dir);
       const extra = [
         ...programDirs([process.execPath, ...(cmd ? [cmd] : [])]).map((path) => ({ path, mode: 'ro' as const })),
-        // An API script sits beside its recipe: the recipe folder is shown read-only (recipes hold no values).
-        { path: recipe.dir, mode: 'ro' as const },
+        // An API script sits beside its recipe: a recipe that names its folder sees it, read-only.
+        ...(usesRecipeDir(recipe) ? [{ path: recipe.dir, mode: 'ro' as const }] : []),
         ...declared,
       ];
+      // Outloop's own folders are never shown; the real home only when the recipe declares that very folder.
+      const home = input.userHome && !declared.some((d) => d.path === input.userHome) ? [input.userHome] : [];
       spec = {
         ...spec,
-        argv: [...BWRAP_SHIELD, fact.path, ...bwrapArgv({ system: systemMounts(), extra, runDir: spec.cwd, supportDir: support.path, protect: [homes.configDir, homes.stateDir], inner })],
+        argv: [...BWRAP_SHIELD, fact.path, ...bwrapArgv({ system: systemMounts(), extra, runDir: spec.cwd, supportDir: support.path, protect: [homes.configDir, homes.stateDir, ...home], inner })],
       };
     } else if (fact?.available && fact.kind === 'seatbelt') {
       kind = 'seatbelt';
