@@ -45,6 +45,7 @@ export class EgressProxy {
   private dropped = 0;
   private readonly open = new Set<Duplex>();
   private readonly lookup: Lookup;
+  private closed = false;
 
   constructor(private readonly opts: EgressProxyOptions) {
     this.lookup = opts.lookup ?? defaultLookup;
@@ -76,6 +77,7 @@ export class EgressProxy {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const s of this.open) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
@@ -115,6 +117,7 @@ export class EgressProxy {
     let refused: { ip: string; cls: string } | undefined;
     for (const ip of addrs) {
       const r = addressRefusal(entry, ip);
+      if (!r && this.closed) return deny(ip, 'the run is over');
       if (!r) return { ok: true, ip, rec: this.record({ host, port, ip, decision: 'allow', bytesIn: 0, bytesOut: 0 }) };
       refused ??= { ip, cls: r.cls };
     }

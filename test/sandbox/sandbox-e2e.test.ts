@@ -81,6 +81,13 @@ recipes:
     params:
       tag: { type: string, pattern: "[a-z0-9]+" }
     timeout: 30s
+  stubborn:
+    description: ignores SIGTERM, outlives its timeout
+    risk: read
+    run: [sh, -c, 'trap "" TERM; echo ready; while :; do sleep 0.1; done', "outloop-stubborn-marker-{{params.tag}}"]
+    params:
+      tag: { type: string, pattern: "[a-z0-9]+" }
+    timeout: 1s
   flood:
     description: writes without end
     risk: read
@@ -174,6 +181,14 @@ recipes:
     const r = await s.done;
     expect(r.status).toBe(130);
     await until(() => pidsWith(`outloop-hold-marker-${tag}`).length === 0, 'the child to be gone', 5000);
+  });
+
+  it('a timeout ends a sandboxed child that ignores SIGTERM: 124, and nothing of it is left', async () => {
+    const tag = `t${Date.now()}`;
+    const r = await e.cli(['exec', 'box.stubborn', '-p', `tag=${tag}`]);
+    expect(r.status).toBe(124);
+    expect(r.ms).toBeLessThan(10_000);
+    await until(() => pidsWith(`outloop-stubborn-marker-${tag}`).length === 0, 'the stubborn child to be gone', 5000);
   });
 
   it('maxOutput: the child is stopped, the output cut at the limit and marked truncated', async () => {
