@@ -49,6 +49,8 @@ export interface BrokerDeps extends Environment {
   output: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } | 'collect';
   /** Name resolution for the egress proxy (tests); the system resolver otherwise. */
   egressLookup?: Lookup;
+  /** The machine fact "a sandbox is available here", when the embedder (a test) states it instead of a probe. */
+  sandboxAvailable?: boolean;
 }
 
 export type BrokerOutcome =
@@ -113,7 +115,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   // The machine fact policy needs, found before decide() and so before any backend: only for a request
   // that has a grant and does not turn the sandbox off, and the sandbox code loads only then.
   const boxMode = sandboxModeFor(ctx.config.config.tenants, ctx.binding?.tenant, req.service);
-  const sandboxAvailable = boxMode === undefined || boxMode === 'off' ? false : (await import('../sandbox/detect.js')).detectSandbox(deps.env.PATH, process.platform, join(deps.homes.stateDir, 'sandbox-probe.json')).available;
+  const sandboxAvailable = boxMode === undefined || boxMode === 'off' ? false : deps.sandboxAvailable ?? (await import('../sandbox/detect.js')).detectSandbox(deps.env.PATH, process.platform, join(deps.homes.stateDir, 'sandbox-probe.json')).available;
   const policy = (usage?: Usage, approvals?: Approvals) =>
     decide(
       { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },

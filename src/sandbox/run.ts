@@ -91,7 +91,8 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
         await proxy.listen({ path: join(support.path, 'proxy.sock') });
         inner = [process.execPath, `${SUPPORT_MOUNT}/forwarder.mjs`, `${SUPPORT_MOUNT}/proxy.sock`, '--', ...argv];
       } else {
-        inner = ['env', '--default-signal', '--', ...argv];
+        // By absolute path: the child's PATH may not lead to it inside.
+        inner = [findExecutable('env', '/usr/bin:/bin', '/') ?? '/usr/bin/env', '--default-signal', '--', ...argv];
       }
       const values = { params: plan.params, secret: () => '', tenant: plan.tenant, project: plan.project, recipeDir: recipe.dir };
       const declared = (recipe.sandboxPaths ?? []).map((p) => ({ path: render(p.path, values), mode: p.mode }));

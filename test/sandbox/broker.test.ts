@@ -88,10 +88,10 @@ describe.skipIf(skipWithoutBwrap)('sandboxed run through the broker', () => {
     expect(home.auditText()).not.toContain(TOKEN);
   });
 
-  it('sandbox: required on a machine without one (PATH without bwrap) is denied before any backend call', async () => {
+  it('sandbox: required on a machine without one is denied before any backend call', async () => {
     const { home, project } = setup('        sandbox: required\n');
     const b = countingBackends({ 'env:T': TOKEN });
-    const out = await handleRequest({ service: 'net', recipe: 'fetch', params: {}, mode: 'exec' }, home.deps(project, b.factory, { PATH: join(project, 'no-bin') }));
+    const out = await handleRequest({ service: 'net', recipe: 'fetch', params: {}, mode: 'exec' }, { ...home.deps(project, b.factory), sandboxAvailable: false });
     if (out.kind !== 'denied') throw new Error(`expected a denial, got ${out.kind}`);
     expect(out.decision.code).toBe('sandbox_unavailable');
     expect(out.exitCode).toBe(77);
@@ -107,14 +107,28 @@ describe.skipIf(skipWithoutBwrap)('sandboxed run through the broker', () => {
       `storeKey: file\ntenants:\n  acme:\n    sandbox: required\n    projects: [${JSON.stringify(project)}]\n    services:\n      net:\n        secrets: { TOKEN: "env:T" }\n        allow: ["*"]\n`,
     );
     const b = countingBackends({ 'env:T': TOKEN });
-    const noBwrap = { PATH: join(project, 'no-bin') };
-    const denied = await handleRequest({ service: 'net', recipe: 'fetch', params: {}, mode: 'check' }, home.deps(project, b.factory, noBwrap));
+    const bare = { ...home.deps(project, b.factory), sandboxAvailable: false };
+    const denied = await handleRequest({ service: 'net', recipe: 'fetch', params: {}, mode: 'check' }, bare);
     expect(denied.kind === 'checked' && !denied.decision.allow && denied.decision.code).toBe('sandbox_unavailable');
     home.writeConfig(
       `storeKey: file\ntenants:\n  acme:\n    sandbox: required\n    projects: [${JSON.stringify(project)}]\n    services:\n      net:\n        secrets: { TOKEN: "env:T" }\n        allow: ["*"]\n        sandbox: off\n`,
     );
-    const off = await handleRequest({ service: 'net', recipe: 'fetch', params: {}, mode: 'check' }, home.deps(project, b.factory, noBwrap));
+    const off = await handleRequest({ service: 'net', recipe: 'fetch', params: {}, mode: 'check' }, { ...bare });
     expect(off.kind === 'checked' && off.decision.allow).toBe(true);
     expect(b.state.gets).toBe(0);
+  });
+
+  it('auto on a machine without a sandbox runs behind the proxy only, and says the allow-list was advisory', async () => {
+    const { home, project } = setup();
+    const b = countingBackends({ 'env:T': TOKEN });
+    const bare = { ...home.deps(project, b.factory), sandboxAvailable: false, egressLookup: (async () => [{ address: '127.0.0.1', family: 4 }]) as Lookup };
+    const chk = await handleRequest({ service: 'net', recipe: 'fetch', params: {}, mode: 'check' }, bare);
+    expect(chk.kind === 'checked' && chk.decision.gates.find((g) => g.name === 'hosts')?.detail).toContain('ADVISORY here');
+    const out = await handleRequest({ service: 'net', recipe: 'fetch', params: {}, mode: 'exec' }, bare);
+    if (out.kind !== 'ran') throw new Error(`expected a run, got ${out.kind}`);
+    // curl honours the proxy variables, so the proxy still refuses the rebinding answer: advisory, not absent.
+    expect(out.stdout).toContain('rebind=403');
+    expect(home.audit().at(-1)).toMatchObject({ phase: 'end', sandbox: 'none', sandboxMode: 'auto', egressEnforced: false });
+    expect(hits).toEqual([]);
   });
 });

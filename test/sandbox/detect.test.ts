@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectSandbox } from '../../src/sandbox/detect.js';
+import { detectSandbox, findBwrap } from '../../src/sandbox/detect.js';
 import { useTempDirs } from '../core/helpers.js';
 import { requireBwrap, skipWithoutBwrap } from './helpers.js';
 
@@ -28,8 +28,12 @@ describe.skipIf(skipWithoutBwrap)('sandbox detection', () => {
     expect(detectSandbox(`${process.env.PATH}::::`, 'linux', file)).toMatchObject({ available: true });
   });
 
-  it('no bwrap on PATH: unavailable, with the reason', () => {
-    expect(detectSandbox('/nonexistent-bin', 'linux')).toEqual({ available: false, why: 'bubblewrap (bwrap) is not on PATH' });
+  it('bwrap comes from the system folders, never from a PATH folder someone else could write', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bwrap'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    chmodSync(dir, 0o777);
+    expect(findBwrap(dir)).toBe('/usr/bin/bwrap');
+    expect(findBwrap(undefined)).toBe('/usr/bin/bwrap');
     expect(detectSandbox(undefined, 'win32')).toEqual({ available: false, why: 'no sandbox support on win32' });
   });
 });

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, configYaml, type E2E, makeE2E, plantedSecret, probeLines, startApi, until } from '../e2e/helpers.js';
+import { type Api, configYaml, type E2E, makeE2E, plantedSecret, startApi, until } from '../e2e/helpers.js';
 import { pidsWith, requireBwrap, skipWithoutBwrap } from './helpers.js';
 
 /**
@@ -209,33 +209,23 @@ recipes:
     expect(r.stdout.trim()).toBe(String(256 * 1024));
   });
 
-  it('sandbox: required without bubblewrap on PATH is denied before any backend is touched', async () => {
-    const bin = join(e.root, 'bin-without-bwrap');
+  it('PATH can neither hide bwrap nor swap in a fake one: the child is still sandboxed', async () => {
+    const bin = join(e.root, 'bin-with-fake-bwrap');
     mkdirSync(bin, { recursive: true });
-    for (const t of ['sh', 'curl', 'node']) symlinkSync(`/usr/bin/${t}`, join(bin, t));
-    e.writeConfig(configYaml(e, { acme: 'box:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  sandbox: required' }));
-    try {
-      const probe = join(e.root, 'probe.log');
-      const r = await e.cli(['exec', 'box.probe', '--json'], { env: { PATH: bin }, probe });
-      expect(r.status).toBe(77);
-      expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, decision: 'deny', code: 'sandbox_unavailable' });
-      expect(probeLines(probe)).toEqual([]);
-      const c = await e.cli(['check', 'box.probe'], { env: { PATH: bin } });
-      expect(c.status).toBe(77);
-      expect(c.stdout + c.stderr).toContain('requires a sandbox');
-      // The same request where bwrap is on PATH runs, sandboxed.
-      const ok = await e.cli(['exec', 'box.memory']);
-      expect(ok.status).toBe(0);
-      // auto without bwrap: runs, and the record says the allow-list was advisory.
-      e.writeConfig(configYaml(e, { acme: 'box:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]' }));
-      const adv = await e.cli(['exec', 'box.memory'], { env: { PATH: bin } });
-      expect(adv.status).toBe(0);
-      const end = e.audit().at(-1)!;
-      expect(end).toMatchObject({ recipe: 'memory', sandbox: 'none', sandboxMode: 'auto', egressEnforced: false });
-      const chk = await e.cli(['check', 'box.probe'], { env: { PATH: bin } });
-      expect(chk.stdout).toContain('ADVISORY here');
-    } finally {
-      e.writeConfig(configYaml(e, { acme: 'box:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]' }));
-    }
+    for (const t of ['sh', 'curl', 'node', 'env']) symlinkSync(`/usr/bin/${t}`, join(bin, t));
+    // A "bwrap" that would run the child unconfined, and leave a mark if it were ever used.
+    const mark = join(e.root, 'fake-bwrap-used');
+    writeFileSync(join(bin, 'bwrap'), `#!/bin/sh\ntouch ${JSON.stringify(mark)}\nwhile [ "$1" != "--" ]; do shift; done; shift; exec "$@"\n`, { mode: 0o755 });
+    chmodSync(bin, 0o777);
+    const r = await e.cli(['exec', 'box.probe'], { env: { PATH: bin } });
+    expect(r.status).toBe(0);
+    expect(existsSync(mark)).toBe(false);
+    expect(r.stdout).toContain('direct=000');
+    expect(e.audit().at(-1)).toMatchObject({ recipe: 'probe', sandbox: 'bwrap', egressEnforced: true });
+    // Without hosts (no forwarder) too.
+    const m = await e.cli(['exec', 'box.memory'], { env: { PATH: bin } });
+    expect(m.status).toBe(0);
+    expect(existsSync(mark)).toBe(false);
+    expect(e.audit().at(-1)).toMatchObject({ recipe: 'memory', sandbox: 'bwrap', egressEnforced: true });
   });
 });
