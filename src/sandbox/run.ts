@@ -1,5 +1,6 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { Exit, OutloopError } from '../errors.js';
 import type { Homes } from '../paths.js';
 import type { Plan } from '../policy/decide.js';
 import { placeholders, render } from '../recipe/template.js';
@@ -96,6 +97,12 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
       }
       const values = { params: plan.params, secret: () => '', tenant: plan.tenant, project: plan.project, recipeDir: recipe.dir };
       const declared = (recipe.sandboxPaths ?? []).map((p) => ({ path: render(p.path, values), mode: p.mode }));
+      const missing = declared.find((d) => !isAbsolute(d.path) || !existsSync(d.path));
+      if (missing) {
+        throw new OutloopError('sandbox_path_missing', Exit.config, `${label} declares sandbox path ${missing.path}, which does not exist (or is not absolute)`, {
+          next: `Create it, or fix sandbox.paths in ${recipe.file}.`,
+        });
+      }
       const cmd = findExecutable(input.spec.argv[0]!, input.spec.env.PATH, recipe.dir);
       const extra = [
         ...programDirs([process.execPath, ...(cmd ? [cmd] : [])]).map((path) => ({ path, mode: 'ro' as const })),

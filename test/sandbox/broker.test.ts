@@ -118,6 +118,17 @@ describe.skipIf(skipWithoutBwrap)('sandboxed run through the broker', () => {
     expect(b.state.gets).toBe(0);
   });
 
+  it('a declared sandbox path that does not exist is a clear config error (78), not a bwrap message', async () => {
+    const { home, project } = setup();
+    home.writeRecipe('gone', `service: gone\nrecipes:\n  x:\n    description: x\n    risk: read\n    run: ["true"]\n    sandbox: { paths: [{ path: "{{project}}/missing-folder" }] }\n`);
+    home.writeConfig(`storeKey: file\ntenants:\n  acme:\n    projects: [${JSON.stringify(project)}]\n    services:\n      gone:\n        allow: ["*"]\n`);
+    const b = countingBackends({});
+    const err = await handleRequest({ service: 'gone', recipe: 'x', params: {}, mode: 'exec' }, home.deps(project, b.factory)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'sandbox_path_missing', exitCode: 78 });
+    expect((err as Error).message).toContain(`${project}/missing-folder`);
+    expect(home.audit().at(-1)).toMatchObject({ phase: 'end', decision: 'error', code: 'sandbox_path_missing' });
+  });
+
   it('auto on a machine without a sandbox runs behind the proxy only, and says the allow-list was advisory', async () => {
     const { home, project } = setup();
     const b = countingBackends({ 'env:T': TOKEN });
