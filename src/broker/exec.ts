@@ -258,7 +258,8 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   try {
     const spec = { argv: rendered.argv, env: childEnv(deps.env, runDir.path, rendered.env), cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs };
     // Sandbox, egress proxy and output/memory limits (src/sandbox): loaded only for a run.
-    const box = await (await import('../sandbox/run.js')).sandboxRun({ plan, spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup, userHome: deps.env.HOME });
+    const { sandboxRun, targetFromPlan } = await import('../sandbox/run.js');
+    const box = await sandboxRun({ target: targetFromPlan(plan), spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup, userHome: deps.env.HOME });
     let res;
     try {
       res = await runChild(box.spec, box.sinks({ stdout, stderr }));

@@ -19,8 +19,46 @@ import { seatbeltArgv, seatbeltProfile } from './seatbelt.js';
  * return the child as it must really start (inside bwrap or sandbox-exec, behind the egress proxy, under
  * its memory limit), sinks that enforce maxOutput, and, when the run is over, the audit fields.
  */
+/**
+ * What the sandbox needs to know about one run, whatever started it: an exec plan (targetFromPlan), or
+ * `outloop run` wrapping a command for one or more services (hosts joined, no recipe folder).
+ */
+export interface SandboxTarget {
+  /** Named in refusals and notes: `service.recipe`, or the services of a `run`. */
+  label: string;
+  hosts: string[];
+  mode: Plan['sandbox']['mode'];
+  /** The policy's machine fact; false means no sandbox even if one turned up since. */
+  available: boolean;
+  /** Folders shown to the child beyond the system, already rendered. */
+  paths: { path: string; mode: 'ro' | 'rw' }[];
+  maxOutput?: number | undefined;
+  maxMemory?: number | undefined;
+  /** Where to fix a bad path (the recipe file). */
+  source?: string;
+}
+
+export function targetFromPlan(plan: Plan): SandboxTarget {
+  const recipe = plan.recipe;
+  const values = { params: plan.params, secret: () => '', tenant: plan.tenant, project: plan.project, recipeDir: recipe.dir };
+  return {
+    label: `${plan.service}.${recipe.name}`,
+    hosts: recipe.hosts,
+    mode: plan.sandbox.mode,
+    available: plan.sandbox.available,
+    paths: [
+      // An API script sits beside its recipe: a recipe that names its folder sees it, read-only.
+      ...(usesRecipeDir(recipe) ? [{ path: recipe.dir, mode: 'ro' as const }] : []),
+      ...(recipe.sandboxPaths ?? []).map((p) => ({ path: render(p.path, values), mode: p.mode })),
+    ],
+    maxOutput: recipe.maxOutput,
+    maxMemory: recipe.maxMemory,
+    source: recipe.file,
+  };
+}
+
 export interface SandboxRunInput {
-  plan: Plan;
+  target: SandboxTarget;
   spec: ChildSpec;
   homes: Homes;
   /** outloop's PATH, where bwrap is looked up (the same lookup the policy fact came from). */
@@ -67,22 +105,28 @@ function memoryWrap(argv: string[], bytes: number | undefined): string[] {
 }
 
 export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> {
-  const { plan, homes } = input;
-  const recipe = plan.recipe;
+  const { target, homes } = input;
   const platform = input.platform ?? process.platform;
-  const label = `${plan.service}.${recipe.name}`;
-  const cap = new OutputCap(recipe.maxOutput ?? DEFAULT_MAX_OUTPUT);
-  const mode = plan.sandbox.mode;
-  const argv = memoryWrap(input.spec.argv, recipe.maxMemory);
+  const label = target.label;
+  const cap = new OutputCap(target.maxOutput ?? DEFAULT_MAX_OUTPUT);
+  const mode = target.mode;
+  const argv = memoryWrap(input.spec.argv, target.maxMemory);
   const cleanup: (() => void | Promise<void>)[] = [];
   let proxy: EgressProxy | undefined;
   let kind: SandboxAudit['sandbox'] = 'none';
   let spec: ChildSpec = { ...input.spec, argv };
 
-  const fact = mode === 'off' || !plan.sandbox.available ? undefined : detectSandbox(input.path, platform);
-  const needNet = recipe.hosts.length > 0 && mode !== 'off';
+  const fact = mode === 'off' || !target.available ? undefined : detectSandbox(input.path, platform);
+  const needNet = target.hosts.length > 0 && mode !== 'off';
+  const cmd = findExecutable(input.spec.argv[0]!, input.spec.env.PATH, input.spec.cwd);
+  const missing = target.paths.find((d) => !isAbsolute(d.path) || !existsSync(d.path));
+  if (fact?.available && missing) {
+    throw new OutloopError('sandbox_path_missing', Exit.config, `${label} declares sandbox path ${missing.path}, which does not exist (or is not absolute)`, {
+      next: `Create it, or fix sandbox.paths${target.source ? ` in ${target.source}` : ''}.`,
+    });
+  }
   try {
-    if (needNet) proxy = new EgressProxy({ hosts: recipe.hosts, label, lookup: input.lookup });
+    if (needNet) proxy = new EgressProxy({ hosts: target.hosts, label, lookup: input.lookup });
     if (fact?.available && fact.kind === 'bwrap') {
       kind = 'bwrap';
       const support = createRunDir({ 'forwarder.mjs': FORWARDER_SOURCE });
@@ -95,21 +139,8 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
         // By absolute path: the child's PATH may not lead to it inside.
         inner = [findExecutable('env', '/usr/bin:/bin', '/') ?? '/usr/bin/env', '--default-signal', '--', ...argv];
       }
-      const values = { params: plan.params, secret: () => '', tenant: plan.tenant, project: plan.project, recipeDir: recipe.dir };
-      const declared = (recipe.sandboxPaths ?? []).map((p) => ({ path: render(p.path, values), mode: p.mode }));
-      const missing = declared.find((d) => !isAbsolute(d.path) || !existsSync(d.path));
-      if (missing) {
-        throw new OutloopError('sandbox_path_missing', Exit.config, `${label} declares sandbox path ${missing.path}, which does not exist (or is not absolute)`, {
-          next: `Create it, or fix sandbox.paths in ${recipe.file}.`,
-        });
-      }
-      const cmd = findExecutable(input.spec.argv[0]!, input.spec.env.PATH, recipe.dir);
-      const extra = [
-        ...programDirs([process.execPath, ...(cmd ? [cmd] : [])]).map((path) => ({ path, mode: 'ro' as const })),
-        // An API script sits beside its recipe: a recipe that names its folder sees it, read-only.
-        ...(usesRecipeDir(recipe) ? [{ path: recipe.dir, mode: 'ro' as const }] : []),
-        ...declared,
-      ];
+      const declared = target.paths;
+      const extra = [...programDirs([process.execPath, ...(cmd ? [cmd] : [])]).map((path) => ({ path, mode: 'ro' as const })), ...declared];
       // Outloop's own folders are never shown; the real home only when the recipe declares that very folder.
       const home = input.userHome && !declared.some((d) => d.path === input.userHome) ? [input.userHome] : [];
       spec = {
@@ -119,11 +150,9 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
     } else if (fact?.available && fact.kind === 'seatbelt') {
       kind = 'seatbelt';
       const url = proxy ? await proxy.listen({ host: '127.0.0.1', port: 0 }) : undefined;
-      const values = { params: plan.params, secret: () => '', tenant: plan.tenant, project: plan.project, recipeDir: recipe.dir };
-      const cmd = findExecutable(input.spec.argv[0]!, input.spec.env.PATH, recipe.dir);
       const profile = seatbeltProfile({
         runDir: spec.cwd,
-        extra: [{ path: recipe.dir, mode: 'ro' }, ...(recipe.sandboxPaths ?? []).map((p) => ({ path: render(p.path, values), mode: p.mode }))],
+        extra: target.paths,
         programDirs: programDirs([process.execPath, ...(cmd ? [cmd] : [])], ['/usr', '/bin', '/sbin']),
         proxyPort: url ? Number(new URL(url).port) : undefined,
       });
