@@ -66,7 +66,7 @@ await build({
   platform: 'node',
   target: 'node20.19',
   // Native addon: loaded from node_modules at run time, only when the OS keychain is used.
-  external: ['@napi-rs/keyring'],
+  external: ['@napi-rs/keyring', 'node-pty'],
   chunkNames: 'chunks/[name]-[hash]',
   // .mjs: Node knows the format without looking for a package.json beside each chunk.
   outExtension: { '.js': '.mjs' },
@@ -95,4 +95,6 @@ for (const which of ['recipe', 'config']) {
   writeFileSync(tmp, out);
   renameSync(tmp, `schema/${which}.schema.json`);
 }
+// The catalogue of built-in recipes, generated from the recipe files (the tests fail when it is stale).
+execFileSync(process.execPath, ['scripts/gen-recipes-readme.mjs'], { stdio: 'inherit' });
 console.log('built dist/ and schema/');

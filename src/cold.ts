@@ -19,3 +19,4 @@ export { mcpCommand } from './mcp/command.js';
 export { AGENT_CLIENTS } from './mcp/agents.js';
 export { policyTestCommand } from './cli/policy-test.js';
 export * as approvalsCommands from './cli/approvals.js';
+export * as replayCommands from './cli/replay.js';

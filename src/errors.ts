@@ -11,6 +11,10 @@ export const Exit = {
   ok: 0,
   usage: 64,
   badParam: 65,
+  /** Data that is not what it must be: output breaking its contract, a recording failing its hash (EX_DATAERR). */
+  dataError: 65,
+  /** Something on record is gone: a recording the audit log links to (EX_NOINPUT). */
+  noInput: 66,
   backendUnavailable: 69,
   internal: 70,
   approvalRequired: 75,
@@ -143,6 +147,10 @@ const DENY_EXIT: Readonly<Record<string, number>> = {
   unknown_service: Exit.usage,
   unknown_recipe: Exit.usage,
   secret_not_bound: Exit.config,
+  // outloop run: a binding it will never inject, or one name bound twice, is fixed in the config.
+  // (run_not_allowed, env_ref_not_granted and reveal_command are ordinary denials: 77.)
+  unsafe_env_name: Exit.config,
+  env_name_conflict: Exit.config,
   approval_required: Exit.approvalRequired,
   // `sandbox: required` and no sandbox on this machine: a policy refusal like any other.
   sandbox_unavailable: Exit.denied,

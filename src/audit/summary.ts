@@ -67,6 +67,8 @@ function runNotes(a: AuditAttempt): string {
 
 function serviceRecipe(a: AuditAttempt): string {
   if (a.service == null && a.recipe == null) return '-';
+  // outloop run names services, no recipe (MODE says run).
+  if (a.recipe == null && a.mode === 'run') return a.service ?? '-';
   return `${a.service ?? '-'}.${a.recipe ?? '-'}`;
 }
 

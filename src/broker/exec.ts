@@ -14,12 +14,13 @@ import { renderRecipe } from '../recipe/render.js';
 import { Redactor } from '../redact/index.js';
 import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
-import { runChild } from '../runner/spawn.js';
+import { runChild, runChildInPty } from '../runner/spawn.js';
 import { findExecutable } from '../runner/which.js';
 import type { BackendRegistry } from '../secrets/backend.js';
 import { loadRequestContext, type Environment } from './context.js';
 import { readSecrets } from './secrets.js';
 import { endSink, RedactingSink } from './sinks.js';
+import type { RunOutputExtras } from '../output/run.js';
 
 /**
  * The broker pipeline. Every way in (exec, check, --dry-run, MCP) goes through `handleRequest`:
@@ -40,6 +41,8 @@ export interface BrokerRequest {
   mode: Mode;
   /** Decide and show what would run; never read a secret. */
   dryRun?: boolean;
+  /** Keep an asciicast recording of this run (also when the grant says `record: true`). */
+  record?: boolean;
 }
 
 export interface BrokerDeps extends Environment {
@@ -47,6 +50,11 @@ export interface BrokerDeps extends Environment {
   backends: (storeKey: 'auto' | 'keychain' | 'file') => BackendRegistry;
   /** Where the child's redacted output goes: streamed to these, or collected for --json. */
   output: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } | 'collect';
+  /**
+   * TESTS ONLY (the recipe library's vendor stand-ins): origin -> local origin, rewritten in what runs after
+   * the host gate passed. Nothing in src/cli or src/mcp sets it, and no env var, flag or config key reaches it.
+   */
+  testOnlyRedirect?: ReadonlyMap<string, string>;
   /** Name resolution for the egress proxy (tests); the system resolver otherwise. */
   egressLookup?: Lookup;
   /** The machine fact "a sandbox is available here", when the embedder (a test) states it instead of a probe. */
@@ -82,22 +90,7 @@ export class AttemptError extends OutloopError {
 }
 
 export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promise<BrokerOutcome> {
-  const started = Date.now();
-  const audit = new AuditLog(deps.homes.auditFile);
-  const id = newAuditId();
-  const record = (e: Partial<AuditEntry> & Pick<AuditEntry, 'phase' | 'decision'>) =>
-    audit.append({
-      id,
-      mode: req.mode,
-      project: null,
-      tenant: null,
-      service: req.service,
-      recipe: req.recipe,
-      exitCode: null,
-      durationMs: Date.now() - started,
-      redactions: 0,
-      ...e,
-    });
+  const { id, started, record } = openAttempt(deps, { mode: req.mode, service: req.service, recipe: req.recipe });
 
   let ctx;
   let service;
@@ -188,48 +181,76 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
       : { kind: 'dry-run', auditId: id, plan, decision, exitCode: 0 };
   }
 
-  // From here on the attempt is real: it is on record before any secret is read, so even a SIGKILL
-  // mid-run leaves a trace.
-  await record({ ...planFields, ...(plan.approval ? { approvalId: plan.approval.id } : {}), phase: 'start', decision: 'allow' });
+  const result = await runAttempt(
+    record,
+    id,
+    { ...planFields, ...(plan.approval ? { approvalId: plan.approval.id } : {}) },
+    (scrubber) => ({ params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])) }),
+    (scrubber) => runPlan(plan, deps, ctx.config.config.storeKey, scrubber, {
+      auditId: id, mode: req.mode, record: Boolean(req.record || plan.record), retention: ctx.config.config.recordRetention }),
+    (r) => ({ ...(r.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}), ...r.sandbox }),
+  );
+  const { sandbox: box, ...ran } = result;
+  return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...ran, ...(box.truncated ? { truncated: true } : {}) };
+}
+
+/**
+ * The attempt's audit trail: one id and clock, and the fields every record of it carries. Shared by every
+ * way in (exec, check, MCP, run) so their records have one shape.
+ */
+export function openAttempt(deps: Pick<BrokerDeps, 'homes'>, base: Pick<AuditEntry, 'mode' | 'service' | 'recipe'>) {
+  const started = Date.now();
+  const audit = new AuditLog(deps.homes.auditFile);
+  const id = newAuditId();
+  const record = (e: Partial<AuditEntry> & Pick<AuditEntry, 'phase' | 'decision'>) =>
+    audit.append({ id, mode: base.mode, project: null, tenant: null, service: base.service, recipe: base.recipe, exitCode: null, durationMs: Date.now() - started, redactions: 0, ...e });
+  return { id, started, record };
+}
+type RecordFn = ReturnType<typeof openAttempt>['record'];
+
+/**
+ * From "start" to "end" of an allowed attempt. It is on record before any secret is read, so even a
+ * SIGKILL mid-run leaves a trace. Once values are read, every string outloop itself writes (error text,
+ * the end record) passes the same redactor as the child's output: a backend message, a parameter or an
+ * argv could carry a value. `scrubbed` gives the fields to rewrite with the scrubber for the end record.
+ */
+export async function runAttempt<R extends { exitCode: number; redactions: number }>(
+  record: RecordFn,
+  id: string,
+  fields: Partial<AuditEntry> & { secrets: Scrubber['secrets'] },
+  scrubbed: (s: Scrubber) => Partial<AuditEntry>,
+  run: (s: Scrubber) => Promise<R>,
+  endExtra: (r: R) => Partial<AuditEntry> = () => ({}),
+): Promise<R> {
+  await record({ ...fields, phase: 'start', decision: 'allow' });
   let redactions = 0;
-  // Once values are read, every string outloop itself writes (error text, the end record) passes the
-  // same redactor as the child's output: a backend message or a parameter could carry a value.
-  const scrubber: Scrubber = { scrub: (text) => text, secrets: planFields.secrets };
-  const scrubbedFields = () => ({
-    ...planFields,
-    params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])),
-    secrets: scrubber.secrets,
-  });
+  const scrubber: Scrubber = { scrub: (text) => text, secrets: fields.secrets, extras: {} };
+  // scrubber.extras (shaping counts, the recording link) is filled in during the run: read it at the end.
+  const end = () => ({ ...fields, ...scrubbed(scrubber), secrets: scrubber.secrets, ...scrubber.extras });
   try {
-    const result = await runPlan(plan, deps, ctx.config.config.storeKey, scrubber);
+    const result = await run(scrubber);
     redactions = result.redactions;
-    await record({
-      ...scrubbedFields(),
-      phase: 'end',
-      decision: 'allow',
-      exitCode: result.exitCode,
-      redactions,
-      ...(result.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}),
-      ...result.sandbox,
-    });
-    const { sandbox: box, ...ran } = result;
-    return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...ran, ...(box.truncated ? { truncated: true } : {}) };
+    await record({ ...end(), phase: 'end', decision: 'allow', exitCode: result.exitCode, redactions, ...endExtra(result) });
+    return result;
   } catch (err) {
     const raw = asOutloopError(err);
     const e = new OutloopError(raw.code, raw.exitCode, scrubber.scrub(raw.message), { next: raw.next === undefined ? undefined : scrubber.scrub(raw.next) });
-    await record({ ...scrubbedFields(), phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, redactions });
+    await record({ ...end(), phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, redactions });
     throw new AttemptError(e, id);
   }
 }
 
 /** What the end record needs from inside the run: a redactor for text, and the secrets as read. */
-interface Scrubber {
+export interface Scrubber {
   scrub: (text: string) => string;
   /** name and reference, plus the value's fingerprint once it has been read. */
   secrets: { name: string; ref: string; fingerprint?: string }[];
+  /** Output shaping counts and the recording link (src/output/run.ts). */
+  extras: RunOutputExtras;
 }
 
-async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychain' | 'file', scrubber: Scrubber) {
+async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychain' | 'file', scrubber: Scrubber,
+  run: { auditId: string; mode: Mode; record: boolean; retention: string | undefined }) {
   const { recipe } = plan;
   const cmd = plan.preview.argv[0]!;
   // Checked before any secret is read, so a missing tool costs no backend call.
@@ -240,42 +261,62 @@ async function runPlan(plan: Plan, deps: BrokerDeps, storeKey: 'auto' | 'keychai
   }
   const secrets = await readSecrets(plan.secretRefs, plan.tenant, deps.backends(storeKey));
   const values = new Map(secrets.map((s) => [s.name, s.value]));
-  const rendered = renderRecipe(recipe, {
+  let rendered = renderRecipe(recipe, {
     params: plan.params,
     secret: (n) => values.get(n) ?? '',
     tenant: plan.tenant,
     project: plan.project,
   });
+  if (deps.testOnlyRedirect) rendered = (await import('../recipe/redirect.js')).redirectOrigins(rendered, deps.testOnlyRedirect);
   const redactor = new Redactor(secrets);
   scrubber.scrub = (text) => redactor.redactString(text);
   const fpKey = installKey(deps.homes.stateDir);
   scrubber.secrets = secrets.map((s) => ({ name: s.name, ref: s.ref, fingerprint: fingerprint(fpKey, s.value) }));
   const out = deps.output;
-  let sandboxFields: import('../sandbox/run.js').SandboxAudit;
-  const stdout = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stdout);
-  const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr);
+  // Output contracts and recordings (src/output/run.ts) load only for runs that use them: exec's start-up.
+  const shown = plan.output || run.record
+    ? new (await import('../output/run.js')).RunOutput({ ...run, contract: plan.output, stateDir: deps.homes.stateDir, tenant: plan.tenant,
+      target: `${plan.service}.${recipe.name}`, stdout: out === 'collect' ? 'collect' : out.stdout,
+      redact: (t) => { const r = redactor.redactStringCounted(t); return { text: r.output, count: r.count }; } })
+    : undefined;
+  if (shown) scrubber.extras = shown.extras;
+  const stdout = new RedactingSink(redactor.stream(), shown?.stdoutDest ?? (out === 'collect' ? 'collect' : out.stdout), shown?.tap('stdout'));
+  const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr, shown?.tap('stderr'));
+  shown?.bind(stdout);
   const runDir = createRunDir(rendered.files);
+  let failure: OutloopError | undefined;
+  let sandboxFields: import('../sandbox/run.js').SandboxAudit;
   try {
     const spec = { argv: rendered.argv, env: childEnv(deps.env, runDir.path, rendered.env), cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs };
     // Sandbox, egress proxy and output/memory limits (src/sandbox): loaded only for a run.
     const { sandboxRun, targetFromPlan } = await import('../sandbox/run.js');
-    const box = await sandboxRun({ target: targetFromPlan(plan), spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup, userHome: deps.env.HOME });
+    const target = targetFromPlan(plan);
+    // The test-only redirect sends the child to local stand-ins: the proxy must let it reach them.
+    if (deps.testOnlyRedirect) target.hosts = [...target.hosts, ...[...deps.testOnlyRedirect.values()].map((o) => new URL(o).host)];
+    const box = await sandboxRun({ target, spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup, userHome: deps.env.HOME });
     let res;
     try {
-      res = await runChild(box.spec, box.sinks({ stdout, stderr }));
+      res = await (recipe.pty ? runChildInPty : runChild)(box.spec, box.sinks({ stdout, stderr }));
       await Promise.all([endSink(stdout), endSink(stderr)]);
     } finally {
       sandboxFields = await box.finish(out === 'collect' ? undefined : out.stderr, scrubber.scrub);
     }
+    const exitCode = res.timedOut ? Exit.timeout : res.exitCode;
+    const shaped = shown ? await shown.finish({ exitCode, timedOut: res.timedOut }, stdout.text()) : { stdout: stdout.text(), redactions: 0 };
     return {
       sandbox: sandboxFields,
-      exitCode: res.timedOut ? Exit.timeout : res.exitCode,
+      exitCode,
       timedOut: res.timedOut,
-      redactions: stdout.count + stderr.count,
-      stdout: stdout.text(),
+      redactions: stdout.count + stderr.count + shaped.redactions,
+      stdout: shaped.stdout,
       stderr: stderr.text(),
     };
+  } catch (err) {
+    failure = asOutloopError(err);
+    throw err;
   } finally {
+    // The error line goes in as the caller prints it (redacted by handleRequest's scrubber, like the record).
+    shown?.close(failure && { code: failure.code, message: scrubber.scrub(failure.message), next: failure.next && scrubber.scrub(failure.next) });
     runDir.remove();
     sweepStaleRunDirs();
   }

@@ -19,6 +19,8 @@ export class RedactingSink extends Writable {
   constructor(
     private readonly redactor: RedactorStream,
     private readonly dest: NodeJS.WritableStream | 'collect',
+    /** Sees every byte this sink emits, after redaction (the run's recording: src/output/run.ts). */
+    private readonly tap?: (bytes: Buffer) => void,
   ) {
     super();
     this.chunks = dest === 'collect' ? [] : undefined;
@@ -44,6 +46,7 @@ export class RedactingSink extends Writable {
 
   private emitSafe(out: Buffer, cb: (err?: Error | null) => void): void {
     if (out.length === 0 || this.readerGone) return cb();
+    this.tap?.(out);
     if (this.chunks) {
       this.chunks.push(out);
       return cb();

@@ -1,5 +1,6 @@
 import { AttemptError, handleRequest, type BrokerOutcome } from '../broker/exec.js';
-import type { Gate } from '../policy/decide.js';
+import type { Gate, Plan } from '../policy/decide.js';
+import { describeContract, type OutputContract } from '../output/contract.js';
 import type { RenderedCommand } from '../recipe/render.js';
 import { cliDeps } from './deps.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +17,7 @@ export async function execCommand(target: string, o: RequestFlags, opts: CliOpti
   const json = Boolean(o.json);
   const deps = cliDeps(opts, json ? 'collect' : { stdout: process.stdout, stderr: process.stderr });
   let outcome: BrokerOutcome;
-  const request = { service, recipe, params: o.param, assertedTenant: asserted(o.tenant), mode: 'exec' as const, dryRun: Boolean(o.dryRun) };
+  const request = { service, recipe, params: o.param, assertedTenant: asserted(o.tenant), mode: 'exec' as const, dryRun: Boolean(o.dryRun), record: Boolean(o.record) };
   try {
     outcome = await handleRequest(request, deps);
     if (o.wait && !o.dryRun && outcome.kind === 'denied' && outcome.approvalId) {
@@ -49,8 +50,8 @@ export async function execCommand(target: string, o: RequestFlags, opts: CliOpti
     }
     case 'dry-run': {
       const cmd = outcome.plan.preview;
-      if (json) writeJson({ ok: true, decision: 'allow', dryRun: true, tenant: outcome.plan.tenant, command: cmd, auditId: outcome.auditId });
-      else process.stdout.write(describeCommand(cmd, `dry run: ${target} for tenant ${outcome.plan.tenant} would run (nothing was read or run):`));
+      if (json) writeJson({ ok: true, decision: 'allow', dryRun: true, tenant: outcome.plan.tenant, command: cmd, ...planOutput(outcome.plan, o.record), auditId: outcome.auditId });
+      else process.stdout.write(describeCommand(cmd, `dry run: ${target} for tenant ${outcome.plan.tenant} would run (nothing was read or run):`, outcome.plan, o.record));
       return 0;
     }
     case 'ran': {
@@ -91,14 +92,14 @@ export async function checkCommand(target: string, o: RequestFlags, opts: CliOpt
     writeJson({
       ok: d.allow,
       decision: d.allow ? 'allow' : 'deny',
-      ...(d.allow ? { tenant: d.plan.tenant, command: d.plan.preview } : { code: d.code, reason: d.reason, next: d.next }),
+      ...(d.allow ? { tenant: d.plan.tenant, command: d.plan.preview, ...planOutput(d.plan) } : { code: d.code, reason: d.reason, next: d.next }),
       gates: d.gates,
       auditId: outcome.auditId,
     });
     return outcome.exitCode;
   }
   const lines = [`check ${target}`, ...d.gates.map(formatGate)];
-  if (d.allow) lines.push('', describeCommand(d.plan.preview, `allowed: tenant ${d.plan.tenant} would run:`).trimEnd());
+  if (d.allow) lines.push('', describeCommand(d.plan.preview, `allowed: tenant ${d.plan.tenant} would run:`, d.plan).trimEnd());
   else lines.push('', `denied: ${d.reason} [${d.code}]`, `next: ${d.next}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return outcome.exitCode;
@@ -140,15 +141,22 @@ function formatGate(g: Gate): string {
   return `  ${g.status.padEnd(4)}  ${g.name.padEnd(9)}  ${g.detail}`;
 }
 
-function describeCommand(cmd: RenderedCommand, title: string): string {
+/** The effective output contract and recording, as check and --dry-run report them. */
+function planOutput(plan: Plan, recordFlag?: boolean): { output?: OutputContract; record: boolean } {
+  return { ...(plan.output ? { output: plan.output } : {}), record: Boolean(plan.record || recordFlag) };
+}
+
+function describeCommand(cmd: RenderedCommand, title: string, plan?: Plan, recordFlag?: boolean): string {
   const lines = [title, `  ${cmd.argv.map(shellQuote).join(' ')}`];
+  if (plan?.output) lines.push(`  output: ${describeContract(plan.output)}`);
+  if (plan?.record || recordFlag) lines.push('  record: yes (asciicast of the redacted output)');
   for (const [k, v] of Object.entries(cmd.env)) lines.push(`  env ${k}=${v}`);
   if (cmd.stdin !== undefined) lines.push('  stdin:', ...cmd.stdin.replace(/\n$/, '').split('\n').map((l) => `    ${l}`));
   for (const [k, v] of Object.entries(cmd.files)) lines.push(`  file ${k}:`, ...v.replace(/\n$/, '').split('\n').map((l) => `    ${l}`));
   return `${lines.join('\n')}\n`;
 }
 
-function printAttemptError(err: unknown, json: boolean): number {
+export function printAttemptError(err: unknown, json: boolean): number {
   if (err instanceof AttemptError) {
     const e = Object.assign(err.inner, { auditId: err.auditId });
     return printError(e, json);

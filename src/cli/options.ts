@@ -25,6 +25,7 @@ export const EXEC_OPTIONS: readonly OptionSpec[] = [
   { name: 'json', description: 'print one JSON object (ok, decision, exitCode, stdout, stderr, redactions, auditId)' },
   { name: 'dry-run', description: 'show the command that would run, secrets as [SECRET:NAME]; read no secret' },
   { name: 'wait', description: 'when a person must approve, wait for the answer (approved: run; denied or expired: exit 77)' },
+  { name: 'record', description: 'keep an asciicast recording of the redacted output (outloop replay AUDIT_ID)' },
 ];
 
 export const CHECK_OPTIONS: readonly OptionSpec[] = [PARAM, TENANT, { name: 'json', description: 'print the decision and every gate as JSON' }];
@@ -36,6 +37,7 @@ export interface RequestFlags {
   json?: boolean;
   dryRun?: boolean;
   wait?: boolean;
+  record?: boolean;
 }
 
 /**
@@ -60,7 +62,7 @@ export function parseRequestLine(argv: readonly string[]): { command: 'exec' | '
     return undefined;
   }
   if (parsed.positionals.length !== 1) return undefined;
-  const v = parsed.values as { param?: string[]; tenant?: string; json?: boolean; 'dry-run'?: boolean; wait?: boolean };
+  const v = parsed.values as { param?: string[]; tenant?: string; json?: boolean; 'dry-run'?: boolean; wait?: boolean; record?: boolean };
   return {
     command,
     target: parsed.positionals[0]!,
@@ -70,6 +72,7 @@ export function parseRequestLine(argv: readonly string[]): { command: 'exec' | '
       json: Boolean(v.json),
       dryRun: Boolean(v['dry-run']),
       wait: Boolean(v.wait),
+      record: Boolean(v.record),
     },
   };
 }

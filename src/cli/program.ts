@@ -1,12 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { Exit } from '../errors.js';
 import { checkCommand, execCommand } from './exec.js';
+import { RUN_HELP, runCommand } from './run.js';
 import type { CliOptions } from './main.js';
 import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './options.js';
 import { printError } from './output.js';
 import { collectParam } from './params.js';
 import { VERSION } from '../version.js';
-import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands } from '../cold.js';
+import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands, replayCommands } from '../cold.js';
 
 /**
  * The full command line with commander: help, usage errors, and every command but the ordinary exec and
@@ -54,6 +55,7 @@ Exit codes: the child's own code when it ran (128+N for signal N); 64 usage; 65 
 Examples:
   $ outloop exec stripe.list-invoices -p limit=5
   $ outloop check stripe.list-invoices -p limit=5
+  $ outloop run --service stripe -- ./deploy.sh
   $ printf %s "$KEY" | outloop secrets set local:acme/stripe
   $ outloop demo`,
   );
@@ -68,6 +70,23 @@ Examples:
     .action(async (target: string, o) => {
       json = Boolean(o.json);
       set(await checkCommand(target, { ...o, param: o.param ?? {} }, opts));
+    });
+
+  program
+    .command('run')
+    .description('run an existing script with the services\' secrets as environment variables, output redacted (needs run: true)')
+    .usage('--service S [--service S2] [options] -- CMD [ARGS...]')
+    .argument('<cmd...>', 'the command and its arguments, after --')
+    .option('--service <name>', 'a service whose secrets the command gets (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
+    .addOption(new Option('--tenant <name>', 'assert the tenant this project must belong to').env('OUTLOOP_TENANT'))
+    .option('--pty', 'run under a pseudo-terminal even when stdout is not a terminal')
+    .option('--no-pty', 'use pipes even on a terminal (stdout and stderr stay separate)')
+    .option('--env-file <file>', 'NAME=reference lines (op://..., local:...) to inject, as with op run --env-file')
+    .option('--json', 'print one JSON object (ok, decision, exitCode, stdout, stderr, redactions, auditId)')
+    .addHelpText('after', RUN_HELP)
+    .action(async (cmd: string[], o) => {
+      json = Boolean(o.json);
+      set(await runCommand(cmd, o, opts));
     });
 
   program
@@ -180,6 +199,16 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
       set(await auditCommands.verifyCommand(o));
     });
   audit
+    .command('show')
+    .description('one attempt\'s records (start, end, ...) and whether its recording still matches its sha256 (exit 65 changed, 66 gone)')
+    .argument('<id>', 'the audit id, e.g. ol_...')
+    .option('--json', 'machine-readable')
+    .action(async (id: string, _o, cmd: Command) => {
+      const o = cmd.optsWithGlobals();
+      json = Boolean(o.json);
+      set(await replayCommands.showCommand(id, o));
+    });
+  audit
     .command('lookup')
     .description('was this key used? reads a value from stdin or a hidden prompt, lists the attempts that used it (exit 1 if none)')
     .option('--json', 'machine-readable')
@@ -187,6 +216,17 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
       const o = cmd.optsWithGlobals();
       json = Boolean(o.json);
       set(await auditCommands.lookupCommand(o));
+    });
+
+  program
+    .command('replay')
+    .description('play an attempt\'s recording (exec --record, or record: true in the grant) at its original pace')
+    .argument('<id>', 'the audit id, e.g. ol_...')
+    .option('--speed <n>', 'playback speed: 2 plays twice as fast')
+    .option('--max-wait <seconds>', 'cap every pause at this many seconds')
+    .addHelpText('after', '\nCtrl-C stops (exit 130). Exit 64 unknown id, 66 no recording or gone, 65 changed since the run.')
+    .action(async (id: string, o) => {
+      set(await replayCommands.replayCommand(id, o));
     });
 
   program

@@ -31,6 +31,9 @@ export function catalogueEntry(r: LoadedRecipe, granted: boolean, approvalRequir
     approvalRequired,
     hosts: r.hosts,
     source: r.file,
+    /** The file of the action this one replaced (a team's recipe overriding a built-in one). */
+    ...(r.overrides ? { overrides: r.overrides } : {}),
+    ...(r.scopes ? { scopes: r.scopes } : {}),
   };
 }
 
@@ -43,7 +46,7 @@ export async function listCommand(o: { json?: boolean }, opts: CliOptions): Prom
     const grant = Object.hasOwn(services, r.service) ? services[r.service] : undefined;
     return grant ? needsApproval(grant, r) : false;
   };
-  const entries = (await allRecipes(ctx.recipeDirs)).map((r) => catalogueEntry(r, isGranted(r), isGranted(r) && waits(r)));
+  const entries = (await allRecipes(ctx.recipeDirs, ctx.cache)).map((r) => catalogueEntry(r, isGranted(r), isGranted(r) && waits(r)));
   if (o.json) {
     writeJson({ tenant: tenant ?? null, project: ctx.binding?.project ?? null, recipes: entries });
     return 0;
@@ -69,7 +72,8 @@ export async function showCommand(service: string, o: { json?: boolean }, opts: 
   }
   const out: string[] = [`${service}  (from ${loaded.files.join(', ')})`];
   for (const r of recipes) {
-    out.push('', `${service}.${r.name}  [${r.risk}]  ${r.description}`, `  source: ${r.file}`, `  hosts:  ${r.hosts.join(', ') || '(none)'}`);
+    out.push('', `${service}.${r.name}  [${r.risk}]  ${r.description}`, `  source: ${r.file}${r.overrides ? ` (overrides ${r.overrides})` : ''}`, `  hosts:  ${r.hosts.join(', ') || '(none)'}`);
+    if (r.scopes?.length) out.push(`  key:    ${r.credential ? `${r.credential}, ` : ''}scopes: ${r.scopes.join(', ')}`);
     for (const [k, p] of Object.entries(r.params)) {
       const rules = [p.type, isRequired(p) ? 'required' : 'optional', p.default !== undefined ? `default ${p.default}` : '', p.pattern ? `pattern /${p.pattern}/` : '', p.enum ? `one of ${p.enum.join('|')}` : '', p.min !== undefined ? `min ${p.min}` : '', p.max !== undefined ? `max ${p.max}` : ''];
       out.push(`  -p ${k}=...  ${rules.filter(Boolean).join(', ')}${p.description ? `  ${p.description}` : ''}`);

@@ -21,7 +21,7 @@ export interface LoadedConfig {
   recipePaths: string[];
 }
 
-const EMPTY: Config = { tenants: {}, recipePaths: [], storeKey: 'auto' };
+const EMPTY: Config = { tenants: {}, recipePaths: [], storeKey: 'auto', recordRetention: '30d' };
 
 /** Read and validate config.yaml. Any problem throws ConfigError (exit 78): fail closed. */
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: ParseCache): Promise<LoadedConfig> {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { refProblem } from '../secrets/ref.js';
 import { parseDuration } from '../util/duration.js';
+import { GrantOutputSchema } from '../output/schema.js';
 
 /**
  * The shape of config.yaml. Strict everywhere: a key outloop does not enforce (a typo, or a guardrail
@@ -95,6 +96,8 @@ export const ServiceGrantSchema = z
       .enum(['optional', 'required'])
       .default('optional')
       .describe('Must the person who approves or denies give a --reason?'),
+    output: GrantOutputSchema.optional(),
+    record: z.boolean().default(false).describe('Keep an asciicast recording of each run\'s redacted, shaped output (outloop replay ID).'),
     sandbox: sandboxMode.optional().describe('Run this service\'s children in a sandbox whose only way out is the egress proxy: required, auto (when available), off. Wins over the tenant\'s.'),
   })
   .describe('What one tenant may do with one service.');
@@ -120,6 +123,11 @@ export const ConfigSchema = z
       .enum(['auto', 'keychain', 'file'])
       .default('auto')
       .describe('Where the key of the local store lives: the OS keychain when one answers (auto), or forced.'),
+    recordRetention: z
+      .string()
+      .refine((s) => parseDuration(s) !== undefined, { message: 'a duration like 30d or 12h' })
+      .default('30d')
+      .describe('Recordings older than this are deleted on each recorded run.'),
   })
   .describe('Outloop configuration: tenants, the projects bound to them, and their grants.');
 

@@ -32,7 +32,7 @@ export interface Catalogue {
 export async function loadCatalogue(env: Environment): Promise<Catalogue> {
   const ctx = await loadRequestContext(env);
   const isGranted = grantChecker(ctx);
-  const recipes = await allRecipes(ctx.recipeDirs);
+  const recipes = await allRecipes(ctx.recipeDirs, ctx.cache);
   const tools: McpTool[] = [];
   const targets: Catalogue['targets'] = new Map();
   const clashes: string[] = [];

@@ -2,12 +2,13 @@ import type { Config } from '../config/schema.js';
 import { budgetRefusal, budgetsFor, describeAllow, grantExpired, paramLimitFailure, recipeRefusal, type Budget, type Usage } from './guardrails.js';
 import type { LoadedRecipe, ServiceRecipes } from '../recipe/load.js';
 import { validateParams } from '../recipe/params.js';
-import { renderRecipe, type RenderedCommand } from '../recipe/render.js';
+import { renderRecipe, selectedRun, type RenderedCommand } from '../recipe/render.js';
 import { secretMarker } from '../recipe/template.js';
 import { checkUrl, findUrls } from './hosts.js';
-import type { TenantBinding } from './tenant.js';
+import { tenantGates, type TenantBinding } from './tenant.js';
 import { sandboxMode, sandboxVerdict, type SandboxMode } from './sandbox.js';
 import { approvalKey, approvalTtlMs, approvalVerdict, needsApproval, type Approvals } from './approvals.js';
+import { effectiveContract, type OutputContract } from '../output/contract.js';
 
 /**
  * The policy decision, as a pure function of the request and what config and recipes say. It imports no
@@ -98,6 +99,10 @@ export interface Plan {
   budgets: Budget[];
   /** The approval this run uses (the broker marks it used in the same locked step as the decision). */
   approval?: { id: string; key: string };
+  /** The output contract after the grant tightened the recipe's (src/output/contract.ts). */
+  output?: OutputContract;
+  /** The grant asks for a recording of each run. */
+  record?: boolean;
   /** The effective sandbox mode, and whether a sandbox is available to honour it. */
   sandbox: { mode: SandboxMode; available: boolean };
 }
@@ -116,19 +121,10 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   };
   const target = `${req.service}.${req.recipe}`;
 
-  const b = ctx.binding;
-  if (!b) {
-    return deny('tenant', 'no_tenant', `${req.cwd} is not inside any project bound to a tenant`,
-      `Run from a project folder listed under tenants.<name>.projects in ${ctx.configFile}, or ask a person to add this folder there.`);
-  }
-  pass('tenant', `${b.tenant} (project ${b.project})`);
-
-  if (req.assertedTenant !== undefined && req.assertedTenant !== b.tenant) {
-    return deny('assertion', 'wrong_tenant',
-      `this project belongs to tenant "${b.tenant}", but the request asserts tenant "${req.assertedTenant}"`,
-      `Stop: this looks like a skill or script written for "${req.assertedTenant}" running in a "${b.tenant}" project. Use "${b.tenant}"'s own recipes here, or run from a "${req.assertedTenant}" project.`);
-  }
-  pass('assertion', req.assertedTenant === undefined ? 'none asserted' : `asserted ${req.assertedTenant}, matches`);
+  const t = tenantGates(ctx.binding, req.assertedTenant, req.cwd, ctx.configFile);
+  for (const g of t.passed) pass(g.name, g.detail);
+  if (!t.ok) return deny(t.gate, t.code, t.reason, t.next);
+  const b = t.binding;
 
   // Own properties only: a service called "constructor" must not find Object.prototype.constructor.
   const services = ctx.tenants[b.tenant]?.services ?? {};
@@ -194,7 +190,7 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
       `Use a value within the grant's limit; a person can change ${grantPath}.params in ${ctx.configFile}.`, limited.param);
   }
   const preview = renderRecipe(recipe, { params: params.values, secret: secretMarker, tenant: b.tenant, project: b.project });
-  const optionLike = optionInjection(recipe, preview.argv);
+  const optionLike = optionInjection(selectedRun(recipe, params.values), preview.argv);
   if (optionLike) {
     return deny('params', 'bad_param',
       `parameter "${optionLike}" starts with "-" where it forms a whole argument, so the command would read it as an option`,
@@ -202,7 +198,8 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   }
   pass('params', Object.entries(params.values).map(([k, v]) => `${k}=${v}`).join(' ') || 'none');
 
-  const texts = [...preview.argv, ...Object.values(preview.env), preview.stdin ?? '', ...Object.values(preview.files)];
+  // A request body file (recipe.bodyFiles: curl only sends it, see lint) is data for the gated URL, not a target.
+  const texts = [...preview.argv, ...Object.values(preview.env), preview.stdin ?? '', ...Object.entries(preview.files).filter(([f]) => !recipe.bodyFiles?.includes(f)).map(([, t]) => t)];
   const urls = texts.flatMap(findUrls);
   for (const url of urls) {
     const v = checkUrl(url, recipe.hosts);
@@ -250,13 +247,13 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   }
   pass('budget', budgets.length ? budgets.map((x) => `${x.label} (${countIn(ctx.usage, x, now)} used)`).join('; ') : 'no budget applies');
 
+  const output = effectiveContract(recipe.output, grant.output?.['*'], grant.output?.[req.recipe]);
   return {
     allow: true,
     gates,
-    plan: {
-      tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets, ...(approval ? { approval } : {}),
-      sandbox: { mode: box, available: ctx.sandboxAvailable === true },
-    },
+    plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets, ...(approval ? { approval } : {}),
+      ...(output ? { output } : {}), ...(grant.record ? { record: true } : {}),
+      sandbox: { mode: box, available: ctx.sandboxAvailable === true } },
   };
 }
 
@@ -265,9 +262,9 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
  * not written as (`{{params.a}}{{params.b}}` with a empty and b = --evil, too). Names the first
  * parameter of such an argument.
  */
-function optionInjection(recipe: LoadedRecipe, argv: string[]): string | undefined {
-  for (let i = 1; i < recipe.run.length; i++) {
-    const t = recipe.run[i]!;
+function optionInjection(run: LoadedRecipe['run'], argv: string[]): string | undefined {
+  for (let i = 1; i < run.length; i++) {
+    const t = run[i]!;
     if (!argv[i]!.startsWith('-') || leadingText(t).startsWith('-')) continue;
     const param = t.tokens.find((tok) => 'ref' in tok && tok.ref.ns === 'params');
     if (param && 'ref' in param && param.ref.ns === 'params') return param.ref.name;

@@ -22,3 +22,26 @@ export function isWithin(child: string, parent: string): boolean {
   const prefix = parent.endsWith(sep) ? parent : parent + sep;
   return child.startsWith(prefix);
 }
+
+/**
+ * The first two gates of every request (exec, check, run): the working directory must belong to a tenant,
+ * and a tenant the caller asserts must be that one. One wording for every way in.
+ */
+export type TenantGates =
+  | { ok: true; binding: TenantBinding; passed: { name: 'tenant' | 'assertion'; detail: string }[] }
+  | { ok: false; gate: 'tenant' | 'assertion'; code: 'no_tenant' | 'wrong_tenant'; reason: string; next: string; passed: { name: 'tenant' | 'assertion'; detail: string }[] };
+
+export function tenantGates(binding: TenantBinding | null, assertedTenant: string | undefined, cwd: string, configFile: string): TenantGates {
+  if (!binding) {
+    return { ok: false, gate: 'tenant', code: 'no_tenant', passed: [], reason: `${cwd} is not inside any project bound to a tenant`,
+      next: `Run from a project folder listed under tenants.<name>.projects in ${configFile}, or ask a person to add this folder there.` };
+  }
+  const passed: { name: 'tenant' | 'assertion'; detail: string }[] = [{ name: 'tenant', detail: `${binding.tenant} (project ${binding.project})` }];
+  if (assertedTenant !== undefined && assertedTenant !== binding.tenant) {
+    return { ok: false, gate: 'assertion', code: 'wrong_tenant', passed,
+      reason: `this project belongs to tenant "${binding.tenant}", but the request asserts tenant "${assertedTenant}"`,
+      next: `Stop: this looks like a skill or script written for "${assertedTenant}" running in a "${binding.tenant}" project. Use "${binding.tenant}"'s own recipes here, or run from a "${assertedTenant}" project.` };
+  }
+  passed.push({ name: 'assertion', detail: assertedTenant === undefined ? 'none asserted' : `asserted ${assertedTenant}, matches` });
+  return { ok: true, binding, passed };
+}

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { RequestContext } from '../broker/context.js';
+import type { ParseCache } from '../config/cache.js';
 import { grantAllows } from '../policy/guardrails.js';
 import { listRecipeFiles, loadService, type LoadedRecipe } from './load.js';
 
@@ -8,9 +9,10 @@ import { listRecipeFiles, loadService, type LoadedRecipe } from './load.js';
  * MCP tool list.
  */
 /** Every service found in the recipe folders, later folders overriding earlier ones per action. */
-export async function allRecipes(dirs: string[]): Promise<LoadedRecipe[]> {
+export async function allRecipes(dirs: string[], cache?: ParseCache): Promise<LoadedRecipe[]> {
   const services = [...new Set(listRecipeFiles(dirs).map((f) => basename(f).replace(/\.ya?ml$/, '')))].sort();
-  const loaded = await Promise.all(services.map((s) => loadService(s, dirs)));
+  // The parse cache matters here: the built-in library is a dozen files, linted on every list otherwise.
+  const loaded = await Promise.all(services.map((s) => loadService(s, dirs, cache)));
   return loaded.flatMap((l) => [...(l?.recipes.values() ?? [])]);
 }
 

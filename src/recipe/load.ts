@@ -32,7 +32,13 @@ export async function loadService(service: string, dirs: string[], cache?: Parse
       const errors = res.problems.filter((p) => p.severity !== 'warning');
       if (errors.length) throw new ConfigError(errors);
       out.files.push(file);
-      for (const r of res.recipes) out.recipes.set(r.name, r);
+      // Action by action: a later folder's action replaces the earlier one of the same name, new ones add.
+      // Each action keeps the hosts and secrets of the file that defined it, so a team file can neither
+      // widen a built-in action's hosts nor inherit the built-in's. Copies: cached results stay untouched.
+      for (const r of res.recipes) {
+        const prev = out.recipes.get(r.name);
+        out.recipes.set(r.name, prev ? { ...r, overrides: prev.file } : r);
+      }
     }
   }
   return out.files.length ? out : undefined;

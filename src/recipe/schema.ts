@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NAME_PATTERN, SECRET_NAME_PATTERN } from '../config/schema.js';
+import { OutputSpecSchema } from '../output/schema.js';
 
 /**
  * The shape of a recipe file: one YAML file per service, named after it (stripe.yaml holds
@@ -32,16 +33,40 @@ export const RecipeSchema = z
     risk: z.enum(['read', 'write', 'admin']).default('write').describe('Unset risk counts as write.'),
     params: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/, 'parameter names start with a lowercase letter'), ParamSchema).default({}),
     run: z
-      .array(text)
+      .array(
+        z.union([
+          text,
+          z
+            .array(text)
+            .min(1)
+            .describe(
+              'An optional group: its elements take part only when every parameter they reference has a value (given or defaulted), e.g. [--data-urlencode, "customer={{params.customer}}"]. It must reference an optional parameter; groups do not nest.',
+            ),
+        ]),
+      )
       .min(1)
-      .describe('The argv to run, never a shell line. Each element stays one argument whatever a placeholder expands to.'),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), text).default({}),
-    stdin: z.string().optional().describe('Text written to the child on stdin (e.g. a curl config with the Authorization header).'),
+      .describe(
+        'The argv to run, never a shell line. Each element stays one argument whatever a placeholder expands to. Placeholders: {{params.NAME}}, {{tenant}}, {{project}}, {{recipe.dir}}, each optionally with an escaping filter: | json (a JSON string literal, quotes included; null when unset) or | url (percent-encoded). Never {{secrets.NAME}}.',
+      ),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), text)
+      .default({})
+      .describe('Environment variables for the child. An entry is set only when every parameter it references has a value.'),
+    stdin: z
+      .string()
+      .optional()
+      .describe('Text written to the child on stdin (e.g. a curl config with the Authorization header). A free-text string parameter here must use {{params.NAME | json}}.'),
     files: z
       .record(z.string().regex(/^(?!\.\.?$)[A-Za-z0-9._-]+$/, 'file names are plain names inside the run folder'), z.string())
       .default({})
-      .describe('Files written (mode 0600) into the private working directory before the child starts, removed after.'),
+      .describe('Files written (mode 0600) into the private working directory before the child starts, removed after (e.g. a JSON body for curl --json @body.json). A free-text string parameter here must use {{params.NAME | json}} or {{params.NAME | url}}.'),
     timeout: z.union([z.string(), z.number()]).optional().describe('e.g. 30s, 5m (default 60s).'),
+    output: OutputSpecSchema.optional().describe('Output contract (format: json by default): pick, mask, pii, maxBytes.'),
+    scopes: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('The least the bound key must be allowed for this action, in the vendor\'s own terms (e.g. "Invoices: read"). Shown in the catalogue.'),
+    pty: z.boolean().optional().describe('Run under a pseudo-terminal (one merged, redacted output stream); stdin text is typed into it.'),
     maxOutput: z.union([z.string(), z.number()]).optional().describe('Stop the child once it has written this much (stdout and stderr together), e.g. 1MiB (default 10MiB); the output is marked truncated.'),
     maxMemory: z.union([z.string(), z.number()]).optional().describe('Address-space limit of the child (RLIMIT_AS), e.g. 512MiB, where the platform allows.'),
     sandbox: z
@@ -70,6 +95,11 @@ export const RecipeFileSchema = z
       .default([])
       .describe('The only hosts the recipes of this service may reach.'),
     secrets: z.array(z.string().regex(SECRET_NAME_PATTERN, 'secret names are UPPER_SNAKE_CASE')).default([]),
+    credential: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('What kind of key to bind to the secrets, e.g. "Stripe restricted key (rk_...)". Shown in the catalogue with each recipe\'s scopes.'),
     recipes: z.record(z.string().regex(NAME_PATTERN, 'recipe names use lowercase letters, digits, "-" and "_"'), RecipeSchema),
   })
   .describe('An Outloop recipe file: the approved actions of one service.');

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as osConstants } from 'node:os';
 import { Exit } from '../errors.js';
+import { armGroupWatchdog } from './watchdog.js';
 
 /**
  * Run one child: argv without a shell, its own process group (so a timeout or a forwarded signal reaches
@@ -19,7 +20,14 @@ export interface ChildSpec {
   env: Record<string, string>;
   cwd: string;
   stdin: string | undefined;
+  /** Infinity (outloop run) for none. */
   timeoutMs: number;
+  /** outloop run: the child reads outloop's own stdin (spec.stdin is then ignored). */
+  inheritStdin?: boolean;
+  /** Signals passed on to the child's group once each (default: FORWARDED). */
+  forward?: readonly NodeJS.Signals[];
+  /** The child's group is killed when outloop dies, even by SIGKILL (watchdog.ts; on Linux also setpriv --pdeathsig). */
+  dieWithParent?: boolean;
 }
 
 export interface ChildSinks {
@@ -39,8 +47,9 @@ export interface ChildResult {
   timedOut: boolean;
 }
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+export const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 const KILL_GRACE_MS = 2000;
+const PIPE_GRACE_MS = 500;
 
 // `ulimit -c 0` then exec: the shell only sets the limit and is replaced by the real command; the argv
 // arrives as "$@", a list, and is never parsed as shell text. Node cannot set RLIMIT_CORE itself.
@@ -61,12 +70,39 @@ function coreDumpsAlreadyOff(): boolean {
   }
 }
 
+/**
+ * The argv that actually starts: the core-dump wrapper when needed and, for dieWithParent, setpriv in
+ * front. PR_SET_PDEATHSIG survives the execs that follow (sh, then the command), so the kernel kills
+ * the command itself the moment outloop dies, even by SIGKILL, which outloop never sees; the watchdog
+ * (watchdog.ts) then ends the rest of its process group.
+ */
+export function wrappedArgv(spec: Pick<ChildSpec, 'argv' | 'dieWithParent'>): string[] {
+  const argv = coreDumpsAlreadyOff() ? spec.argv : ['/bin/sh', ...NO_CORE, ...spec.argv];
+  const setpriv = spec.dieWithParent && process.platform === 'linux' ? setprivPath() : undefined;
+  return setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...argv] : argv;
+}
+
+function setprivPath(): string | undefined {
+  for (const p of ['/usr/bin/setpriv', '/bin/setpriv']) {
+    try {
+      accessSync(p, fsConstants.X_OK);
+      return p;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
 export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<ChildResult> {
-  const [file, args] = coreDumpsAlreadyOff() ? [spec.argv[0]!, spec.argv.slice(1)] : ['/bin/sh', [...NO_CORE, ...spec.argv]];
+  const [file, ...args] = wrappedArgv(spec) as [string, ...string[]];
+  // A child in its own process group that reads a terminal would be stopped (SIGTTIN): outloop reads
+  // the terminal and passes the bytes on instead. Any other stdin (file, pipe) is handed over as is.
+  const pumpTty = Boolean(spec.inheritStdin && process.stdin.isTTY);
   const child = spawn(file, args, {
     cwd: spec.cwd,
     env: spec.env,
-    stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: [spec.inheritStdin ? (pumpTty ? 'pipe' : 'inherit') : spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     detached: true,
     windowsHide: true,
   });
@@ -77,9 +113,11 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
   if (child.stdin) {
     // A child that never reads its stdin closes the pipe; that is its business, not an error.
     child.stdin.on('error', () => {});
-    child.stdin.end(spec.stdin);
+    if (pumpTty) process.stdin.pipe(child.stdin);
+    else child.stdin.end(spec.stdin);
   }
   const pid = child.pid;
+  const disarm = spec.dieWithParent && pid !== undefined ? armGroupWatchdog(pid) : () => {};
   const killGroup = (sig: NodeJS.Signals) => {
     if (pid === undefined) return;
     try {
@@ -90,7 +128,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
   };
 
   // A signal sent to outloop goes to the child's group once; outloop then exits with the child's status.
-  const forwarders = FORWARDED.map((sig) => {
+  const forwarders = (spec.forward ?? FORWARDED).map((sig) => {
     const fn = () => killGroup(sig);
     process.on(sig, fn);
     return [sig, fn] as const;
@@ -98,12 +136,27 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
 
   let timedOut = false;
   let forceTimer: NodeJS.Timeout | undefined;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup('SIGTERM');
-    forceTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
-  }, spec.timeoutMs);
-  for (const sink of [sinks.stdout, sinks.stderr]) sink.once(READER_GONE, () => killGroup('SIGPIPE'));
+  const timer = Number.isFinite(spec.timeoutMs)
+    ? setTimeout(() => {
+        timedOut = true;
+        killGroup('SIGTERM');
+        forceTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+      }, spec.timeoutMs)
+    : undefined;
+  // A child that ignores SIGPIPE (curl does) would go on while its pipe is still drained: after a short
+  // grace it is ended as a timeout would be, and still reported as 141, the reader having gone.
+  let pipeTimer: NodeJS.Timeout | undefined;
+  let pipeKilled = false;
+  for (const sink of [sinks.stdout, sinks.stderr]) {
+    sink.once(READER_GONE, () => {
+      killGroup('SIGPIPE');
+      pipeTimer ??= setTimeout(() => {
+        pipeKilled = true;
+        killGroup('SIGTERM');
+        forceTimer ??= setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+      }, PIPE_GRACE_MS);
+    });
+  }
   for (const sink of [sinks.stdout, sinks.stderr]) sink.once(STOP_CHILD, () => killGroup('SIGKILL'));
   // Once the child itself exits, anything it left running in its group would hold our pipes open.
   void exited.then(() => killGroup('SIGKILL'), () => {});
@@ -116,12 +169,32 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     ]);
     let exitCode: number;
     if (timedOut) exitCode = Exit.timeout;
+    else if (pipeKilled) exitCode = Exit.readerGone;
     else if (signal) exitCode = 128 + (osConstants.signals[signal] ?? 0);
     else exitCode = code ?? Exit.internal;
     return { exitCode, signal: signal ?? undefined, timedOut };
   } finally {
     clearTimeout(timer);
     if (forceTimer) clearTimeout(forceTimer);
+    if (pipeTimer) clearTimeout(pipeTimer);
     for (const [sig, fn] of forwarders) process.off(sig, fn);
+    disarm();
+    if (pumpTty) {
+      process.stdin.unpipe(child.stdin!);
+      process.stdin.pause();
+    }
   }
+}
+
+/**
+ * runChild's shape for a recipe with `pty: true`: one merged stream into the stdout sink (stderr stays
+ * empty, as on a terminal), the recipe's stdin typed into the terminal, outloop's own stdin untouched.
+ * node-pty and pty.ts load only here.
+ */
+export async function runChildInPty(spec: ChildSpec, sinks: ChildSinks): Promise<ChildResult> {
+  const { runPty } = await import('./pty.js');
+  return runPty(
+    { argv: wrappedArgv(spec), env: spec.env, cwd: spec.cwd, timeoutMs: spec.timeoutMs, stdin: spec.stdin, inheritStdin: false, forward: spec.forward ?? FORWARDED, readerGoneEvent: READER_GONE },
+    sinks.stdout,
+  );
 }

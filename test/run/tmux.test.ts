@@ -1,0 +1,140 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { configYaml, type E2E, makeE2E, plantedSecret, until } from '../e2e/helpers.js';
+
+/**
+ * `outloop run` on a real terminal: tmux provides it, the test types into it (send-keys) and reads the
+ * screen with its colours (capture-pane -e). tmux is required in CI: there this suite fails, never
+ * skips, when tmux is missing.
+ */
+const CI = process.env.CI === 'true';
+const tmuxOk = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
+if (CI && !tmuxOk) {
+  describe('outloop run on a terminal', () => {
+    it('needs tmux', () => {
+      throw new Error('tmux is required in CI (apt-get install -y tmux)');
+    });
+  });
+}
+
+const SECRET = plantedSecret('sk_test');
+
+describe.skipIf(!tmuxOk)('outloop run on a terminal (tmux)', () => {
+  let e: E2E;
+  let dir: string;
+  const socket = `outloop-test-${process.pid}-${Date.now()}`;
+  const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env: { ...e.env, TERM: 'xterm-256color' } });
+  const screen = (s: string) => tmux('capture-pane', '-p', '-e', '-t', s).stdout;
+  const plain = (s: string) => tmux('capture-pane', '-p', '-t', s).stdout;
+
+  beforeAll(async () => {
+    e = makeE2E(['acme']);
+    dir = e.projects.acme!;
+    e.writeConfig(configYaml(e, { acme: 'stripe:\n  secrets: { STRIPE_KEY: "local:acme/stripe" }\n  run: true' }));
+    await e.setSecret('local:acme/stripe', SECRET);
+  });
+  afterAll(() => {
+    if (e) tmux('kill-server');
+    e?.cleanup();
+  });
+
+  /** Start `outloop run ... -- script` in a 100x30 tmux window; the shell records the exit code and the terminal modes. */
+  const session = (name: string, body: string, flags: string[] = []) => {
+    const script = join(dir, `${name}.sh`);
+    writeFileSync(script, `#!/bin/bash\n${body}\n`);
+    chmodSync(script, 0o755);
+    const out = (f: string) => join(dir, `${name}.${f}`);
+    const line = `cd ${dir} && stty -g > ${out('before')}; node ${BIN} run --service stripe ${flags.join(' ')} -- ./${name}.sh; echo $? > ${out('exit')}; stty -g > ${out('after')}; sleep 60`;
+    const r = tmux('new-session', '-d', '-s', name, '-x', '100', '-y', '30', line);
+    expect(r.status, r.stderr).toBe(0);
+    return {
+      exitCode: async () => {
+        await until(() => existsSync(out('after')) && readFileSync(out('after'), 'utf8').length > 0, `${name} to finish`, 20_000);
+        return Number(readFileSync(out('exit'), 'utf8').trim());
+      },
+      modesRestored: () => readFileSync(out('before'), 'utf8') === readFileSync(out('after'), 'utf8'),
+    };
+  };
+
+  it('keeps colours, prompts and the exit code, and redacts the secret on the terminal', async () => {
+    const s = session('inter', [
+      `printf '\\033[31mred\\033[0m \\033[1;32mbold-green\\033[0m key=%s\\n' "$STRIPE_KEY"`,
+      '[ -t 0 ] && [ -t 1 ] && echo "tty: yes"',
+      'echo "size: $(stty size)"',
+      'read -p "Name? " name',
+      'echo "hello $name"',
+      // One key, no Enter: arrives only because outloop passes raw keystrokes through.
+      'read -n 1 -s k; echo "single=$k"',
+      'exit 42',
+    ].join('\n'));
+    await until(() => plain('inter').includes('Name?'), 'the prompt');
+    tmux('send-keys', '-t', 'inter', 'bob');
+    // Line editing happens in the child's terminal: a typo erased with backspace never reaches read.
+    tmux('send-keys', '-t', 'inter', 'x', 'BSpace', 'Enter');
+    await until(() => plain('inter').includes('hello bob'), 'the answer');
+    tmux('send-keys', '-t', 'inter', 'z');
+    expect(await s.exitCode()).toBe(42);
+    const shown = screen('inter');
+    expect(shown).toMatch(/\x1b\[31m\s*red/);
+    expect(shown).toMatch(/\x1b\[1m.*\x1b\[32m.*bold-green|\x1b\[1;32m\s*bold-green/);
+    expect(shown).toContain('key=[REDACTED:STRIPE_KEY]');
+    expect(shown).not.toContain(SECRET);
+    const text = plain('inter');
+    expect(text).toContain('tty: yes');
+    expect(text).toContain('hello bob\n');
+    expect(text).toContain('single=z');
+    const [rows, cols] = tmux('display-message', '-p', '-t', 'inter', '#{pane_height} #{pane_width}').stdout.trim().split(' ');
+    expect(text).toContain(`size: ${rows} ${cols}`);
+    expect(s.modesRestored()).toBe(true);
+    const end = e.audit().at(-1)!;
+    expect(end).toMatchObject({ mode: 'run', phase: 'end', exitCode: 42, pty: true, redactions: 1 });
+    expect(readFileSync(join(e.home, 'audit.jsonl'), 'utf8')).not.toContain(SECRET);
+  });
+
+  it('delivers Ctrl-C to the child exactly once and a window size change as SIGWINCH', async () => {
+    const s = session('keys', [
+      'ints=0; trap \'ints=$((ints+1))\' INT',
+      'trap \'echo "winch: $(stty size)"\' WINCH',
+      'echo ready',
+      'for i in $(seq 1 60); do sleep 0.05; [ -f stop ] && break; done',
+      'echo "ints=$ints"',
+      'exit 3',
+    ].join('\n'));
+    await until(() => plain('keys').includes('ready'), 'ready');
+    tmux('send-keys', '-t', 'keys', 'C-c');
+    tmux('resize-window', '-t', 'keys', '-x', '80', '-y', '20');
+    await until(() => /winch: \d+ 80/.test(plain('keys')), 'the new size to reach the child');
+    writeFileSync(join(dir, 'stop'), '');
+    expect(await s.exitCode()).toBe(3);
+    expect(plain('keys')).toContain('ints=1');
+    expect(s.modesRestored()).toBe(true);
+  });
+
+  it('--no-pty on a terminal: pipes, still redacted, and the terminal is left as it was', async () => {
+    const s = session('nopty', [
+      '[ -t 1 ] && echo "stdout tty" || echo "stdout pipe"',
+      'echo "k=$STRIPE_KEY"',
+      'printf "ok? "; read a; echo "got $a"',
+      'ints=0; trap \'ints=$((ints+1))\' INT',
+      'echo armed',
+      'for i in $(seq 1 40); do sleep 0.05; done',
+      'echo "ints=$ints"',
+      'exit 4',
+    ].join('\n'), ['--no-pty']);
+    await until(() => plain('nopty').includes('ok?'), 'the prompt');
+    tmux('send-keys', '-t', 'nopty', 'yes', 'Enter');
+    // The terminal sends SIGINT to outloop's group; the command, in its own group, gets it from outloop: once.
+    await until(() => plain('nopty').includes('armed'), 'the trap');
+    tmux('send-keys', '-t', 'nopty', 'C-c');
+    expect(await s.exitCode()).toBe(4);
+    const text = plain('nopty');
+    expect(text).toContain('stdout pipe');
+    expect(text).toContain('k=[REDACTED:STRIPE_KEY]');
+    expect(text).toContain('got yes');
+    expect(text).toContain('ints=1');
+    expect(s.modesRestored()).toBe(true);
+  });
+});
