@@ -152,6 +152,8 @@ const DENY_EXIT: Readonly<Record<string, number>> = {
   unsafe_env_name: Exit.config,
   env_name_conflict: Exit.config,
   approval_required: Exit.approvalRequired,
+  // `sandbox: required` and no sandbox on this machine: a policy refusal like any other.
+  sandbox_unavailable: Exit.denied,
 };
 
 export function denyExitCode(code: string): number {

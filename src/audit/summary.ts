@@ -51,7 +51,18 @@ function decision(a: AuditAttempt): string {
   if (a.incomplete) return 'incomplete (killed?)';
   const d = a.code ? `${a.decision}/${a.code}` : a.decision;
   // A dry run decided but ran nothing; it must not read like a run that happened.
-  return a.dryRun === true ? `${d} (dry run)` : d;
+  if (a.dryRun === true) return `${d} (dry run)`;
+  return d + runNotes(a);
+}
+
+/** What the sandbox saw: refused connections, cut output, a run without enforcement. */
+function runNotes(a: AuditAttempt): string {
+  const notes: string[] = [];
+  const refused = Array.isArray(a.egress) ? a.egress.filter((e) => (e as { decision?: unknown }).decision === 'deny').length : 0;
+  if (refused) notes.push(`${refused} egress refused`);
+  if (a.truncated === true) notes.push('truncated');
+  if (a.egressEnforced === false && a.sandboxMode !== undefined) notes.push(a.sandboxMode === 'off' ? 'sandbox off' : 'no sandbox');
+  return notes.length ? ` (${notes.join(', ')})` : '';
 }
 
 function serviceRecipe(a: AuditAttempt): string {

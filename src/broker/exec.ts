@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { AuditLog, newAuditId, type AuditEntry } from '../audit/index.js';
 import { asOutloopError, Exit, OutloopError, denyExitCode } from '../errors.js';
@@ -6,6 +7,8 @@ import type { Usage } from '../policy/guardrails.js';
 import { BudgetStore } from './budgets.js';
 import { ApprovalStore } from './approvals.js';
 import type { Approvals } from '../policy/approvals.js';
+import { sandboxModeFor } from '../policy/sandbox.js';
+import type { Lookup } from '../sandbox/proxy.js';
 import { loadService } from '../recipe/load.js';
 import { renderRecipe } from '../recipe/render.js';
 import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
@@ -52,6 +55,10 @@ export interface BrokerDeps extends Environment {
    * the host gate passed. Nothing in src/cli or src/mcp sets it, and no env var, flag or config key reaches it.
    */
   testOnlyRedirect?: ReadonlyMap<string, string>;
+  /** Name resolution for the egress proxy (tests); the system resolver otherwise. */
+  egressLookup?: Lookup;
+  /** The machine fact "a sandbox is available here", when the embedder (a test) states it instead of a probe. */
+  sandboxAvailable?: boolean;
 }
 
 export type BrokerOutcome =
@@ -68,6 +75,8 @@ export type BrokerOutcome =
       durationMs: number;
       stdout: string;
       stderr: string;
+      /** maxOutput was reached: the child was stopped and its output cut. */
+      truncated?: boolean;
     };
 
 /** An error after the attempt began, with its audit id so the caller can point at the record. */
@@ -96,10 +105,14 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   }
 
   const now = Date.now();
+  // The machine fact policy needs, found before decide() and so before any backend: only for a request
+  // that has a grant and does not turn the sandbox off, and the sandbox code loads only then.
+  const boxMode = sandboxModeFor(ctx.config.config.tenants, ctx.binding?.tenant, req.service);
+  const sandboxAvailable = boxMode === undefined || boxMode === 'off' ? false : deps.sandboxAvailable ?? (await import('../sandbox/detect.js')).detectSandbox(deps.env.PATH, process.platform, join(deps.homes.stateDir, 'sandbox-probe.json')).available;
   const policy = (usage?: Usage, approvals?: Approvals) =>
     decide(
       { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
-      { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file, now, usage, approvals },
+      { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file, now, usage, approvals, sandboxAvailable },
     );
   const look = req.mode === 'check' || Boolean(req.dryRun);
   // Budgets need counts shared by every process: decide again with them, and for a real run charge this
@@ -175,9 +188,10 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
     (scrubber) => ({ params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])) }),
     (scrubber) => runPlan(plan, deps, ctx.config.config, scrubber, {
       auditId: id, mode: req.mode, record: Boolean(req.record || plan.record), retention: ctx.config.config.recordRetention }),
-    (r) => (r.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}),
+    (r) => ({ ...(r.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}), ...r.sandbox }),
   );
-  return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...result };
+  const { sandbox: box, ...ran } = result;
+  return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...ran, ...(box.truncated ? { truncated: true } : {}) };
 }
 
 /**
@@ -270,21 +284,26 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
   shown?.bind(stdout);
   const runDir = createRunDir(rendered.files);
   let failure: OutloopError | undefined;
+  let sandboxFields: import('../sandbox/run.js').SandboxAudit;
   try {
-    const res = await (recipe.pty ? runChildInPty : runChild)(
-      {
-        argv: rendered.argv,
-        env: childEnv(deps.env, runDir.path, rendered.env),
-        cwd: runDir.path,
-        stdin: rendered.stdin,
-        timeoutMs: recipe.timeoutMs,
-      },
-      { stdout, stderr },
-    );
-    await Promise.all([endSink(stdout), endSink(stderr)]);
+    const spec = { argv: rendered.argv, env: childEnv(deps.env, runDir.path, rendered.env), cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs };
+    // Sandbox, egress proxy and output/memory limits (src/sandbox): loaded only for a run.
+    const { sandboxRun, targetFromPlan } = await import('../sandbox/run.js');
+    const target = targetFromPlan(plan);
+    // The test-only redirect sends the child to local stand-ins: the proxy must let it reach them.
+    if (deps.testOnlyRedirect) target.hosts = [...target.hosts, ...[...deps.testOnlyRedirect.values()].map((o) => new URL(o).host)];
+    const box = await sandboxRun({ target, spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup, userHome: deps.env.HOME });
+    let res;
+    try {
+      res = await (recipe.pty ? runChildInPty : runChild)(box.spec, box.sinks({ stdout, stderr }));
+      await Promise.all([endSink(stdout), endSink(stderr)]);
+    } finally {
+      sandboxFields = await box.finish(out === 'collect' ? undefined : out.stderr, scrubber.scrub);
+    }
     const exitCode = res.timedOut ? Exit.timeout : res.exitCode;
     const shaped = shown ? await shown.finish({ exitCode, timedOut: res.timedOut }, stdout.text()) : { stdout: stdout.text(), redactions: 0 };
     return {
+      sandbox: sandboxFields,
       exitCode,
       timedOut: res.timedOut,
       redactions: stdout.count + stderr.count + shaped.redactions,

@@ -110,6 +110,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   const key = keyFileFinding(homes.storeKeyFile);
   if (key) add(key);
   for (const f of permissionFindings([homes.configFile, homes.configDir, homes.recipesDir, homes.stateDir])) add(f);
+  const { sandboxFinding } = await import('../sandbox/doctor.js');
+  add({ section: 'safety', check: 'sandbox', ...sandboxFinding(env.PATH, deps.platform ?? process.platform, config, tenant) });
 
   const summary: Record<Severity, number> = { ok: 0, warn: 0, fail: 0 };
   for (const f of findings) summary[f.severity]++;

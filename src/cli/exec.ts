@@ -65,6 +65,7 @@ export async function execCommand(target: string, o: RequestFlags, opts: CliOpti
           redactions: outcome.redactions,
           auditId: outcome.auditId,
           ...(outcome.timedOut ? { code: 'timeout', reason: `timed out after ${outcome.plan.recipe.timeoutMs} ms` } : {}),
+          ...(outcome.truncated ? { truncated: true } : {}),
         });
       } else if (outcome.timedOut) {
         process.stderr.write(`outloop: ${target} timed out after ${outcome.plan.recipe.timeoutMs} ms and was stopped [timeout]\nnext: Retry, or ask for a longer timeout in the recipe.\n`);

@@ -31,6 +31,7 @@ const CaseSchema = z
     now: z.string().optional().describe('The clock for expiring grants, e.g. 2026-12-02T00:00:00Z.'),
     expect: z.enum(['allow', 'deny']),
     code: z.string().optional().describe('The deny code expected (with expect: deny).'),
+    sandbox: z.enum(['available', 'unavailable']).default('available').describe('The machine fact for sandbox: required (default: a sandbox is available), so a case does not depend on the machine it runs on.'),
   })
   .refine((c) => (c.cwd === undefined) !== (c.tenant === undefined), { message: 'give either cwd or tenant' });
 
@@ -81,7 +82,7 @@ export async function runPolicyTests(file: string, env: Environment, o: { json?:
     if (Number.isNaN(now)) throw new ConfigError([{ file, ...y.locate(['cases', i, 'now']), message: `"${c.now}" is not a time` }]);
     const d = decide(
       { service, recipe, params: Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, String(v)])), assertedTenant: c.assertTenant, cwd },
-      { binding, tenants, service: await loadService(service, ctx.recipeDirs, ctx.cache), configFile: ctx.config.file, now },
+      { binding, tenants, service: await loadService(service, ctx.recipeDirs, ctx.cache), configFile: ctx.config.file, now, sandboxAvailable: c.sandbox === 'available' },
     );
     const got = d.allow ? 'allow' : `deny/${d.code}`;
     const want = c.expect === 'allow' ? 'allow' : c.code ? `deny/${c.code}` : 'deny';

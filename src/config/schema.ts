@@ -36,6 +36,10 @@ const recipeName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a recipe name');
 export const RATE_PATTERN = /^([1-9]\d{0,6})\/(min|h|day)$/;
 const rate = z.string().regex(RATE_PATTERN, 'a budget like 60/h (calls per /min, /h or /day)');
 
+// required: deny when no sandbox is available; auto: sandbox when available, else the egress proxy is only
+// advisory; off: neither (said so in the audit record).
+const sandboxMode = z.enum(['required', 'auto', 'off']);
+
 /** Rules a grant adds on top of a recipe's own parameter rules: they can only narrow. */
 export const ParamLimitSchema = z.strictObject({
   min: z.number().optional(),
@@ -95,6 +99,7 @@ export const ServiceGrantSchema = z
       .describe('Must the person who approves or denies give a --reason?'),
     output: GrantOutputSchema.optional(),
     record: z.boolean().default(false).describe('Keep an asciicast recording of each run\'s redacted, shaped output (outloop replay ID).'),
+    sandbox: sandboxMode.optional().describe('Run this service\'s children in a sandbox whose only way out is the egress proxy: required, auto (when available), off. Wins over the tenant\'s.'),
   })
   .describe('What one tenant may do with one service.');
 
@@ -105,6 +110,7 @@ export const TenantSchema = z.strictObject({
     .describe('Directories bound to this tenant, with everything below them. `~` is your home folder.'),
   services: z.record(name('service'), ServiceGrantSchema).default({}),
   rate: rate.optional().describe("A budget for all of this tenant's requests, e.g. 600/day."),
+  sandbox: sandboxMode.optional().describe('Default sandbox mode of this tenant\'s services: required, auto (default), off.'),
 });
 
 export const ConfigSchema = z

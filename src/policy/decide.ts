@@ -6,6 +6,7 @@ import { renderRecipe, selectedRun, type RenderedCommand } from '../recipe/rende
 import { secretMarker } from '../recipe/template.js';
 import { checkUrl, findUrls } from './hosts.js';
 import { tenantGates, type TenantBinding } from './tenant.js';
+import { sandboxMode, sandboxVerdict, type SandboxMode } from './sandbox.js';
 import { approvalKey, approvalTtlMs, approvalVerdict, needsApproval, type Approvals } from './approvals.js';
 import { effectiveContract, type OutputContract } from '../output/contract.js';
 
@@ -31,7 +32,8 @@ export type DenyCode =
   | 'budget_exhausted'
   | 'approval_required'
   | 'approval_denied'
-  | 'approval_expired';
+  | 'approval_expired'
+  | 'sandbox_unavailable';
 
 export type GateName = 'tenant' | 'assertion' | 'service' | 'recipe' | 'risk' | 'secrets' | 'params' | 'hosts' | 'approval' | 'budget';
 // Budget last: only a request that passes everything else counts against one. Approval just before it: a
@@ -64,6 +66,8 @@ export interface PolicyContext {
   usage?: Usage;
   /** Approval records per request key (the broker reads them under a lock); none when absent. */
   approvals?: Approvals;
+  /** Can this machine sandbox a child (found by the broker)? Undefined: not looked, `required` denies. */
+  sandboxAvailable?: boolean;
 }
 
 /** What an approval_required decision asks a person to approve: exactly what would run, never a secret. */
@@ -99,6 +103,8 @@ export interface Plan {
   output?: OutputContract;
   /** The grant asks for a recording of each run. */
   record?: boolean;
+  /** The effective sandbox mode, and whether a sandbox is available to honour it. */
+  sandbox: { mode: SandboxMode; available: boolean };
 }
 
 export type Decision =
@@ -202,7 +208,11 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
         'Use parameters that keep the request on the service\'s own hosts; a person can add a host to the recipe file\'s hosts list.');
     }
   }
-  pass('hosts', urls.length ? [...new Set(urls.map((u) => safeHost(u)))].join(', ') : 'no URLs in the command');
+  // The allow-list on the wire: a request that must be sandboxed is refused here when it cannot be.
+  const box = sandboxMode(ctx.tenants[b.tenant], grant);
+  const boxed = sandboxVerdict(box, ctx.sandboxAvailable, grant.sandbox ? `${grantPath}.sandbox` : `tenants.${b.tenant}.sandbox`);
+  if (!boxed.ok) return deny('hosts', 'sandbox_unavailable', boxed.reason, boxed.next);
+  pass('hosts', `${urls.length ? [...new Set(urls.map((u) => safeHost(u)))].join(', ') : 'no URLs in the command'}; ${boxed.detail}`);
 
   let approval: Plan['approval'];
   if (needsApproval(grant, recipe)) {
@@ -242,7 +252,8 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
     allow: true,
     gates,
     plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets, ...(approval ? { approval } : {}),
-      ...(output ? { output } : {}), ...(grant.record ? { record: true } : {}) },
+      ...(output ? { output } : {}), ...(grant.record ? { record: true } : {}),
+      sandbox: { mode: box, available: ctx.sandboxAvailable === true } },
   };
 }
 

@@ -4,6 +4,7 @@ import type { ConfigProblem } from '../errors.js';
 import { parseYaml, zodProblems } from '../config/yaml.js';
 import { parseDuration } from '../util/duration.js';
 import { anchored, checkValue, isRequired } from './params.js';
+import { sandboxLimits } from './sandbox-lint.js';
 import { RecipeFileSchema, type ParamSpec } from './schema.js';
 import { paramNames, parseTemplate, placeholders, type Template } from './template.js';
 import { DEFAULT_TIMEOUT_MS, type LintResult, type LoadedRecipe } from './types.js';
@@ -104,6 +105,7 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
       else timeoutMs = ms;
     }
     const bodyFiles = isCurl(runSources[0]) ? curlBodyFiles(Object.keys(def.files), runSources, [def.stdin ?? '', ...Object.values(def.env), ...Object.values(def.files)]) : [];
+    const limits = sandboxLimits(def, base, at, parse);
     recipes.push({
       service: data.service,
       name,
@@ -126,6 +128,7 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
       ...(bodyFiles.length ? { bodyFiles } : {}),
       ...(def.scopes ? { scopes: def.scopes } : {}),
       ...(data.credential ? { credential: data.credential } : {}),
+      ...limits,
     });
   }
   return { file, service: data.service, problems, recipes };

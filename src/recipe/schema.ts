@@ -67,6 +67,22 @@ export const RecipeSchema = z
       .optional()
       .describe('The least the bound key must be allowed for this action, in the vendor\'s own terms (e.g. "Invoices: read"). Shown in the catalogue.'),
     pty: z.boolean().optional().describe('Run under a pseudo-terminal (one merged, redacted output stream); stdin text is typed into it.'),
+    maxOutput: z.union([z.string(), z.number()]).optional().describe('Stop the child once it has written this much (stdout and stderr together), e.g. 1MiB (default 10MiB); the output is marked truncated.'),
+    maxMemory: z.union([z.string(), z.number()]).optional().describe('Address-space limit of the child (RLIMIT_AS), e.g. 512MiB, where the platform allows.'),
+    sandbox: z
+      .strictObject({
+        paths: z
+          .array(
+            z.strictObject({
+              path: z.string().min(1).describe('An absolute path; may use {{project}}, {{tenant}}, {{recipe.dir}}.'),
+              mode: z.enum(['ro', 'rw']).default('ro'),
+            }),
+          )
+          .default([])
+          .describe('Folders the sandboxed child may see (read-only unless rw); everything else outside the system is hidden.'),
+      })
+      .optional()
+      .describe('What the sandbox shows the child beyond the system and its private folder.'),
   })
   .describe('One approved action.');
 

@@ -43,6 +43,10 @@ export interface LoadedRecipe {
   credential?: string;
   /** When a later recipe folder's file replaced this action: the file it replaced (`recipes show`). */
   overrides?: string;
+  /** Output cap in bytes (stdout + stderr), memory cap in bytes, paths the sandbox shows. */
+  maxOutput?: number;
+  maxMemory?: number;
+  sandboxPaths?: { path: Template; mode: 'ro' | 'rw' }[];
 }
 
 export interface ServiceRecipes {

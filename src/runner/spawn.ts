@@ -37,6 +37,8 @@ export interface ChildSinks {
 
 /** Emitted by a sink whose reader has gone away; the child then gets SIGPIPE, as in a bare pipeline. */
 export const READER_GONE = 'destination-closed';
+/** Emitted by a sink that will take no more (maxOutput reached): the child's group is killed. */
+export const STOP_CHILD = 'stop-child';
 
 export interface ChildResult {
   /** The child's exit code, 128+N when killed by signal N, 124 on timeout. */
@@ -155,6 +157,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
       }, PIPE_GRACE_MS);
     });
   }
+  for (const sink of [sinks.stdout, sinks.stderr]) sink.once(STOP_CHILD, () => killGroup('SIGKILL'));
   // Once the child itself exits, anything it left running in its group would hold our pipes open.
   void exited.then(() => killGroup('SIGKILL'), () => {});
 

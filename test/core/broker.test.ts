@@ -155,7 +155,7 @@ describe('deny before touching: handleRequest never reaches a backend on a denia
 
   it('an invalid config fails closed (78) with one error record and no backend call', async () => {
     const w = world();
-    w.home.writeConfig(`tenants:\n  acme:\n    projects: [${w.acme}]\n    services:\n      demo:\n        allow: ["*"]\n        sandbox: auto\n`);
+    w.home.writeConfig(`tenants:\n  acme:\n    projects: [${w.acme}]\n    services:\n      demo:\n        allow: ["*"]\n        escalate: auto\n`);
     const b = countingBackends(VALUES);
     const err = await handleRequest(req(), w.home.deps(w.acme, b.factory)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AttemptError);

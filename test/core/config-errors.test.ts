@@ -35,16 +35,16 @@ describe('config.yaml errors fail closed with file:line:col', () => {
     expect(cfg.tenants.acme?.services.stripe?.secrets).toEqual({ STRIPE_KEY: 'local:acme/stripe' });
   });
 
-  it('a guardrail key not enforced yet (sandbox) is an error, not silently ignored', async () => {
-    const text = GOOD.replace('        allow: [list-invoices]\n', '        allow: [list-invoices]\n        sandbox: auto\n');
+  it('a guardrail key not enforced yet (escalate) is an error, not silently ignored', async () => {
+    const text = GOOD.replace('        allow: [list-invoices]\n', '        allow: [list-invoices]\n        escalate: auto\n');
     const { err, file } = await configError(text);
     expect(err.exitCode).toBe(78);
     expect(err.code).toBe('invalid_config');
     expect(err.problems).toHaveLength(1);
-    expect(err.problems[0]).toMatchObject({ file, line: lineOf(text, 'sandbox'), col: colOf(text, 'sandbox') });
-    expect(err.problems[0]?.message).toContain('unknown key "sandbox"');
+    expect(err.problems[0]).toMatchObject({ file, line: lineOf(text, 'escalate'), col: colOf(text, 'escalate') });
+    expect(err.problems[0]?.message).toContain('unknown key "escalate"');
     expect(err.problems[0]?.message).toContain('tenants.acme.services.stripe');
-    expect(err.message.startsWith(`${file}:${lineOf(text, 'sandbox')}:${colOf(text, 'sandbox')}: `)).toBe(true);
+    expect(err.message.startsWith(`${file}:${lineOf(text, 'escalate')}:${colOf(text, 'escalate')}: `)).toBe(true);
   });
 
   it('a typo at the top level and inside a tenant are both reported, each at its own line', async () => {

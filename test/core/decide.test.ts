@@ -219,6 +219,7 @@ describe('denyExitCode and DeniedError', () => {
       approval_required: 75,
       approval_denied: 77,
       approval_expired: 77,
+      sandbox_unavailable: 77,
     };
     for (const [code, exit] of Object.entries(want)) {
       expect(denyExitCode(code), code).toBe(exit);

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { configYaml, makeE2E, probeLines, until, type E2E } from './helpers.js';
@@ -12,7 +12,7 @@ let e: E2E;
 let ranLog: string;
 
 const recipe = (service: string) =>
-  `service: ${service}\nsecrets: [T]\nrecipes:\n  refund:\n    description: refund\n    risk: write\n    params:\n      amount: { type: integer }\n    run: [sh, -c, 'echo "${service} {{params.amount}} $T" >> "${ranLog}"']\n    env: { T: "{{secrets.T}}" }\n`;
+  `service: ${service}\nsecrets: [T]\nrecipes:\n  refund:\n    description: refund\n    risk: write\n    params:\n      amount: { type: integer }\n    run: [sh, -c, 'echo "${service} {{params.amount}} $T" >> "${ranLog}"']\n    env: { T: "{{secrets.T}}" }\n    sandbox: { paths: [{ path: ${JSON.stringify(dirname(ranLog))}, mode: rw }] }\n`;
 
 beforeAll(async () => {
   e = makeE2E(['acme']);

@@ -16,6 +16,7 @@ recipes:
     description: touches a marker file in the project
     run: [sh, -c, 'touch "$1/marker"', sh, '{{project}}']
     env: { T: "{{secrets.TOKEN}}" }
+    sandbox: { paths: [{ path: "{{project}}", mode: rw }] }
 `;
 const TOKEN = 'audit-e2e-token-3f9a1c77d2b84e0a';
 

@@ -49,7 +49,9 @@ describe('exit codes', () => {
     e.writeRecipe('codes', RECIPES);
     e.writeConfig(
       configYaml(e, {
-        acme: 'codes:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]',
+        // The child writes its pid for the test to check: a pid inside the sandbox's PID namespace is not
+        // the host's, so these run with sandbox: off (test/sandbox checks the sandboxed child's end).
+        acme: 'codes:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  sandbox: off',
         globex: 'codes:\n  secrets: { TOKEN: "local:globex/token" }\n  allow: ["*"]',
       }),
     );

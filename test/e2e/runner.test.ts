@@ -45,7 +45,9 @@ describe('the child process', () => {
   beforeAll(async () => {
     e = makeE2E(['acme']);
     e.writeRecipe('rn', RECIPES);
-    e.writeConfig(configYaml(e, { acme: 'rn:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]' }));
+    // Pids the child writes must be host pids, so this suite runs with sandbox: off (test/sandbox has
+    // the sandboxed child's kill and cleanup checks).
+    e.writeConfig(configYaml(e, { acme: 'rn:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  sandbox: off' }));
     await e.setSecret('local:acme/token', TOKEN);
   });
   afterAll(() => e?.cleanup());

@@ -18,7 +18,7 @@ function sources(dir: string): string[] {
 }
 
 describe('the test-only redirect hook', () => {
-  it('is read in exactly one place (runPlan) and set nowhere in src/', () => {
+  it('is read only in runPlan (the redirect, and the egress proxy letting the stand-ins through) and set nowhere in src/', () => {
     const hits = sources('src').flatMap((f) =>
       readFileSync(f, 'utf8')
         .split('\n')
@@ -28,6 +28,7 @@ describe('the test-only redirect hook', () => {
     expect(hits.map((h) => `${h.f}: ${h.text}`)).toEqual([
       'src/broker/exec.ts: testOnlyRedirect?: ReadonlyMap<string, string>;',
       "src/broker/exec.ts: if (deps.testOnlyRedirect) rendered = (await import('../recipe/redirect.js')).redirectOrigins(rendered, deps.testOnlyRedirect);",
+      'src/broker/exec.ts: if (deps.testOnlyRedirect) target.hosts = [...target.hosts, ...[...deps.testOnlyRedirect.values()].map((o) => new URL(o).host)];',
     ]);
   });
 
