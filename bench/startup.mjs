@@ -1,7 +1,8 @@
 // outloop exec start-up, next to bare `node -e 0`, from interleaved runs in one process so machine load
 // hits all cases alike. Prints medians and ratios; the target is 1.5x or less. The floor case
 // (bench/floor.mjs) does only what the guarantees require (crypto, two synced audit lines, a child
-// behind `ulimit -c 0`), so `exec - floor` is outloop's own cost.
+// behind `ulimit -c 0`), so `exec (sandbox off) - floor` is outloop's own cost, and `exec - exec (sandbox
+// off)` is what the bubblewrap sandbox adds (bench/sandbox.mjs breaks that down further).
 //
 //   node bench/startup.mjs [rounds]
 import { spawnSync } from 'node:child_process';
@@ -18,11 +19,13 @@ const home = join(root, 'home');
 const project = join(root, 'project');
 mkdirSync(join(home, 'recipes'), { recursive: true });
 mkdirSync(project);
-writeFileSync(join(home, 'config.yaml'), `tenants:\n  bench:\n    projects: [${JSON.stringify(project)}]\n    services:\n      bench:\n        secrets: { TOKEN: "local:bench/token" }\n        allow: ["*"]\nstoreKey: file\n`);
+writeFileSync(join(home, 'config.yaml'), `tenants:\n  bench:\n    projects: [${JSON.stringify(project)}]\n    services:\n      bench:\n        secrets: { TOKEN: "local:bench/token" }\n        allow: ["*"]\n      benchoff:\n        allow: ["*"]\n        sandbox: off\nstoreKey: file\n`);
 writeFileSync(
   join(home, 'recipes', 'bench.yaml'),
   `service: bench\nhosts: []\nsecrets: [TOKEN]\nrecipes:\n  noop:\n    description: run true\n    risk: read\n    run: ["true"]\n  noop-secret:\n    description: run true with a secret on stdin\n    risk: read\n    run: ["true"]\n    stdin: "{{secrets.TOKEN}}"\n`,
 );
+// The same noop with the sandbox off: what bubblewrap adds per exec is the difference of the two rows.
+writeFileSync(join(home, 'recipes', 'benchoff.yaml'), `service: benchoff\nhosts: []\nrecipes:\n  noop:\n    description: run true\n    risk: read\n    run: ["true"]\n`);
 const env = { ...process.env, OUTLOOP_HOME: home };
 const run = (args, input, expect = 0) => {
   const t = process.hrtime.bigint();
@@ -36,6 +39,7 @@ const cases = {
   'node -e 0': [['-e', '0'], 0],
   'floor: crypto + 2 synced lines + sh -> true': [[join(here, 'floor.mjs'), join(root, 'floor.log')], 0],
   'outloop exec bench.noop': [[bin, 'exec', 'bench.noop'], 0],
+  'outloop exec, sandbox off (benchoff.noop)': [[bin, 'exec', 'benchoff.noop'], 0],
   'outloop exec bench.noop-secret (local store)': [[bin, 'exec', 'bench.noop-secret'], 0],
   'outloop exec (denied: wrong tenant)': [[bin, 'exec', 'bench.noop', '--tenant', 'other'], 77],
   'outloop --version': [[bin, '--version'], 0],
@@ -54,7 +58,9 @@ for (const [k, xs] of Object.entries(times)) {
   const m = median(xs);
   console.log(`  ${k.padEnd(46)} ${m.toFixed(1).padStart(7)} ms  ${(m / base).toFixed(2)}x`);
 }
-const own = median(times['outloop exec bench.noop']) - median(times['floor: crypto + 2 synced lines + sh -> true']);
-console.log(`outloop's own cost over the floor: ${own.toFixed(1)} ms`);
+const floor = median(times['floor: crypto + 2 synced lines + sh -> true']);
+const own = median(times['outloop exec, sandbox off (benchoff.noop)']) - floor;
+const box = median(times['outloop exec bench.noop']) - median(times['outloop exec, sandbox off (benchoff.noop)']);
+console.log(`outloop's own cost over the floor (sandbox off): ${own.toFixed(1)} ms; the sandbox adds ${box.toFixed(1)} ms`);
 console.log(`target: outloop exec bench.noop <= 1.50x node -e 0`);
 rmSync(root, { recursive: true, force: true });

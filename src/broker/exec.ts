@@ -108,7 +108,12 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   // The machine fact policy needs, found before decide() and so before any backend: only for a request
   // that has a grant and does not turn the sandbox off, and the sandbox code loads only then.
   const boxMode = sandboxModeFor(ctx.config.config.tenants, ctx.binding?.tenant, req.service);
-  const sandboxAvailable = boxMode === undefined || boxMode === 'off' ? false : deps.sandboxAvailable ?? (await import('../sandbox/detect.js')).detectSandbox(deps.env.PATH, process.platform, join(deps.homes.stateDir, 'sandbox-probe.json')).available;
+  // Only `required` turns the fact into a decision, and only check and dry runs show it; an ordinary `auto`
+  // run finds out in sandboxRun, which probes anyway, so a denial or a plain run does not probe twice.
+  const needFact = boxMode === 'required' || ((req.mode === 'check' || req.dryRun) && boxMode === 'auto');
+  const sandboxAvailable = boxMode === undefined || boxMode === 'off'
+    ? false
+    : deps.sandboxAvailable ?? (needFact ? (await import('../sandbox/detect.js')).detectSandbox(deps.env.PATH, process.platform, join(deps.homes.stateDir, 'sandbox-probe.json')).available : true);
   const policy = (usage?: Usage, approvals?: Approvals) =>
     decide(
       { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
