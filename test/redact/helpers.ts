@@ -14,3 +14,16 @@ export function bytewise(text: string | Buffer): Buffer[] {
   const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   return [...buf].map((b) => Buffer.from([b]));
 }
+
+/** Split at random cut points (from fast-check), so pieces may split anywhere, mid-character included. */
+export function chunk(buf: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const p of points) {
+    out.push(buf.subarray(at, p));
+    at = p;
+  }
+  out.push(buf.subarray(at));
+  return out;
+}

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Redactor, type SecretValue } from '../../src/redact/index.js';
-import { runStream } from './helpers.js';
+import { runStream, chunk } from './helpers.js';
 
 /**
  * Every way a planted value is known to leak through CI maskers (field notes: encodings, terminal noise,
@@ -219,17 +219,6 @@ const cases: LeakCase[] = [
 type Mode = 'pipe' | 'pty';
 const forMode = (s: string, mode: Mode): string => (mode === 'pty' ? s.replace(/\r?\n/g, '\r\n') : s);
 
-function chunk(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const p of points) {
-    out.push(buf.subarray(at, p));
-    at = p;
-  }
-  out.push(buf.subarray(at));
-  return out;
-}
 
 function assertSafe(out: Buffer, c: LeakCase, mode: Mode): void {
   const seen = visible(out);

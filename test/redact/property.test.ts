@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Redactor, collectLiterals, type SecretValue } from '../../src/redact/index.js';
-import { runStream } from './helpers.js';
+import { runStream, chunk } from './helpers.js';
 import { oracle } from './oracle.js';
 
 // A tiny alphabet makes overlaps, self-overlaps and shared prefixes common; none of its characters
@@ -25,18 +25,6 @@ function textArb(secrets: SecretValue[]): fc.Arbitrary<Buffer> {
   return fc.array(piece, { maxLength: 12 }).map((ps) => Buffer.from(ps.join(''), 'utf8'));
 }
 
-/** Random cut points, so pieces may split anywhere, mid-character included. */
-function chunk(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const p of points) {
-    out.push(buf.subarray(at, p));
-    at = p;
-  }
-  out.push(buf.subarray(at));
-  return out;
-}
 
 const caseArb = secretsArb.chain((secrets) =>
   fc.record({ secrets: fc.constant(secrets), text: textArb(secrets), cuts: fc.array(fc.nat(), { maxLength: 20 }) }),
