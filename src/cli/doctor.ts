@@ -24,6 +24,7 @@ import type { CliOptions } from './main.js';
 import { shellQuote, writeJson } from './output.js';
 import { hasSessionBus } from '../../adapters/os-keychain.js';
 import { parseStore, type Store } from '../../adapters/local-format.js';
+import { shortLengthProblem } from '../redact/short-values.js';
 
 export type Severity = 'ok' | 'warn' | 'fail';
 
@@ -221,6 +222,11 @@ function probeLocal(use: BackendUse, deps: DoctorDeps, platform: NodeJS.Platform
     if (!stored.includes(r)) add('warn', `no value stored for ${r.ref} (used by ${r.usedBy})`, `printf %s "$VALUE" | outloop secrets set ${r.ref}`);
   }
   if (stored.length) add('ok', `${stored.length} of ${use.refs.length} references stored (${stored.map((r) => r.usedBy).join(', ')})`);
+  // A sealed entry is as long as its value (AES-GCM adds no padding): a short value shows without decrypting.
+  for (const r of stored) {
+    const short = shortLengthProblem(Buffer.byteLength(store.entries.get(r.ref.slice('local:'.length))!.data, 'base64'));
+    if (short) add('warn', `${r.ref} (used by ${r.usedBy}): ${short.message}`, `Store a longer value: printf %s "$VALUE" | outloop secrets set ${r.ref}`);
+  }
   return findings;
 }
 

@@ -17,7 +17,14 @@ export interface ShortValueProblem {
 }
 
 export function shortValueProblem(value: string): ShortValueProblem | undefined {
-  const bytes = Buffer.byteLength(value, 'utf8');
+  return shortLengthProblem(Buffer.byteLength(value, 'utf8'));
+}
+
+/**
+ * The same check from a length alone: `outloop doctor` knows a local-store value's length from its sealed
+ * entry (AES-GCM keeps the length) and so can warn without decrypting anything.
+ */
+export function shortLengthProblem(bytes: number): ShortValueProblem | undefined {
   if (bytes === 0 || bytes >= WEAK_VALUE_BYTES) return undefined;
   if (bytes < SHORT_VALUE_FLOOR) {
     return {

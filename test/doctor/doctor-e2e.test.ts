@@ -162,4 +162,19 @@ describe('outloop doctor', () => {
     expect(x.stdout).toBe('[REDACTED:TOKEN]\n');
     expect(probeLines(probe)).toContain(`readFileSync ${keyFile}`);
   });
+
+  it('a value too short to mask well: secrets set warns, and doctor says so from the sealed length alone', async () => {
+    const set = await e.cli(['secrets', 'set', 'local:acme/missing'], { input: 'abc' });
+    expect(set.status).toBe(0);
+    expect(set.stderr).toContain('warning: local:acme/missing: the value is 3 bytes long: too short to mask safely');
+    expect(set.stderr).not.toContain('abc');
+    try {
+      const r = await e.cli(['doctor']);
+      expect(r.stdout).toContain('warn  local: local:acme/missing (used by dt.MISSING): the value is 3 bytes long');
+      // The stored 30-byte value is not flagged.
+      expect(r.stdout).not.toContain('local:acme/token (used by dt.TOKEN): the value');
+    } finally {
+      await e.cli(['secrets', 'rm', 'local:acme/missing']);
+    }
+  });
 });
