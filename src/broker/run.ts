@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { asOutloopError, denyExitCode, Exit, OutloopError, UsageError } from '../errors.js';
 import { decideRun, type RunDecision, type RunPlan } from '../policy/run.js';
@@ -103,17 +103,25 @@ export async function handleRun(req: RunBrokerRequest, deps: BrokerDeps): Promis
 }
 
 /**
- * The sandbox for a run whose grant says `sandbox: required`: the project folder (the working directory)
- * read-write and nothing else of the user's, and out only through the egress proxy to the hosts of the
- * named services' recipe files. A service without a recipe file has no hosts, so no network at all. No
- * output cap: a wrapped script is the user's own, streamed as it runs, and was never capped unsandboxed.
+ * The sandbox for a run whose grant says `sandbox: required`: the project folder (the tenant's project the
+ * working directory belongs to) read-write and nothing else of the user's, and out only through the
+ * egress proxy to the hosts of the named services' recipe files. A service without a recipe file has no
+ * hosts, so no network at all. No output cap: a wrapped script is the user's own, streamed as it runs,
+ * and was never capped unsandboxed.
  */
-async function runTarget(plan: RunPlan, ctx: RequestContext, cwd: string): Promise<SandboxTarget> {
+async function runTarget(plan: RunPlan, ctx: RequestContext, home: string | undefined): Promise<SandboxTarget> {
+  const project = resolve(plan.project);
+  // A project that is the home folder or above it (`/`) would show the whole home: no sandbox worth the name.
+  if (home && (resolve(home) === project || resolve(home).startsWith(project.endsWith(sep) ? project : project + sep))) {
+    throw new OutloopError('sandbox_project_too_wide', Exit.config, `the sandbox for ${plan.services.join(', ')} would show the project folder ${project}, which contains the home folder ${home}`, {
+      next: `Bind a narrower project folder to tenant "${plan.tenant}" in ${ctx.config.file}, and run from there.`,
+    });
+  }
   const hosts = new Set<string>();
   for (const svc of plan.services) {
     for (const r of (await loadService(svc, ctx.recipeDirs, ctx.cache))?.recipes.values() ?? []) for (const h of r.hosts) hosts.add(h);
   }
-  return { label: plan.services.join(','), hosts: [...hosts], mode: 'required', available: true, paths: [{ path: cwd, mode: 'rw' }], maxOutput: Infinity };
+  return { label: plan.services.join(','), hosts: [...hosts], mode: 'required', available: true, paths: [{ path: project, mode: 'rw' }], maxOutput: Infinity };
 }
 
 async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: BrokerDeps, ctx: RequestContext, scrubber: Scrubber) {
@@ -124,7 +132,7 @@ async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: B
     throw new OutloopError('command_not_found', Exit.commandNotFound, `${cmd} not found on PATH`, { next: `Check the command after --, or install ${cmd}.` });
   }
   // Also before any secret: a broken recipe file stops a sandboxed run here.
-  const target = plan.sandboxed ? await runTarget(plan, ctx, deps.cwd) : undefined;
+  const target = plan.sandboxed ? await runTarget(plan, ctx, deps.env.HOME) : undefined;
   const secrets = await readSecrets(plan.secretRefs, plan.tenant, deps.backends(config.storeKey));
   const redactor = await armRedaction(secrets, config.redact, scrubber, deps.homes.stateDir);
   const { env, stripped } = runEnv(

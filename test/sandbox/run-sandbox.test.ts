@@ -82,6 +82,18 @@ describe('the broker: sandbox_unavailable before any backend call', () => {
     expect(h.audit()).toEqual([expect.objectContaining({ mode: 'run', decision: 'deny', code: 'sandbox_unavailable', exitCode: 77 })]);
   });
 
+  it('a project folder that contains the home folder is refused before any secret is read (it would show the whole home)', async () => {
+    const root = tmp();
+    const h = makeHome(root);
+    // makeHome's HOME is <root>/userhome: a project bound at <root> contains it.
+    h.writeConfig(CONFIG.replace('/p/acme', root));
+    const counting = countingBackends({ 'local:acme/a': 'value-a-7c1e9d2f4b' });
+    const err = await handleRun({ services: ['boxed'], argv: ['true'], pty: false }, { ...h.deps(root, counting.factory), sandboxAvailable: true }).catch((x: unknown) => x);
+    expect(err).toMatchObject({ code: 'sandbox_project_too_wide', exitCode: 78 });
+    expect(counting.state.gets).toBe(0);
+    expect(h.audit().at(-1)).toMatchObject({ phase: 'end', decision: 'error', code: 'sandbox_project_too_wide' });
+  });
+
   it('without required the same machine runs the command unsandboxed, as before, and records no sandbox', async () => {
     const { h, counting, deps } = setup();
     const out = await handleRun({ services: ['open'], argv: ['sh', 'show.sh'], pty: false }, deps);
@@ -194,6 +206,14 @@ describe.skipIf(skipWithoutBwrap)('outloop run with sandbox: required (bubblewra
     expect(r.stdout).toContain(`read=${homeFile}`);
     expect(r.stdout).toContain('direct=200');
     expect(e.audit().at(-1)).not.toHaveProperty('sandbox');
+  });
+
+  it('from a subfolder: the whole project is there, read-write, and the command starts in the subfolder', async () => {
+    mkdirSync(join(project, 'sub'), { recursive: true });
+    const r = await e.cli(['run', '--service', 'box', '--', 'sh', '-c', 'pwd; cat ../data.txt; echo up > ../up.txt && echo wrote-up'], { cwd: join(project, 'sub') });
+    expect(r.stdout).toBe(`${join(project, 'sub')}\nproject-data-visible\nwrote-up\n`);
+    expect(readFileSync(join(project, 'up.txt'), 'utf8')).toBe('up\n');
+    expect(e.audit().at(-1)).toMatchObject({ sandbox: 'bwrap' });
   });
 
   it('a service without a recipe file has no hosts: no proxy, no network at all', async () => {
