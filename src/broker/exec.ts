@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { AuditLog, newAuditId, type AuditEntry } from '../audit/index.js';
 import { asOutloopError, Exit, OutloopError, denyExitCode } from '../errors.js';
@@ -9,11 +8,12 @@ import { ApprovalStore } from './approvals.js';
 import type { Approvals } from '../policy/approvals.js';
 import { sandboxModeFor } from '../policy/sandbox.js';
 import type { Lookup } from '../sandbox/proxy.js';
+import type { SandboxAudit, SandboxedRun, SandboxTarget } from '../sandbox/run.js';
 import { loadService } from '../recipe/load.js';
 import { renderRecipe } from '../recipe/render.js';
 import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
-import { runChild, runChildInPty } from '../runner/spawn.js';
+import { runChild, runChildInPty, type ChildSpec } from '../runner/spawn.js';
 import { findExecutable } from '../runner/which.js';
 import type { BackendRegistry } from '../secrets/backend.js';
 import { loadRequestContext, type Environment } from './context.js';
@@ -109,11 +109,9 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   // that has a grant and does not turn the sandbox off, and the sandbox code loads only then.
   const boxMode = sandboxModeFor(ctx.config.config.tenants, ctx.binding?.tenant, req.service);
   // Only `required` turns the fact into a decision, and only check and dry runs show it; an ordinary `auto`
-  // run finds out in sandboxRun, which probes anyway, so a denial or a plain run does not probe twice.
+  // run finds out in sandboxRun (from the same cached probe), so a denial never probes.
   const needFact = boxMode === 'required' || ((req.mode === 'check' || req.dryRun) && boxMode === 'auto');
-  const sandboxAvailable = boxMode === undefined || boxMode === 'off'
-    ? false
-    : deps.sandboxAvailable ?? (needFact ? (await import('../sandbox/detect.js')).detectSandbox(deps.env.PATH, process.platform, join(deps.homes.stateDir, 'sandbox-probe.json')).available : true);
+  const sandboxAvailable = boxMode === undefined || boxMode === 'off' ? false : deps.sandboxAvailable ?? (needFact ? await sandboxFact(deps) : true);
   const policy = (usage?: Usage, approvals?: Approvals) =>
     decide(
       { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
@@ -256,6 +254,32 @@ export interface Scrubber {
   shortSecrets?: { name: string; code: string; bytes: number }[];
 }
 
+/** The machine fact "a sandbox is available here": stated by the embedder (a test), or probed (cached in the state folder). */
+export async function sandboxFact(deps: BrokerDeps): Promise<boolean> {
+  const { detectSandbox, probeCacheFile } = await import('../sandbox/detect.js');
+  return deps.sandboxAvailable ?? detectSandbox(deps.env.PATH, process.platform, probeCacheFile(deps.homes.stateDir)).available;
+}
+
+/**
+ * Start the child the way the sandbox rewrites it (src/sandbox/run.ts: bwrap or sandbox-exec, the egress
+ * proxy, output and memory limits) and, however the run ends, stop the proxy and collect the audit fields.
+ * `go` runs the rewritten child with the capped sinks; shared by exec and `outloop run`.
+ */
+export async function inSandbox<R>(target: SandboxTarget, spec: ChildSpec, deps: BrokerDeps, scrub: (s: string) => string,
+  go: (box: SandboxedRun) => Promise<R>): Promise<{ res: R; sandbox: SandboxAudit }> {
+  const { sandboxRun } = await import('../sandbox/run.js');
+  const box = await sandboxRun({ target, spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup, userHome: deps.env.HOME });
+  const notes = deps.output === 'collect' ? undefined : deps.output.stderr;
+  let res: R;
+  try {
+    res = await go(box);
+  } catch (err) {
+    await box.finish(notes, scrub);
+    throw err;
+  }
+  return { res, sandbox: await box.finish(notes, scrub) };
+}
+
 async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: Scrubber,
   run: { auditId: string; mode: Mode; record: boolean; retention: string | undefined }) {
   const { recipe } = plan;
@@ -289,22 +313,20 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
   shown?.bind(stdout);
   const runDir = createRunDir(rendered.files);
   let failure: OutloopError | undefined;
-  let sandboxFields: import('../sandbox/run.js').SandboxAudit;
+  let sandboxFields: SandboxAudit;
   try {
     const spec = { argv: rendered.argv, env: childEnv(deps.env, runDir.path, rendered.env), cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs };
     // Sandbox, egress proxy and output/memory limits (src/sandbox): loaded only for a run.
-    const { sandboxRun, targetFromPlan } = await import('../sandbox/run.js');
+    const { targetFromPlan } = await import('../sandbox/run.js');
     const target = targetFromPlan(plan);
     // The test-only redirect sends the child to local stand-ins: the proxy must let it reach them.
     if (deps.testOnlyRedirect) target.hosts = [...target.hosts, ...[...deps.testOnlyRedirect.values()].map((o) => new URL(o).host)];
-    const box = await sandboxRun({ target, spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup, userHome: deps.env.HOME });
     let res;
-    try {
-      res = await (recipe.pty ? runChildInPty : runChild)(box.spec, box.sinks({ stdout, stderr }));
+    ({ res, sandbox: sandboxFields } = await inSandbox(target, spec, deps, scrubber.scrub, async (box) => {
+      const r = await (recipe.pty ? runChildInPty : runChild)(box.spec, box.sinks({ stdout, stderr }));
       await Promise.all([endSink(stdout), endSink(stderr)]);
-    } finally {
-      sandboxFields = await box.finish(out === 'collect' ? undefined : out.stderr, scrubber.scrub);
-    }
+      return r;
+    }));
     const exitCode = res.timedOut ? Exit.timeout : res.exitCode;
     const shaped = shown ? await shown.finish({ exitCode, timedOut: res.timedOut }, stdout.text()) : { stdout: stdout.text(), redactions: 0 };
     return {

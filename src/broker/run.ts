@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
+import type { Writable } from 'node:stream';
 import { asOutloopError, denyExitCode, Exit, OutloopError, UsageError } from '../errors.js';
 import { decideRun, type RunDecision, type RunPlan } from '../policy/run.js';
-import type { Config } from '../config/schema.js';
+import { sandboxModeFor } from '../policy/sandbox.js';
+import { loadService } from '../recipe/load.js';
+import type { SandboxAudit, SandboxTarget } from '../sandbox/run.js';
 import { looksLikeSecretValue, parseEnvFile, runEnv, type EnvFile } from '../runner/run-env.js';
-import { FORWARDED, READER_GONE, runChild, wrappedArgv } from '../runner/spawn.js';
+import { FORWARDED, READER_GONE, runChild, STOP_CHILD, wrappedArgv, type ChildSpec } from '../runner/spawn.js';
 import { armGroupWatchdog } from '../runner/watchdog.js';
 import { findExecutable } from '../runner/which.js';
-import { loadRequestContext } from './context.js';
-import { AttemptError, openAttempt, runAttempt, type BrokerDeps, type Scrubber } from './exec.js';
+import { loadRequestContext, type RequestContext } from './context.js';
+import { AttemptError, inSandbox, openAttempt, runAttempt, sandboxFact, type BrokerDeps, type Scrubber } from './exec.js';
 import { armRedaction } from './redactor.js';
 import { readSecrets } from './secrets.js';
 import { endSink, RedactingSink } from './sinks.js';
@@ -31,7 +34,7 @@ export interface RunBrokerRequest {
 
 export type RunOutcome =
   | { kind: 'denied'; auditId: string; decision: Extract<RunDecision, { allow: false }>; exitCode: number }
-  | { kind: 'ran'; auditId: string; plan: RunPlan; exitCode: number; redactions: number; durationMs: number; stdout: string; stderr: string };
+  | { kind: 'ran'; auditId: string; plan: RunPlan; exitCode: number; redactions: number; durationMs: number; stdout: string; stderr: string; sandbox?: SandboxAudit };
 
 /** Before any value is read, an argv can only be masked by shape; after, by the values too. */
 function maskArgv(argv: string[]): string[] {
@@ -65,9 +68,13 @@ export async function handleRun(req: RunBrokerRequest, deps: BrokerDeps): Promis
     throw new AttemptError(e, id);
   }
 
+  // The machine fact, found before the decision (so before any backend) and only when a named grant
+  // requires the sandbox: an unsandboxed run never probes.
+  const tenants = ctx.config.config.tenants;
+  const needsBox = req.services.some((svc) => sandboxModeFor(tenants, ctx.binding?.tenant, svc) === 'required');
   const decision = decideRun(
     { services: req.services, argv: req.argv, assertedTenant: req.assertedTenant, cwd: ctx.cwd, envFileRefs: envFile.refs, envFilePlain: envFile.plain },
-    { binding: ctx.binding, tenants: ctx.config.config.tenants, configFile: ctx.config.file },
+    { binding: ctx.binding, tenants, configFile: ctx.config.file, ...(needsBox ? { sandboxAvailable: await sandboxFact(deps) } : {}) },
   );
   const who = { project: ctx.binding?.project ?? null, tenant: ctx.binding?.tenant ?? null };
   if (!decision.allow) {
@@ -89,18 +96,43 @@ export async function handleRun(req: RunBrokerRequest, deps: BrokerDeps): Promis
       secrets: Object.entries(plan.secretRefs).map(([name, ref]) => ({ name, ref })),
     },
     (s) => ({ command: s.scrub(argvShown[0]!), argv: argvShown.map((a) => s.scrub(a)) }),
-    (s) => runPlanned(plan, envFile, req.pty, deps, ctx.config.config, s),
-    (r) => ({ envStripped: r.stripped }),
+    (s) => runPlanned(plan, envFile, req.pty, deps, ctx, s),
+    (r) => ({ envStripped: r.stripped, ...r.sandbox }),
   );
   return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...result };
 }
 
-async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: BrokerDeps, config: Config, scrubber: Scrubber) {
+/**
+ * The sandbox for a run whose grant says `sandbox: required`: the project folder (the tenant's project the
+ * working directory belongs to) read-write and nothing else of the user's, and out only through the
+ * egress proxy to the hosts of the named services' recipe files. A service without a recipe file has no
+ * hosts, so no network at all. No output cap: a wrapped script is the user's own, streamed as it runs,
+ * and was never capped unsandboxed.
+ */
+async function runTarget(plan: RunPlan, ctx: RequestContext, home: string | undefined): Promise<SandboxTarget> {
+  const project = resolve(plan.project);
+  // A project that is the home folder or above it (`/`) would show the whole home: no sandbox worth the name.
+  if (home && (resolve(home) === project || resolve(home).startsWith(project.endsWith(sep) ? project : project + sep))) {
+    throw new OutloopError('sandbox_project_too_wide', Exit.config, `the sandbox for ${plan.services.join(', ')} would show the project folder ${project}, which contains the home folder ${home}`, {
+      next: `Bind a narrower project folder to tenant "${plan.tenant}" in ${ctx.config.file}, and run from there.`,
+    });
+  }
+  const hosts = new Set<string>();
+  for (const svc of plan.services) {
+    for (const r of (await loadService(svc, ctx.recipeDirs, ctx.cache))?.recipes.values() ?? []) for (const h of r.hosts) hosts.add(h);
+  }
+  return { label: plan.services.join(','), hosts: [...hosts], mode: 'required', available: true, paths: [{ path: project, mode: 'rw' }], maxOutput: Infinity };
+}
+
+async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: BrokerDeps, ctx: RequestContext, scrubber: Scrubber) {
+  const config = ctx.config.config;
   const cmd = plan.argv[0]!;
   // Checked before any secret is read, so a typo costs no backend call.
   if (!findExecutable(cmd, deps.env.PATH, deps.cwd)) {
     throw new OutloopError('command_not_found', Exit.commandNotFound, `${cmd} not found on PATH`, { next: `Check the command after --, or install ${cmd}.` });
   }
+  // Also before any secret: a broken recipe file stops a sandboxed run here.
+  const target = plan.sandboxed ? await runTarget(plan, ctx, deps.env.HOME) : undefined;
   const secrets = await readSecrets(plan.secretRefs, plan.tenant, deps.backends(config.storeKey));
   const redactor = await armRedaction(secrets, config.redact, scrubber, deps.homes.stateDir);
   const { env, stripped } = runEnv(
@@ -111,17 +143,31 @@ async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: B
 
   const out = deps.output;
   const stdout = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stdout);
-  const spec = { argv: plan.argv, env, cwd: deps.cwd, timeoutMs: Infinity, inheritStdin: true, dieWithParent: true };
-  if (pty) {
-    // One merged stream, as a terminal has: one redactor over it, so a value split across what would
-    // have been stdout and stderr is still one match.
-    const { runPty } = await import('../runner/pty.js');
-    const res = await runPty({ ...spec, argv: wrappedArgv(spec), forward: FORWARDED, readerGoneEvent: READER_GONE, watch: armGroupWatchdog }, stdout);
-    await endSink(stdout);
-    return { exitCode: res.exitCode, redactions: stdout.count, stdout: stdout.text(), stderr: '', stripped };
-  }
-  const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr);
-  const res = await runChild({ ...spec, stdin: undefined, forward: [...FORWARDED, 'SIGWINCH'] }, { stdout, stderr });
-  await Promise.all([endSink(stdout), endSink(stderr)]);
-  return { exitCode: res.exitCode, redactions: stdout.count + stderr.count, stdout: stdout.text(), stderr: stderr.text(), stripped };
+  // Under a pty: one merged stream, as a terminal has, and one redactor over it, so a value split across
+  // what would have been stdout and stderr is still one match.
+  const stderr = pty ? undefined : new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr);
+  const spec: ChildSpec = { argv: plan.argv, env, cwd: deps.cwd, stdin: undefined, timeoutMs: Infinity, inheritStdin: true, dieWithParent: true };
+  const launch = async (s: ChildSpec, sinks: { stdout: Writable; stderr: Writable }) => {
+    let res;
+    if (pty) {
+      const { runPty } = await import('../runner/pty.js');
+      res = await runPty({ ...s, argv: wrappedArgv(s), inheritStdin: true, forward: FORWARDED, readerGoneEvent: READER_GONE, stopEvent: STOP_CHILD, watch: armGroupWatchdog }, sinks.stdout);
+    } else {
+      res = await runChild({ ...s, forward: [...FORWARDED, 'SIGWINCH'] }, sinks);
+    }
+    await Promise.all([endSink(stdout), ...(stderr ? [endSink(stderr)] : [])]);
+    return res;
+  };
+  const both = { stdout, stderr: stderr ?? stdout };
+  const { res, sandbox } = target
+    ? await inSandbox(target, spec, deps, scrubber.scrub, (box) => launch(box.spec, box.sinks(both)))
+    : { res: await launch(spec, both), sandbox: undefined };
+  return {
+    exitCode: res.exitCode,
+    redactions: stdout.count + (stderr?.count ?? 0),
+    stdout: stdout.text(),
+    stderr: stderr?.text() ?? '',
+    stripped,
+    ...(sandbox ? { sandbox } : {}),
+  };
 }

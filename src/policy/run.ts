@@ -1,12 +1,14 @@
 import type { Config } from '../config/schema.js';
 import { grantExpired } from './guardrails.js';
 import { revealFinding } from './reveal.js';
+import { runSandboxed, sandboxVerdict } from './sandbox.js';
 import { tenantGates, type TenantBinding } from './tenant.js';
 
 /**
  * The policy decision for `outloop run`: pure, like decide(), and like it imports no backend and no
  * runner. Gates in order: tenant, assertion (the same two as exec), service (each named service granted
- * and not expired), run (each grant has `run: true`), env (what would be injected: names that execute
+ * and not expired), run (each grant has `run: true`, and a sandbox is available where one says `sandbox:
+ * required`), env (what would be injected: names that execute
  * code refused, --env-file references must be this tenant's own), command (no reveal command).
  */
 export type RunDenyCode =
@@ -18,7 +20,8 @@ export type RunDenyCode =
   | 'unsafe_env_name'
   | 'env_name_conflict'
   | 'env_ref_not_granted'
-  | 'reveal_command';
+  | 'reveal_command'
+  | 'sandbox_unavailable';
 
 export type RunGateName = 'tenant' | 'assertion' | 'service' | 'run' | 'env' | 'command';
 export const RUN_GATES: readonly RunGateName[] = ['tenant', 'assertion', 'service', 'run', 'env', 'command'];
@@ -52,6 +55,8 @@ export interface RunContext {
   tenants: Config['tenants'];
   configFile: string;
   now?: number;
+  /** Can this machine sandbox a child (found by the broker, only when a named grant requires it)? */
+  sandboxAvailable?: boolean;
 }
 
 export interface RunPlan {
@@ -61,6 +66,8 @@ export interface RunPlan {
   argv: string[];
   /** Environment name -> reference as written (`{{tenant}}` not yet expanded): what is read and injected. */
   secretRefs: Record<string, string>;
+  /** A named grant (or its tenant) says `sandbox: required`: the command runs sandboxed (policy/sandbox.ts runSandboxed). */
+  sandboxed: boolean;
 }
 
 export type RunDecision =
@@ -133,7 +140,13 @@ export function decideRun(req: RunRequest, ctx: RunContext): RunDecision {
     return deny('run', 'run_not_allowed', `tenant "${b.tenant}"'s grant for service "${noRun.service}" does not allow \`outloop run\` (run: false)`,
       `Use a recipe instead (\`outloop recipes list\`), or ask a person to set tenants.${b.tenant}.services.${noRun.service}.run: true in ${ctx.configFile}.`);
   }
-  pass('run', 'run: true in every named grant');
+  const boxed = grants.filter((g) => runSandboxed(ctx.tenants[b.tenant], g.grant));
+  if (boxed[0]) {
+    const where = boxed[0].grant.sandbox ? `tenants.${b.tenant}.services.${boxed[0].service}.sandbox` : `tenants.${b.tenant}.sandbox`;
+    const v = sandboxVerdict('required', ctx.sandboxAvailable, where);
+    if (!v.ok) return deny('run', 'sandbox_unavailable', v.reason, v.next);
+  }
+  pass('run', `run: true in every named grant${boxed.length ? `; sandbox required (${boxed.map((g) => g.service).join(', ')})` : ''}`);
 
   const secretRefs: Record<string, string> = {};
   const from: Record<string, string> = {};
@@ -185,5 +198,5 @@ export function decideRun(req: RunRequest, ctx: RunContext): RunDecision {
   }
   pass('command', req.argv.join(' '));
 
-  return { allow: true, gates, plan: { tenant: b.tenant, project: b.project, services: req.services, argv: req.argv, secretRefs } };
+  return { allow: true, gates, plan: { tenant: b.tenant, project: b.project, services: req.services, argv: req.argv, secretRefs, sandboxed: boxed.length > 0 } };
 }

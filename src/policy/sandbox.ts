@@ -38,3 +38,14 @@ export function sandboxModeFor(
   const services = t?.services ?? {};
   return t && Object.hasOwn(services, service) ? sandboxMode(t, services[service]) : undefined;
 }
+
+/**
+ * `outloop run` is sandboxed only when the effective setting is `required`, written by the tenant or the
+ * grant: a wrapped script is the user's own and usually needs the user's files, tools and network (a
+ * deploy script reading ~/.kube, a test runner reaching a local database), so `auto` (the default) would
+ * break most scripts on a machine with bubblewrap and leave them working elsewhere. `required` is the
+ * person who wrote the grant saying "this script gets the project folder and the service's hosts only".
+ */
+export function runSandboxed(tenant: Pick<TenantConfig, 'sandbox'> | undefined, grant: Pick<ServiceGrant, 'sandbox'> | undefined): boolean {
+  return sandboxMode(tenant, grant) === 'required';
+}

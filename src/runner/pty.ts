@@ -34,6 +34,8 @@ export interface PtySpec {
   forward: readonly NodeJS.Signals[];
   /** The event a sink emits when its reader is gone (spawn.ts READER_GONE). */
   readerGoneEvent: string;
+  /** The event a sink emits when it will take no more, maxOutput reached (spawn.ts STOP_CHILD): the group is killed. */
+  stopEvent?: string;
   /** Arms something that ends the child's process group if outloop dies (watchdog.ts); returns its disarm. */
   watch?: (pgid: number) => () => void;
 }
@@ -102,6 +104,8 @@ export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult
       readerGone = true;
       killGroup('SIGPIPE');
     });
+    // maxOutput: the cap drops the rest, but a child left running would go on working (and writing) unseen.
+    if (spec.stopEvent) sink.once(spec.stopEvent, () => killGroup('SIGKILL'));
     const data = term.onData((d: string | Buffer) => {
       if (readerGone) return;
       const buf = typeof d === 'string' ? Buffer.from(d, 'utf8') : d;

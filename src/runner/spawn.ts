@@ -194,7 +194,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
 export async function runChildInPty(spec: ChildSpec, sinks: ChildSinks): Promise<ChildResult> {
   const { runPty } = await import('./pty.js');
   return runPty(
-    { argv: wrappedArgv(spec), env: spec.env, cwd: spec.cwd, timeoutMs: spec.timeoutMs, stdin: spec.stdin, inheritStdin: false, forward: spec.forward ?? FORWARDED, readerGoneEvent: READER_GONE },
+    { argv: wrappedArgv(spec), env: spec.env, cwd: spec.cwd, timeoutMs: spec.timeoutMs, stdin: spec.stdin, inheritStdin: false, forward: spec.forward ?? FORWARDED, readerGoneEvent: READER_GONE, stopEvent: STOP_CHILD },
     sinks.stdout,
   );
 }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { delimiter, dirname, isAbsolute } from 'node:path';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { findExecutable } from '../runner/which.js';
 import { bwrapArgv, systemMounts } from './bwrap.js';
 
@@ -52,6 +52,11 @@ const cache = new Map<string, SandboxFact>();
  * nothing but a clear bwrap error at run time; a stale "unavailable" lasts at most CACHE_MS.
  */
 const CACHE_MS = 10 * 60_000;
+
+/** Where the probe's answer is kept between processes: every exec asks, and the probe starts a bwrap. */
+export function probeCacheFile(stateDir: string): string {
+  return join(stateDir, 'sandbox-probe.json');
+}
 
 export function detectSandbox(path: string | undefined, platform: NodeJS.Platform = process.platform, cacheFile?: string): SandboxFact {
   const key = `${platform}\0${path ?? ''}`;

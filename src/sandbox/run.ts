@@ -8,10 +8,10 @@ import { createRunDir } from '../runner/workdir.js';
 import type { ChildSinks, ChildSpec } from '../runner/spawn.js';
 import { findExecutable } from '../runner/which.js';
 import { bwrapArgv, programDirs, SUPPORT_MOUNT, systemMounts } from './bwrap.js';
-import { detectSandbox } from './detect.js';
+import { detectSandbox, probeCacheFile } from './detect.js';
 import { FORWARDER_SOURCE, proxyEnv } from './forwarder.js';
 import { DEFAULT_MAX_OUTPUT, OutputCap } from './limits.js';
-import { EgressProxy, type Lookup } from './proxy.js';
+import type { EgressProxy, Lookup } from './proxy.js';
 import { seatbeltArgv, seatbeltProfile } from './seatbelt.js';
 
 /**
@@ -116,7 +116,8 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
   let kind: SandboxAudit['sandbox'] = 'none';
   let spec: ChildSpec = { ...input.spec, argv };
 
-  const fact = mode === 'off' || !target.available ? undefined : detectSandbox(input.path, platform);
+  // The same cached probe as the broker's (sandboxFact): an `auto` exec must not start a probe bwrap each time.
+  const fact = mode === 'off' || !target.available ? undefined : detectSandbox(input.path, platform, probeCacheFile(homes.stateDir));
   const needNet = target.hosts.length > 0 && mode !== 'off';
   const cmd = findExecutable(input.spec.argv[0]!, input.spec.env.PATH, input.spec.cwd);
   const missing = target.paths.find((d) => !isAbsolute(d.path) || !existsSync(d.path));
@@ -126,7 +127,8 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
     });
   }
   try {
-    if (needNet) proxy = new EgressProxy({ hosts: target.hosts, label, lookup: input.lookup });
+    // The proxy (node:http, net, dns) loads only for a recipe that has hosts to reach.
+    if (needNet) proxy = new (await import('./proxy.js')).EgressProxy({ hosts: target.hosts, label, lookup: input.lookup });
     if (fact?.available && fact.kind === 'bwrap') {
       kind = 'bwrap';
       const support = createRunDir({ 'forwarder.mjs': FORWARDER_SOURCE });

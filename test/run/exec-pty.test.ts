@@ -22,6 +22,13 @@ recipes:
     description: the same without pty
     risk: read
     run: [sh, -c, '[ -t 1 ] && echo "tty=yes" || echo "tty=no"']
+  flood:
+    description: writes on a terminal without end
+    risk: read
+    pty: true
+    run: [sh, -c, 'while :; do echo outloop-pty-flood-0123456789; done']
+    maxOutput: 64KiB
+    timeout: 20s
 `);
     e.writeConfig(configYaml(e, { acme: 'term:\n  secrets: { TOKEN: "local:acme/tok" }\n  allow: ["*"]' }));
     await e.setSecret('local:acme/tok', SECRET);
@@ -37,6 +44,17 @@ recipes:
     expect(r.stdout).toContain('typed-line');
     expect(r.stdout + r.stderr).not.toContain(SECRET);
     expect((await e.cli(['exec', 'term.pipe'])).stdout).toBe('tty=no\n');
+  });
+
+  it('maxOutput stops the child on a terminal too: killed at the limit, not left running until its timeout', async () => {
+    const t0 = Date.now();
+    const r = await e.cli(['exec', 'term.flood', '--json']);
+    // Without the stop the cap only drops output and the child writes on until the 20 s timeout (124).
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const env = JSON.parse(r.stdout);
+    expect(env).toMatchObject({ truncated: true, exitCode: 137 });
+    expect(Buffer.byteLength(env.stdout)).toBe(64 * 1024);
+    expect(e.audit().filter((a) => a.recipe === 'flood' && a.phase === 'end').at(-1)).toMatchObject({ truncated: true, exitCode: 137 });
   });
 
   it('the recipe schema takes pty: true and lints it', async () => {
