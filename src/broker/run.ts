@@ -74,7 +74,7 @@ export async function handleRun(req: RunBrokerRequest, deps: BrokerDeps): Promis
   const needsBox = req.services.some((svc) => sandboxModeFor(tenants, ctx.binding?.tenant, svc) === 'required');
   const decision = decideRun(
     { services: req.services, argv: req.argv, assertedTenant: req.assertedTenant, cwd: ctx.cwd, envFileRefs: envFile.refs, envFilePlain: envFile.plain },
-    { binding: ctx.binding, tenants, configFile: ctx.config.file, ...(needsBox ? { sandboxAvailable: await sandboxFact(deps) } : {}) },
+    { binding: ctx.binding, tenants, configFile: ctx.config.file, showWord: (w) => maskArgv([w])[0]!, ...(needsBox ? { sandboxAvailable: await sandboxFact(deps) } : {}) },
   );
   const who = { project: ctx.binding?.project ?? null, tenant: ctx.binding?.tenant ?? null };
   if (!decision.allow) {

@@ -17,7 +17,7 @@ import type { Config } from '../config/schema.js';
 import { asOutloopError } from '../errors.js';
 import { expandHome } from '../paths.js';
 import { findExecutable } from '../runner/which.js';
-import { describeShape, looksLikeSecret } from '../redact/shapes/index.js';
+import { describeShape } from '../redact/shapes/index.js';
 import { parseRef } from '../secrets/ref.js';
 import { cliEnvironment } from './deps.js';
 import type { CliOptions } from './main.js';
@@ -25,6 +25,7 @@ import { shellQuote, writeJson } from './output.js';
 import { hasSessionBus } from '../../adapters/os-keychain.js';
 import { parseStore, type Store } from '../../adapters/local-format.js';
 import { shortLengthProblem } from '../redact/short-values.js';
+import { looksLikeSecretValue, secretLikeName } from '../runner/run-env.js';
 
 export type Severity = 'ok' | 'warn' | 'fail';
 
@@ -279,14 +280,15 @@ function hasKeychain(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): boolean
 // ---------------------------------------------------------------------------------------------------------
 // Safety
 
-const CREDENTIAL_NAME = /(?:^|_)(?:TOKEN|KEY|SECRET|PASSWORD|PAT)$/;
 
 /**
  * The kind of secret a value looks like, by the same rule set that redacts output (src/redact/shapes),
  * or undefined. Matched against values that are never printed: a match names the kind only.
  */
 export function secretShapeOf(value: string): string | undefined {
-  const id = looksLikeSecret(value);
+  // The same two checks `outloop run` strips the environment by (runner/run-env.ts), so doctor flags
+  // exactly what run would withhold.
+  const id = looksLikeSecretValue(value);
   return id === undefined ? undefined : `${describeShape(id)} [${id}]`;
 }
 
@@ -297,7 +299,7 @@ function envFindings(env: NodeJS.ProcessEnv, backends: BackendUse[]): Finding[] 
     const value = env[name];
     if (!value) continue;
     const kind = secretShapeOf(value);
-    const byName = CREDENTIAL_NAME.test(name.toUpperCase());
+    const byName = secretLikeName(name);
     if (!kind && !byName) continue;
     const why = kind ? `holds what looks like ${kind}` : 'looks like a credential by its name';
     const note = usedByOutloop.has(name) ? ` (an env: reference of this tenant uses it, and so could any agent that inherits this environment)` : '';

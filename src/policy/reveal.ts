@@ -58,7 +58,7 @@ export function revealFinding(argv: readonly string[], injected: ReadonlySet<str
   if (name === 'env') return envFinding(argv, args, injected, depth);
   if (DUMPERS.has(name)) return { command: [...argv], why: `${name} prints the environment, including every injected value` };
   const lister = Object.hasOwn(SHELL_LISTERS, name) ? SHELL_LISTERS[name] : undefined;
-  if (lister?.(args)) return { command: [...argv], why: `\`${argv.join(' ')}\` lists the shell's variables, including every injected value` };
+  if (lister?.(args)) return { command: [...argv], why: `${name} ${args[0] ?? ''} lists the shell's variables, including every injected value` };
   if (FILE_SHOWERS.has(name)) {
     const file = args.find((a) => !a.startsWith('-') && isDotenvLike(a));
     if (file) return { command: [...argv], why: `${name} would show ${file}, a .env-like file` };

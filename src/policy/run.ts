@@ -57,6 +57,16 @@ export interface RunContext {
   now?: number;
   /** Can this machine sandbox a child (found by the broker, only when a named grant requires it)? */
   sandboxAvailable?: boolean;
+  /**
+   * How one argv word may be shown in a reason (the broker masks secret shapes). Reasons reach the audit
+   * log and stderr, and a command line can carry a value (`env GITHUB_TOKEN=ghp_... `).
+   */
+  showWord?: (word: string) => string;
+}
+
+/** An argv for a message: assignments as NAME=…, every other word as the context allows. */
+function shownArgv(argv: readonly string[], ctx: RunContext): string {
+  return argv.map((w) => (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w) ? `${w.slice(0, w.indexOf('='))}=…` : (ctx.showWord?.(w) ?? w))).join(' ');
 }
 
 export interface RunPlan {
@@ -193,10 +203,10 @@ export function decideRun(req: RunRequest, ctx: RunContext): RunDecision {
 
   const reveal = revealFinding(req.argv, new Set(names));
   if (reveal) {
-    return deny('command', 'reveal_command', `refused to run \`${reveal.command.join(' ')}\`: ${reveal.why}`,
+    return deny('command', 'reveal_command', `refused to run \`${shownArgv(reveal.command, ctx)}\`: ${reveal.why}`,
       'Run the script or program that needs the secrets; outloop run never shows their values (output is redacted anyway).');
   }
-  pass('command', req.argv.join(' '));
+  pass('command', shownArgv(req.argv, ctx));
 
   return { allow: true, gates, plan: { tenant: b.tenant, project: b.project, services: req.services, argv: req.argv, secretRefs, sandboxed: boxed.length > 0 } };
 }

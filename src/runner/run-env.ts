@@ -10,15 +10,19 @@ import { refProblem } from '../secrets/ref.js';
  * happens to sit in the agent's environment: the only secrets it sees are the ones policy granted.
  *
  * Stripped from the parent environment, before the granted secrets are added:
- *   - by name (case-insensitive): names ending in _TOKEN, _KEY, _SECRET, _PASSWORD, _PASSWD, _PASS, _PAT,
+ *   - by name (case-insensitive): names ending in _TOKEN, _KEY, _SECRET, _PASS, _PAT, _PWD,
  *     _CREDENTIAL(S), _AUTH, _APIKEY, _DSN, _COOKIE, _CONNECTION_STRING (or exactly one of those words),
- *     names containing _SECRET_ (AWS_SECRET_ACCESS_KEY), and AWS_ACCESS_KEY_ID (half of a pair);
+ *     names ending in PASSWORD, PASSWD or PASSPHRASE with or without `_` (PGPASSWORD), names containing
+ *     _SECRET_ (AWS_SECRET_ACCESS_KEY), AWS_ACCESS_KEY_ID (half of a pair) and OP_SESSION_* (a live
+ *     1Password CLI session);
  *   - by value: a value matching a secret shape rule (provider key formats, private keys; see
  *     `looksLikeSecretValue`) or a URL carrying a password (`postgres://user:pass@host/db`).
  * Everything else passes unchanged, including locale, terminal, PATH, HOME and SSH_AUTH_SOCK (a socket,
  * not a value).
  */
-const SECRET_NAME = /(?:^|_)(?:TOKEN|KEY|SECRET|PASSWORD|PASSWD|PASS|PAT|CREDENTIALS?|AUTH|APIKEY|DSN|COOKIE|CONNECTION_STRING)$|_SECRET_|^AWS_ACCESS_KEY_ID$/;
+// PASSWORD, PASSWD and PASSPHRASE also glued to a prefix (PGPASSWORD); PWD only after `_` (MYSQL_PWD), as
+// PWD and OLDPWD are folders; OP_SESSION_<account> is a live 1Password CLI session.
+const SECRET_NAME = /(?:^|_)(?:TOKEN|KEY|SECRET|PASS|PAT|CREDENTIALS?|AUTH|APIKEY|DSN|COOKIE|CONNECTION_STRING)$|_PWD$|(?:PASSWORD|PASSWD|PASSPHRASE)$|_SECRET_|^AWS_ACCESS_KEY_ID$|^OP_SESSION_/;
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:[^\s/@]+@/i;
 
 export function secretLikeName(name: string): boolean {

@@ -6,9 +6,10 @@ describe('what outloop run strips from the parent environment', () => {
     'GITHUB_TOKEN', 'github_token', 'STRIPE_KEY', 'OPENAI_API_KEY', 'CLIENT_SECRET', 'DB_PASSWORD', 'MYSQL_PASSWD', 'SMTP_PASS',
     'GITLAB_PAT', 'GOOGLE_APPLICATION_CREDENTIALS', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID',
     'NPM_CONFIG__AUTH', 'SENTRY_DSN', 'SESSION_COOKIE', 'AZURE_STORAGE_CONNECTION_STRING', 'TOKEN', 'PASSWORD', 'SSH_PRIVATE_KEY',
+    'PGPASSWORD', 'MYSQL_PWD', 'GPG_PASSPHRASE', 'OP_SESSION_my', 'REDISCLI_AUTH',
   ])('by name: %s', (n) => expect(secretLikeName(n)).toBe(true));
 
-  it.each(['PATH', 'HOME', 'TERM', 'LANG', 'SSH_AUTH_SOCK', 'KEYBOARD', 'NODE_ENV', 'PASSTHROUGH', 'TOKENIZER', 'MONKEY_BUSINESS', 'GPG_TTY'])(
+  it.each(['PATH', 'HOME', 'TERM', 'LANG', 'SSH_AUTH_SOCK', 'KEYBOARD', 'NODE_ENV', 'PASSTHROUGH', 'TOKENIZER', 'MONKEY_BUSINESS', 'GPG_TTY', 'PWD', 'OLDPWD'])(
     'keeps by name: %s',
     (n) => expect(secretLikeName(n)).toBe(false),
   );

@@ -175,6 +175,19 @@ describe('the broker: every denial makes zero backend calls and one audit record
     expect(recs[0]).toMatchObject({ mode: 'run', decision: 'deny', code: 'reveal_command', exitCode: 77, argv });
   });
 
+  it('a refused command line never reaches the audit log or the reason with a value in it', async () => {
+    const { h, deps } = setup();
+    const token = 'ghp_Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6';
+    const out = await handleRun({ services: ['stripe'], argv: ['env', `GH=${token}`, `--x=${token}`], pty: false }, deps);
+    expect(out.kind).toBe('denied');
+    if (out.kind === 'denied') {
+      expect(out.decision.code).toBe('reveal_command');
+      expect(out.decision.reason).toContain('GH=…');
+    }
+    expect(JSON.stringify(h.audit())).not.toContain(token);
+    expect(JSON.stringify(out)).not.toContain(token);
+  });
+
   it.each([
     [['norun'], undefined, 'run_not_allowed', 77],
     [['evil'], undefined, 'unsafe_env_name', 78],
