@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { IDLE_MS, type RedactorStream } from '../redact/index.js';
+import { IdleRelease, type RedactorStream } from '../redact/index.js';
 import { READER_GONE } from '../runner/spawn.js';
 
 /**
@@ -19,7 +19,7 @@ import { READER_GONE } from '../runner/spawn.js';
 export class RedactingSink extends Writable {
   private readonly chunks: Buffer[] | undefined;
   private readerGone = false;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idle: IdleRelease;
   constructor(
     private readonly redactor: RedactorStream,
     private readonly dest: NodeJS.WritableStream | 'collect',
@@ -28,35 +28,23 @@ export class RedactingSink extends Writable {
   ) {
     super();
     this.chunks = dest === 'collect' ? [] : undefined;
+    this.idle = new IdleRelease(redactor, (held) => this.emitSafe(held, () => {}), (err) => this.destroy(err));
     if (dest !== 'collect') dest.on('error', (err) => this.destinationFailed(err));
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.emitSafe(this.redactor.push(chunk), cb);
-    this.armIdle();
+    this.idle.after();
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    clearTimeout(this.idleTimer);
+    this.idle.stop();
     this.emitSafe(this.redactor.end(), cb);
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    clearTimeout(this.idleTimer);
+    this.idle.stop();
     cb(err);
-  }
-
-  private armIdle(): void {
-    if (this.redactor.pending === 0) {
-      clearTimeout(this.idleTimer);
-      this.idleTimer = undefined;
-      return;
-    }
-    if (this.idleTimer !== undefined) return void this.idleTimer.refresh();
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      this.emitSafe(this.redactor.idle(), () => {});
-    }, IDLE_MS).unref();
   }
 
   get count(): number {

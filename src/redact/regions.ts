@@ -1,5 +1,6 @@
 import type { Literal } from './literals.js';
 import type { Matcher, Occurrence } from './matcher.js';
+import { splice } from './splice.js';
 
 /** An occurrence that may take part in a region; `partial` marks an end-of-stream prefix. */
 export interface Candidate extends Occurrence {
@@ -78,14 +79,5 @@ export function replacementFor(region: Region): string {
 
 /** buf[0, to) with each region (all must lie inside it) replaced by its labels. */
 export function render(buf: Buffer, regions: readonly Region[], to: number): Buffer {
-  if (regions.length === 0) return buf.subarray(0, to);
-  const parts: Buffer[] = [];
-  let at = 0;
-  for (const r of regions) {
-    if (r.start > at) parts.push(buf.subarray(at, r.start));
-    parts.push(Buffer.from(replacementFor(r), 'utf8'));
-    at = r.end;
-  }
-  if (to > at) parts.push(buf.subarray(at, to));
-  return Buffer.concat(parts);
+  return splice(buf, regions, (r) => Buffer.from(replacementFor(r), 'utf8'), to);
 }

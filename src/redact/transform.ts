@@ -1,4 +1,5 @@
 import { Transform } from 'node:stream';
+import { IdleRelease } from './idle.js';
 import { IDLE_MS, type RedactorStream } from './stream.js';
 
 export interface RedactTransformOptions {
@@ -13,36 +14,18 @@ export interface RedactTransformOptions {
 
 /** A node:stream Transform that redacts through `stream`, releasing held bytes when the input pauses or ends. */
 export function redactTransform(stream: RedactorStream, options: RedactTransformOptions = {}): Transform {
-  const idleMs = options.idleMs ?? IDLE_MS;
-  let timer: NodeJS.Timeout | undefined;
-  const disarm = (): void => {
-    clearTimeout(timer);
-    timer = undefined;
-  };
   const t: Transform = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       try {
         const out = stream.push(chunk);
-        if (idleMs > 0 && stream.pending > 0) {
-          if (timer !== undefined) timer.refresh();
-          else
-            timer = setTimeout(() => {
-              timer = undefined;
-              try {
-                const held = stream.idle();
-                if (held.length > 0) t.push(held);
-              } catch (err) {
-                t.destroy(err as Error);
-              }
-            }, idleMs).unref();
-        } else disarm();
+        idle.after();
         callback(null, out.length > 0 ? out : undefined);
       } catch (err) {
         callback(err as Error);
       }
     },
     flush(callback) {
-      disarm();
+      idle.stop();
       try {
         const out = stream.end();
         options.onCount?.(stream.count);
@@ -52,9 +35,10 @@ export function redactTransform(stream: RedactorStream, options: RedactTransform
       }
     },
     destroy(err, callback) {
-      disarm();
+      idle.stop();
       callback(err);
     },
   });
+  const idle = new IdleRelease(stream, (held) => t.push(held), (err) => t.destroy(err), options.idleMs ?? IDLE_MS);
   return t;
 }

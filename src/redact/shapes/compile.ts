@@ -15,6 +15,7 @@
  * the findings in its lines: ShapeStream relies on that to cut only at line ends.
  */
 import { InternalError } from '../../errors.js';
+import { splice } from '../splice.js';
 import { charClasses, shannonEntropy } from './entropy.js';
 import { ruleProblem, type ShapeRule } from './rule.js';
 
@@ -482,16 +483,7 @@ export function labelFor(ruleId: string): Buffer {
 
 /** The buffer with each finding replaced by [REDACTED:<rule-id>]; the input itself when nothing matched. */
 export function renderShapes(buf: Buffer, findings: readonly ShapeFinding[]): Buffer {
-  if (findings.length === 0) return buf;
-  const parts: Buffer[] = [];
-  let at = 0;
-  for (const f of findings) {
-    if (f.start > at) parts.push(buf.subarray(at, f.start));
-    parts.push(labelFor(f.ruleId));
-    at = f.end;
-  }
-  if (at < buf.length) parts.push(buf.subarray(at));
-  return Buffer.concat(parts);
+  return findings.length === 0 ? buf : splice(buf, findings, (f) => labelFor(f.ruleId));
 }
 
 /**
