@@ -90,19 +90,11 @@ export class AttemptError extends OutloopError {
 }
 
 export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promise<BrokerOutcome> {
-  const { id, started, record } = openAttempt(deps, { mode: req.mode, service: req.service, recipe: req.recipe });
-
-  let ctx;
-  let service;
-  try {
-    ctx = await loadRequestContext(deps);
-    service = await loadService(req.service, ctx.recipeDirs, ctx.cache);
-  } catch (err) {
-    // Invalid config or recipes: nothing runs, but the attempt is still on record.
-    const e = asOutloopError(err);
-    await record({ phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode });
-    throw new AttemptError(e, id);
-  }
+  const { id, started, record, prepare } = openAttempt(deps, { mode: req.mode, service: req.service, recipe: req.recipe });
+  const { ctx, service } = await prepare(async () => {
+    const ctx = await loadRequestContext(deps);
+    return { ctx, service: await loadService(req.service, ctx.recipeDirs, ctx.cache) };
+  });
 
   const now = Date.now();
   // The machine fact policy needs, found before decide() and so before any backend: only for a request
@@ -207,7 +199,17 @@ export function openAttempt(deps: Pick<BrokerDeps, 'homes'>, base: Pick<AuditEnt
   const id = newAuditId();
   const record = (e: Partial<AuditEntry> & Pick<AuditEntry, 'phase' | 'decision'>) =>
     audit.append({ id, mode: base.mode, project: null, tenant: null, service: base.service, recipe: base.recipe, exitCode: null, durationMs: Date.now() - started, redactions: 0, ...e });
-  return { id, started, record };
+  /** Load what the attempt is decided against. Invalid config or recipes: nothing runs, but it is on record. */
+  const prepare = async <T>(load: () => Promise<T>, extra: Partial<AuditEntry> = {}): Promise<T> => {
+    try {
+      return await load();
+    } catch (err) {
+      const e = asOutloopError(err);
+      await record({ ...extra, phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode });
+      throw new AttemptError(e, id);
+    }
+  };
+  return { id, started, record, prepare };
 }
 type RecordFn = ReturnType<typeof openAttempt>['record'];
 

@@ -1,9 +1,9 @@
 import { pipeline } from 'node:stream/promises';
-import { asOutloopError, denyExitCode, Exit } from '../errors.js';
+import { denyExitCode, Exit } from '../errors.js';
 import { decideRedact, type RedactDecision } from '../policy/redact.js';
 import { redactTransform } from '../redact/index.js';
 import { loadRequestContext } from './context.js';
-import { AttemptError, openAttempt, runAttempt, type BrokerDeps } from './exec.js';
+import { openAttempt, runAttempt, type BrokerDeps } from './exec.js';
 import { armRedaction } from './redactor.js';
 import { readSecrets, type ReadSecret } from './secrets.js';
 
@@ -26,15 +26,8 @@ export type RedactOutcome =
 
 export async function handleRedact(req: RedactBrokerRequest, deps: BrokerDeps): Promise<RedactOutcome> {
   const service = req.services.length ? req.services.join(',') : null;
-  const { id, record } = openAttempt(deps, { mode: 'redact', service, recipe: null });
-  let ctx;
-  try {
-    ctx = await loadRequestContext(deps);
-  } catch (err) {
-    const e = asOutloopError(err);
-    await record({ phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode });
-    throw new AttemptError(e, id);
-  }
+  const { id, record, prepare } = openAttempt(deps, { mode: 'redact', service, recipe: null });
+  const ctx = await prepare(() => loadRequestContext(deps));
   const decision = decideRedact(
     { services: req.services, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
     { binding: ctx.binding, tenants: ctx.config.config.tenants, configFile: ctx.config.file },

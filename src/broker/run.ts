@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { Writable } from 'node:stream';
-import { asOutloopError, denyExitCode, Exit, OutloopError, UsageError } from '../errors.js';
+import { denyExitCode, Exit, OutloopError, UsageError } from '../errors.js';
 import { decideRun, type RunDecision, type RunPlan } from '../policy/run.js';
 import { sandboxModeFor } from '../policy/sandbox.js';
 import { loadService } from '../recipe/load.js';
@@ -11,7 +11,7 @@ import { FORWARDED, READER_GONE, runChild, STOP_CHILD, wrappedArgv, type ChildSp
 import { armGroupWatchdog } from '../runner/watchdog.js';
 import { findExecutable } from '../runner/which.js';
 import { loadRequestContext, type RequestContext } from './context.js';
-import { AttemptError, inSandbox, openAttempt, runAttempt, sandboxFact, type BrokerDeps, type Scrubber } from './exec.js';
+import { inSandbox, openAttempt, runAttempt, sandboxFact, type BrokerDeps, type Scrubber } from './exec.js';
 import { armRedaction } from './redactor.js';
 import { readSecrets } from './secrets.js';
 import { endSink, RedactingSink } from './sinks.js';
@@ -44,29 +44,22 @@ function maskArgv(argv: string[]): string[] {
   });
 }
 
-export async function handleRun(req: RunBrokerRequest, deps: BrokerDeps): Promise<RunOutcome> {
-  const { id, started, record } = openAttempt(deps, { mode: 'run', service: req.services.join(','), recipe: null });
-  const argvShown = maskArgv(req.argv);
-
-  let ctx;
-  let envFile: EnvFile = { refs: [], plain: [] };
+/** --env-file's NAME=reference lines (none without the flag). */
+function readEnvFile(file: string | undefined, cwd: string): EnvFile {
+  if (file === undefined) return { refs: [], plain: [] };
+  let text;
   try {
-    ctx = await loadRequestContext(deps);
-    if (req.envFile !== undefined) {
-      const path = isAbsolute(req.envFile) ? req.envFile : join(deps.cwd, req.envFile);
-      let text;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (err) {
-        throw new UsageError(`cannot read --env-file ${req.envFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { code: 'bad_env_file', next: 'Pass an existing file of NAME=reference lines.' });
-      }
-      envFile = parseEnvFile(text, req.envFile);
-    }
+    text = readFileSync(isAbsolute(file) ? file : join(cwd, file), 'utf8');
   } catch (err) {
-    const e = asOutloopError(err);
-    await record({ phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, argv: argvShown });
-    throw new AttemptError(e, id);
+    throw new UsageError(`cannot read --env-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { code: 'bad_env_file', next: 'Pass an existing file of NAME=reference lines.' });
   }
+  return parseEnvFile(text, file);
+}
+
+export async function handleRun(req: RunBrokerRequest, deps: BrokerDeps): Promise<RunOutcome> {
+  const { id, started, record, prepare } = openAttempt(deps, { mode: 'run', service: req.services.join(','), recipe: null });
+  const argvShown = maskArgv(req.argv);
+  const { ctx, envFile } = await prepare(async () => ({ ctx: await loadRequestContext(deps), envFile: readEnvFile(req.envFile, deps.cwd) }), { argv: argvShown });
 
   // The machine fact, found before the decision (so before any backend) and only when a named grant
   // requires the sandbox: an unsandboxed run never probes.

@@ -13,8 +13,6 @@
  * by one; config.yaml is then replaced once, atomically, binding exactly the values that were stored.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
-import { isMap, isScalar, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { Environment } from '../broker/context.js';
 import { loadRequestContext } from '../broker/context.js';
 import { NAME_PATTERN, SECRET_NAME_PATTERN, type Config } from '../config/schema.js';

@@ -194,13 +194,6 @@ function tripleHash(a: number, b: number, c: number): number {
   return Math.imul((a << 16) | (b << 8) | c, 0x9e3779b1) >>> 16;
 }
 
-/** Every case spelling of a folded keyword (all 2^letters of them), or just its bytes. */
-function spellings(kw: Uint8Array, folded: boolean): Buffer[] {
-  let out: number[][] = [[]];
-  for (const b of kw) out = out.flatMap((prefix) => variants(b, folded).map((v) => [...prefix, v]));
-  return out.map((bytes) => Buffer.from(bytes));
-}
-
 /**
  * Compile a rule set. `trusted` skips the per-rule validation (which compiles every regex eagerly): for
  * the packaged rules, which a test validates, so the exec path does not pay for it on every run.
