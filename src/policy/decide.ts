@@ -9,6 +9,7 @@ import { tenantGates, type TenantBinding } from './tenant.js';
 import { sandboxMode, sandboxVerdict, type SandboxMode } from './sandbox.js';
 import { approvalKey, approvalTtlMs, approvalVerdict, needsApproval, type Approvals } from './approvals.js';
 import { effectiveContract, type OutputContract } from '../output/contract.js';
+import { gateLog, type GateResult } from './gates.js';
 
 /**
  * The policy decision, as a pure function of the request and what config and recipes say. It imports no
@@ -40,11 +41,7 @@ export type GateName = 'tenant' | 'assertion' | 'service' | 'recipe' | 'risk' | 
 // request waiting for a person spends no budget.
 export const GATES: readonly GateName[] = ['tenant', 'assertion', 'service', 'recipe', 'risk', 'secrets', 'params', 'hosts', 'approval', 'budget'];
 
-export interface Gate {
-  name: GateName;
-  status: 'pass' | 'fail' | 'skip';
-  detail: string;
-}
+export type Gate = GateResult<GateName>;
 
 export interface PolicyRequest {
   service: string;
@@ -112,13 +109,11 @@ export type Decision =
   | { allow: false; gates: Gate[]; code: DenyCode; reason: string; next: string; param?: string; approval?: ApprovalRequest };
 
 export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
-  const gates: Gate[] = [];
-  const pass = (name: GateName, detail: string) => gates.push({ name, status: 'pass', detail });
-  const deny = (name: GateName, code: DenyCode, reason: string, next: string, param?: string, approval?: ApprovalRequest): Decision => {
-    gates.push({ name, status: 'fail', detail: reason });
-    for (const g of GATES.slice(GATES.indexOf(name) + 1)) gates.push({ name: g, status: 'skip', detail: 'not reached' });
-    return { allow: false, gates, code, reason, next, ...(param === undefined ? {} : { param }), ...(approval ? { approval } : {}) };
-  };
+  const log = gateLog(GATES);
+  const gates = log.gates;
+  const { pass, fail } = log;
+  const deny = (name: GateName, code: DenyCode, reason: string, next: string, param?: string, approval?: ApprovalRequest): Decision =>
+    ({ allow: false, gates: fail(name, reason), code, reason, next, ...(param === undefined ? {} : { param }), ...(approval ? { approval } : {}) });
   const target = `${req.service}.${req.recipe}`;
 
   const t = tenantGates(ctx.binding, req.assertedTenant, req.cwd, ctx.configFile);

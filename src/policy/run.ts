@@ -3,6 +3,7 @@ import { grantExpired } from './guardrails.js';
 import { revealFinding } from './reveal.js';
 import { runSandboxed, sandboxVerdict } from './sandbox.js';
 import { tenantGates, type TenantBinding } from './tenant.js';
+import { gateLog, type GateResult } from './gates.js';
 
 /**
  * The policy decision for `outloop run`: pure, like decide(), and like it imports no backend and no
@@ -26,11 +27,7 @@ export type RunDenyCode =
 export type RunGateName = 'tenant' | 'assertion' | 'service' | 'run' | 'env' | 'command';
 export const RUN_GATES: readonly RunGateName[] = ['tenant', 'assertion', 'service', 'run', 'env', 'command'];
 
-export interface RunGate {
-  name: RunGateName;
-  status: 'pass' | 'fail' | 'skip';
-  detail: string;
-}
+export type RunGate = GateResult<RunGateName>;
 
 /** One `NAME=reference` line of an --env-file. */
 export interface EnvFileRef {
@@ -113,13 +110,10 @@ export function unsafeEnvName(name: string): string | undefined {
 const expand = (ref: string, tenant: string) => ref.replaceAll('{{tenant}}', tenant);
 
 export function decideRun(req: RunRequest, ctx: RunContext): RunDecision {
-  const gates: RunGate[] = [];
-  const pass = (name: RunGateName, detail: string) => gates.push({ name, status: 'pass', detail });
-  const deny = (name: RunGateName, code: RunDenyCode, reason: string, next: string): RunDecision => {
-    gates.push({ name, status: 'fail', detail: reason });
-    for (const g of RUN_GATES.slice(RUN_GATES.indexOf(name) + 1)) gates.push({ name: g, status: 'skip', detail: 'not reached' });
-    return { allow: false, gates, code, reason, next };
-  };
+  const log = gateLog(RUN_GATES);
+  const gates = log.gates;
+  const { pass, fail } = log;
+  const deny = (name: RunGateName, code: RunDenyCode, reason: string, next: string): RunDecision => ({ allow: false, gates: fail(name, reason), code, reason, next });
 
   const t = tenantGates(ctx.binding, req.assertedTenant, req.cwd, ctx.configFile);
   for (const g of t.passed) pass(g.name, g.detail);
