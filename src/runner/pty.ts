@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { InternalError } from '../errors.js';
 import type { ChildResult } from './spawn.js';
@@ -68,6 +69,33 @@ function rawStdin(): () => void {
   };
 }
 
+/**
+ * Output post-processing off on outloop's own terminal while the child's terminal is relayed: the child's
+ * bytes already went through its pty's line discipline (its onlcr made CR LF where it wanted), and a
+ * second pass would turn the bare LF a full-screen program uses as "cursor down" into CR LF, shearing its
+ * screen to column 0. Node's raw mode leaves OPOST and ONLCR on, so stty does it (as ssh's raw mode does).
+ */
+function rawStdout(): () => void {
+  if (!process.stdout.isTTY) return () => {};
+  // stty works on its stdin: give it outloop's stdout, the terminal whose modes change.
+  const stty = (...args: string[]) => spawnSync('stty', args, { stdio: [1, 'pipe', 'ignore'], encoding: 'utf8' });
+  const now = stty('-a');
+  // Only OPOST is touched, and only put back if it was on: raw mode (rawStdin) restores the rest, and the
+  // two restores then commute, whichever runs first on the way out.
+  if (now.status !== 0 || !/(^|\s)opost(\s|$)/.test(now.stdout) || stty('-opost').status !== 0) return () => {};
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    stty('opost');
+  };
+  process.once('exit', restore);
+  return () => {
+    process.off('exit', restore);
+    restore();
+  };
+}
+
 export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult> {
   let pty: NodePty;
   try {
@@ -125,6 +153,7 @@ export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult
     }
     if (spec.inheritStdin) {
       cleanups.push(rawStdin());
+      cleanups.push(rawStdout());
       const onIn = (d: Buffer) => term.write(d as unknown as string);
       // Not a terminal (a pipe or file given with --pty): its end is an end-of-file keypress.
       const onEnd = () => term.write('\x04');

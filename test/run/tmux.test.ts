@@ -94,6 +94,18 @@ describe.skipIf(!tmuxOk)('outloop run on a terminal (tmux)', () => {
     expect(readFileSync(join(e.home, 'audit.jsonl'), 'utf8')).not.toContain(SECRET);
   });
 
+  it("passes the child's terminal bytes through unchanged: a bare line feed moves down without a carriage return", async () => {
+    // Full-screen programs turn onlcr off and use a bare LF as "cursor down"; if outloop's own terminal
+    // still post-processed output, each LF would become CR LF and the screen would shear to column 0.
+    const s = session('lf', ["stty -onlcr; printf 'abc\\ndef\\r\\n'; stty onlcr", 'exit 0'].join('\n'));
+    expect(await s.exitCode()).toBe(0);
+    const lines = plain('lf').split('\n');
+    const at = lines.findIndex((l) => l.startsWith('abc'));
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(lines[at + 1]).toBe('   def');
+    expect(s.modesRestored()).toBe(true);
+  });
+
   it('delivers Ctrl-C to the child exactly once and a window size change as SIGWINCH', async () => {
     const s = session('keys', [
       'ints=0; trap \'ints=$((ints+1))\' INT',
