@@ -200,35 +200,29 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
       json = Boolean(o.json);
       set(await auditCommands.showCommand(o));
     });
+  // `audit` has its own --json; commander hands the flag to the parent wherever it appears, so each
+  // subcommand reads it with the parent's options.
+  const auditOpts = (cmd: Command) => {
+    const o = cmd.optsWithGlobals();
+    json = Boolean(o.json);
+    return o;
+  };
   audit
     .command('verify')
     .description('check the hash chain; names the first bad record (exit 1 if broken)')
     .option('--json', 'machine-readable')
-    .action(async (_o, cmd: Command) => {
-      // `audit` has its own --json; commander hands the flag to the parent wherever it appears.
-      const o = cmd.optsWithGlobals();
-      json = Boolean(o.json);
-      set(await auditCommands.verifyCommand(o));
-    });
+    .action(async (_o, cmd: Command) => set(await auditCommands.verifyCommand(auditOpts(cmd))));
   audit
     .command('show')
     .description('one attempt\'s records (start, end, ...) and whether its recording still matches its sha256 (exit 65 changed, 66 gone)')
     .argument('<id>', 'the audit id, e.g. ol_...')
     .option('--json', 'machine-readable')
-    .action(async (id: string, _o, cmd: Command) => {
-      const o = cmd.optsWithGlobals();
-      json = Boolean(o.json);
-      set(await replayCommands.showCommand(id, o));
-    });
+    .action(async (id: string, _o, cmd: Command) => set(await replayCommands.showCommand(id, auditOpts(cmd))));
   audit
     .command('lookup')
     .description('was this key used? reads a value from stdin or a hidden prompt, lists the attempts that used it (exit 1 if none)')
     .option('--json', 'machine-readable')
-    .action(async (_o, cmd: Command) => {
-      const o = cmd.optsWithGlobals();
-      json = Boolean(o.json);
-      set(await auditCommands.lookupCommand(o));
-    });
+    .action(async (_o, cmd: Command) => set(await auditCommands.lookupCommand(auditOpts(cmd))));
 
   program
     .command('replay')

@@ -15,9 +15,11 @@ const TALK = `
 const t = process.env.TOKEN;
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 process.stdout.write('one ' + t + '\\n');
-await wait(400);
+// Pauses well over the 0.3 s the test looks for: on a loaded machine the first write can reach the
+// recording late (start-up work still running), which ate most of a 0.4 s pause.
+await wait(900);
 process.stderr.write('warn ' + t + ' (stderr)\\n');
-await wait(400);
+await wait(900);
 process.stdout.write('two \\u00e9\\u20ac done\\n');
 `;
 
