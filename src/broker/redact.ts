@@ -22,7 +22,7 @@ export interface RedactBrokerRequest {
 
 export type RedactOutcome =
   | { kind: 'denied'; auditId: string; decision: Extract<RedactDecision, { allow: false }>; exitCode: number }
-  | { kind: 'filtered'; auditId: string; tenant: string | null; values: number; redactions: number; exitCode: number };
+  | { kind: 'filtered'; auditId: string; redactions: number; exitCode: number };
 
 export async function handleRedact(req: RedactBrokerRequest, deps: BrokerDeps): Promise<RedactOutcome> {
   const service = req.services.length ? req.services.join(',') : null;
@@ -40,7 +40,6 @@ export async function handleRedact(req: RedactBrokerRequest, deps: BrokerDeps): 
   }
   const { plan } = decision;
   const refs = Object.entries(plan.secretRefs).flatMap(([, names]) => Object.entries(names).map(([name, ref]) => ({ name, ref })));
-  let values = 0;
   const result = await runAttempt(
     record,
     id,
@@ -48,9 +47,9 @@ export async function handleRedact(req: RedactBrokerRequest, deps: BrokerDeps): 
     () => ({}),
     async (scrubber) => {
       const secrets: ReadSecret[] = [];
+      const backends = deps.backends(ctx.config.config.storeKey);
       // Grant by grant: two services may bind the same logical name to different references.
-      for (const names of Object.values(plan.secretRefs)) secrets.push(...(await readSecrets(names, plan.tenant!, deps.backends(ctx.config.config.storeKey))));
-      values = secrets.length;
+      for (const names of Object.values(plan.secretRefs)) secrets.push(...(await readSecrets(names, plan.tenant!, backends)));
       const redactor = await armRedaction(secrets, ctx.config.config.redact, scrubber, deps.homes.stateDir);
       let redactions = 0;
       const filter = redactTransform(redactor.stream(), { onCount: (n) => (redactions = n) });
@@ -64,5 +63,5 @@ export async function handleRedact(req: RedactBrokerRequest, deps: BrokerDeps): 
       return { exitCode: 0, redactions };
     },
   );
-  return { kind: 'filtered', auditId: id, tenant: plan.tenant, values, redactions: result.redactions, exitCode: result.exitCode };
+  return { kind: 'filtered', auditId: id, redactions: result.redactions, exitCode: result.exitCode };
 }
