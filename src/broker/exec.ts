@@ -301,7 +301,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
     project: plan.project,
   });
   if (deps.testOnlyRedirect) rendered = (await import('../recipe/redirect.js')).redirectOrigins(rendered, deps.testOnlyRedirect);
-  const redactor = await armRedaction(secrets, config.redact, scrubber, deps.homes.stateDir);
+  const redactor = await armRedaction(secrets, config.redact, scrubber, deps.homes.stateDir, { params: Object.values(plan.params) });
   const out = deps.output;
   // Output contracts and recordings (src/output/run.ts) load only for runs that use them: exec's start-up.
   const shown = plan.output || run.record

@@ -4,6 +4,7 @@ import { decideRedact, type RedactDecision } from '../policy/redact.js';
 import { redactTransform } from '../redact/index.js';
 import { loadRequestContext } from './context.js';
 import { openAttempt, runAttempt, type BrokerDeps } from './exec.js';
+import { BudgetStore } from './budgets.js';
 import { armRedaction } from './redactor.js';
 import { readSecrets, type ReadSecret } from './secrets.js';
 
@@ -40,17 +41,18 @@ export async function handleRedact(req: RedactBrokerRequest, deps: BrokerDeps): 
   }
   const { plan } = decision;
   const refs = Object.entries(plan.secretRefs).flatMap(([, names]) => Object.entries(names).map(([name, ref]) => ({ name, ref })));
+  const rate = await countCall(deps.homes.stateDir, who.tenant);
   const result = await runAttempt(
     record,
     id,
-    { ...who, secrets: refs },
+    { ...who, secrets: refs, rate },
     () => ({}),
     async (scrubber) => {
       const secrets: ReadSecret[] = [];
       const backends = deps.backends(ctx.config.config.storeKey);
       // Grant by grant: two services may bind the same logical name to different references.
       for (const names of Object.values(plan.secretRefs)) secrets.push(...(await readSecrets(names, plan.tenant!, backends)));
-      const redactor = await armRedaction(secrets, ctx.config.config.redact, scrubber, deps.homes.stateDir);
+      const redactor = await armRedaction(secrets, ctx.config.config.redact, scrubber, deps.homes.stateDir, 'all');
       let redactions = 0;
       const filter = redactTransform(redactor.stream(), { onCount: (n) => (redactions = n) });
       try {
@@ -64,4 +66,23 @@ export async function handleRedact(req: RedactBrokerRequest, deps: BrokerDeps): 
     },
   );
   return { kind: 'filtered', auditId: id, redactions: result.redactions, exitCode: result.exitCode };
+}
+
+/** The window of the `rate` field: long enough to show a scripted burst, short enough to mean "now". */
+const RATE_WINDOW_MS = 60_000;
+
+/**
+ * Count this call among the tenant's recent redact calls, in the budget counts (one shared file, read and
+ * written under its lock). Whole-value masking leaves a guessing caller nothing to learn, but a burst of
+ * calls is still the shape of an attempt, so every redact record says how many calls the tenant made
+ * in the last minute, this one included: `rate: { calls, seconds }`.
+ */
+async function countCall(stateDir: string, tenant: string | null): Promise<{ calls: number; seconds: number }> {
+  const now = Date.now();
+  const key = `redact:${tenant ?? '-'}`;
+  const calls = await new BudgetStore(stateDir).charge(now, (usage) => ({
+    result: (usage[key] ?? []).filter((t) => t > now - RATE_WINDOW_MS).length + 1,
+    charge: [{ key, limit: Number.MAX_SAFE_INTEGER, windowMs: RATE_WINDOW_MS, label: 'outloop redact calls' }],
+  }));
+  return { calls, seconds: RATE_WINDOW_MS / 1000 };
 }

@@ -1,6 +1,6 @@
 import { fingerprint, installKey } from '../audit/fingerprint.js';
 import type { Config } from '../config/schema.js';
-import { Redactor } from '../redact/index.js';
+import { collectLiterals, Redactor, type PartialRule } from '../redact/index.js';
 import { shortValueProblem } from '../redact/short-values.js';
 import type { Scrubber } from './exec.js';
 import type { ReadSecret } from './secrets.js';
@@ -13,9 +13,9 @@ import type { ReadSecret } from './secrets.js';
  * One function for exec, run and redact, so the three never disagree on what is masked. The rule set
  * loads here, after policy allowed the attempt: a denial or a check never pays for it.
  */
-export async function armRedaction(secrets: ReadSecret[], redact: Config['redact'], scrubber: Scrubber, stateDir: string): Promise<Redactor> {
+export async function armRedaction(secrets: ReadSecret[], redact: Config['redact'], scrubber: Scrubber, stateDir: string, caller?: CallerBytes): Promise<Redactor> {
   const { shapesFor } = await import('../redact/shapes/index.js');
-  const redactor = new Redactor(secrets, { shapes: shapesFor(redact) });
+  const redactor = new Redactor(secrets, { shapes: shapesFor(redact), partial: partialRuleFor(caller) });
   scrubber.scrub = (text) => redactor.redactString(text);
   if (secrets.length) {
     const key = installKey(stateDir);
@@ -27,4 +27,26 @@ export async function armRedaction(secrets: ReadSecret[], redact: Config['redact
   });
   if (short.length) scrubber.shortSecrets = short;
   return redactor;
+}
+
+/**
+ * What of the redacted bytes the caller shaped, which decides where a held prefix of a value may be
+ * masked (docs: "Partial values"). A masked prefix tells whoever chose the bytes that they start a
+ * value, so it is masked only in bytes the caller did not choose:
+ * - `all`: the caller supplies all of the input (`outloop redact`): whole values and whole forms only.
+ * - `params`: exec output, which a recipe's API may shape from the parameters (an echoed name field).
+ *   A held tail that lies inside one of the parameters, in any form the redactor looks for, is the
+ *   caller's own text coming back and goes out as it is; any other tail is masked as before.
+ * - none (`run`): the child holds the values and can print them in forms no redactor sees, so an
+ *   oracle gives the caller nothing new; the rule stays for accidental leaks.
+ */
+export type CallerBytes = 'all' | { params: readonly string[] };
+
+export function partialRuleFor(caller: CallerBytes | undefined): PartialRule {
+  if (caller === undefined) return 'mask';
+  if (caller === 'all') return 'off';
+  const values = caller.params.filter((v) => v !== '');
+  if (values.length === 0) return 'mask';
+  const forms = collectLiterals(values.map((value) => ({ name: '', value }))).map((l) => l.bytes);
+  return (tail) => !forms.some((f) => f.includes(tail));
 }

@@ -7,3 +7,4 @@ export { IDLE_MS, type RedactorStream } from './stream.js';
 export { shortValueProblem, SHORT_VALUE_FLOOR, type ShortValueProblem } from './short-values.js';
 export { redactTransform, type RedactTransformOptions } from './transform.js';
 export { IdleRelease } from './idle.js';
+export type { PartialRule } from './regions.js';

@@ -3,6 +3,7 @@ import type { Matcher, MatcherFactory } from './matcher.js';
 import { chooseMatcher } from './qgram-matcher.js';
 import { findShapes, renderShapes, type ShapeSet } from './shapes/compile.js';
 import { ShapeStream } from './shapes/stream.js';
+import type { PartialRule } from './regions.js';
 import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, type RedactorStream } from './stream.js';
 
 /** The plug-in seam: how secrets become literals, and which engine finds them. */
@@ -11,6 +12,8 @@ export interface RedactorOptions {
   matcher?: MatcherFactory;
   /** Secret-shape rules (compileShapes(...)), applied after the known values: `[REDACTED:rule-id]`. */
   shapes?: ShapeSet;
+  /** Which held prefixes of a value are masked (regions.ts): `off` for input a caller supplies. */
+  partial?: PartialRule;
 }
 
 /** Redacts every value of a fixed set of secrets, in every derived form, from streams and strings. */
@@ -18,6 +21,7 @@ export class Redactor {
   readonly #matcher: Matcher;
   readonly #shapes: ShapeSet | undefined;
   readonly #hasValues: boolean;
+  readonly #partial: PartialRule;
   /** true when there is nothing to redact (no literals, no shape rules), so callers can skip work. */
   readonly empty: boolean;
 
@@ -25,6 +29,7 @@ export class Redactor {
     const literals = collectLiterals(secrets, options.literals ?? literalsFor);
     this.#matcher = (options.matcher ?? chooseMatcher)(literals);
     this.#shapes = options.shapes;
+    this.#partial = options.partial ?? 'mask';
     this.#hasValues = literals.length > 0;
     this.empty = !this.#hasValues && this.#shapes === undefined;
   }
@@ -32,7 +37,7 @@ export class Redactor {
   /** Whole-buffer redaction: the reference every chunking of a stream reproduces. Values, then shapes. */
   redactBuffer(input: Uint8Array): { output: Buffer; count: number } {
     if (this.empty) return { output: Buffer.from(input), count: 0 };
-    let { output, count } = this.#hasValues ? redactFinal(this.#matcher, asBuffer(input)) : { output: Buffer.from(input), count: 0 };
+    let { output, count } = this.#hasValues ? redactFinal(this.#matcher, asBuffer(input), this.#partial) : { output: Buffer.from(input), count: 0 };
     if (this.#shapes !== undefined) {
       const found = findShapes(this.#shapes, output);
       output = renderShapes(output, found);
@@ -55,7 +60,7 @@ export class Redactor {
 
   /** A fresh streaming state (one per output stream). */
   stream(): RedactorStream {
-    const values = this.#hasValues ? new MatcherStream(this.#matcher) : undefined;
+    const values = this.#hasValues ? new MatcherStream(this.#matcher, this.#partial) : undefined;
     const shapes = this.#shapes === undefined ? undefined : new ShapeStream(this.#shapes);
     if (values !== undefined && shapes !== undefined) return new ChainStream(values, shapes);
     return values ?? shapes ?? new PassStream();

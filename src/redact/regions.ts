@@ -24,18 +24,29 @@ const CR = 0x0d;
 const LF = 0x0a;
 
 /**
+ * Which held prefixes the partial rule (below) may mask. `mask`: all of them (a child's output that
+ * nobody but the child shaped). `off`: none, for input a caller supplies (`outloop redact`), where a
+ * masked prefix would tell the caller that its guess starts a value. A function: only the tails it
+ * allows (exec output, where a tail that lies inside a parameter the caller sent is caller-shaped).
+ */
+export type PartialRule = 'mask' | 'off' | ((tail: Buffer) => boolean);
+
+/**
  * Every occurrence in `buf`, plus the prefixes the partial rule masks: a tail that is a proper prefix
  * of a literal and at least endRuleMinimum long, when `buf` ends the stream (or a pause releases it),
  * and likewise right before a bare `\r` (one not followed by `\n`): a progress line overwritten in place
  * (`token: sk_li\rtoken: sk_live_...`) must not show each growing prefix. With `atEnd`, a final `\r`
  * counts as bare; without it the caller holds a final `\r` until the next byte decides.
  */
-export function candidatesIn(matcher: Matcher, buf: Buffer, atEnd: boolean): Candidate[] {
+export function candidatesIn(matcher: Matcher, buf: Buffer, atEnd: boolean, rule: PartialRule = 'mask'): Candidate[] {
   const out: Candidate[] = matcher.findAll(buf).map((o) => ({ ...o, partial: false }));
+  if (rule === 'off') return out;
   const addPartials = (to: number): void => {
     for (const o of matcher.partials(to === buf.length ? buf : buf.subarray(0, to))) {
       const lit = matcher.literals[o.literal]!;
-      if (o.end - o.start >= endRuleMinimum(lit.bytes.length)) out.push({ ...o, partial: true });
+      if (o.end - o.start < endRuleMinimum(lit.bytes.length)) continue;
+      if (rule !== 'mask' && !rule(buf.subarray(o.start, o.end))) continue;
+      out.push({ ...o, partial: true });
     }
   };
   for (let cr = buf.indexOf(CR); cr !== -1; cr = buf.indexOf(CR, cr + 1)) {

@@ -43,7 +43,7 @@ import { InternalError } from '../errors.js';
 import type { Matcher } from './matcher.js';
 import { NoiseTokenizer, type Piece } from './noise.js';
 import { concatPieces, EMPTY_PIECE, renderPiece, slicePiece, subPiece } from './piece.js';
-import { candidatesIn, render, selectRegions, type Region } from './regions.js';
+import { candidatesIn, render, selectRegions, type PartialRule, type Region } from './regions.js';
 
 export interface RedactorStream {
   /** Feed bytes; returns the bytes that are safe to emit now (possibly empty, may share memory with chunk). */
@@ -74,14 +74,14 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /** Literal matching on a buffer that ends the stream, no noise view: for string-sequence payloads. */
-export function redactPlain(matcher: Matcher, buf: Buffer): { output: Buffer; count: number } {
-  const regions = selectRegions(candidatesIn(matcher, buf, true), matcher.literals);
+export function redactPlain(matcher: Matcher, buf: Buffer, rule: PartialRule = 'mask'): { output: Buffer; count: number } {
+  const regions = selectRegions(candidatesIn(matcher, buf, true, rule), matcher.literals);
   return { output: render(buf, regions, buf.length), count: regions.reduce((n, r) => n + r.count, 0) };
 }
 
 /** Redact a buffer that is the whole stream: the reference semantics every chunking must reproduce. */
-export function redactFinal(matcher: Matcher, buf: Buffer): { output: Buffer; count: number } {
-  const s = new MatcherStream(matcher);
+export function redactFinal(matcher: Matcher, buf: Buffer, rule: PartialRule = 'mask'): { output: Buffer; count: number } {
+  const s = new MatcherStream(matcher, rule);
   const head = s.push(buf);
   const tail = s.end();
   return { output: tail.length === 0 ? head : Buffer.concat([head, tail]), count: s.count };
@@ -91,6 +91,7 @@ type Mode = 'push' | 'idle' | 'end';
 
 export class MatcherStream implements RedactorStream {
   readonly #matcher: Matcher;
+  readonly #rule: PartialRule;
   readonly #noise: NoiseTokenizer;
   /** Tokenized output not yet written. */
   #held: Piece = EMPTY_PIECE;
@@ -101,9 +102,10 @@ export class MatcherStream implements RedactorStream {
   #count = 0;
   #ended = false;
 
-  constructor(matcher: Matcher) {
+  constructor(matcher: Matcher, rule: PartialRule = 'mask') {
     this.#matcher = matcher;
-    this.#noise = new NoiseTokenizer((payload) => redactPlain(matcher, payload));
+    this.#rule = rule;
+    this.#noise = new NoiseTokenizer((payload) => redactPlain(matcher, payload, rule));
   }
 
   get count(): number {
@@ -152,9 +154,15 @@ export class MatcherStream implements RedactorStream {
   #scan(cur: Piece, mode: Mode): Buffer {
     const g = this.#ghost.length;
     const buf = g === 0 ? cur.view : Buffer.concat([this.#ghost, cur.view]);
-    const regions = buf.length === 0 ? [] : selectRegions(candidatesIn(this.#matcher, buf, mode !== 'push'), this.#matcher.literals);
+    const regions = buf.length === 0 ? [] : selectRegions(candidatesIn(this.#matcher, buf, mode !== 'push', this.#rule), this.#matcher.literals);
     let cut = buf.length;
-    if (mode === 'push') {
+    if (mode === 'push' && this.#rule === 'off') {
+      // Caller-supplied input: hold the same number of bytes whatever they are, so not even the timing
+      // of what comes out tells whether the input ends in the start of a value.
+      cut = Math.max(0, buf.length - this.#matcher.maxLength + 1);
+      const growing = regions.find((r) => r.start < cut && cut < r.end);
+      if (growing !== undefined) cut = growing.start;
+    } else if (mode === 'push') {
       cut = this.#matcher.pendingStart(buf);
       // A final \r may turn out bare (see candidatesIn): hold it and any prefix right before it.
       if (buf.length > 0 && buf[buf.length - 1] === 0x0d) cut = Math.min(cut, this.#matcher.pendingStart(buf.subarray(0, buf.length - 1)));
