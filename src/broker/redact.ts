@@ -1,3 +1,5 @@
+import { fstatSync, read } from 'node:fs';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { denyExitCode, Exit } from '../errors.js';
 import { decideRedact, type RedactDecision } from '../policy/redact.js';
@@ -85,4 +87,39 @@ async function countCall(stateDir: string, tenant: string | null): Promise<{ cal
     charge: [{ key, limit: Number.MAX_SAFE_INTEGER, windowMs: RATE_WINDOW_MS, label: 'outloop redact calls' }],
   }));
   return { calls, seconds: RATE_WINDOW_MS / 1000 };
+}
+
+/** Bytes per read of a file on stdin: large enough that per-write costs vanish, small enough to stay in cache. */
+const READ_AHEAD_BYTES = 1 << 20;
+
+/**
+ * stdin as a stream that reads ahead, when it is a regular file (`outloop redact < build.log`): the next
+ * read is in flight while the redactor works on the last one, instead of starting after it, and in 1 MiB
+ * pieces rather than 64 KiB. undefined for a pipe or a terminal, which keep process.stdin: a read of a
+ * pipe can wait for ever, and a pending one would keep the process alive after the reader went away.
+ */
+export function fileStdin(fd = 0): Readable | undefined {
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+  } catch {
+    return undefined;
+  }
+  const next = () =>
+    new Promise<Buffer>((resolve, reject) => {
+      const buf = Buffer.allocUnsafe(READ_AHEAD_BYTES);
+      // position null: read from the current offset, so `outloop redact < file` after a partial read works.
+      read(fd, buf, 0, buf.length, null, (err, n) => (err ? reject(err) : resolve(buf.subarray(0, n))));
+    });
+  async function* chunks(): AsyncGenerator<Buffer> {
+    let pending = next();
+    for (;;) {
+      const got = await pending;
+      if (got.length === 0) return;
+      pending = next();
+      // Left pending when the pipeline stops early: its failure then has no one to go to.
+      pending.catch(() => undefined);
+      yield got;
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
 }
