@@ -53,8 +53,23 @@ export function percentForms(value: string): string[] {
   const strict = component.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   const form = component.replace(/%20/g, '+');
   const userinfo = userinfoEncoding(value);
-  const upper = [component, strict, form, ...(userinfo === undefined ? [] : [userinfo])];
+  const upper = [component, strict, form, ...formEncodings(component), ...(userinfo === undefined ? [] : [userinfo])];
   return [...upper, ...upper.map(lowerEscapes)];
+}
+
+/**
+ * application/x-www-form-urlencoded as the common encoders write it, `+` for space and upper-case %XX:
+ * WHATWG URLSearchParams and HTML forms (keep * - . _), Python's quote_plus (keeps - . _ ~), PHP's
+ * urlencode (keeps - . _), and each of them with %20 for space (curl --data-urlencode, rawurlencode).
+ */
+function formEncodings(component: string): string[] {
+  const escape = (keep: string) => (c: string) => (keep.includes(c) ? c : `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const out: string[] = [];
+  for (const keep of ['*', '~', '']) {
+    const spaced = component.replace(/[!'()*~]/g, escape(keep));
+    out.push(spaced.replace(/%20/g, '+'), spaced);
+  }
+  return out;
 }
 
 /** The password (and username) part of a URL as WHATWG URL serialises it: https://user:VALUE@host. */
@@ -77,7 +92,9 @@ export function jsonForms(value: string): string[] {
   const ascii = plain.replace(/[\u0080-\uffff]/g, (c) => `\\u${hex4(c.charCodeAt(0))}`);
   const go = ascii.replace(/[<>&]/g, (c) => `\\u${hex4(c.charCodeAt(0))}`);
   const php = ascii.replace(/\//g, '\\/');
-  const out = [plain, slash, ascii, go, php];
+  // Every character as \uXXXX (an encoder that escapes all, or a hand-made obfuscation).
+  const every = [...value].map((c) => (c.length === 2 ? c.split('').map((u) => `\\u${hex4(u.charCodeAt(0))}`).join('') : `\\u${hex4(c.charCodeAt(0))}`)).join('');
+  const out = [plain, slash, ascii, go, php, every];
   return [...out, ...out.map((s) => s.replace(/\\u([0-9a-f]{4})/g, (_m, h: string) => `\\u${h.toUpperCase()}`))];
 }
 
@@ -111,7 +128,62 @@ export function shellForms(value: string): string[] {
       }),
     );
   } else {
-    out.push(value.replace(PRINTF_Q, (c) => `\\${c}`).replace(/^[#~]/, (c) => `\\${c}`));
+    out.push(value.replace(PRINTF_Q, (c) => `\\${c}`).replace(/^[#~]/, (c) => `\\${c}`).replace(/([:=])~/g, '$1\\~'));
+  }
+  // In the C locale printf %q writes every byte outside ASCII as octal inside $'...'.
+  if (/[^\u0000-\u007f]/.test(value)) out.push(cLocaleQuote(value));
+  return out;
+}
+
+const NAMED: Record<number, string> = { 0x5c: '\\\\', 0x27: "\\'", 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x1b: '\\E', 0x07: '\\a', 0x08: '\\b', 0x0c: '\\f', 0x0b: '\\v' };
+
+/** The body of bash's $'...' for `value` in the C locale: octal for bytes outside printable ASCII. */
+function cLocaleQuote(value: string): string {
+  let out = '';
+  for (const b of Buffer.from(value, 'utf8')) {
+    const named = NAMED[b];
+    if (named !== undefined) out += named;
+    else if (b < 0x20 || b >= 0x7f) out += `\\${b.toString(8).padStart(3, '0')}`;
+    else out += String.fromCharCode(b);
+  }
+  return out;
+}
+
+/** The value in other letter case (a tool that upper-cases an id, a case-insensitive echo). */
+export function caseForms(value: string): string[] {
+  return [value.toUpperCase(), value.toLowerCase()].filter((v) => v !== value);
+}
+
+/** Other Unicode normalizations: macOS file names and some libraries give NFD, form inputs NFC/NFKC. */
+export function normalizedForms(value: string): string[] {
+  if (!/[^\u0000-\u007f]/.test(value)) return [];
+  return (['NFC', 'NFD', 'NFKC', 'NFKD'] as const).map((f) => value.normalize(f)).filter((v) => v !== value);
+}
+
+/** UTF-16 in both byte orders (Windows tools, PowerShell, .NET and Java dumps), and PowerShell's -EncodedCommand base64. */
+export function utf16Forms(value: string): Buffer[] {
+  const le = Buffer.from(value, 'utf16le');
+  const be = Buffer.from(le).swap16();
+  return [le, be, Buffer.from(le.toString('base64'))];
+}
+
+/**
+ * base64 of base64: the value's base64 encoded again (`base64 | base64`, a Kubernetes Secret holding a
+ * base64'd value or a docker config whose auth is base64 of user:VALUE). The inner text is the value's
+ * stable base64 at each alignment (or its padded whole, plus the newline `base64` adds); the outer is
+ * the stable part of that at each alignment, standard alphabet.
+ */
+export function base64OfBase64Forms(bytes: Buffer): string[] {
+  const inner = new Set<string>();
+  for (let a = 0; a < 3; a++) inner.add(base64Forms(bytes)[a * 6]!);
+  const padded = bytes.toString('base64');
+  inner.add(padded);
+  inner.add(`${padded}\n`);
+  const out: string[] = [];
+  for (const text of inner) {
+    const f = base64Forms(Buffer.from(text));
+    // The stable "followed" std form at each of the three alignments, and the padded whole at 0.
+    out.push(f[0]!, f[6]!, f[12]!, f[4]!);
   }
   return out;
 }

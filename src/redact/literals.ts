@@ -1,5 +1,5 @@
 import { foldWraps } from './noise.js';
-import { base64Forms, hexForms, jsonForms, lineJoinForms, MIN_FORM_BYTES, percentForms, shellForms, xmlForms } from './forms.js';
+import { base64Forms, base64OfBase64Forms, caseForms, hexForms, jsonForms, lineJoinForms, MIN_FORM_BYTES, normalizedForms, percentForms, shellForms, utf16Forms, xmlForms } from './forms.js';
 
 /** A secret the child may print back to us. `name` is its logical name (STRIPE_KEY), used as the label. */
 export interface SecretValue {
@@ -35,7 +35,8 @@ export function plainLiteralsFor(secret: SecretValue): Literal[] {
 /**
  * Every form a child is known to print a value in (see forms.ts): the value, each line and the lines
  * re-joined with \n, \r\n or spaces, base64 (std and URL-safe, three alignments, padded or not), hex,
- * percent/form/userinfo encoding, JSON, XML/HTML and shell quoting. Derived forms shorter than
+ * percent/form/userinfo encoding, JSON (also every character as \uXXXX), XML/HTML and shell quoting,
+ * the value in other case and Unicode normalization, UTF-16, base64 of base64. Derived forms shorter than
  * MIN_FORM_BYTES are dropped (too likely by chance); the value itself is always kept, however short.
  */
 export function literalsFor(secret: SecretValue): Literal[] {
@@ -61,6 +62,14 @@ export function literalsFor(secret: SecretValue): Literal[] {
       out.add(form, MIN_FORM_BYTES);
     }
   }
+  // The whole value in another case or Unicode normalization (and those as JSON/URL text), in UTF-16,
+  // and base64 of its base64 (see forms.ts for where each is seen).
+  for (const other of [...caseForms(value), ...normalizedForms(value)]) {
+    for (const form of [other, ...jsonForms(other).slice(2, 3), ...percentForms(other).slice(0, 1)]) out.add(form, MIN_FORM_BYTES);
+  }
+  const bytes = Buffer.from(value, 'utf8');
+  for (const form of utf16Forms(value)) out.addBytes(form, MIN_FORM_BYTES);
+  for (const form of base64OfBase64Forms(bytes)) out.add(form, MIN_FORM_BYTES);
   // A line printed alone is printed encoded too (a PEM line in JSON, a base64'd line of a key file).
   for (const line of lines) {
     for (const form of [...jsonForms(line), ...base64Forms(Buffer.from(line, 'utf8')).slice(0, 2)]) out.add(form, MIN_FORM_BYTES);
@@ -81,10 +90,14 @@ class LiteralSet {
   readonly #seen = new Set<string>();
   constructor(readonly label: string) {}
   add(text: string, minBytes = 1): void {
-    if (text === '' || this.#seen.has(text)) return;
-    const bytes = Buffer.from(text, 'utf8');
+    this.addBytes(Buffer.from(text, 'utf8'), minBytes);
+  }
+  /** Raw bytes (UTF-16 forms are not UTF-8 text). */
+  addBytes(bytes: Buffer, minBytes = 1): void {
+    const key = bytes.toString('latin1');
+    if (bytes.length === 0 || this.#seen.has(key)) return;
     if (bytes.length < minBytes) return;
-    this.#seen.add(text);
+    this.#seen.add(key);
     this.list.push({ label: this.label, bytes });
   }
 }

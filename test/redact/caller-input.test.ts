@@ -28,7 +28,9 @@ function attack(redactor: Redactor, known: string, abc: string, want: number): {
     calls++;
     const guesses = [...abc].map((c) => known + c);
     const hit = call(redactor, guesses, calls % 2 === 0);
-    if (hit.length !== 1) break;
+    // Two hits at most (the value and its lower-case form both start with a lower-case guess): the
+    // first in ABC order is the exact case.
+    if (hit.length === 0) break;
     known = guesses[hit[0]!]!;
   }
   return { learned: known, calls };
@@ -73,8 +75,8 @@ describe('caller-supplied input (outloop redact) is no prefix oracle', () => {
     const max = Math.max(...collectLiterals(secrets).map((l) => l.bytes.length));
     for (const tail of [KEY.slice(0, 25), 'zzzzzzzzzzzzzzzzzzzzzzzzz']) {
       const s = r.stream();
-      const out = s.push(Buffer.from(`${'.'.repeat(200)}${tail}`));
-      expect(out.length).toBe(225 - (max - 1));
+      const out = s.push(Buffer.from(`${'.'.repeat(400)}${tail}`));
+      expect(out.length).toBe(425 - (max - 1));
       expect(s.pending).toBe(max - 1);
     }
   });
