@@ -169,21 +169,16 @@ export function utf16Forms(value: string): Buffer[] {
 
 /**
  * base64 of base64: the value's base64 encoded again (`base64 | base64`, a Kubernetes Secret holding a
- * base64'd value or a docker config whose auth is base64 of user:VALUE). The inner text is the value's
- * stable base64 at each alignment (or its padded whole, plus the newline `base64` adds); the outer is
- * the stable part of that at each alignment, standard alphabet.
+ * base64'd value or a docker config whose auth is base64 of user:VALUE), standard alphabet.
  */
 export function base64OfBase64Forms(bytes: Buffer): string[] {
-  const inner = new Set<string>();
-  for (let a = 0; a < 3; a++) inner.add(base64Forms(bytes)[a * 6]!);
-  const padded = bytes.toString('base64');
-  inner.add(padded);
-  inner.add(`${padded}\n`);
+  const all = base64Forms(bytes);
   const out: string[] = [];
-  for (const text of inner) {
-    const f = base64Forms(Buffer.from(text));
-    // The stable "followed" std form at each of the three alignments, and the padded whole at 0.
-    out.push(f[0]!, f[6]!, f[12]!, f[4]!);
+  // The inner text: the value's stable base64 at each alignment (at 0 also the start of its padded
+  // whole, so `base64 | base64` is covered); the outer: that text's stable base64 at each alignment.
+  for (let a = 0; a < 3; a++) {
+    const f = base64Forms(Buffer.from(all[a * 6]!));
+    out.push(f[0]!, f[6]!, f[12]!);
   }
   return out;
 }

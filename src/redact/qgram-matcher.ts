@@ -4,6 +4,7 @@ import type { Matcher, Occurrence } from './matcher.js';
 import { PrefixIndex } from './prefix-index.js';
 
 const Q = 4;
+const MAX_ENTRIES = 300_000;
 const GOLDEN = 0x9e3779b1 | 0;
 
 /**
@@ -43,7 +44,9 @@ export class QgramMatcher implements Matcher {
     });
     this.#short = short.length > 0 ? { matcher: new LiteralMatcher(short.map((i) => literals[i]!)), index: short } : undefined;
     const minLen = long.reduce((m, i) => Math.min(m, literals[i]!.bytes.length), Infinity);
-    this.#step = long.length === 0 ? 1 : minLen - Q + 1;
+    // The tables hold literals x step entries: past MAX_ENTRIES a shorter step keeps them bounded
+    // (1,000 values with all their forms would take ~27 MB at the full step, ~12 MB capped).
+    this.#step = long.length === 0 ? 1 : Math.max(1, Math.min(minLen - Q + 1, Math.max(4, Math.floor(MAX_ENTRIES / long.length))));
     const entries = long.length * this.#step;
     const bitCount = pow2Between(entries * 16, 1 << 16, 1 << 24);
     this.#bits = new Int32Array(bitCount >>> 5);
