@@ -3,6 +3,7 @@ import type { Matcher, MatcherFactory } from './matcher.js';
 import { chooseMatcher } from './qgram-matcher.js';
 import { findShapes, renderShapes, type ShapeSet } from './shapes/compile.js';
 import { ShapeStream } from './shapes/stream.js';
+import { RewriteStream } from './rewrites.js';
 import type { PartialRule } from './regions.js';
 import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, type RedactorStream } from './stream.js';
 
@@ -38,6 +39,13 @@ export class Redactor {
   redactBuffer(input: Uint8Array): { output: Buffer; count: number } {
     if (this.empty) return { output: Buffer.from(input), count: 0 };
     let { output, count } = this.#hasValues ? redactFinal(this.#matcher, asBuffer(input), this.#partial) : { output: Buffer.from(input), count: 0 };
+    if (this.#hasValues) {
+      const rewrites = new RewriteStream(this.#matcher);
+      const head = rewrites.push(output);
+      const tail = rewrites.end();
+      if (rewrites.count > 0) output = Buffer.concat([head, tail]);
+      count += rewrites.count;
+    }
     if (this.#shapes !== undefined) {
       const found = findShapes(this.#shapes, output);
       output = renderShapes(output, found);
@@ -60,7 +68,7 @@ export class Redactor {
 
   /** A fresh streaming state (one per output stream). */
   stream(): RedactorStream {
-    const values = this.#hasValues ? new MatcherStream(this.#matcher, this.#partial) : undefined;
+    const values = this.#hasValues ? new ChainStream(new MatcherStream(this.#matcher, this.#partial), new RewriteStream(this.#matcher)) : undefined;
     const shapes = this.#shapes === undefined ? undefined : new ShapeStream(this.#shapes);
     if (values !== undefined && shapes !== undefined) return new ChainStream(values, shapes);
     return values ?? shapes ?? new PassStream();

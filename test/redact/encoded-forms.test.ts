@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/redact/index.js';
+import { renderLine } from '../../src/redact/rewrites.js';
 import { builtinShapes } from '../../src/redact/shapes/index.js';
 import { runStream, chunk } from './helpers.js';
 
@@ -97,6 +98,32 @@ describe('encoded forms of a value', () => {
     const every = [...VALUE].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
     expect(masked(`{"password":"${every}"}`)).toBe('{"password":"[REDACTED:PASS]"}');
     expect(masked(`{"password":"${every.toUpperCase().replaceAll('\\U', '\\u')}"}`)).toBe('{"password":"[REDACTED:PASS]"}');
+  });
+
+  describe('a value revealed through backspace or \\r rewrites', () => {
+    const cases: [string, string][] = [
+      ['retyped after backspaces', `token: ${KEY.slice(0, 8)}XXXX${'\b'.repeat(4)}${KEY.slice(8)}\n`],
+      ['a spinner drawn between the characters', `token: ${[...KEY].map((c) => `${c}|\b`).join('')}\n`],
+      ['the start written over the line after \r', `token: ${'X'.repeat(8)}${KEY.slice(8)}\rtoken: ${KEY.slice(0, 8)}\n`],
+      ['erase-in-line and a redraw', `\x1b[2K\rtoken: ${KEY.slice(0, 12)}\x1b[32m\x1b[0m\rtoken: ${KEY.slice(0, 12)}${KEY.slice(12)}-\b \n`],
+    ];
+    it.each(cases)('%s: masked on screen and in the bytes, for every 2-way split', (_what, text) => {
+      const buf = Buffer.from(text);
+      const whole = r.redactBuffer(buf).output;
+      for (let k = 0; k <= buf.length; k++) expect(runStream(r, [buf.subarray(0, k), buf.subarray(k)]).output.equals(whole)).toBe(true);
+      for (const line of whole.toString('latin1').split('\n')) expect(renderLine(Buffer.from(line, 'latin1')).toString()).not.toContain(KEY);
+      // What the spinner or the redraw leaves after the value (a `|`, a space) stays on the line.
+      expect(renderLine(Buffer.from(whole.toString().split('\n')[0]!)).toString()).toMatch(/^token: \[REDACTED:KEY\][| ]?$/);
+    });
+    it('a progress line that reveals nothing passes byte-identical; a pause releases what is held', () => {
+      const text = `[#   ] 10%\r[##  ] 50%\r[####] 100%\n`;
+      expect(r.redactString(text)).toBe(text);
+      const s = r.stream();
+      const first = Buffer.concat([s.push(Buffer.from(`token: ${KEY.slice(0, 10)}XX\b\b`)), s.idle()]).toString();
+      expect(first).toBe(`token: ${KEY.slice(0, 10)}XX\b\b`);
+      const rest = Buffer.concat([s.push(Buffer.from(`${KEY.slice(10)}\n`)), s.end()]).toString();
+      expect(renderLine(Buffer.from((first + rest).split('\n')[0]!)).toString()).toBe('token: [REDACTED:KEY]');
+    });
   });
 
   it('no false positive on everyday CI noise, with 100 values and the shape rules', () => {
