@@ -4,6 +4,7 @@ import { chooseMatcher } from './qgram-matcher.js';
 import { findShapes, renderShapes, type ShapeSet } from './shapes/compile.js';
 import { ShapeStream } from './shapes/stream.js';
 import { RewriteStream } from './rewrites.js';
+import { DumpStream } from './dumps.js';
 import type { PartialRule } from './regions.js';
 import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, type RedactorStream } from './stream.js';
 
@@ -40,11 +41,13 @@ export class Redactor {
     if (this.empty) return { output: Buffer.from(input), count: 0 };
     let { output, count } = this.#hasValues ? redactFinal(this.#matcher, asBuffer(input), this.#partial) : { output: Buffer.from(input), count: 0 };
     if (this.#hasValues) {
-      const rewrites = new RewriteStream(this.#matcher);
-      const head = rewrites.push(output);
-      const tail = rewrites.end();
-      if (rewrites.count > 0) output = Buffer.concat([head, tail]);
-      count += rewrites.count;
+      // Values that no literal can match in the bytes: inside hex dumps, and revealed by rewrites.
+      for (const stage of [new DumpStream(this.#matcher), new RewriteStream(this.#matcher)]) {
+        const head = stage.push(output);
+        const tail = stage.end();
+        if (stage.count > 0) output = Buffer.concat([head, tail]);
+        count += stage.count;
+      }
     }
     if (this.#shapes !== undefined) {
       const found = findShapes(this.#shapes, output);
@@ -68,7 +71,9 @@ export class Redactor {
 
   /** A fresh streaming state (one per output stream). */
   stream(): RedactorStream {
-    const values = this.#hasValues ? new ChainStream(new MatcherStream(this.#matcher, this.#partial), new RewriteStream(this.#matcher)) : undefined;
+    const values = this.#hasValues
+      ? new ChainStream(new ChainStream(new MatcherStream(this.#matcher, this.#partial), new DumpStream(this.#matcher)), new RewriteStream(this.#matcher))
+      : undefined;
     const shapes = this.#shapes === undefined ? undefined : new ShapeStream(this.#shapes);
     if (values !== undefined && shapes !== undefined) return new ChainStream(values, shapes);
     return values ?? shapes ?? new PassStream();
