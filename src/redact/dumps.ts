@@ -6,7 +6,7 @@
  * `[REDACTED:NAME]` (hex and ASCII column both go).
  *
  * The rules, identical for a whole buffer and for any chunking (only pauses depend on timing):
- * - A row is a line starting with 7 or 8 hex digits, then `: ` (xxd) or two spaces (hexdump -C), then
+ * - A row is a line starting with 0 and 6 or 7 more hex digits (an offset under 256 MiB), then `: ` (xxd) or two spaces (hexdump -C), then
  *   1 to 16 bytes as hex pairs or quads separated by one or two spaces; the rest (the ASCII column) is
  *   not read, so a column the values stage already masked does not end the run.
  * - Rows are held while the run lasts. A line that is not a row ends it: the run is decoded, matched
@@ -43,6 +43,7 @@ const isHex = (b: number | undefined): boolean => b !== undefined && HEX[b]! >= 
 
 /** Where the hex groups of a row start (after the offset and its separator), or -1 when `line` is no row. */
 function groupsStart(line: Buffer): number {
+  if (line[0] !== 0x30) return -1;
   let i = 0;
   while (i < 8 && isHex(line[i])) i++;
   if (i < 7) return -1;
@@ -75,6 +76,7 @@ export function parseRow(line: Buffer): Omit<Row, 'raw' | 'masked'> | undefined 
 
 /** Could this partial line (no \n yet) still turn out to be a row? */
 function mayBeRow(tail: Buffer): boolean {
+  if (tail[0] !== 0x30) return false;
   if (tail.length > 10) return groupsStart(tail) >= 0;
   let i = 0;
   while (i < tail.length && i < 8 && isHex(tail[i])) i++;
@@ -118,15 +120,15 @@ export class DumpStream implements RedactorStream {
     this.#tail = EMPTY;
     const out: Buffer[] = [];
     let at = 0;
+    // Bytes from `pass` to `at` go out as they are: written in one piece when the run (or the end) comes.
+    let pass = 0;
     while (at < buf.length) {
       if (this.#rows.length === 0) {
         if (!this.#atLineStart) {
           // The rest of a line already partly written: not a row.
           const nl = buf.indexOf(LF, at);
-          const end = nl === -1 ? buf.length : nl + 1;
-          out.push(buf.subarray(at, end));
           this.#atLineStart = nl !== -1;
-          at = end;
+          at = nl === -1 ? buf.length : nl + 1;
           continue;
         }
         const start = nextRowStart(buf, at);
@@ -134,16 +136,17 @@ export class DumpStream implements RedactorStream {
           const last = Math.max(at, buf.lastIndexOf(LF) + 1);
           const partial = buf.subarray(last);
           if (partial.length > 0 && mayBeRow(partial)) {
-            out.push(buf.subarray(at, last));
+            out.push(buf.subarray(pass, last));
             this.#tail = Buffer.from(partial);
           } else {
-            out.push(buf.subarray(at));
+            out.push(buf.subarray(pass));
             this.#atLineStart = partial.length === 0;
           }
+          pass = at = buf.length;
           break;
         }
-        out.push(buf.subarray(at, start));
-        at = start;
+        if (start > pass) out.push(buf.subarray(pass, start));
+        pass = at = start;
       }
       // `at` starts a line: a row of the run, or a candidate for the first one.
       const nl = buf.indexOf(LF, at);
@@ -154,6 +157,7 @@ export class DumpStream implements RedactorStream {
           out.push(rest);
           this.#atLineStart = false;
         }
+        pass = buf.length;
         break;
       }
       const row = parseRow(buf.subarray(at, nl));
@@ -163,8 +167,9 @@ export class DumpStream implements RedactorStream {
         this.#rows.push({ offset: Buffer.from(row.offset), bytes: row.bytes, raw: Buffer.from(buf.subarray(at, nl + 1)), masked: null });
         if (this.#rows.length > MAX_ROWS) out.push(this.#flush(this.#rows.length - this.#keep));
       }
-      at = nl + 1;
+      pass = at = nl + 1;
     }
+    if (pass < buf.length) out.push(buf.subarray(pass));
     return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
 
@@ -224,17 +229,14 @@ export class DumpStream implements RedactorStream {
 
 const NL = Buffer.from('\n');
 
-/** Start of the next line (from `from`, at a line start) whose beginning is a row's offset and separator, or -1. */
+const LINE_ZERO = Buffer.from('\n0');
+
+/** Start of the next line (from `from`, at a line start) that begins as a row does, or -1. */
 function nextRowStart(buf: Buffer, from: number): number {
-  // Rows start at multiples of 16: the offset ends in 0, then `: ` (xxd) or two spaces (hexdump -C).
-  for (let p = from; p < buf.length; ) {
-    const a = buf.indexOf('0: ', p, 'latin1');
-    const b = buf.indexOf('0  ', p, 'latin1');
-    const c = a === -1 ? b : b === -1 ? a : Math.min(a, b);
-    if (c === -1) return -1;
-    const ls = c === 0 ? 0 : buf.lastIndexOf(LF, c - 1) + 1;
-    if (ls >= from && (c - ls === 6 || c - ls === 7) && groupsStart(buf.subarray(ls, Math.min(buf.length, c + 3))) >= 0) return ls;
-    p = c + 1;
-  }
+  // Offsets are printed with leading zeros (8 digits), so a row begins with "0" in any dump under
+  // 256 MiB: one native search for a line starting with 0, then the exact check there.
+  const isRow = (ls: number) => groupsStart(buf.subarray(ls, Math.min(buf.length, ls + 10))) >= 0;
+  if (buf[from] === 0x30 && isRow(from)) return from;
+  for (let at = buf.indexOf(LINE_ZERO, from); at !== -1; at = buf.indexOf(LINE_ZERO, at + 1)) if (isRow(at + 1)) return at + 1;
   return -1;
 }
