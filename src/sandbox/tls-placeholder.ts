@@ -1,0 +1,28 @@
+import { LeafIssuer, loadOrCreateCa } from '../placeholder/ca.js';
+import { Substituter, type PlaceholderSecret } from '../placeholder/substitute.js';
+import type { Redactor } from '../redact/index.js';
+import { Interceptor, trustAnchors } from './tls-intercept.js';
+
+/**
+ * What a placeholder run adds to the sandbox: the proxy's hooks, the CA bundle the child trusts (outloop's
+ * CA plus the system's and outloop's own NODE_EXTRA_CA_CERTS, so hosts the proxy does not look into still
+ * verify), and the variables that point the usual clients at it.
+ */
+export async function placeholderProxy(ph: { secrets: PlaceholderSecret[]; redactor: Redactor }, stateDir: string) {
+  const ca = loadOrCreateCa(stateDir);
+  const hooks = new Interceptor({ substituter: new Substituter(ph.secrets), issuer: new LeafIssuer(ca), redactor: ph.redactor });
+  const bundle = [ca.certPem.trim(), ...trustAnchors().map((c) => c.trim())].join('\n') + '\n';
+  return { hooks, bundle, env: (file: string) => caEnv(file) };
+}
+
+export function caEnv(file: string): Record<string, string> {
+  return {
+    SSL_CERT_FILE: file,
+    NODE_EXTRA_CA_CERTS: file,
+    REQUESTS_CA_BUNDLE: file,
+    CURL_CA_BUNDLE: file,
+    GIT_SSL_CAINFO: file,
+    // Node 22.21+/24.5+: fetch and http honour HTTP(S)_PROXY with this (older node ignores it).
+    NODE_USE_ENV_PROXY: '1',
+  };
+}
