@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { issue, newKey, spkiOf } from '../../src/placeholder/x509.js';
