@@ -60,4 +60,14 @@ recipes:
     expect(held).toMatch(/^ghp_[A-Za-z0-9]{36}$/);
     expect(held).not.toBe(TOKEN);
   });
+
+  it('doctor says plainly what a CA key readable by this user leaves open (personal mode)', async () => {
+    const r = await e.cli(['doctor', '--json']);
+    const f = (JSON.parse(r.stdout).findings as { check: string; severity: string; message: string; fix?: string }[]).find((x) => x.check === 'placeholders')!;
+    expect(f.severity).toBe('warn');
+    expect(f.message).toContain('personal mode; used by acme.gh');
+    expect(f.message).toContain('readable by this user');
+    expect(f.message).toContain('not a hostile agent');
+    expect(f.fix).toContain('system mode');
+  });
 });
