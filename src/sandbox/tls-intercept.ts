@@ -28,6 +28,8 @@ export interface InterceptOptions {
   extraCa?: string[];
 }
 
+/** Replies up to this size (with a Content-Length) are redacted whole and sent in one write. */
+const SMALL_REPLY = 1024 * 1024;
 /** A body buffered for substitution may not exceed this. */
 const MAX_BODY = 32 * 1024 * 1024;
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
@@ -110,6 +112,7 @@ export class Interceptor implements ProxyHooks {
   /** After `200 Connection Established`: terminate the child's TLS and serve its requests. */
   serveTls(client: Duplex, head: Buffer, t: ProxyTarget): void {
     if (head.length) client.unshift(head);
+    (client as Socket).setNoDelay?.(true);
     const sock = new TLSSocket(client as Socket, { isServer: true, secureContext: this.context(t.host), ALPNProtocols: ['http/1.1'] });
     sock.on('error', () => client.destroy());
     this.track(sock);
@@ -184,8 +187,20 @@ export class Interceptor implements ProxyHooks {
           if (HOP.has(k) || (k === 'content-length' && !noBody)) continue;
           raw.push(ur.rawHeaders[i]!, this.o.redactor.redactString(ur.rawHeaders[i + 1]!));
         }
-        res.writeHead(ur.statusCode ?? 502, ur.statusMessage, raw);
         ur.on('data', (d: Buffer) => (rec.bytesIn += d.length));
+        const length = Number(ur.headers['content-length'] ?? NaN);
+        if (!noBody && length <= SMALL_REPLY) {
+          // A small reply is redacted whole and written at once, with its length: one write, so no
+          // small-segment stall (Nagle against delayed ACK) on the way back, and keep-alive framing as sent.
+          const parts: Buffer[] = [];
+          ur.on('data', (d: Buffer) => parts.push(d));
+          ur.on('end', () => {
+            const out = this.o.redactor.redactBuffer(Buffer.concat(parts)).output;
+            res.writeHead(ur.statusCode ?? 502, ur.statusMessage, [...raw, 'Content-Length', String(out.length)]).end(out);
+          });
+          return;
+        }
+        res.writeHead(ur.statusCode ?? 502, ur.statusMessage, raw);
         ur.pipe(redactTransform(this.o.redactor.stream())).pipe(res);
       });
       rec.bytesOut += Buffer.byteLength(`${req.method} ${path.value} HTTP/1.1\r\n`) + h.value.reduce((n, x) => n + Buffer.byteLength(x) + 2, 2);
