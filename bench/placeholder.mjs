@@ -77,7 +77,7 @@ function cli(args, input) {
     c.stdout.on('data', (d) => (out += d));
     c.stderr.on('data', (d) => (err += d));
     c.stdin.end(input ?? '');
-    c.on('close', (code) => code === 0 ? resolveP({ out, ms: performance.now() - t0 }) : (process.env.OUTLOOP_DEBUG_PH && console.log(err.split('\n').length), reject(new Error(`${args.join(' ')}: ${code} ${err}${out}`)))));
+    c.on('close', (code) => (code === 0 ? resolveP({ out, ms: performance.now() - t0 }) : reject(new Error(`${args.join(' ')}: ${code} ${err}${out}`))));
   });
 }
 await cli(['secrets', 'set', 'local:a/t'], TOKEN);
