@@ -144,16 +144,16 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
     // Outside bwrap the child's bundle sits in a run folder of its own (seatbelt is shown it).
     let bundleDir: string | undefined;
     if (pl && !(fact?.available && fact.kind === 'bwrap')) {
-      const dir = createRunDir({ 'ca-bundle.pem': pl.bundle });
+      const dir = createRunDir({ 'ca-bundle.pem': pl.bundle, 'node-proxy.mjs': pl.preload });
       cleanup.push(() => dir.remove());
       bundleDir = dir.path;
-      spec = { ...spec, env: { ...spec.env, ...pl.env(join(dir.path, 'ca-bundle.pem')) } };
+      spec = { ...spec, env: { ...spec.env, ...pl.env(dir.path, spec.env.NODE_OPTIONS) } };
     }
     if (fact?.available && fact.kind === 'bwrap') {
       kind = 'bwrap';
-      const support = createRunDir({ 'forwarder.mjs': FORWARDER_SOURCE, ...(pl ? { 'ca-bundle.pem': pl.bundle } : {}) });
+      const support = createRunDir({ 'forwarder.mjs': FORWARDER_SOURCE, ...(pl ? { 'ca-bundle.pem': pl.bundle, 'node-proxy.mjs': pl.preload } : {}) });
       cleanup.push(() => support.remove());
-      if (pl) spec = { ...spec, env: { ...spec.env, ...pl.env(`${SUPPORT_MOUNT}/ca-bundle.pem`) } };
+      if (pl) spec = { ...spec, env: { ...spec.env, ...pl.env(SUPPORT_MOUNT, spec.env.NODE_OPTIONS) } };
       let inner: string[];
       if (proxy) {
         await proxy.listen({ path: join(support.path, 'proxy.sock') });

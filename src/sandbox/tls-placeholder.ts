@@ -1,6 +1,7 @@
 import { LeafIssuer, loadOrCreateCa } from '../placeholder/ca.js';
 import { Substituter, type PlaceholderSecret } from '../placeholder/substitute.js';
 import type { Redactor } from '../redact/index.js';
+import { NODE_PROXY_PRELOAD } from '../placeholder/node-proxy.js';
 import { Interceptor, trustAnchors } from './tls-intercept.js';
 
 /**
@@ -12,11 +13,14 @@ export async function placeholderProxy(ph: { secrets: PlaceholderSecret[]; redac
   const ca = loadOrCreateCa(stateDir);
   const hooks = new Interceptor({ substituter: new Substituter(ph.secrets), issuer: new LeafIssuer(ca), redactor: ph.redactor });
   const bundle = [ca.certPem.trim(), ...trustAnchors().map((c) => c.trim())].join('\n') + '\n';
-  return { hooks, bundle, env: (file: string) => caEnv(file) };
+  return { hooks, bundle, preload: NODE_PROXY_PRELOAD, env: (dir: string, nodeOptions: string | undefined) => caEnv(dir, nodeOptions) };
 }
 
-export function caEnv(file: string): Record<string, string> {
+/** The child's variables: every usual client trusts the bundle; node children get the proxy preload too. */
+export function caEnv(dir: string, nodeOptions: string | undefined): Record<string, string> {
+  const file = `${dir}/ca-bundle.pem`;
   return {
+    NODE_OPTIONS: `${nodeOptions ? `${nodeOptions} ` : ''}--import="${dir}/node-proxy.mjs"`,
     SSL_CERT_FILE: file,
     NODE_EXTRA_CA_CERTS: file,
     REQUESTS_CA_BUNDLE: file,
