@@ -303,7 +303,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
   // Placeholders: the child's templates get the sentinels; the proxy alone holds the values.
   const ph = plan.placeholders
     ? (await import('../placeholder/plan.js')).placeholderSecrets(secrets, Object.fromEntries(plan.placeholders.map((n) => [n, plan.service])),
-      new Map([[plan.service, { hosts: recipe.hosts, surfaces: Object.fromEntries(Object.entries(recipe.placeholders ?? {}).map(([k, v]) => [k, new Set<string>(v)])) }]]))
+      new Map([[plan.service, { hosts: recipe.hosts, ...(recipe.sign ? { sign: recipe.sign } : {}), surfaces: Object.fromEntries(Object.entries(recipe.placeholders ?? {}).map(([k, v]) => [k, new Set<string>(v)])) }]]))
     : undefined;
   for (const p of ph ?? []) values.set(p.name, p.sentinel);
   let rendered = renderRecipe(recipe, {

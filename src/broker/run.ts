@@ -123,14 +123,16 @@ async function unionHosts(plan: RunPlan, ctx: RequestContext): Promise<string[]>
 }
 
 /** A service's hosts and placeholder surfaces, as its recipe file's actions declare them (their union). */
-async function serviceNet(svc: string, ctx: RequestContext): Promise<{ hosts: string[]; surfaces: Record<string, Set<string>> }> {
+async function serviceNet(svc: string, ctx: RequestContext): Promise<{ hosts: string[]; surfaces: Record<string, Set<string>>; sign?: 'aws-sigv4' }> {
   const hosts = new Set<string>();
   const surfaces: Record<string, Set<string>> = {};
+  let sign: 'aws-sigv4' | undefined;
   for (const r of (await loadService(svc, ctx.recipeDirs, ctx.cache))?.recipes.values() ?? []) {
+    sign ??= r.sign;
     for (const h of r.hosts) hosts.add(h);
     for (const [n, list] of Object.entries(r.placeholders ?? {})) for (const x of list) (surfaces[n] ??= new Set()).add(x);
   }
-  return { hosts: [...hosts], surfaces };
+  return { hosts: [...hosts], surfaces, ...(sign ? { sign } : {}) };
 }
 
 async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: BrokerDeps, ctx: RequestContext, scrubber: Scrubber) {

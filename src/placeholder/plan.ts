@@ -13,7 +13,7 @@ const DEFAULT_SURFACES: Surface[] = ['header', 'basic'];
 export function placeholderSecrets(
   read: { name: string; value: string }[],
   owners: Record<string, string>,
-  nets: ReadonlyMap<string, { hosts: string[]; surfaces: Record<string, Set<string>> }>,
+  nets: ReadonlyMap<string, { hosts: string[]; surfaces: Record<string, Set<string>>; sign?: 'aws-sigv4' }>,
 ): PlaceholderSecret[] {
   const out: PlaceholderSecret[] = [];
   for (const s of read) {
@@ -27,7 +27,10 @@ export function placeholderSecrets(
       });
     }
     const listed = net.surfaces[s.name];
-    out.push({ name: s.name, service, sentinel: made.sentinel, value: s.value, hosts: net.hosts, surfaces: new Set((listed ? [...listed] : DEFAULT_SURFACES) as Surface[]) });
+    // A SigV4 secret key never travels: it only signs, and the proxy re-signs with the real one.
+    const signKey = net.sign === 'aws-sigv4' && s.name === 'AWS_SECRET_ACCESS_KEY';
+    const surfaces = new Set((listed ? [...listed] : signKey ? [] : DEFAULT_SURFACES) as Surface[]);
+    out.push({ name: s.name, service, sentinel: made.sentinel, value: s.value, hosts: net.hosts, surfaces, ...(net.sign ? { sign: net.sign } : {}) });
   }
   return out;
 }

@@ -15,11 +15,14 @@ export interface PlaceholderSecret {
   /** The service's `hosts` entries. */
   hosts: readonly string[];
   surfaces: ReadonlySet<Surface>;
+  /** The service's recipe file says `sign: aws-sigv4`. */
+  sign?: 'aws-sigv4';
 }
 
 export interface Counted {
   secret: string;
-  surface: Surface;
+  /** A substitution surface, or `sigv4` for a request re-signed with the real key. */
+  surface: Surface | 'sigv4';
   count: number;
 }
 
@@ -46,6 +49,13 @@ export class Substituter {
   /** Does the proxy need to see inside this connection (TLS termination)? */
   intercepts(host: string, port: number): boolean {
     return this.ownedBy(host, port).length > 0;
+  }
+
+  /** The real SigV4 secret key for host:port, when its service re-signs. */
+  signingKey(host: string, port: number): { secretKey: string; accessKeyId: string | undefined; name: string } | undefined {
+    const own = this.ownedBy(host, port).filter((s) => s.sign === 'aws-sigv4');
+    const key = own.find((s) => s.name === 'AWS_SECRET_ACCESS_KEY');
+    return key ? { secretKey: key.value, accessKeyId: own.find((s) => s.name === 'AWS_ACCESS_KEY_ID')?.value, name: key.name } : undefined;
   }
 
   /** Does a body to host:port need buffering for substitution? */
@@ -131,7 +141,7 @@ export class Substituter {
 }
 
 /** Add counts of one request into the run's totals (host, surface, secret). */
-export function addCounts(into: Map<string, { secret: string; host: string; surface: Surface; count: number }>, host: string, counts: Counted[]): void {
+export function addCounts(into: Map<string, { secret: string; host: string; surface: string; count: number }>, host: string, counts: Counted[]): void {
   for (const c of counts) {
     const key = `${c.secret}\0${host}\0${c.surface}`;
     const t = into.get(key) ?? { secret: c.secret, host, surface: c.surface, count: 0 };

@@ -104,6 +104,10 @@ export const RecipeFileSchema = z
       .min(1)
       .optional()
       .describe('What kind of key to bind to the secrets, e.g. "Stripe restricted key (rk_...)". Shown in the catalogue with each recipe\'s scopes.'),
+    sign: z
+      .enum(['aws-sigv4'])
+      .optional()
+      .describe('Placeholder runs re-sign each request to the hosts with the real keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, optional AWS_SESSION_TOKEN); the child signs with placeholders.'),
     placeholders: z
       .record(
         z.string().regex(SECRET_NAME_PATTERN, 'secret names are UPPER_SNAKE_CASE'),

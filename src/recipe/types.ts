@@ -49,6 +49,8 @@ export interface LoadedRecipe {
   sandboxPaths?: { path: Template; mode: 'ro' | 'rw' }[];
   /** The file's `placeholders`: where the proxy may put each secret's value (only those listed). */
   placeholders?: Record<string, Surface[]>;
+  /** The file's `sign`: placeholder runs re-sign requests to the hosts (AWS SigV4). */
+  sign?: 'aws-sigv4';
 }
 
 export interface ServiceRecipes {

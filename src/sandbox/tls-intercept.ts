@@ -9,6 +9,7 @@ import { addCounts, type Counted, type PlaceholderSecret, type Substituter } fro
 import type { Redactor } from '../redact/index.js';
 import { redactTransform } from '../redact/transform.js';
 import type { Surface } from '../recipe/schema.js';
+import { parseSigv4, payloadHash, resignedAuthorization } from '../placeholder/sigv4.js';
 import type { EgressRecord, ProxyHooks, ProxyTarget } from './proxy.js';
 
 /**
@@ -60,7 +61,7 @@ export class Interceptor implements ProxyHooks {
   private readonly http: Server;
   private readonly targets = new WeakMap<object, ProxyTarget>();
   private readonly contexts = new Map<string, SecureContext>();
-  private readonly totals = new Map<string, { secret: string; host: string; surface: Surface; count: number }>();
+  private readonly totals = new Map<string, { secret: string; host: string; surface: string; count: number }>();
   private record: (r: EgressRecord) => EgressRecord = (r) => r;
   private track: (s: Duplex) => void = () => {};
   private readonly tlsAgent: HttpsAgent;
@@ -86,7 +87,7 @@ export class Interceptor implements ProxyHooks {
     return this.o.substituter.intercepts(host, port);
   }
 
-  substitutions(): { secret: string; host: string; surface: Surface; count: number }[] {
+  substitutions(): { secret: string; host: string; surface: string; count: number }[] {
     return [...this.totals.values()].map((t) => ({ ...t }));
   }
 
@@ -157,6 +158,13 @@ export class Interceptor implements ProxyHooks {
     if (!path.ok) return this.refuse(res, t, path.secret, path.surface);
     counts.push(...path.counts);
 
+    // SigV4: the child signed with placeholder keys; once the access key id is the real one, sign again.
+    const signer = sub.signingKey(t.host, t.port);
+    const authAt = h.value.findIndex((x, i) => i % 2 === 0 && x.toLowerCase() === 'authorization');
+    const sig = signer && authAt >= 0 ? parseSigv4(h.value[authAt + 1]!) : undefined;
+    const resign = sig && sig.accessKeyId === signer!.accessKeyId ? sig : undefined;
+    const signed = new Set(resign?.signedHeaders ?? []);
+
     const headers: OutgoingHttpHeaders = {};
     for (let i = 0; i < h.value.length; i += 2) {
       const k = h.value[i]!.toLowerCase();
@@ -165,13 +173,19 @@ export class Interceptor implements ProxyHooks {
       const prev = headers[k];
       headers[k] = prev === undefined ? v : `${String(prev)}${k === 'cookie' ? '; ' : ', '}${v}`;
     }
-    // The reply must be readable by the redactor: no compression on the way back.
-    headers['accept-encoding'] = 'identity';
+    // The reply must be readable by the redactor: no compression on the way back (unless the child signed the header).
+    if (!signed.has('accept-encoding')) headers['accept-encoding'] = 'identity';
     const chunked = /chunked/i.test(String(req.headers['transfer-encoding'] ?? ''));
-    const buffer = sub.bodySwap(t.host, t.port) && (chunked || Number(req.headers['content-length'] ?? 0) > 0);
+    const hasBody = chunked || Number(req.headers['content-length'] ?? 0) > 0;
+    const buffer = hasBody && (sub.bodySwap(t.host, t.port) || (resign !== undefined && payloadHash(h.value, undefined) === undefined));
     if (buffer) delete headers['content-length'];
 
     const send = (body: Buffer | undefined) => {
+      if (resign) {
+        const hash = payloadHash(h.value, body ?? Buffer.alloc(0))!;
+        headers.authorization = resignedAuthorization(resign, { method: req.method ?? 'GET', pathAndQuery: path.value, rawHeaders: h.value, payloadHash: hash }, signer!.secretKey);
+        counts.push({ secret: signer!.name, surface: 'sigv4', count: 1 });
+      }
       const opts = { host: t.ip, port: t.port, method: req.method, path: path.value, headers, setHost: false };
       const up = t.tls
         ? httpsRequest({ ...opts, agent: this.tlsAgent, ...(isIP(t.host) ? {} : { servername: t.host }), checkServerIdentity: (_n: string, cert) => checkServerIdentity(t.host, cert) })
