@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSigv4, payloadHash, signature } from '../../src/placeholder/sigv4.js';
 import { configYaml, type E2E, makeE2E } from '../e2e/helpers.js';
@@ -30,8 +30,9 @@ describe('placeholder runs: AWS SigV4 re-signing', () => {
         res.writeHead(403).end('<Error><Code>SignatureDoesNotMatch</Code></Error>\n');
         return true;
       }
-      if (req.method === 'PUT') objects.set(req.url!, body);
-      res.end(req.method === 'GET' ? (objects.get(req.url!) ?? 'missing') : 'stored\n');
+      const key = req.url!.split('?')[0]!;
+      if (req.method === 'PUT') objects.set(key, body);
+      res.end(req.method === 'GET' ? (objects.get(key) ?? 'missing') : 'stored\n');
       return true;
     });
     e.writeRecipe('aws', `service: aws\nhosts: ["127.0.0.1:${s3.port}"]\nsecrets: [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]\nsign: aws-sigv4\nrecipes:\n  noop:\n    description: unused\n    risk: read\n    run: ["true"]\n`);
@@ -79,5 +80,26 @@ describe('placeholder runs: AWS SigV4 re-signing', () => {
     const r = await e.cli(['run', '--service', 'aws', '--', 'sh', 'direct.sh'], { env: { NODE_EXTRA_CA_CERTS: s3.caFile } });
     expect(r.stdout).toBe('403');
     expect(verdicts[0]).toMatch(/^invalid AKIA/);
+  });
+
+  it('the AWS SDK (@aws-sdk/client-s3) PutObject and GetObject, credentials from the environment', async () => {
+    const project = e.projects.acme!;
+    verdicts = [];
+    const repo = resolve(import.meta.dirname, '../..');
+    writeFileSync(join(project, 's3.mjs'), [
+      "import { createRequire } from 'node:module';",
+      `const require = createRequire(${JSON.stringify(join(repo, 'package.json'))});`,
+      "const { S3Client, PutObjectCommand, GetObjectCommand } = require('@aws-sdk/client-s3');",
+      `const s3 = new S3Client({ region: 'us-east-1', endpoint: 'https://127.0.0.1:${s3.port}', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', maxAttempts: 1 });`,
+      "await s3.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'sdk.txt', Body: 'from the sdk' }));",
+      "const got = await s3.send(new GetObjectCommand({ Bucket: 'bucket', Key: 'sdk.txt' }));",
+      'console.log(await got.Body.transformToString());',
+    ].join('\n'));
+    const r = await e.cli(['run', '--service', 'aws', '--', 'node', 's3.mjs'], { env: { NODE_EXTRA_CA_CERTS: s3.caFile } });
+    // The SDK may warn (several lines) that it will drop this node release soon; no error may show up.
+    expect(r.stderr).not.toMatch(/Error|refused|outloop:/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('from the sdk\n');
+    expect(verdicts).toEqual(['valid', 'valid']);
   });
 });
