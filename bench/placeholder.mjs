@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const rounds = Number(process.argv[2] ?? 5);
+// auto: bwrap and the forwarder when available; off: the child talks to the proxy over loopback TCP.
+const BOX = process.argv[3] === 'off' ? 'off' : 'auto';
 const SMALL = 300;
 const LARGE = 16 * 1024 * 1024;
 const BIN = resolve('bin/outloop.js');
@@ -54,18 +56,19 @@ await new Promise((r, j) => t.once('secureConnect', r).once('error', j));
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 }); agent.createConnection = () => t;
 const go = (method, path, body) => new Promise((res, rej) => { const q = http.request({ agent, method, path, headers: { host: '127.0.0.1:' + port, authorization: 'Bearer ' + process.env.T, 'x-mode': mode, ...(body ? { 'content-length': body.length } : {}) } }, (r) => { let n = 0; r.on('data', (d) => (n += d.length)); r.on('end', () => (r.statusCode === 200 ? res(n) : rej(new Error('status ' + r.statusCode)))); }); q.on('error', rej); q.end(body); });
 await go('GET', '/small');
-let t0 = performance.now(); for (let i = 0; i < ${SMALL}; i++) await go('GET', '/small'); const small = performance.now() - t0;
+const each = []; let t0 = performance.now(); for (let i = 0; i < ${SMALL}; i++) { const t1 = performance.now(); await go('GET', '/small'); each.push(performance.now() - t1); } const small = performance.now() - t0;
+each.sort((a, b) => a - b); const p50 = each[each.length >> 1]; const p95 = each[Math.floor(each.length * 0.95)];
 t0 = performance.now(); const got = await go('GET', '/large'); const down = performance.now() - t0;
 if (got !== ${LARGE}) throw new Error('short body ' + got);
 const up = Buffer.alloc(${LARGE}, 'y');
 t0 = performance.now(); await go('POST', '/upload', up); const upload = performance.now() - t0;
-console.log(JSON.stringify({ small, down, upload })); t.destroy();
+console.log(JSON.stringify({ small, p50, p95, down, upload })); t.destroy();
 `);
 writeFileSync(join(recipes, 'ca.pem'), readFileSync(join(root, 'ca.pem')));
 const recipe = (svc, mode) => `service: ${svc}\nhosts: ["127.0.0.1:${port}"]\nsecrets: [T]\nrecipes:\n  go:\n    description: bench\n    risk: read\n    run: [node, "{{recipe.dir}}/client.mjs", ${mode}, "${port}"]\n    env: { T: "{{secrets.T}}" }\n    timeout: 120s\n    maxOutput: 1MiB\n`;
 writeFileSync(join(recipes, 'plain.yaml'), recipe('plain', 'plain'));
 writeFileSync(join(recipes, 'ph.yaml'), recipe('ph', 'ph'));
-writeFileSync(join(home, 'config.yaml'), `storeKey: file\ntenants:\n  a:\n    projects: [${JSON.stringify(project)}]\n    services:\n      plain: { allow: ["*"], secrets: { T: "local:a/t" } }\n      ph: { allow: ["*"], secrets: { T: "local:a/t" }, placeholder: true }\n`);
+writeFileSync(join(home, 'config.yaml'), `storeKey: file\ntenants:\n  a:\n    projects: [${JSON.stringify(project)}]\n    services:\n      plain: { allow: ["*"], secrets: { T: "local:a/t" }, sandbox: ${BOX} }\n      ph: { allow: ["*"], secrets: { T: "local:a/t" }, placeholder: true, sandbox: ${BOX} }\n`);
 const env = { PATH: process.env.PATH, HOME: root, OUTLOOP_HOME: home, LANG: 'C.UTF-8', NODE_EXTRA_CA_CERTS: join(root, 'ca.pem') };
 
 function cli(args, input) {
@@ -99,6 +102,8 @@ const row = (k, label) => {
 console.log(`median of ${rounds} rounds, sandboxed exec child (bwrap when available) through the egress proxy
   ${''.padEnd(34)} ${'allow-list'.padStart(12)} ${'placeholder'.padStart(12)}   ratio
 ${row('small', `${SMALL} small requests (keep-alive)`)}
+${row('p50', '  one small request, median')}
+${row('p95', '  one small request, 95th percentile')}
 ${row('down', `one ${LARGE / 1048576} MiB response`)}
 ${row('upload', `one ${LARGE / 1048576} MiB upload`)}
 ${row('total', 'whole outloop exec')}

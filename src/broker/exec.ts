@@ -333,7 +333,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
     // Sandbox, egress proxy and output/memory limits (src/sandbox): loaded only for a run.
     const { targetFromPlan } = await import('../sandbox/run.js');
     const target = targetFromPlan(plan);
-    if (ph) target.placeholders = { secrets: ph, redactor };
+    if (ph) target.placeholders = { secrets: ph };
     // The test-only redirect sends the child to local stand-ins: the proxy must let it reach them.
     if (deps.testOnlyRedirect) target.hosts = [...target.hosts, ...[...deps.testOnlyRedirect.values()].map((o) => new URL(o).host)];
     let res;

@@ -164,7 +164,7 @@ async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: B
     const { placeholderSecrets } = await import('../placeholder/plan.js');
     const ph = placeholderSecrets(secrets, plan.placeholders, phNet);
     for (const p of ph) given[p.name] = p.sentinel;
-    target.placeholders = { secrets: ph, redactor, open: !plan.sandboxed };
+    target.placeholders = { secrets: ph, open: !plan.sandboxed };
   }
   const { env, stripped } = runEnv(
     deps.env,

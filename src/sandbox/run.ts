@@ -40,7 +40,7 @@ export interface SandboxTarget {
    * A placeholder run: the child holds sentinels, and the proxy ends TLS to these secrets' hosts to put
    * the values in (tls-intercept.ts). `open`: unsandboxed `outloop run`, whose other traffic passes as before.
    */
-  placeholders?: { secrets: import('../placeholder/substitute.js').PlaceholderSecret[]; redactor: import('../redact/index.js').Redactor; open?: boolean };
+  placeholders?: { secrets: import('../placeholder/substitute.js').PlaceholderSecret[]; open?: boolean };
 }
 
 export function targetFromPlan(plan: Plan): SandboxTarget {

@@ -1,6 +1,5 @@
 import { LeafIssuer, loadOrCreateCa } from '../placeholder/ca.js';
 import { Substituter, type PlaceholderSecret } from '../placeholder/substitute.js';
-import type { Redactor } from '../redact/index.js';
 import { NODE_PROXY_PRELOAD } from '../placeholder/node-proxy.js';
 import { Interceptor, trustAnchors } from './tls-intercept.js';
 
@@ -9,9 +8,13 @@ import { Interceptor, trustAnchors } from './tls-intercept.js';
  * CA plus the system's and outloop's own NODE_EXTRA_CA_CERTS, so hosts the proxy does not look into still
  * verify), and the variables that point the usual clients at it.
  */
-export async function placeholderProxy(ph: { secrets: PlaceholderSecret[]; redactor: Redactor }, stateDir: string) {
+export async function placeholderProxy(ph: { secrets: PlaceholderSecret[] }, stateDir: string) {
   const ca = loadOrCreateCa(stateDir);
-  const hooks = new Interceptor({ substituter: new Substituter(ph.secrets), issuer: new LeafIssuer(ca), redactor: ph.redactor });
+  // Replies towards the child are masked for the run's values in all their forms; secret shapes are left to
+  // the child's output redactor (the reply is read there again), which keeps a large body cheap here.
+  const { Redactor } = await import('../redact/index.js');
+  const values = new Redactor(ph.secrets.map((s) => ({ name: s.name, value: s.value })));
+  const hooks = new Interceptor({ substituter: new Substituter(ph.secrets), issuer: new LeafIssuer(ca), redactor: values });
   const bundle = [ca.certPem.trim(), ...trustAnchors().map((c) => c.trim())].join('\n') + '\n';
   return { hooks, bundle, preload: NODE_PROXY_PRELOAD, env: (dir: string, nodeOptions: string | undefined) => caEnv(dir, nodeOptions) };
 }
