@@ -10,8 +10,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const rounds = Number(process.argv[2] ?? 5);
-// auto: bwrap and the forwarder when available; off: the child talks to the proxy over loopback TCP.
-const BOX = process.argv[3] === 'off' ? 'off' : 'auto';
 const SMALL = 300;
 const LARGE = 16 * 1024 * 1024;
 const BIN = resolve('bin/outloop.js');
@@ -68,7 +66,7 @@ writeFileSync(join(recipes, 'ca.pem'), readFileSync(join(root, 'ca.pem')));
 const recipe = (svc, mode) => `service: ${svc}\nhosts: ["127.0.0.1:${port}"]\nsecrets: [T]\nrecipes:\n  go:\n    description: bench\n    risk: read\n    run: [node, "{{recipe.dir}}/client.mjs", ${mode}, "${port}"]\n    env: { T: "{{secrets.T}}" }\n    timeout: 120s\n    maxOutput: 1MiB\n`;
 writeFileSync(join(recipes, 'plain.yaml'), recipe('plain', 'plain'));
 writeFileSync(join(recipes, 'ph.yaml'), recipe('ph', 'ph'));
-writeFileSync(join(home, 'config.yaml'), `storeKey: file\ntenants:\n  a:\n    projects: [${JSON.stringify(project)}]\n    services:\n      plain: { allow: ["*"], secrets: { T: "local:a/t" }, sandbox: ${BOX} }\n      ph: { allow: ["*"], secrets: { T: "local:a/t" }, placeholder: true, sandbox: ${BOX} }\n`);
+writeFileSync(join(home, 'config.yaml'), `storeKey: file\ntenants:\n  a:\n    projects: [${JSON.stringify(project)}]\n    services:\n      plain: { allow: ["*"], secrets: { T: "local:a/t" } }\n      ph: { allow: ["*"], secrets: { T: "local:a/t" }, placeholder: true }\n`);
 const env = { PATH: process.env.PATH, HOME: root, OUTLOOP_HOME: home, LANG: 'C.UTF-8', NODE_EXTRA_CA_CERTS: join(root, 'ca.pem') };
 
 function cli(args, input) {
