@@ -8,7 +8,7 @@ import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './
 import { printError } from './output.js';
 import { collectParam } from './params.js';
 import { VERSION } from '../version.js';
-import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands, replayCommands } from '../cold.js';
+import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands, replayCommands, tenantCommands } from '../cold.js';
 
 /**
  * The full command line with commander: help, usage errors, and every command but the ordinary exec and
@@ -189,6 +189,63 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
     .action(async (file: string, o) => {
       set(await importCommand(file, o, opts));
     });
+
+  const tenant = program.command('tenant').description('add a client (tenant), bind project folders to it, list tenants and their grants');
+  tenant
+    .command('add')
+    .description('add a tenant bound to a project folder (edits config.yaml, keeping its comments)')
+    .argument('<name>', 'the tenant, e.g. globex')
+    .option('--project <dir>', 'the project folder to bind (default: the current directory)')
+    .addHelpText('after', '\nExamples:\n  $ outloop tenant add globex --project ~/clients/globex\n  $ cd ~/clients/initech && outloop tenant add initech')
+    .action(async (name: string, o) => set(await tenantCommands.tenantAddCommand(name, o, opts)));
+  tenant
+    .command('bind')
+    .description('bind one more folder to an existing tenant')
+    .argument('<name>', 'the tenant')
+    .argument('<dir>', 'the folder (it and everything below it belong to the tenant)')
+    .addHelpText('after', '\nExample:\n  $ outloop tenant bind globex ~/clients/globex-api')
+    .action(async (name: string, dir: string) => set(await tenantCommands.tenantBindCommand(name, dir, opts)));
+  tenant
+    .command('list')
+    .description('every tenant, its project folders and grants; * marks this folder\'s tenant')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', '\nExamples:\n  $ outloop tenant list\n  $ outloop tenant list --json | jq -r .current')
+    .action(async (o) => {
+      json = Boolean(o.json);
+      set(await tenantCommands.tenantListCommand(o, opts));
+    });
+
+  program
+    .command('grant')
+    .description('let a tenant run a service\'s recipes (all of them when none are named); edits config.yaml')
+    .argument('<tenant>')
+    .argument('<service>')
+    .argument('[recipes...]', 'the recipes to allow (default: every recipe, "*")')
+    .option('--until <time>', 'the access ends by itself: a time with its zone (2026-12-01T00:00:00Z) or a duration from now (8h, 7d); with recipes it applies to those recipes, else to the whole grant')
+    .option('--secret <NAME=REF>', 'bind a secret the recipes need to a reference, e.g. STRIPE_KEY=local:acme/stripe (repeatable)', (v: string, acc: Record<string, string> = {}) => collectParam(v, acc))
+    .addHelpText('after', `
+Exit 0 granted (or already granted); 64 unknown tenant, service or recipe (with "did you mean"), or a bad
+--until/--secret; 78 the edit would make config.yaml invalid (nothing is written).
+
+Examples:
+  $ outloop grant acme stripe list-invoices get-invoice --secret STRIPE_KEY=local:acme/stripe
+  $ outloop grant acme github --until 8h
+  $ outloop grant globex stripe refund --until 2026-12-01T00:00:00Z`)
+    .action(async (t: string, s: string, recipes: string[], o) => set(await tenantCommands.grantCommand(t, s, recipes, o, opts)));
+
+  program
+    .command('revoke')
+    .description('take a service (or some of its recipes) away from a tenant; edits config.yaml')
+    .argument('<tenant>')
+    .argument('<service>')
+    .argument('[recipes...]', 'the recipes to take away (default: the whole grant, with its secret bindings)')
+    .addHelpText('after', `
+Under allow: ["*"], a named recipe is taken away with a deny rule. Stored values are not deleted.
+
+Examples:
+  $ outloop revoke acme stripe refund
+  $ outloop revoke globex github`)
+    .action(async (t: string, s: string, recipes: string[]) => set(await tenantCommands.revokeCommand(t, s, recipes, opts)));
 
   const audit = program
     .command('audit')

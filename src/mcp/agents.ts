@@ -65,7 +65,7 @@ export function codexSnippet(project: string): string {
 }
 
 /** Do the client's part of init and return what to print. */
-export function setUpAgent(client: AgentClient, project: string, homes: Homes, env: NodeJS.ProcessEnv): string[] {
+export function setUpAgent(client: AgentClient, project: string, homes: Homes, env: NodeJS.ProcessEnv, _o: { tenant?: string | undefined } = {}): string[] {
   const out: string[] = [];
   const dirs = secretDirs(homes, env);
   if (client === 'claude-code' || client === 'cursor') {

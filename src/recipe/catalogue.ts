@@ -8,9 +8,14 @@ import { listRecipeFiles, loadService, type LoadedRecipe } from './load.js';
  * What exists and what this folder's tenant may run: the catalogue behind `outloop recipes list` and the
  * MCP tool list.
  */
+/** The services the recipe folders define (file names only, nothing parsed): for "did you mean". */
+export function serviceNames(dirs: string[]): string[] {
+  return [...new Set(listRecipeFiles(dirs).map((f) => basename(f).replace(/\.ya?ml$/, '')))].sort();
+}
+
 /** Every service found in the recipe folders, later folders overriding earlier ones per action. */
 export async function allRecipes(dirs: string[], cache?: ParseCache): Promise<LoadedRecipe[]> {
-  const services = [...new Set(listRecipeFiles(dirs).map((f) => basename(f).replace(/\.ya?ml$/, '')))].sort();
+  const services = serviceNames(dirs);
   // The parse cache matters here: the built-in library is a dozen files, linted on every list otherwise.
   const loaded = await Promise.all(services.map((s) => loadService(s, dirs, cache)));
   return loaded.flatMap((l) => [...(l?.recipes.values() ?? [])]);
