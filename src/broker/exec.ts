@@ -10,6 +10,7 @@ import { sandboxModeFor } from '../policy/sandbox.js';
 import type { Lookup } from '../sandbox/proxy.js';
 import type { SandboxAudit, SandboxedRun, SandboxTarget } from '../sandbox/run.js';
 import { loadService } from '../recipe/load.js';
+import { serviceNames } from '../recipe/catalogue.js';
 import { renderRecipe } from '../recipe/render.js';
 import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
@@ -107,7 +108,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   const policy = (usage?: Usage, approvals?: Approvals) =>
     decide(
       { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
-      { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file, now, usage, approvals, sandboxAvailable },
+      { binding: ctx.binding, tenants: ctx.config.config.tenants, service, ...(service ? {} : { serviceNames: serviceNames(ctx.recipeDirs) }), configFile: ctx.config.file, now, usage, approvals, sandboxAvailable },
     );
   const look = req.mode === 'check' || Boolean(req.dryRun);
   // Budgets need counts shared by every process: decide again with them, and for a real run charge this

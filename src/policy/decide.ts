@@ -10,6 +10,7 @@ import { sandboxMode, sandboxVerdict, type SandboxMode } from './sandbox.js';
 import { approvalKey, approvalTtlMs, approvalVerdict, needsApproval, type Approvals } from './approvals.js';
 import { effectiveContract, type OutputContract } from '../output/contract.js';
 import { gateLog, type GateResult } from './gates.js';
+import { didYouMean } from '../util/suggest.js';
 
 /**
  * The policy decision, as a pure function of the request and what config and recipes say. It imports no
@@ -56,6 +57,8 @@ export interface PolicyContext {
   binding: TenantBinding | null;
   tenants: Config['tenants'];
   service: ServiceRecipes | undefined;
+  /** The services that exist (recipe file names), read only when `service` is undefined: for "did you mean". */
+  serviceNames?: readonly string[];
   configFile: string;
   /** The decision's clock (ms since the epoch), for grants that end by themselves; defaults to now. */
   now?: number;
@@ -121,6 +124,11 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   if (!t.ok) return deny(t.gate, t.code, t.reason, t.next);
   const b = t.binding;
 
+  // What does not exist is a typo, not a missing grant: said before the grant check, with the closest name.
+  if (!ctx.service) {
+    return deny('service', 'unknown_service', `no recipe file defines service "${req.service}"${didYouMean(req.service, ctx.serviceNames ?? [])}`,
+      'Run `outloop recipes list` to see the services and recipes that exist.');
+  }
   // Own properties only: a service called "constructor" must not find Object.prototype.constructor.
   const services = ctx.tenants[b.tenant]?.services ?? {};
   const grant = Object.hasOwn(services, req.service) ? services[req.service] : undefined;
@@ -137,14 +145,10 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   }
   pass('service', `${req.service} granted to ${b.tenant}${grant.until ? ` until ${grant.until}` : ''}`);
 
-  if (!ctx.service) {
-    return deny('recipe', 'unknown_service', `no recipe file defines service "${req.service}"`,
-      'Run `outloop recipes list` to see the services and recipes that exist.');
-  }
   const recipe = ctx.service.recipes.get(req.recipe);
   if (!recipe) {
     const known = [...ctx.service.recipes.keys()].sort();
-    return deny('recipe', 'unknown_recipe', `service "${req.service}" has no recipe "${req.recipe}" (it has: ${known.join(', ') || 'none'})`,
+    return deny('recipe', 'unknown_recipe', `service "${req.service}" has no recipe "${req.recipe}"${didYouMean(req.recipe, known)} (it has: ${known.join(', ') || 'none'})`,
       `Run \`outloop recipes show ${req.service}\` to see its recipes and parameters.`);
   }
   const refusal = recipeRefusal(grant, recipe, now);

@@ -179,6 +179,18 @@ tenants:
     expect(existsSync(join(e.projects.acme!, '.cursor'))).toBe(false);
   });
 
+  it('exec of a mistyped service is unknown_service (exit 64) with "did you mean", not a missing grant (77)', async () => {
+    const r = await e.cli(['exec', 'gihub.list-issues', '--json']);
+    expect(r.status).toBe(64);
+    const j = JSON.parse(r.stdout) as { code: string; reason: string; next: string };
+    expect(j.code).toBe('unknown_service');
+    expect(j.reason).toContain('did you mean "github"?');
+    expect(j.next).not.toContain('grant');
+    const p = await e.cli(['exec', 'github.list-issues', '-p', 'owner=o', '-p', 'repo=r', '-p', 'stat=open', '--json']);
+    expect(p.status).toBe(65);
+    expect(JSON.parse(p.stdout).reason).toContain('did you mean "state"?');
+  });
+
   it('secrets import for an unknown tenant points at `outloop tenant add`', async () => {
     writeFileSync(join(e.projects.acme!, '.env'), 'A_TOKEN=x\n');
     const r = await e.cli(['secrets', 'import', '.env', '--service', 'github', '--tenant', 'globex']);
