@@ -21,3 +21,4 @@ export { policyTestCommand } from './cli/policy-test.js';
 export * as approvalsCommands from './cli/approvals.js';
 export * as replayCommands from './cli/replay.js';
 export * as tenantCommands from './cli/tenants.js';
+export { configCheckCommand, CONFIG_CHECK_HELP } from './cli/config-check.js';

@@ -17,7 +17,7 @@ const CONFIG_SCHEMA_HINT = '# yaml-language-server: $schema=https://outloop.dev/
 export function starterConfig(tenant: string, project: string): string {
   return `${CONFIG_SCHEMA_HINT}
 # Outloop configuration. Secret VALUES never go here: only references to where they live.
-# Check it with \`outloop check SERVICE.RECIPE\`; recipes are linted with \`outloop recipes lint\`.
+# Check it (and every recipe file) with \`outloop config check\`; try a request with \`outloop check SERVICE.RECIPE\`.
 
 tenants:
   ${tenant}:

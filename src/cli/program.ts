@@ -8,7 +8,7 @@ import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './
 import { printError } from './output.js';
 import { collectParam } from './params.js';
 import { VERSION } from '../version.js';
-import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands, replayCommands, tenantCommands } from '../cold.js';
+import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands, replayCommands, tenantCommands, configCheckCommand, CONFIG_CHECK_HELP } from '../cold.js';
 
 /**
  * The full command line with commander: help, usage errors, and every command but the ordinary exec and
@@ -188,6 +188,18 @@ References: --to local stores NAME as local:TENANT/SERVICE/name (lowercased);
 no tenant, a binding exists without --force); 69 backend failed (the output says which moved).`)
     .action(async (file: string, o) => {
       set(await importCommand(file, o, opts));
+    });
+
+  program
+    .command('config')
+    .description('check config.yaml and the recipe folders')
+    .command('check')
+    .description('validate config.yaml and every recipe file without running anything (file:line:col, exit 78 on error)')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', CONFIG_CHECK_HELP)
+    .action(async (o) => {
+      json = Boolean(o.json);
+      set(await configCheckCommand(o, opts));
     });
 
   const tenant = program.command('tenant').description('add a client (tenant), bind project folders to it, list tenants and their grants');
