@@ -88,7 +88,9 @@ export async function initCommand(o: { tenant?: string; force?: boolean; agent?:
     if (!here) {
       process.stderr.write(`outloop: warning: ${ctx.cwd} belongs to no tenant, so the MCP server will offer no tools here [no_tenant]\nnext: outloop tenant add NAME --project ${shellQuote(ctx.cwd)}\n`);
     }
-    process.stdout.write(`${setUpAgent(o.agent, ctx.cwd, homes, process.env, { tenant: here }).join('\n')}\n`);
+    const setup = setUpAgent(o.agent, ctx.cwd, homes, process.env, { tenant: here, packageRoot: opts.packageRoot });
+    for (const w of setup.warnings) process.stderr.write(`outloop: warning: ${w}\n`);
+    process.stdout.write(`${setup.out.join('\n')}\n`);
     return 0;
   }
   if (existsSync(homes.configFile) && !o.force) {

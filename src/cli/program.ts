@@ -330,7 +330,15 @@ Examples:
     .command('mcp')
     .description('serve the recipes granted to this project\'s tenant as MCP tools over stdio')
     .option('--project <dir>', 'the project folder to serve (default: the current directory)')
-    .addHelpText('after', '\nstdout carries the MCP protocol only; diagnostics go to stderr. Set it up with `outloop init --agent claude-code|cursor|codex`.')
+    .addOption(new Option('--tenant <name>', 'assert the tenant the project must belong to: every call is denied wrong_tenant otherwise').env('OUTLOOP_TENANT'))
+    .addHelpText('after', `
+stdout carries the MCP protocol only; diagnostics go to stderr. From a folder with no tenant (or with a
+tenant asserted that is not the folder's) the server offers no tools and says why, in its instructions and
+on stderr.
+
+Examples:
+  $ outloop init --agent claude-code          # writes .mcp.json for this project
+  $ outloop mcp --project ~/clients/acme-web --tenant acme`)
     .action(async (o) => {
       set(await mcpCommand(o, opts));
     });
