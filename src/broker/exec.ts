@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { AuditLog, newAuditId, type AuditEntry } from '../audit/index.js';
 import { asOutloopError, Exit, OutloopError, denyExitCode } from '../errors.js';
-import { decide, type Decision, type Plan } from '../policy/decide.js';
+import { aimRendered, decide, type Decision, type Plan } from '../policy/decide.js';
 import type { Usage } from '../policy/guardrails.js';
 import { BudgetStore } from './budgets.js';
 import { ApprovalStore } from './approvals.js';
@@ -301,6 +301,8 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
     tenant: plan.tenant,
     project: plan.project,
   });
+  // The grant's baseUrl, exactly as decide() judged it in the preview.
+  rendered = aimRendered(rendered, plan.baseUrl);
   if (deps.testOnlyRedirect) rendered = (await import('../recipe/redirect.js')).redirectOrigins(rendered, deps.testOnlyRedirect);
   const redactor = await armRedaction(secrets, config.redact, scrubber, deps.homes.stateDir);
   const out = deps.output;

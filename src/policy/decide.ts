@@ -11,6 +11,7 @@ import { approvalKey, approvalTtlMs, approvalVerdict, needsApproval, type Approv
 import { effectiveContract, type OutputContract } from '../output/contract.js';
 import { gateLog, type GateResult } from './gates.js';
 import { didYouMean } from '../util/suggest.js';
+import { redirectOrigins } from '../recipe/redirect.js';
 
 /**
  * The policy decision, as a pure function of the request and what config and recipes say. It imports no
@@ -103,6 +104,8 @@ export interface Plan {
   output?: OutputContract;
   /** The grant asks for a recording of each run. */
   record?: boolean;
+  /** The grant's baseUrl: this origin of the recipe is rewritten to that URL in what runs (see withBaseUrl). */
+  baseUrl?: { from: string; to: string };
   /** The effective sandbox mode, and whether a sandbox is available to honour it. */
   sandbox: { mode: SandboxMode; available: boolean };
 }
@@ -145,7 +148,7 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   }
   pass('service', `${req.service} granted to ${b.tenant}${grant.until ? ` until ${grant.until}` : ''}`);
 
-  const recipe = ctx.service.recipes.get(req.recipe);
+  let recipe = ctx.service.recipes.get(req.recipe);
   if (!recipe) {
     const known = [...ctx.service.recipes.keys()].sort();
     return deny('recipe', 'unknown_recipe', `service "${req.service}" has no recipe "${req.recipe}"${didYouMean(req.recipe, known)} (it has: ${known.join(', ') || 'none'})`,
@@ -176,6 +179,9 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
       `Ask a person to add tenants.${b.tenant}.services.${req.service}.secrets.${unbound[0]}: <reference> to ${ctx.configFile}.`);
   }
   const secretRefs = Object.fromEntries(recipe.secrets.map((s) => [s, grant.secrets[s]!]));
+  // A grant aimed elsewhere widens the hosts of this request only, and its URLs are judged as rewritten.
+  const aimed = withBaseUrl(recipe, grant.baseUrl);
+  recipe = aimed.recipe;
   pass('secrets', recipe.secrets.length ? recipe.secrets.map((s) => `${s} -> ${secretRefs[s]}`).join(', ') : 'none needed');
 
   const params = validateParams(recipe.params, req.params);
@@ -188,7 +194,7 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
     return deny('params', 'param_not_allowed', `${limited.message}: a limit of tenant "${b.tenant}"'s grant (${grantPath}.params.${limited.param})`,
       `Use a value within the grant's limit; a person can change ${grantPath}.params in ${ctx.configFile}.`, limited.param);
   }
-  const preview = renderRecipe(recipe, { params: params.values, secret: secretMarker, tenant: b.tenant, project: b.project });
+  const preview = aimRendered(renderRecipe(recipe, { params: params.values, secret: secretMarker, tenant: b.tenant, project: b.project }), aimed.baseUrl);
   const optionLike = optionInjection(selectedRun(recipe, params.values), preview.argv);
   if (optionLike) {
     return deny('params', 'bad_param',
@@ -251,9 +257,29 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
     allow: true,
     gates,
     plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets, ...(approval ? { approval } : {}),
-      ...(output ? { output } : {}), ...(grant.record ? { record: true } : {}),
+      ...(output ? { output } : {}), ...(grant.record ? { record: true } : {}), ...(aimed.baseUrl ? { baseUrl: aimed.baseUrl } : {}),
       sandbox: { mode: box, available: ctx.sandboxAvailable === true } },
   };
+}
+
+/**
+ * A grant's `baseUrl` aims a service elsewhere: `https://<the recipe file's first host>` becomes that URL
+ * (a path in it prefixes the recipe's paths), and that URL's host joins this request's hosts. The recipe
+ * object is copied, so the widening never reaches another tenant or grant.
+ */
+export function withBaseUrl(recipe: LoadedRecipe, baseUrl: string | undefined): { recipe: LoadedRecipe; baseUrl?: { from: string; to: string } } {
+  const first = recipe.hosts[0];
+  if (baseUrl === undefined || first === undefined || first.startsWith('*.')) return { recipe };
+  const to = new URL(baseUrl);
+  const host = to.port ? `${to.hostname}:${to.port}` : to.hostname;
+  return {
+    recipe: { ...recipe, hosts: [...recipe.hosts, host] },
+    baseUrl: { from: `https://${first}`, to: baseUrl.replace(/\/+$/, '') },
+  };
+}
+
+export function aimRendered(cmd: RenderedCommand, baseUrl: Plan['baseUrl']): RenderedCommand {
+  return baseUrl ? redirectOrigins(cmd, new Map([[baseUrl.from, baseUrl.to]])) : cmd;
 }
 
 /**
