@@ -125,6 +125,8 @@ Examples:
     .command('list')
     .description('every recipe, and whether this project\'s tenant may run it')
     .option('--json', 'machine-readable')
+    .option('--granted', 'only the recipes this project\'s tenant may run')
+    .addHelpText('after', '\nExamples:\n  $ outloop recipes list --granted\n  $ outloop recipes list --json | jq -r \'.recipes[] | select(.granted) | .name\'')
     .action(async (o) => {
       json = Boolean(o.json);
       set(await recipesCommands.listCommand(o, opts));
@@ -265,6 +267,16 @@ Examples:
     .option('--json', 'one JSON record per line')
     .option('--follow', 'keep printing new records as they are written')
     .option('-n, --limit <n>', 'only the last N attempts', (v) => Number.parseInt(v, 10))
+    .option('--tenant <name>', 'only this tenant\'s attempts')
+    .option('--service <name>', 'only attempts on this service')
+    .option('--decision <d>', 'only attempts that ended so: allow, deny, approval_required, error')
+    .option('--since <time>', 'only attempts since a time (2026-12-01T00:00:00Z) or for a duration back (30m, 1h, 7d)')
+    .addHelpText('after', `
+Examples:
+  $ outloop audit -n 20
+  $ outloop audit --tenant acme --decision deny --since 1h
+  $ outloop audit --service stripe --json | jq -r .code
+  $ outloop audit --follow --tenant globex`)
     .action(async (o) => {
       json = Boolean(o.json);
       set(await auditCommands.showCommand(o));

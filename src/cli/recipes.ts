@@ -37,7 +37,7 @@ export function catalogueEntry(r: LoadedRecipe, granted: boolean, approvalRequir
   };
 }
 
-export async function listCommand(o: { json?: boolean }, opts: CliOptions): Promise<number> {
+export async function listCommand(o: { json?: boolean; granted?: boolean }, opts: CliOptions): Promise<number> {
   const ctx = await context(opts);
   const tenant = ctx.binding?.tenant;
   const isGranted = grantChecker(ctx);
@@ -46,12 +46,16 @@ export async function listCommand(o: { json?: boolean }, opts: CliOptions): Prom
     const grant = Object.hasOwn(services, r.service) ? services[r.service] : undefined;
     return grant ? needsApproval(grant, r) : false;
   };
-  const entries = (await allRecipes(ctx.recipeDirs, ctx.cache)).map((r) => catalogueEntry(r, isGranted(r), isGranted(r) && waits(r)));
+  const entries = (await allRecipes(ctx.recipeDirs, ctx.cache)).map((r) => catalogueEntry(r, isGranted(r), isGranted(r) && waits(r))).filter((e) => !o.granted || e.granted);
   if (o.json) {
     writeJson({ tenant: tenant ?? null, project: ctx.binding?.project ?? null, recipes: entries });
     return 0;
   }
   process.stdout.write(tenant ? `Tenant ${tenant} (project ${ctx.binding!.project})\n\n` : `This folder is not bound to a tenant: nothing is granted here.\n\n`);
+  if (!entries.length && o.granted) {
+    process.stdout.write(tenant ? `Nothing is granted to tenant ${tenant}.\nnext: a person runs \`outloop grant ${tenant} SERVICE [RECIPE...]\`\n` : '');
+    return 0;
+  }
   if (!entries.length) {
     process.stdout.write('No recipes found. Add one under ' + resolveHomes(process.env).recipesDir + ' (see `outloop init`).\n');
     return 0;
