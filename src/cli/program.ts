@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { Exit } from '../errors.js';
 import { checkCommand, execCommand } from './exec.js';
 import { RUN_HELP, runCommand } from './run.js';
@@ -8,7 +8,7 @@ import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './
 import { printError } from './output.js';
 import { collectParam } from './params.js';
 import { VERSION } from '../version.js';
-import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands, replayCommands, tenantCommands, configCheckCommand, CONFIG_CHECK_HELP } from '../cold.js';
+import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands, replayCommands, tenantCommands, configCheckCommand, CONFIG_CHECK_HELP, complete, completionScript, SHELLS } from '../cold.js';
 
 /**
  * The full command line with commander: help, usage errors, and every command but the ordinary exec and
@@ -23,6 +23,48 @@ function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command {
     cmd.addOption(o);
   }
   return cmd;
+}
+
+/** Examples for the --help of every command that does not carry its own (by command path). */
+const EXAMPLES: Readonly<Record<string, string[]>> = {
+  exec: ['outloop exec stripe.list-invoices -p limit=5', 'outloop exec github.list-issues -p owner=acme -p repo=web --json', 'outloop exec stripe.refund -p charge=ch_123 --wait'],
+  check: ['outloop check stripe.list-invoices -p limit=5', 'outloop check github.get-repo -p owner=acme -p repo=web --json | jq .gates'],
+  approvals: ['outloop approvals', 'outloop approvals --json'],
+  approve: ['outloop approve ap_0123456789 --reason "refund agreed with the client"', 'sudo outloop approve ap_0123456789'],
+  deny: ['outloop deny ap_0123456789 --reason "not this week"'],
+  recipes: ['outloop recipes list --granted', 'outloop recipes show stripe', 'outloop recipes lint ~/team-recipes/*.yaml'],
+  'recipes show': ['outloop recipes show github', 'outloop recipes show stripe --json | jq \'.recipes[].name\''],
+  'recipes lint': ['outloop recipes lint', 'outloop recipes lint ./recipes/billing.yaml --json'],
+  secrets: ['printf %s "$STRIPE_KEY" | outloop secrets set local:acme/stripe', 'outloop secrets list', 'outloop secrets import .env --service api'],
+  'secrets set': ['printf %s "$STRIPE_KEY" | outloop secrets set local:acme/stripe', 'outloop secrets set local:acme/stripe    # hidden prompt'],
+  'secrets list': ['outloop secrets list', 'outloop secrets list --json'],
+  'secrets rm': ['outloop secrets rm local:acme/stripe'],
+  'secrets import': ['outloop secrets import .env --service api --dry-run', 'outloop secrets import .env --service api --tenant globex --to keychain'],
+  config: ['outloop config check'],
+  tenant: ['outloop tenant add globex --project ~/clients/globex', 'outloop tenant list'],
+  'audit verify': ['outloop audit verify', 'outloop audit verify --json'],
+  'audit show': ['outloop audit show ol_0123456789abcdef'],
+  'audit lookup': ['printf %s "$LEAKED_KEY" | outloop audit lookup'],
+  replay: ['outloop replay ol_0123456789abcdef', 'outloop replay ol_0123456789abcdef --speed 4 --max-wait 1'],
+  policy: ['outloop policy test policy-tests.yaml'],
+  'policy test': ['outloop policy test policy-tests.yaml', 'outloop policy test policy-tests.yaml --json'],
+  init: ['outloop init --tenant acme', 'outloop init --tenant globex            # config exists: adds globex for this folder', 'outloop init --agent claude-code'],
+  doctor: ['outloop doctor', 'outloop doctor --json | jq \'.findings[] | select(.severity != "ok")\''],
+  demo: ['outloop demo'],
+  schema: ['outloop schema config > config.schema.json', 'outloop schema recipe'],
+  completion: ['eval "$(outloop completion bash)"      # in ~/.bashrc', 'eval "$(outloop completion zsh)"       # in ~/.zshrc', 'outloop completion fish > ~/.config/fish/completions/outloop.fish'],
+};
+
+function addExamples(root: Command): void {
+  const walk = (cmd: Command, path: string[]) => {
+    for (const c of cmd.commands) {
+      const p = [...path, c.name()];
+      const ex = EXAMPLES[p.join(' ')];
+      if (ex) c.addHelpText('after', `\nExamples:\n${ex.map((l) => `  $ ${l}`).join('\n')}`);
+      walk(c, p);
+    }
+  };
+  walk(root, []);
 }
 
 export async function runProgram(argv: string[], opts: CliOptions): Promise<number> {
@@ -217,7 +259,7 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
     .description('bind one more folder to an existing tenant')
     .argument('<name>', 'the tenant')
     .argument('<dir>', 'the folder (it and everything below it belong to the tenant)')
-    .addHelpText('after', '\nExample:\n  $ outloop tenant bind globex ~/clients/globex-api')
+    .addHelpText('after', '\nExamples:\n  $ outloop tenant bind globex ~/clients/globex-api')
     .action(async (name: string, dir: string) => set(await tenantCommands.tenantBindCommand(name, dir, opts)));
   tenant
     .command('list')
@@ -379,6 +421,26 @@ Examples:
     .action(async (which: string) => {
       set(await schemaCommand(which));
     });
+
+  program
+    .command('completion')
+    .description('print a shell completion script: commands, options, and the services, recipes and parameters granted here')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
+    .action((shell: (typeof SHELLS)[number]) => {
+      process.stdout.write(completionScript(shell));
+      set(0);
+    });
+  // What the completion scripts call at each TAB; not for people.
+  program
+    .command('__complete', { hidden: true })
+    .requiredOption('--line <text>', 'the command line up to the cursor')
+    .action(async (o: { line: string }) => {
+      const words = await complete(program, o.line, opts);
+      if (words.length) process.stdout.write(`${words.join('\n')}\n`);
+      set(0);
+    });
+
+  addExamples(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
