@@ -4,7 +4,8 @@ import { UsageError, formatPos } from '../errors.js';
 import { resolveHomes } from '../paths.js';
 import { isRequired } from '../recipe/params.js';
 import { paramsJsonSchema, toolName } from '../recipe/json-schema.js';
-import { allRecipes, grantChecker } from '../recipe/catalogue.js';
+import { allRecipes, grantChecker, serviceNames } from '../recipe/catalogue.js';
+import { didYouMean } from '../util/suggest.js';
 import { lintRecipeFile, listRecipeFiles, loadService, type LoadedRecipe } from '../recipe/load.js';
 import type { CliOptions } from './main.js';
 import { writeJson } from './output.js';
@@ -68,7 +69,7 @@ export async function listCommand(o: { json?: boolean; granted?: boolean }, opts
 export async function showCommand(service: string, o: { json?: boolean }, opts: CliOptions): Promise<number> {
   const ctx = await context(opts);
   const loaded = await loadService(service, ctx.recipeDirs);
-  if (!loaded) throw new UsageError(`no recipe file defines service "${service}"`, { code: 'unknown_service', next: 'Run `outloop recipes list` to see what exists.' });
+  if (!loaded) throw new UsageError(`no recipe file defines service "${service}"${didYouMean(service, serviceNames(ctx.recipeDirs))}`, { code: 'unknown_service', next: 'Run `outloop recipes list` to see what exists.' });
   const recipes = [...loaded.recipes.values()];
   if (o.json) {
     writeJson({ service, files: loaded.files, recipes: recipes.map((r) => catalogueEntry(r, false)) });

@@ -8,6 +8,7 @@ import { handleRequest, type BrokerDeps } from '../broker/exec.js';
 import { asOutloopError, Exit } from '../errors.js';
 import { VERSION } from '../version.js';
 import { tenantGates } from '../policy/tenant.js';
+import { didYouMean } from '../util/suggest.js';
 import { errorResult, failureResult, loadCatalogue, outcomeResult, toParams, type ToolResult } from './tools.js';
 
 /**
@@ -75,7 +76,7 @@ export async function serveMcp(o: McpServerOptions): Promise<void> {
       const cat = await loadCatalogue(o.env, o.assertedTenant);
       const target = cat.targets.get(name);
       if (!target) {
-        return errorResult('unknown_tool', Exit.usage, `no recipe is exposed as the tool "${name}"`, 'List the tools again (tools/list) and call one of those; `outloop recipes list` shows every recipe and whether it is granted here.');
+        return errorResult('unknown_tool', Exit.usage, `no recipe is exposed as the tool "${name}"${didYouMean(name, cat.tools.map((t) => t.name))}`, 'List the tools again (tools/list) and call one of those; `outloop recipes list` shows every recipe and whether it is granted here.');
       }
       const args = toParams(req.params.arguments);
       if (!args.ok) return args.error;

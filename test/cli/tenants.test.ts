@@ -189,6 +189,9 @@ tenants:
     const p = await e.cli(['exec', 'github.list-issues', '-p', 'owner=o', '-p', 'repo=r', '-p', 'stat=open', '--json']);
     expect(p.status).toBe(65);
     expect(JSON.parse(p.stdout).reason).toContain('did you mean "state"?');
+    const show = await e.cli(['recipes', 'show', 'strpe']);
+    expect(show.status).toBe(64);
+    expect(show.stderr).toContain('did you mean "stripe"?');
   });
 
   it('secrets import for an unknown tenant points at `outloop tenant add`', async () => {

@@ -213,6 +213,8 @@ describe('outloop mcp', () => {
     expect(none.isError).toBe(true);
     expect(textOf(none)).toContain('unknown_tool');
     expect(textOf(none)).toContain('tools/list');
+    const typo = await c.callTool({ name: 'svc_lst', arguments: {} });
+    expect(textOf(typo)).toContain('did you mean "svc_list"?');
   });
 
   it('recipes list --json carries the same tool names and input schemas', async () => {
