@@ -34,7 +34,8 @@ complete -o default -F _outloop_complete outloop
 #   eval "$(outloop completion zsh)"
 _outloop() {
   local -a all eq rest
-  all=("\${(@f)$(outloop __complete --line "\${(j: :)\${(@)words[1,CURRENT]}}" 2>/dev/null)}")
+  # Unquoted (f) split: no output is no candidate (then files), not one empty one.
+  all=(\${(f)"$(outloop __complete --line "\${(j: :)\${(@)words[1,CURRENT]}}" 2>/dev/null)"})
   eq=(\${(M)all:#*=})
   rest=(\${all:#*=})
   (( \${#eq} )) && compadd -S '' -- \${eq}

@@ -10,6 +10,10 @@ import { configYaml, type E2E, makeE2E } from '../e2e/helpers.js';
  * own command tree and from what this folder's tenant may run now. Bash is driven for real; every
  * command's --help carries examples.
  */
+const CI = process.env.CI === 'true';
+const fishOk = spawnSync('fish', ['--version'], { encoding: 'utf8' }).status === 0;
+const zshOk = spawnSync('zsh', ['--version'], { encoding: 'utf8' }).status === 0;
+
 describe('completion and help', () => {
   let e: E2E;
   let bin: string;
@@ -69,6 +73,30 @@ describe('completion and help', () => {
       }).stdout.split('\n').filter(Boolean);
     expect(run('outloop exec github.l', ['outloop', 'exec', 'github.l'])).toEqual(['github.list-issues']);
     expect(run('outloop che', ['outloop', 'che'])).toEqual(['check']);
+  });
+
+  it.skipIf(!fishOk && !CI)('the fish script completes through a real fish (complete -C)', () => {
+    expect(fishOk, 'fish is required in CI (apt-get install -y fish)').toBe(true);
+    const r = spawnSync('fish', ['--no-config', '-c', 'outloop completion fish | source; complete -C "outloop exec github.l"; complete -C "outloop exec github.list-issues -p re"'], {
+      encoding: 'utf8', cwd: e.projects.acme, env: { ...e.env, PATH: `${bin}:${e.env.PATH}` },
+    });
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['github.list-issues', 'repo=']);
+  });
+
+  it.skipIf(!zshOk && !CI)('the zsh script completes through a real zsh (compadd recorded, as zle is not there)', () => {
+    expect(zshOk, 'zsh is required in CI (apt-get install -y zsh)').toBe(true);
+    const script = spawnSync(process.execPath, [BIN, 'completion', 'zsh'], { encoding: 'utf8', env: e.env }).stdout;
+    const r = spawnSync('zsh', ['-f', '-c', [
+      'compdef() { :; }',
+      script,
+      // Record what would be offered: the words, with -S '' (no space after) marked.
+      'compadd() { local s=; [[ $1 == -S ]] && { s=" nospace"; shift 2; }; shift; local a; for a in "$@"; do print -r -- "$a$s"; done; }',
+      '_files() { print files; }',
+      'words=(outloop exec ""); CURRENT=3; _outloop',
+      'words=(outloop exec github.list-issues -p o); CURRENT=5; _outloop',
+      'words=(outloop nope ""); CURRENT=3; _outloop',
+    ].join('\n')], { encoding: 'utf8', cwd: e.projects.acme, env: { ...e.env, PATH: `${bin}:${e.env.PATH}` } });
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['github.get-issue', 'github.list-issues', 'owner= nospace', 'files']);
   });
 
   it('zsh and fish scripts call the same helper with the line up to the cursor', async () => {
