@@ -279,6 +279,7 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
     .argument('[recipes...]', 'the recipes to allow (default: every recipe, "*")')
     .option('--until <time>', 'the access ends by itself: a time with its zone (2026-12-01T00:00:00Z) or a duration from now (8h, 7d); with recipes it applies to those recipes, else to the whole grant')
     .option('--secret <NAME=REF>', 'bind a secret the recipes need to a reference, e.g. STRIPE_KEY=local:acme/stripe (repeatable)', (v: string, acc: Record<string, string> = {}) => collectParam(v, acc))
+    .option('--run', 'also let `outloop run` wrap commands with this service\'s secrets (run: true)')
     .addHelpText('after', `
 Exit 0 granted (or already granted); 64 unknown tenant, service or recipe (with "did you mean"), or a bad
 --until/--secret; 78 the edit would make config.yaml invalid (nothing is written).
@@ -286,6 +287,7 @@ Exit 0 granted (or already granted); 64 unknown tenant, service or recipe (with 
 Examples:
   $ outloop grant acme stripe list-invoices get-invoice --secret STRIPE_KEY=local:acme/stripe
   $ outloop grant acme github --until 8h
+  $ outloop grant acme stripe --run --secret STRIPE_KEY=local:acme/stripe
   $ outloop grant globex stripe refund --until 2026-12-01T00:00:00Z`)
     .action(async (t: string, s: string, recipes: string[], o) => set(await tenantCommands.grantCommand(t, s, recipes, o, opts)));
 

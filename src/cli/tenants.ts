@@ -204,6 +204,8 @@ export async function tenantListCommand(o: { json?: boolean }, opts: CliOptions)
 export interface GrantFlags {
   until?: string;
   secret?: Record<string, string>;
+  /** Also let `outloop run` wrap commands with this service's secrets (run: true). */
+  run?: boolean;
 }
 
 /** `--until 2026-12-01T00:00:00Z`, or a duration from now (`8h`, `7d`). */
@@ -251,12 +253,13 @@ export async function grantCommand(tenant: string, service: string, recipes: str
     tenantOf(state.config, tenant);
     const grantPath = ['tenants', tenant, 'services', service];
     const grant = dig(state.config.tenants[tenant]!.services, [service]) as ServiceGrant | undefined;
-    const ops = grant ? widen(grantPath, grant, recipes, until) : [{ op: 'set' as const, path: grantPath, value: newGrant(recipes, until, secrets) }];
+    const ops = grant ? widen(grantPath, grant, recipes, until) : [{ op: 'set' as const, path: grantPath, value: newGrant(recipes, until, secrets, Boolean(o.run)) }];
     if (grant) for (const [name, ref] of secrets) ops.push({ op: 'set', path: [...grantPath, 'secrets', name], value: ref });
+    if (grant && o.run && !grant.run) ops.push({ op: 'set', path: [...grantPath, 'run'], value: true });
     const bound = new Set([...Object.keys(grant?.secrets ?? {}), ...secrets.map(([n]) => n)]);
     const unbound = needed.filter((s) => !bound.has(s));
     const what = recipes.length ? recipes.join(', ') : 'every recipe ("*")';
-    const lines = [ops.length ? `Granted ${service} to tenant "${tenant}": ${what}${until ? ` until ${until}` : ''}.` : `Tenant "${tenant}" already has ${service}: ${what}; nothing changed.`];
+    const lines = [ops.length ? `Granted ${service} to tenant "${tenant}": ${what}${until ? ` until ${until}` : ''}${o.run ? ', and `outloop run` with its secrets' : ''}.` : `Tenant "${tenant}" already has ${service}: ${what}; nothing changed.`];
     if (unbound.length) {
       const ref = (s: string) => `local:${tenant}/${service}${unbound.length > 1 ? `/${s.toLowerCase()}` : ''}`;
       lines.push(
@@ -272,12 +275,13 @@ export async function grantCommand(tenant: string, service: string, recipes: str
   return 0;
 }
 
-function newGrant(recipes: string[], until: string | undefined, secrets: [string, string][]): Tree {
+function newGrant(recipes: string[], until: string | undefined, secrets: [string, string][], run: boolean): Tree {
   const allow: Tree[] = recipes.length ? recipes.map((r) => (until ? { recipe: r, until } : r)) : ['*'];
   return {
     ...(secrets.length ? { secrets: Object.fromEntries(secrets) } : {}),
     allow,
     ...(until && !recipes.length ? { until } : {}),
+    ...(run ? { run: true } : {}),
   };
 }
 

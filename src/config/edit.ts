@@ -17,7 +17,7 @@ export interface Binding {
 }
 
 /** A value to write: a scalar, a list (written in flow style), or a map. */
-export type Tree = string | readonly Tree[] | { readonly [key: string]: Tree };
+export type Tree = string | boolean | readonly Tree[] | { readonly [key: string]: Tree };
 export type Path = readonly (string | number)[];
 
 /**
@@ -273,7 +273,7 @@ function spliceFlow(text: string, map: YAMLMap, key: string, value: Tree): strin
 }
 
 function blockLines(key: string, value: Tree, indent: string, step: string): string[] {
-  if (typeof value === 'string' || isList(value) || !Object.keys(value).length) return [`${indent}${scalar(key)}: ${flow(value)}`];
+  if (typeof value !== 'object' || isList(value) || !Object.keys(value).length) return [`${indent}${scalar(key)}: ${flow(value)}`];
   return [`${indent}${scalar(key)}:`, ...Object.entries(value).flatMap(([k, v]) => blockLines(k, v, indent + step, step))];
 }
 
@@ -282,6 +282,7 @@ function isList(value: Tree): value is readonly Tree[] {
 }
 
 function flow(value: Tree): string {
+  if (typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return scalar(value);
   if (isList(value)) return `[${value.map(flow).join(', ')}]`;
   if (!Object.keys(value).length) return '{}';

@@ -116,6 +116,9 @@ tenants:
     expect(cfg()).toMatch(/allow: \[list-issues, \{ recipe: get-issue, until: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" \}\]      # read only\n/);
     const same = await e.cli(['grant', 'acme', 'github', 'list-issues']);
     expect(same.stdout).toContain('nothing changed');
+    const run = await e.cli(['grant', 'globex', 'github', 'list-issues', '--run']);
+    expect(run.status).toBe(0);
+    expect(cfg()).toContain('        allow: [list-issues, get-issue]\n        run: true\n');
   });
 
   it('grant says which secrets a new grant still needs, with the commands to bind and store them', async () => {
