@@ -10,7 +10,8 @@ import { sandboxModeFor } from '../policy/sandbox.js';
 import type { Lookup } from '../sandbox/proxy.js';
 import type { SandboxAudit, SandboxedRun, SandboxTarget } from '../sandbox/run.js';
 import { loadService } from '../recipe/load.js';
-import { serviceNames } from '../recipe/catalogue.js';
+import { serviceNames } from '../recipe/load.js';
+import { redirectOrigins } from '../recipe/redirect.js';
 import { renderRecipe } from '../recipe/render.js';
 import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
@@ -303,7 +304,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
   });
   // The grant's baseUrl, exactly as decide() judged it in the preview.
   rendered = aimRendered(rendered, plan.baseUrl);
-  if (deps.testOnlyRedirect) rendered = (await import('../recipe/redirect.js')).redirectOrigins(rendered, deps.testOnlyRedirect);
+  if (deps.testOnlyRedirect) rendered = redirectOrigins(rendered, deps.testOnlyRedirect);
   const redactor = await armRedaction(secrets, config.redact, scrubber, deps.homes.stateDir);
   const out = deps.output;
   // Output contracts and recordings (src/output/run.ts) load only for runs that use them: exec's start-up.

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { locateInConfig } from '../config/validate.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError, formatPos, type ConfigProblem } from '../errors.js';
 import { lintRecipeFile, listRecipeFiles, recipeDirs } from '../recipe/load.js';
@@ -38,8 +40,6 @@ export async function configCheckCommand(o: { json?: boolean }, opts: CliOptions
       for (const x of r.recipes) set.add(x.name);
       defined.set(service, set);
     }
-    const { locateInConfig } = await import('../config/validate.js');
-    const { readFileSync } = await import('node:fs');
     const text = readFileSync(loaded.file, 'utf8');
     const warn = (path: (string | number)[], message: string) =>
       problems.push({ file: loaded.file, ...locateInConfig(loaded.file, text, path), message, severity: 'warning' });

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { storeKeyNote } from './key-note.js';
+import { parseStore } from '../../adapters/local-format.js';
+import { hasSessionBus } from '../../adapters/os-keychain.js';
 import { BackendError, UsageError } from '../errors.js';
 import { resolveHomes } from '../paths.js';
 import { shortValueProblem } from '../redact/short-values.js';
@@ -34,8 +36,6 @@ export async function setCommand(rawRef: string, rest: string[], _opts: CliOptio
   process.stderr.write(`Stored a value for ${ref.raw}.\n`);
   // The run that created the store: say once where its key went and what that protects against.
   if (firstStore) {
-    const { parseStore } = await import('../../adapters/local-format.js');
-    const { hasSessionBus } = await import('../../adapters/os-keychain.js');
     const source = parseStore(readFileSync(homes.storeFile, 'utf8'), homes.storeFile).keySource;
     const keychainHere = process.platform !== 'linux' || hasSessionBus(process.env);
     const note = storeKeyNote(source, homes.storeKeyFile, keychainHere);

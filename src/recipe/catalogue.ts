@@ -1,18 +1,14 @@
-import { basename } from 'node:path';
 import type { RequestContext } from '../broker/context.js';
 import type { ParseCache } from '../config/cache.js';
 import { grantAllows } from '../policy/guardrails.js';
-import { listRecipeFiles, loadService, type LoadedRecipe } from './load.js';
+import { loadService, serviceNames, type LoadedRecipe } from './load.js';
+
+export { serviceNames };
 
 /**
  * What exists and what this folder's tenant may run: the catalogue behind `outloop recipes list` and the
  * MCP tool list.
  */
-/** The services the recipe folders define (file names only, nothing parsed): for "did you mean". */
-export function serviceNames(dirs: string[]): string[] {
-  return [...new Set(listRecipeFiles(dirs).map((f) => basename(f).replace(/\.ya?ml$/, '')))].sort();
-}
-
 /** Every service found in the recipe folders, later folders overriding earlier ones per action. */
 export async function allRecipes(dirs: string[], cache?: ParseCache): Promise<LoadedRecipe[]> {
   const services = serviceNames(dirs);
