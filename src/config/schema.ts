@@ -118,6 +118,10 @@ export const ServiceGrantSchema = z
       .refine((s) => baseUrlProblem(s) === undefined, { message: 'an https URL with a host and no query, e.g. https://gitlab.example.internal (http only for 127.0.0.1, ::1 or localhost)' })
       .optional()
       .describe('Aim this service\'s recipes at another server (a self-managed GitLab, GitHub Enterprise, a local fake): its first host\'s https origin is replaced by this URL, and this grant alone may reach its host.'),
+    placeholder: z
+      .boolean()
+      .default(false)
+      .describe('Give children a per-run placeholder instead of each secret value; the egress proxy puts the real value in only on requests to the service\'s own hosts (needs the service\'s recipe file for its hosts).'),
     sandbox: sandboxMode.optional().describe('Run this service\'s children in a sandbox whose only way out is the egress proxy: required, auto (when available), off. Wins over the tenant\'s.'),
   })
   .describe('What one tenant may do with one service.');
