@@ -20,3 +20,6 @@ export { AGENT_CLIENTS } from './mcp/agents.js';
 export { policyTestCommand } from './cli/policy-test.js';
 export * as approvalsCommands from './cli/approvals.js';
 export * as replayCommands from './cli/replay.js';
+export * as tenantCommands from './cli/tenants.js';
+export { configCheckCommand, CONFIG_CHECK_HELP } from './cli/config-check.js';
+export { complete, completionScript, SHELLS } from './cli/complete.js';

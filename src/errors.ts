@@ -114,7 +114,7 @@ export class ConfigError extends OutloopError {
     const head = first ? `${formatPos(first)}: ${first.message}` : 'invalid configuration';
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
     super('invalid_config', Exit.config, head + more, {
-      next: 'Fix the file and run `outloop recipes lint` to check it.',
+      next: 'Fix the file, then run `outloop config check` to see every problem (config.yaml and recipes, file:line).',
       ...opts,
     });
     this.problems = problems;

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { AuditLog, newAuditId, type AuditEntry } from '../audit/index.js';
 import { asOutloopError, Exit, OutloopError, denyExitCode } from '../errors.js';
-import { decide, type Decision, type Plan } from '../policy/decide.js';
+import { aimRendered, decide, type Decision, type Plan } from '../policy/decide.js';
 import type { Usage } from '../policy/guardrails.js';
 import { BudgetStore } from './budgets.js';
 import { ApprovalStore } from './approvals.js';
@@ -10,6 +10,8 @@ import { sandboxModeFor } from '../policy/sandbox.js';
 import type { Lookup } from '../sandbox/proxy.js';
 import type { SandboxAudit, SandboxedRun, SandboxTarget } from '../sandbox/run.js';
 import { loadService } from '../recipe/load.js';
+import { serviceNames } from '../recipe/load.js';
+import { redirectOrigins } from '../recipe/redirect.js';
 import { renderRecipe } from '../recipe/render.js';
 import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
@@ -107,7 +109,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
   const policy = (usage?: Usage, approvals?: Approvals) =>
     decide(
       { service: req.service, recipe: req.recipe, params: req.params, assertedTenant: req.assertedTenant, cwd: ctx.cwd },
-      { binding: ctx.binding, tenants: ctx.config.config.tenants, service, configFile: ctx.config.file, now, usage, approvals, sandboxAvailable },
+      { binding: ctx.binding, tenants: ctx.config.config.tenants, service, ...(service ? {} : { serviceNames: serviceNames(ctx.recipeDirs) }), configFile: ctx.config.file, now, usage, approvals, sandboxAvailable },
     );
   const look = req.mode === 'check' || Boolean(req.dryRun);
   // Budgets need counts shared by every process: decide again with them, and for a real run charge this
@@ -312,7 +314,9 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
     tenant: plan.tenant,
     project: plan.project,
   });
-  if (deps.testOnlyRedirect) rendered = (await import('../recipe/redirect.js')).redirectOrigins(rendered, deps.testOnlyRedirect);
+  // The grant's baseUrl, exactly as decide() judged it in the preview.
+  rendered = aimRendered(rendered, plan.baseUrl);
+  if (deps.testOnlyRedirect) rendered = redirectOrigins(rendered, deps.testOnlyRedirect);
   const redactor = await armRedaction(secrets, config.redact, scrubber, deps.homes.stateDir, { params: Object.values(plan.params) });
   const out = deps.output;
   // Output contracts and recordings (src/output/run.ts) load only for runs that use them: exec's start-up.

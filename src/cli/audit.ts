@@ -6,22 +6,64 @@ import { fingerprint, installKey } from '../audit/fingerprint.js';
 import { resolveHomes } from '../paths.js';
 import { writeJson } from './output.js';
 import { readSecretValue } from './prompt.js';
+import { UsageError } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
+import { didYouMean } from '../util/suggest.js';
 
-export async function showCommand(o: { json?: boolean; follow?: boolean; limit?: number }): Promise<number> {
+export interface AuditFilters {
+  tenant?: string;
+  service?: string;
+  decision?: string;
+  /** An instant (2026-12-01T00:00:00Z) or a duration back from now (1h, 7d). */
+  since?: string;
+}
+
+export const AUDIT_DECISIONS = ['allow', 'deny', 'approval_required', 'error'] as const;
+
+/**
+ * The audit filters as one predicate over records. An attempt is shown when one of its records matches
+ * every filter; --decision looks at end records only (the start record is written before the decision).
+ */
+export function auditFilter(f: AuditFilters, now = Date.now()): (r: AuditRecord) => boolean {
+  let since: number | undefined;
+  if (f.since !== undefined) {
+    const ms = parseDuration(f.since);
+    since = ms !== undefined ? now - ms : Date.parse(f.since);
+    if (Number.isNaN(since)) throw new UsageError(`--since ${JSON.stringify(f.since)} is neither a time (2026-12-01T00:00:00Z) nor a duration back from now (30m, 1h, 7d)`);
+  }
+  if (f.decision !== undefined && !(AUDIT_DECISIONS as readonly string[]).includes(f.decision)) {
+    throw new UsageError(`--decision must be one of ${AUDIT_DECISIONS.join(', ')}${didYouMean(f.decision, AUDIT_DECISIONS)}`);
+  }
+  return (r) =>
+    (f.tenant === undefined || r.tenant === f.tenant) &&
+    (f.service === undefined || r.service === f.service) &&
+    (f.decision === undefined || (r.phase === 'end' && r.decision === f.decision)) &&
+    (since === undefined || Date.parse(r.ts) >= since);
+}
+
+/** Every record of the attempts that have a record matching. */
+function matchingAttempts(records: AuditRecord[], match: (r: AuditRecord) => boolean): AuditRecord[] {
+  const ids = new Set(records.filter(match).map((r) => r.id));
+  return records.filter((r) => ids.has(r.id));
+}
+
+export async function showCommand(o: { json?: boolean; follow?: boolean; limit?: number } & AuditFilters): Promise<number> {
   const file = resolveHomes(process.env).auditFile;
   const log = new AuditLog(file);
+  const match = auditFilter(o);
+  const filtered = o.tenant !== undefined || o.service !== undefined || o.decision !== undefined || o.since !== undefined;
   let records = log.readAll();
   const print = (recs: AuditRecord[]) => {
     if (o.json) for (const r of recs) process.stdout.write(`${JSON.stringify(r)}\n`);
     else if (recs.length) process.stdout.write(`${formatAuditTable(summarizeAttempts(recs)).trimEnd()}\n`);
   };
-  let shown = records;
+  let shown = filtered ? matchingAttempts(records, match) : records;
   if (o.limit && o.limit > 0) {
-    const ids = [...new Set(records.map((r) => r.id))].slice(-o.limit);
+    const ids = [...new Set(shown.map((r) => r.id))].slice(-o.limit);
     const keep = new Set(ids);
     shown = records.filter((r) => keep.has(r.id));
   }
-  if (!shown.length && !o.follow && !o.json) process.stdout.write(`No audit records yet (${file}).\n`);
+  if (!shown.length && !o.follow && !o.json) process.stdout.write(filtered ? `No audit records match (${file}).\n` : `No audit records yet (${file}).\n`);
   print(shown);
   if (!o.follow) return 0;
   // Follow like `tail -f`: poll for new lines; records are append-only, so the count is a cursor.
@@ -29,7 +71,7 @@ export async function showCommand(o: { json?: boolean; follow?: boolean; limit?:
     await sleep(500);
     const now = log.readAll();
     if (now.length > records.length) {
-      const fresh = now.slice(records.length);
+      const fresh = now.slice(records.length).filter((r) => !filtered || match(r));
       if (o.json) print(fresh);
       else for (const r of fresh) process.stdout.write(`${formatAuditTable(summarizeAttempts([r])).trimEnd().split('\n').slice(1).join('\n')}\n`);
       records = now;

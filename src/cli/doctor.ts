@@ -25,6 +25,7 @@ import { shellQuote, writeJson } from './output.js';
 import { hasSessionBus } from '../../adapters/os-keychain.js';
 import { parseStore, type Store } from '../../adapters/local-format.js';
 import { shortLengthProblem } from '../redact/short-values.js';
+import { storeKeyNote } from './key-note.js';
 import { looksLikeSecretValue, secretLikeName } from '../runner/run-env.js';
 
 export type Severity = 'ok' | 'warn' | 'fail';
@@ -213,9 +214,12 @@ function probeLocal(use: BackendUse, deps: DoctorDeps, platform: NodeJS.Platform
   if (store.keySource === 'file') {
     if (keyFileFinding(storeKeyFile)) add('fail', `the store refuses its key file ${storeKeyFile}: it is open to other users (see Safety)`, `chmod 600 ${storeKeyFile}`);
     else if (!existsSync(storeKeyFile)) add('fail', `the store key file ${storeKeyFile} is missing: no stored value can be decrypted`, `Restore ${storeKeyFile} from a backup.`);
-    else add('ok', `store ${storeFile} answers: key file ${storeKeyFile} (private)`);
+    else {
+      const note = storeKeyNote('file', storeKeyFile, hasKeychain(deps.env, platform));
+      add(note.severity, `store ${storeFile} answers: ${note.message}`, note.fix);
+    }
   } else if (hasKeychain(deps.env, platform)) {
-    add('ok', `store ${storeFile} answers: key in the OS keychain`);
+    add('ok', `store ${storeFile} answers: ${storeKeyNote('keychain', storeKeyFile, true).message}`);
   } else {
     add('fail', `the store key is in the OS keychain, and no keychain is reachable here (no D-Bus session bus)`, 'Run outloop inside the desktop session whose keyring holds the key.');
   }

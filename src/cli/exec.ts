@@ -5,7 +5,7 @@ import type { RenderedCommand } from '../recipe/render.js';
 import { cliDeps } from './deps.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApprovalStore } from '../broker/approvals.js';
-import { DeniedError } from '../errors.js';
+import { DeniedError, UsageError } from '../errors.js';
 import type { CliOptions } from './main.js';
 import { printError, shellQuote, writeJson } from './output.js';
 import { parseTarget } from './params.js';
@@ -15,6 +15,8 @@ import type { RequestFlags } from './options.js';
 export async function execCommand(target: string, o: RequestFlags, opts: CliOptions): Promise<number> {
   const { service, recipe } = parseTarget(target);
   const json = Boolean(o.json);
+  // A flag is never silently ignored: a dry run never waits for a person.
+  if (o.dryRun && o.wait) return printError(new UsageError('--wait and --dry-run do not go together: a dry run asks no one and runs nothing'), json);
   const deps = cliDeps(opts, json ? 'collect' : { stdout: process.stdout, stderr: process.stderr });
   let outcome: BrokerOutcome;
   const request = { service, recipe, params: o.param, assertedTenant: asserted(o.tenant), mode: 'exec' as const, dryRun: Boolean(o.dryRun), record: Boolean(o.record) };

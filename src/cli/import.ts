@@ -75,7 +75,7 @@ export async function runImport(file: string, o: ImportFlags, deps: ImportDeps):
     });
   }
   if (!Object.prototype.hasOwnProperty.call(ctx.config.config.tenants, tenant)) {
-    throw new UsageError(`config.yaml has no tenant "${tenant}"`, { code: 'unknown_tenant', next: `Add it under tenants: in ${configFile}, or run \`outloop init --tenant ${tenant}\`.` });
+    throw new UsageError(`config.yaml has no tenant "${tenant}"`, { code: 'unknown_tenant', next: `Add it with \`outloop tenant add ${tenant} --project DIR\` (the client's project folder), then run this again.` });
   }
 
   const plan: (Binding & { value: string })[] = entries.map((e) => ({ name: e.name, value: e.value, ref: referenceFor(to, tenant, service, e.name) }));

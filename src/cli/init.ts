@@ -6,6 +6,10 @@ import { NAME_PATTERN } from '../config/schema.js';
 import { realOrResolved } from '../config/load.js';
 import { resolveHomes } from '../paths.js';
 import type { CliOptions } from './main.js';
+import { loadRequestContext } from '../broker/context.js';
+import { cliEnvironment } from './deps.js';
+import { shellQuote } from './output.js';
+import { addTenant } from './tenants.js';
 import { setUpAgent, type AgentClient } from '../mcp/agents.js';
 
 const CONFIG_SCHEMA_HINT = '# yaml-language-server: $schema=https://outloop.dev/schema/config.schema.json';
@@ -13,7 +17,7 @@ const CONFIG_SCHEMA_HINT = '# yaml-language-server: $schema=https://outloop.dev/
 export function starterConfig(tenant: string, project: string): string {
   return `${CONFIG_SCHEMA_HINT}
 # Outloop configuration. Secret VALUES never go here: only references to where they live.
-# Check it with \`outloop check SERVICE.RECIPE\`; recipes are linted with \`outloop recipes lint\`.
+# Check it (and every recipe file) with \`outloop config check\`; try a request with \`outloop check SERVICE.RECIPE\`.
 
 tenants:
   ${tenant}:
@@ -57,22 +61,43 @@ recipes:
     timeout: 30s
 `;
 
-export async function initCommand(o: { tenant?: string; force?: boolean; agent?: AgentClient }, _opts: CliOptions): Promise<number> {
+export async function initCommand(o: { tenant?: string; force?: boolean; agent?: AgentClient }, opts: CliOptions): Promise<number> {
   const homes = resolveHomes(process.env);
   const tenant = o.tenant ?? 'my-client';
   if (!NAME_PATTERN.test(tenant)) throw new UsageError(`tenant name "${tenant}" must use lowercase letters, digits, "-" and "_"`);
+  const fresh = !existsSync(homes.configFile) || Boolean(o.force);
   // `init --agent X` in a set-up machine only registers the MCP server; the starter config is written
   // only where none exists yet (or with --force).
-  if (o.agent && (!existsSync(homes.configFile) || o.force)) {
-    await initCommand({ ...o, agent: undefined }, _opts);
+  if (o.agent && fresh) {
+    await initCommand({ ...o, agent: undefined }, opts);
     process.stdout.write('\n');
   }
+  // Config exists: --tenant adds that tenant for this folder (a second client), or checks the folder is its.
+  if (!fresh && o.tenant !== undefined) {
+    const said = await ensureTenantHere(cliEnvironment(opts), o.tenant);
+    if (!o.agent) {
+      process.stdout.write(`${said}\n`);
+      return 0;
+    }
+    process.stdout.write(`${said}\n\n`);
+  }
   if (o.agent) {
-    process.stdout.write(`${setUpAgent(o.agent, realOrResolved(process.cwd()), homes, process.env).join('\n')}\n`);
+    const e = cliEnvironment(opts);
+    const ctx = await loadRequestContext(e);
+    const here = ctx.binding?.tenant;
+    if (!here) {
+      process.stderr.write(`outloop: warning: ${ctx.cwd} belongs to no tenant, so the MCP server will offer no tools here [no_tenant]\nnext: outloop tenant add NAME --project ${shellQuote(ctx.cwd)}\n`);
+    }
+    const setup = setUpAgent(o.agent, ctx.cwd, homes, process.env, { tenant: here, packageRoot: opts.packageRoot });
+    for (const w of setup.warnings) process.stderr.write(`outloop: warning: ${w}\n`);
+    process.stdout.write(`${setup.out.join('\n')}\n`);
     return 0;
   }
   if (existsSync(homes.configFile) && !o.force) {
-    throw new UsageError(`${homes.configFile} already exists; nothing was changed`, { code: 'exists', next: 'Edit it, or pass --force to replace it with the starter.' });
+    throw new UsageError(`${homes.configFile} already exists; nothing was changed`, {
+      code: 'exists',
+      next: 'Add a client with `outloop tenant add NAME --project DIR` (or `outloop init --tenant NAME` in its folder); pass --force to replace the file with the starter.',
+    });
   }
   mkdirSync(homes.recipesDir, { recursive: true, mode: 0o700 });
   writeFileAtomic(homes.configFile, starterConfig(tenant, realOrResolved(process.cwd())), 0o600);
@@ -92,4 +117,24 @@ export async function initCommand(o: { tenant?: string; force?: boolean; agent?:
     ].join('\n'),
   );
   return 0;
+}
+
+/** `init --tenant T` with a config: add T bound to this folder, or confirm the folder is T's. */
+async function ensureTenantHere(e: ReturnType<typeof cliEnvironment>, tenant: string): Promise<string> {
+  const ctx = await loadRequestContext(e);
+  const here = ctx.binding?.tenant;
+  if (here === tenant) return `${ctx.cwd} already belongs to tenant "${tenant}" (project ${ctx.binding!.project}); config.yaml unchanged.`;
+  if (here !== undefined) {
+    throw new UsageError(`${ctx.cwd} belongs to tenant "${here}" (project ${ctx.binding!.project}), not "${tenant}"; nothing was changed`, {
+      code: 'wrong_tenant',
+      next: `Run this in a folder of "${tenant}", or drop --tenant to set up "${here}" here.`,
+    });
+  }
+  if (Object.hasOwn(ctx.config.config.tenants, tenant)) {
+    throw new UsageError(`tenant "${tenant}" exists but ${ctx.cwd} is not one of its projects; nothing was changed`, {
+      code: 'not_bound',
+      next: `Bind this folder with \`outloop tenant bind ${tenant} ${shellQuote(ctx.cwd)}\`.`,
+    });
+  }
+  return addTenant(e, tenant, ctx.cwd);
 }

@@ -9,6 +9,7 @@ import { expandHome } from '../paths.js';
 import { decide } from '../policy/decide.js';
 import { resolveTenant, type TenantBinding } from '../policy/tenant.js';
 import { loadService } from '../recipe/load.js';
+import { serviceNames } from '../recipe/catalogue.js';
 import { cliEnvironment } from './deps.js';
 import type { CliOptions } from './main.js';
 import { writeJson } from './output.js';
@@ -82,7 +83,7 @@ export async function runPolicyTests(file: string, env: Environment, o: { json?:
     if (Number.isNaN(now)) throw new ConfigError([{ file, ...y.locate(['cases', i, 'now']), message: `"${c.now}" is not a time` }]);
     const d = decide(
       { service, recipe, params: Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, String(v)])), assertedTenant: c.assertTenant, cwd },
-      { binding, tenants, service: await loadService(service, ctx.recipeDirs, ctx.cache), configFile: ctx.config.file, now, sandboxAvailable: c.sandbox === 'available' },
+      { binding, tenants, service: await loadService(service, ctx.recipeDirs, ctx.cache), serviceNames: serviceNames(ctx.recipeDirs), configFile: ctx.config.file, now, sandboxAvailable: c.sandbox === 'available' },
     );
     const got = d.allow ? 'allow' : `deny/${d.code}`;
     const want = c.expect === 'allow' ? 'allow' : c.code ? `deny/${c.code}` : 'deny';

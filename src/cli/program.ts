@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { Exit } from '../errors.js';
 import { checkCommand, execCommand } from './exec.js';
 import { RUN_HELP, runCommand } from './run.js';
@@ -8,7 +8,7 @@ import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './
 import { printError } from './output.js';
 import { collectParam } from './params.js';
 import { VERSION } from '../version.js';
-import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands, replayCommands } from '../cold.js';
+import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands, replayCommands, tenantCommands, configCheckCommand, CONFIG_CHECK_HELP, complete, completionScript, SHELLS } from '../cold.js';
 
 /**
  * The full command line with commander: help, usage errors, and every command but the ordinary exec and
@@ -23,6 +23,48 @@ function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command {
     cmd.addOption(o);
   }
   return cmd;
+}
+
+/** Examples for the --help of every command that does not carry its own (by command path). */
+const EXAMPLES: Readonly<Record<string, string[]>> = {
+  exec: ['outloop exec stripe.list-invoices -p limit=5', 'outloop exec github.list-issues -p owner=acme -p repo=web --json', 'outloop exec stripe.refund -p charge=ch_123 --wait'],
+  check: ['outloop check stripe.list-invoices -p limit=5', 'outloop check github.get-repo -p owner=acme -p repo=web --json | jq .gates'],
+  approvals: ['outloop approvals', 'outloop approvals --json'],
+  approve: ['outloop approve ap_0123456789 --reason "refund agreed with the client"', 'sudo outloop approve ap_0123456789'],
+  deny: ['outloop deny ap_0123456789 --reason "not this week"'],
+  recipes: ['outloop recipes list --granted', 'outloop recipes show stripe', 'outloop recipes lint ~/team-recipes/*.yaml'],
+  'recipes show': ['outloop recipes show github', 'outloop recipes show stripe --json | jq \'.recipes[].name\''],
+  'recipes lint': ['outloop recipes lint', 'outloop recipes lint ./recipes/billing.yaml --json'],
+  secrets: ['printf %s "$STRIPE_KEY" | outloop secrets set local:acme/stripe', 'outloop secrets list', 'outloop secrets import .env --service api'],
+  'secrets set': ['printf %s "$STRIPE_KEY" | outloop secrets set local:acme/stripe', 'outloop secrets set local:acme/stripe    # hidden prompt'],
+  'secrets list': ['outloop secrets list', 'outloop secrets list --json'],
+  'secrets rm': ['outloop secrets rm local:acme/stripe'],
+  'secrets import': ['outloop secrets import .env --service api --dry-run', 'outloop secrets import .env --service api --tenant globex --to keychain'],
+  config: ['outloop config check'],
+  tenant: ['outloop tenant add globex --project ~/clients/globex', 'outloop tenant list'],
+  'audit verify': ['outloop audit verify', 'outloop audit verify --json'],
+  'audit show': ['outloop audit show ol_0123456789abcdef'],
+  'audit lookup': ['printf %s "$LEAKED_KEY" | outloop audit lookup'],
+  replay: ['outloop replay ol_0123456789abcdef', 'outloop replay ol_0123456789abcdef --speed 4 --max-wait 1'],
+  policy: ['outloop policy test policy-tests.yaml'],
+  'policy test': ['outloop policy test policy-tests.yaml', 'outloop policy test policy-tests.yaml --json'],
+  init: ['outloop init --tenant acme', 'outloop init --tenant globex            # config exists: adds globex for this folder', 'outloop init --agent claude-code'],
+  doctor: ['outloop doctor', 'outloop doctor --json | jq \'.findings[] | select(.severity != "ok")\''],
+  demo: ['outloop demo'],
+  schema: ['outloop schema config > config.schema.json', 'outloop schema recipe'],
+  completion: ['eval "$(outloop completion bash)"      # in ~/.bashrc', 'eval "$(outloop completion zsh)"       # in ~/.zshrc', 'outloop completion fish > ~/.config/fish/completions/outloop.fish'],
+};
+
+function addExamples(root: Command): void {
+  const walk = (cmd: Command, path: string[]) => {
+    for (const c of cmd.commands) {
+      const p = [...path, c.name()];
+      const ex = EXAMPLES[p.join(' ')];
+      if (ex) c.addHelpText('after', `\nExamples:\n${ex.map((l) => `  $ ${l}`).join('\n')}`);
+      walk(c, p);
+    }
+  };
+  walk(root, []);
 }
 
 export async function runProgram(argv: string[], opts: CliOptions): Promise<number> {
@@ -126,6 +168,8 @@ Examples:
     .command('list')
     .description('every recipe, and whether this project\'s tenant may run it')
     .option('--json', 'machine-readable')
+    .option('--granted', 'only the recipes this project\'s tenant may run')
+    .addHelpText('after', '\nExamples:\n  $ outloop recipes list --granted\n  $ outloop recipes list --json | jq -r \'.recipes[] | select(.granted) | .name\'')
     .action(async (o) => {
       json = Boolean(o.json);
       set(await recipesCommands.listCommand(o, opts));
@@ -191,12 +235,93 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
       set(await importCommand(file, o, opts));
     });
 
+  program
+    .command('config')
+    .description('check config.yaml and the recipe folders')
+    .command('check')
+    .description('validate config.yaml and every recipe file without running anything (file:line:col, exit 78 on error)')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', CONFIG_CHECK_HELP)
+    .action(async (o) => {
+      json = Boolean(o.json);
+      set(await configCheckCommand(o, opts));
+    });
+
+  const tenant = program.command('tenant').description('add a client (tenant), bind project folders to it, list tenants and their grants');
+  tenant
+    .command('add')
+    .description('add a tenant bound to a project folder (edits config.yaml, keeping its comments)')
+    .argument('<name>', 'the tenant, e.g. globex')
+    .option('--project <dir>', 'the project folder to bind (default: the current directory)')
+    .addHelpText('after', '\nExamples:\n  $ outloop tenant add globex --project ~/clients/globex\n  $ cd ~/clients/initech && outloop tenant add initech')
+    .action(async (name: string, o) => set(await tenantCommands.tenantAddCommand(name, o, opts)));
+  tenant
+    .command('bind')
+    .description('bind one more folder to an existing tenant')
+    .argument('<name>', 'the tenant')
+    .argument('<dir>', 'the folder (it and everything below it belong to the tenant)')
+    .addHelpText('after', '\nExamples:\n  $ outloop tenant bind globex ~/clients/globex-api')
+    .action(async (name: string, dir: string) => set(await tenantCommands.tenantBindCommand(name, dir, opts)));
+  tenant
+    .command('list')
+    .description('every tenant, its project folders and grants; * marks this folder\'s tenant')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', '\nExamples:\n  $ outloop tenant list\n  $ outloop tenant list --json | jq -r .current')
+    .action(async (o) => {
+      json = Boolean(o.json);
+      set(await tenantCommands.tenantListCommand(o, opts));
+    });
+
+  program
+    .command('grant')
+    .description('let a tenant run a service\'s recipes (all of them when none are named); edits config.yaml')
+    .argument('<tenant>')
+    .argument('<service>')
+    .argument('[recipes...]', 'the recipes to allow (default: every recipe, "*")')
+    .option('--until <time>', 'the access ends by itself: a time with its zone (2026-12-01T00:00:00Z) or a duration from now (8h, 7d); with recipes it applies to those recipes, else to the whole grant')
+    .option('--secret <NAME=REF>', 'bind a secret the recipes need to a reference, e.g. STRIPE_KEY=local:acme/stripe (repeatable)', (v: string, acc: Record<string, string> = {}) => collectParam(v, acc))
+    .option('--run', 'also let `outloop run` wrap commands with this service\'s secrets (run: true)')
+    .addHelpText('after', `
+Exit 0 granted (or already granted); 64 unknown tenant, service or recipe (with "did you mean"), or a bad
+--until/--secret; 78 the edit would make config.yaml invalid (nothing is written).
+
+Examples:
+  $ outloop grant acme stripe list-invoices get-invoice --secret STRIPE_KEY=local:acme/stripe
+  $ outloop grant acme github --until 8h
+  $ outloop grant acme stripe --run --secret STRIPE_KEY=local:acme/stripe
+  $ outloop grant globex stripe refund --until 2026-12-01T00:00:00Z`)
+    .action(async (t: string, s: string, recipes: string[], o) => set(await tenantCommands.grantCommand(t, s, recipes, o, opts)));
+
+  program
+    .command('revoke')
+    .description('take a service (or some of its recipes) away from a tenant; edits config.yaml')
+    .argument('<tenant>')
+    .argument('<service>')
+    .argument('[recipes...]', 'the recipes to take away (default: the whole grant, with its secret bindings)')
+    .addHelpText('after', `
+Under allow: ["*"], a named recipe is taken away with a deny rule. Stored values are not deleted.
+
+Examples:
+  $ outloop revoke acme stripe refund
+  $ outloop revoke globex github`)
+    .action(async (t: string, s: string, recipes: string[]) => set(await tenantCommands.revokeCommand(t, s, recipes, opts)));
+
   const audit = program
     .command('audit')
     .description('read the audit trail (a table; --json for one record per line)')
     .option('--json', 'one JSON record per line')
     .option('--follow', 'keep printing new records as they are written')
     .option('-n, --limit <n>', 'only the last N attempts', (v) => Number.parseInt(v, 10))
+    .option('--tenant <name>', 'only this tenant\'s attempts')
+    .option('--service <name>', 'only attempts on this service')
+    .option('--decision <d>', 'only attempts that ended so: allow, deny, approval_required, error')
+    .option('--since <time>', 'only attempts since a time (2026-12-01T00:00:00Z) or for a duration back (30m, 1h, 7d)')
+    .addHelpText('after', `
+Examples:
+  $ outloop audit -n 20
+  $ outloop audit --tenant acme --decision deny --since 1h
+  $ outloop audit --service stripe --json | jq -r .code
+  $ outloop audit --follow --tenant globex`)
     .action(async (o) => {
       json = Boolean(o.json);
       set(await auditCommands.showCommand(o));
@@ -262,7 +387,15 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
     .command('mcp')
     .description('serve the recipes granted to this project\'s tenant as MCP tools over stdio')
     .option('--project <dir>', 'the project folder to serve (default: the current directory)')
-    .addHelpText('after', '\nstdout carries the MCP protocol only; diagnostics go to stderr. Set it up with `outloop init --agent claude-code|cursor|codex`.')
+    .addOption(new Option('--tenant <name>', 'assert the tenant the project must belong to: every call is denied wrong_tenant otherwise').env('OUTLOOP_TENANT'))
+    .addHelpText('after', `
+stdout carries the MCP protocol only; diagnostics go to stderr. From a folder with no tenant (or with a
+tenant asserted that is not the folder's) the server offers no tools and says why, in its instructions and
+on stderr.
+
+Examples:
+  $ outloop init --agent claude-code          # writes .mcp.json for this project
+  $ outloop mcp --project ~/clients/acme-web --tenant acme`)
     .action(async (o) => {
       set(await mcpCommand(o, opts));
     });
@@ -291,6 +424,26 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
     .action(async (which: string) => {
       set(await schemaCommand(which));
     });
+
+  program
+    .command('completion')
+    .description('print a shell completion script: commands, options, and the services, recipes and parameters granted here')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
+    .action((shell: (typeof SHELLS)[number]) => {
+      process.stdout.write(completionScript(shell));
+      set(0);
+    });
+  // What the completion scripts call at each TAB; not for people.
+  program
+    .command('__complete', { hidden: true })
+    .requiredOption('--line <text>', 'the command line up to the cursor')
+    .action(async (o: { line: string }) => {
+      const words = await complete(program, o.line, opts);
+      if (words.length) process.stdout.write(`${words.join('\n')}\n`);
+      set(0);
+    });
+
+  addExamples(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

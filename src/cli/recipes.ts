@@ -4,7 +4,8 @@ import { UsageError, formatPos } from '../errors.js';
 import { resolveHomes } from '../paths.js';
 import { isRequired } from '../recipe/params.js';
 import { paramsJsonSchema, toolName } from '../recipe/json-schema.js';
-import { allRecipes, grantChecker } from '../recipe/catalogue.js';
+import { allRecipes, grantChecker, serviceNames } from '../recipe/catalogue.js';
+import { didYouMean } from '../util/suggest.js';
 import { lintRecipeFile, listRecipeFiles, loadService, type LoadedRecipe } from '../recipe/load.js';
 import type { CliOptions } from './main.js';
 import { writeJson } from './output.js';
@@ -37,7 +38,7 @@ export function catalogueEntry(r: LoadedRecipe, granted: boolean, approvalRequir
   };
 }
 
-export async function listCommand(o: { json?: boolean }, opts: CliOptions): Promise<number> {
+export async function listCommand(o: { json?: boolean; granted?: boolean }, opts: CliOptions): Promise<number> {
   const ctx = await context(opts);
   const tenant = ctx.binding?.tenant;
   const isGranted = grantChecker(ctx);
@@ -46,12 +47,16 @@ export async function listCommand(o: { json?: boolean }, opts: CliOptions): Prom
     const grant = Object.hasOwn(services, r.service) ? services[r.service] : undefined;
     return grant ? needsApproval(grant, r) : false;
   };
-  const entries = (await allRecipes(ctx.recipeDirs, ctx.cache)).map((r) => catalogueEntry(r, isGranted(r), isGranted(r) && waits(r)));
+  const entries = (await allRecipes(ctx.recipeDirs, ctx.cache)).map((r) => catalogueEntry(r, isGranted(r), isGranted(r) && waits(r))).filter((e) => !o.granted || e.granted);
   if (o.json) {
     writeJson({ tenant: tenant ?? null, project: ctx.binding?.project ?? null, recipes: entries });
     return 0;
   }
   process.stdout.write(tenant ? `Tenant ${tenant} (project ${ctx.binding!.project})\n\n` : `This folder is not bound to a tenant: nothing is granted here.\n\n`);
+  if (!entries.length && o.granted) {
+    process.stdout.write(tenant ? `Nothing is granted to tenant ${tenant}.\nnext: a person runs \`outloop grant ${tenant} SERVICE [RECIPE...]\`\n` : '');
+    return 0;
+  }
   if (!entries.length) {
     process.stdout.write('No recipes found. Add one under ' + resolveHomes(process.env).recipesDir + ' (see `outloop init`).\n');
     return 0;
@@ -64,7 +69,7 @@ export async function listCommand(o: { json?: boolean }, opts: CliOptions): Prom
 export async function showCommand(service: string, o: { json?: boolean }, opts: CliOptions): Promise<number> {
   const ctx = await context(opts);
   const loaded = await loadService(service, ctx.recipeDirs);
-  if (!loaded) throw new UsageError(`no recipe file defines service "${service}"`, { code: 'unknown_service', next: 'Run `outloop recipes list` to see what exists.' });
+  if (!loaded) throw new UsageError(`no recipe file defines service "${service}"${didYouMean(service, serviceNames(ctx.recipeDirs))}`, { code: 'unknown_service', next: 'Run `outloop recipes list` to see what exists.' });
   const recipes = [...loaded.recipes.values()];
   if (o.json) {
     writeJson({ service, files: loaded.files, recipes: recipes.map((r) => catalogueEntry(r, false)) });

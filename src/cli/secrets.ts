@@ -1,4 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { storeKeyNote } from './key-note.js';
+import { parseStore } from '../../adapters/local-format.js';
+import { hasSessionBus } from '../../adapters/os-keychain.js';
 import { BackendError, UsageError } from '../errors.js';
 import { resolveHomes } from '../paths.js';
 import { shortValueProblem } from '../redact/short-values.js';
@@ -25,9 +29,18 @@ export async function setCommand(rawRef: string, rest: string[], _opts: CliOptio
   const ref = parseRef(rawRef);
   const backend = await (await registry()).reg.get(ref.backend);
   if (!backend.write) throw new BackendError(ref.backend, `the ${ref.backend} backend is read-only from outloop`, { code: 'backend_read_only', next: 'Store the value with that backend\'s own tool, or use local:.' });
+  const homes = resolveHomes(process.env);
+  const firstStore = ref.backend === 'local' && !existsSync(homes.storeFile);
   const value = await readSecretValue(ref.raw);
   await backend.write(ref, value);
   process.stderr.write(`Stored a value for ${ref.raw}.\n`);
+  // The run that created the store: say once where its key went and what that protects against.
+  if (firstStore) {
+    const source = parseStore(readFileSync(homes.storeFile, 'utf8'), homes.storeFile).keySource;
+    const keychainHere = process.platform !== 'linux' || hasSessionBus(process.env);
+    const note = storeKeyNote(source, homes.storeKeyFile, keychainHere);
+    process.stderr.write(`Created the local store ${homes.storeFile}; its ${note.message}.\n${note.fix ? `next: ${note.fix}\n` : ''}`);
+  }
   // The one moment outloop sees a value with a person present: say now if it is too short to mask well.
   const short = shortValueProblem(value);
   if (short) process.stderr.write(`warning: ${ref.raw}: ${short.message}.\n`);

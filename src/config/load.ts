@@ -39,6 +39,17 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: P
     cache?.set('config', file, text, config);
   }
   // Project paths are resolved on every load, not cached: a symlink can change without config changing.
+  const projects = await bindProjects(file, text, config, env);
+  const base = dirname(file);
+  const recipePaths = config.recipePaths.map((p) => {
+    const e = expandHome(p, env);
+    return isAbsolute(e) ? e : resolve(base, e);
+  });
+  return { file, exists: true, config, projects, recipePaths };
+}
+
+/** Every project entry resolved to its real path; a path bound to two tenants is a ConfigError. */
+export async function bindProjects(file: string, text: string, config: Config, env: NodeJS.ProcessEnv): Promise<ProjectBinding[]> {
   const base = dirname(file);
   const problems: ConfigProblem[] = [];
   const projects: ProjectBinding[] = [];
@@ -60,11 +71,7 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: P
     }
   }
   if (problems.length) throw new ConfigError(problems);
-  const recipePaths = config.recipePaths.map((p) => {
-    const e = expandHome(p, env);
-    return isAbsolute(e) ? e : resolve(base, e);
-  });
-  return { file, exists: true, config, projects, recipePaths };
+  return projects;
 }
 
 /** Symlinked project folders must bind the same tenant as their targets, so compare real paths. */

@@ -10,6 +10,20 @@ import { GrantOutputSchema } from '../output/schema.js';
  * must not believe it is enforced when it is not. The JSON Schema shipped for editors is generated from
  * this same object (scripts/gen-schema.mjs), so the two cannot drift.
  */
+/** Why a grant's baseUrl is not acceptable, or undefined. Plain http would send the credential in clear. */
+export function baseUrlProblem(s: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return 'not a URL';
+  }
+  if (u.search || u.hash || u.username || u.password || !u.hostname) return 'no query, fragment or user part';
+  if (u.protocol === 'https:') return undefined;
+  if (u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname)) return undefined;
+  return 'https only (http for loopback)';
+}
+
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 export const SECRET_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
 
@@ -99,6 +113,11 @@ export const ServiceGrantSchema = z
       .describe('Must the person who approves or denies give a --reason?'),
     output: GrantOutputSchema.optional(),
     record: z.boolean().default(false).describe('Keep an asciicast recording of each run\'s redacted, shaped output (outloop replay ID).'),
+    baseUrl: z
+      .string()
+      .refine((s) => baseUrlProblem(s) === undefined, { message: 'an https URL with a host and no query, e.g. https://gitlab.example.internal (http only for 127.0.0.1, ::1 or localhost)' })
+      .optional()
+      .describe('Aim this service\'s recipes at another server (a self-managed GitLab, GitHub Enterprise, a local fake): its first host\'s https origin is replaced by this URL, and this grant alone may reach its host.'),
     placeholder: z
       .boolean()
       .default(false)

@@ -7,7 +7,7 @@ export function validateConfigText(file: string, text: string): Config {
   const y = parseYaml(file, text);
   if (y.problems.length) throw new ConfigError(y.problems);
   const parsed = ConfigSchema.safeParse(y.value ?? {});
-  if (!parsed.success) throw new ConfigError(zodProblems(y, parsed.error));
+  if (!parsed.success) throw new ConfigError(zodProblems(y, parsed.error, ConfigSchema));
   return parsed.data;
 }
 

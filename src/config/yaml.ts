@@ -1,6 +1,7 @@
 import { CST, Lexer, parseDocument, isMap, isScalar, type Document } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
 import type { z } from 'zod';
+import { didYouMean } from '../util/suggest.js';
 
 /**
  * YAML with positions. Every problem in config.yaml or a recipe is reported as file:line:column, so a
@@ -88,15 +89,15 @@ function firstLine(s: string): string {
   return s.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
-/** zod issues as file:line:column problems. */
-export function zodProblems(y: LocatedYaml, error: z.ZodError): ConfigProblem[] {
+/** zod issues as file:line:column problems; with the schema, an unknown key gets the closest known one. */
+export function zodProblems(y: LocatedYaml, error: z.ZodError, schema?: z.ZodType): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   for (const issue of error.issues) {
     const path = issue.path as PropertyKey[];
     if (issue.code === 'unrecognized_keys') {
       for (const k of issue.keys) {
         const pos = y.locate(path, k);
-        out.push({ file: y.file, ...pos, message: `unknown key "${k}"${where(path)}` });
+        out.push({ file: y.file, ...pos, message: `unknown key "${k}"${where(path)}${schema ? didYouMean(k, keysAt(schema, path)) : ''}` });
       }
       continue;
     }
@@ -111,6 +112,39 @@ export function zodProblems(y: LocatedYaml, error: z.ZodError): ConfigProblem[] 
     out.push({ file: y.file, ...pos, message: `${describePath(path)}: ${issue.message}` });
   }
   return out;
+}
+
+interface ZodDef {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  valueType?: z.ZodType;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  options?: z.ZodType[];
+  in?: z.ZodType;
+}
+const defOf = (s: z.ZodType): ZodDef => (s as unknown as { _zod: { def: ZodDef } })._zod.def;
+
+/** The keys an object schema at `path` knows (through defaults, records, lists and unions). */
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  const unwrap = (s: z.ZodType): z.ZodType[] => {
+    const d = defOf(s);
+    if (d.innerType) return unwrap(d.innerType);
+    if (d.type === 'pipe' && d.in) return unwrap(d.in);
+    if (d.type === 'union' && d.options) return d.options.flatMap(unwrap);
+    return [s];
+  };
+  let at = unwrap(schema);
+  for (const seg of path) {
+    at = at.flatMap((s) => {
+      const d = defOf(s);
+      if (d.type === 'object' && d.shape && typeof seg === 'string' && Object.hasOwn(d.shape, seg)) return unwrap(d.shape[seg]!);
+      if (d.type === 'record' && d.valueType) return unwrap(d.valueType);
+      if (d.type === 'array' && d.element && typeof seg === 'number') return unwrap(d.element);
+      return [];
+    });
+  }
+  return at.flatMap((s) => Object.keys(defOf(s).shape ?? {}));
 }
 
 function where(path: readonly PropertyKey[]): string {

@@ -7,6 +7,8 @@ import { loadRequestContext } from '../broker/context.js';
 import { handleRequest, type BrokerDeps } from '../broker/exec.js';
 import { asOutloopError, Exit } from '../errors.js';
 import { VERSION } from '../version.js';
+import { tenantGates } from '../policy/tenant.js';
+import { didYouMean } from '../util/suggest.js';
 import { errorResult, failureResult, loadCatalogue, outcomeResult, toParams, type ToolResult } from './tools.js';
 
 /**
@@ -21,23 +23,39 @@ export interface McpServerOptions {
   stdin?: NodeJS.ReadableStream;
   stdout?: NodeJS.WritableStream;
   log?: (line: string) => void;
+  /** --tenant / OUTLOOP_TENANT: every call asserts it, as `outloop exec --tenant` does. */
+  assertedTenant?: string;
+}
+
+const INSTRUCTIONS =
+  'Each tool runs one approved outloop recipe for this project\'s tenant. Credentials are injected by outloop and never shown; output is redacted. A tool error names a code, the reason and the next step.';
+
+/** Why this server offers no tools, if it offers none for a reason the agent and the person should know. */
+async function whyNoTools(o: McpServerOptions): Promise<string | undefined> {
+  let ctx;
+  try {
+    ctx = await loadRequestContext(o.env);
+  } catch (err) {
+    return `outloop cannot load its configuration: ${asOutloopError(err).message}. A person must fix it (\`outloop config check\`).`;
+  }
+  const t = tenantGates(ctx.binding, o.assertedTenant, ctx.cwd, ctx.config.file);
+  return t.ok ? undefined : `No tools: ${t.reason}. ${t.next}`;
 }
 
 export async function serveMcp(o: McpServerOptions): Promise<void> {
   const log = o.log ?? ((line: string) => process.stderr.write(`outloop mcp: ${line}\n`));
+  // Said once at start, to the agent (the instructions) and to the person (stderr, the client's log).
+  const why = await whyNoTools(o);
+  if (why) log(why);
   const server = new Server(
     { name: 'outloop', version: VERSION },
-    {
-      capabilities: { tools: { listChanged: true } },
-      instructions:
-        'Each tool runs one approved outloop recipe for this project\'s tenant. Credentials are injected by outloop and never shown; output is redacted. A tool error names a code, the reason and the next step.',
-    },
+    { capabilities: { tools: { listChanged: true } }, instructions: why ? `${why}\n\n${INSTRUCTIONS}` : INSTRUCTIONS },
   );
   const deps: BrokerDeps = { ...o.env, output: 'collect', backends: o.backends };
 
   let lastList: string | undefined;
   const listTools = async () => {
-    const cat = await loadCatalogue(o.env);
+    const cat = await loadCatalogue(o.env, o.assertedTenant);
     for (const c of cat.clashes) log(`two recipes share the tool name ${c}; only the first is listed`);
     lastList = JSON.stringify(cat.tools);
     return cat;
@@ -55,14 +73,14 @@ export async function serveMcp(o: McpServerOptions): Promise<void> {
   server.setRequestHandler(CallToolRequestSchema, async (req): Promise<ToolResult> => {
     const name = req.params.name;
     try {
-      const cat = await loadCatalogue(o.env);
+      const cat = await loadCatalogue(o.env, o.assertedTenant);
       const target = cat.targets.get(name);
       if (!target) {
-        return errorResult('unknown_tool', Exit.usage, `no recipe is exposed as the tool "${name}"`, 'List the tools again (tools/list) and call one of those; `outloop recipes list` shows every recipe and whether it is granted here.');
+        return errorResult('unknown_tool', Exit.usage, `no recipe is exposed as the tool "${name}"${didYouMean(name, cat.tools.map((t) => t.name))}`, 'List the tools again (tools/list) and call one of those; `outloop recipes list` shows every recipe and whether it is granted here.');
       }
       const args = toParams(req.params.arguments);
       if (!args.ok) return args.error;
-      const out = await handleRequest({ service: target.service, recipe: target.recipe, params: args.params, mode: 'mcp' }, deps);
+      const out = await handleRequest({ service: target.service, recipe: target.recipe, params: args.params, assertedTenant: o.assertedTenant, mode: 'mcp' }, deps);
       return outcomeResult(out);
     } catch (err) {
       return failureResult(err);
@@ -73,7 +91,7 @@ export async function serveMcp(o: McpServerOptions): Promise<void> {
   const watcher = new ConfigWatcher(o.env, log, async () => {
     let next: string;
     try {
-      next = JSON.stringify((await loadCatalogue(o.env)).tools);
+      next = JSON.stringify((await loadCatalogue(o.env, o.assertedTenant)).tools);
     } catch (err) {
       // A half-written or invalid file: the client re-lists and sees the error there.
       log(`config or recipes changed and do not load: ${asOutloopError(err).message}`);

@@ -29,9 +29,11 @@ export interface Catalogue {
   clashes: string[];
 }
 
-export async function loadCatalogue(env: Environment): Promise<Catalogue> {
+export async function loadCatalogue(env: Environment, assertedTenant?: string): Promise<Catalogue> {
   const ctx = await loadRequestContext(env);
-  const isGranted = grantChecker(ctx);
+  // A tenant asserted that is not this folder's: nothing is listed, and every call is denied wrong_tenant.
+  const mismatch = assertedTenant !== undefined && ctx.binding !== null && ctx.binding.tenant !== assertedTenant;
+  const isGranted = mismatch ? () => false : grantChecker(ctx);
   const recipes = await allRecipes(ctx.recipeDirs, ctx.cache);
   const tools: McpTool[] = [];
   const targets: Catalogue['targets'] = new Map();

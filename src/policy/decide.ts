@@ -10,6 +10,8 @@ import { sandboxMode, sandboxVerdict, type SandboxMode } from './sandbox.js';
 import { approvalKey, approvalTtlMs, approvalVerdict, needsApproval, type Approvals } from './approvals.js';
 import { effectiveContract, type OutputContract } from '../output/contract.js';
 import { gateLog, type GateResult } from './gates.js';
+import { didYouMean } from '../util/suggest.js';
+import { redirectOrigins } from '../recipe/redirect.js';
 
 /**
  * The policy decision, as a pure function of the request and what config and recipes say. It imports no
@@ -56,6 +58,8 @@ export interface PolicyContext {
   binding: TenantBinding | null;
   tenants: Config['tenants'];
   service: ServiceRecipes | undefined;
+  /** The services that exist (recipe file names), read only when `service` is undefined: for "did you mean". */
+  serviceNames?: readonly string[];
   configFile: string;
   /** The decision's clock (ms since the epoch), for grants that end by themselves; defaults to now. */
   now?: number;
@@ -102,6 +106,8 @@ export interface Plan {
   output?: OutputContract;
   /** The grant asks for a recording of each run. */
   record?: boolean;
+  /** The grant's baseUrl: this origin of the recipe is rewritten to that URL in what runs (see withBaseUrl). */
+  baseUrl?: { from: string; to: string };
   /** The effective sandbox mode, and whether a sandbox is available to honour it. */
   sandbox: { mode: SandboxMode; available: boolean };
 }
@@ -123,6 +129,11 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   if (!t.ok) return deny(t.gate, t.code, t.reason, t.next);
   const b = t.binding;
 
+  // What does not exist is a typo, not a missing grant: said before the grant check, with the closest name.
+  if (!ctx.service) {
+    return deny('service', 'unknown_service', `no recipe file defines service "${req.service}"${didYouMean(req.service, ctx.serviceNames ?? [])}`,
+      'Run `outloop recipes list` to see the services and recipes that exist.');
+  }
   // Own properties only: a service called "constructor" must not find Object.prototype.constructor.
   const services = ctx.tenants[b.tenant]?.services ?? {};
   const grant = Object.hasOwn(services, req.service) ? services[req.service] : undefined;
@@ -139,14 +150,10 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
   }
   pass('service', `${req.service} granted to ${b.tenant}${grant.until ? ` until ${grant.until}` : ''}`);
 
-  if (!ctx.service) {
-    return deny('recipe', 'unknown_service', `no recipe file defines service "${req.service}"`,
-      'Run `outloop recipes list` to see the services and recipes that exist.');
-  }
-  const recipe = ctx.service.recipes.get(req.recipe);
+  let recipe = ctx.service.recipes.get(req.recipe);
   if (!recipe) {
     const known = [...ctx.service.recipes.keys()].sort();
-    return deny('recipe', 'unknown_recipe', `service "${req.service}" has no recipe "${req.recipe}" (it has: ${known.join(', ') || 'none'})`,
+    return deny('recipe', 'unknown_recipe', `service "${req.service}" has no recipe "${req.recipe}"${didYouMean(req.recipe, known)} (it has: ${known.join(', ') || 'none'})`,
       `Run \`outloop recipes show ${req.service}\` to see its recipes and parameters.`);
   }
   const refusal = recipeRefusal(grant, recipe, now);
@@ -174,6 +181,9 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
       `Ask a person to add tenants.${b.tenant}.services.${req.service}.secrets.${unbound[0]}: <reference> to ${ctx.configFile}.`);
   }
   const secretRefs = Object.fromEntries(recipe.secrets.map((s) => [s, grant.secrets[s]!]));
+  // A grant aimed elsewhere widens the hosts of this request only, and its URLs are judged as rewritten.
+  const aimed = withBaseUrl(recipe, grant.baseUrl);
+  recipe = aimed.recipe;
   const asPlaceholder = grant.placeholder && recipe.secrets.length > 0;
   pass('secrets', recipe.secrets.length ? recipe.secrets.map((s) => `${s} -> ${secretRefs[s]}${asPlaceholder ? ' (as a placeholder)' : ''}`).join(', ') : 'none needed');
 
@@ -187,7 +197,7 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
     return deny('params', 'param_not_allowed', `${limited.message}: a limit of tenant "${b.tenant}"'s grant (${grantPath}.params.${limited.param})`,
       `Use a value within the grant's limit; a person can change ${grantPath}.params in ${ctx.configFile}.`, limited.param);
   }
-  const preview = renderRecipe(recipe, { params: params.values, secret: secretMarker, tenant: b.tenant, project: b.project });
+  const preview = aimRendered(renderRecipe(recipe, { params: params.values, secret: secretMarker, tenant: b.tenant, project: b.project }), aimed.baseUrl);
   const optionLike = optionInjection(selectedRun(recipe, params.values), preview.argv);
   if (optionLike) {
     return deny('params', 'bad_param',
@@ -250,9 +260,30 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
     allow: true,
     gates,
     plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets, ...(approval ? { approval } : {}),
-      ...(output ? { output } : {}), ...(grant.record ? { record: true } : {}), ...(asPlaceholder ? { placeholders: [...recipe.secrets] } : {}),
+      ...(output ? { output } : {}), ...(grant.record ? { record: true } : {}), ...(aimed.baseUrl ? { baseUrl: aimed.baseUrl } : {}),
+      ...(asPlaceholder ? { placeholders: [...recipe.secrets] } : {}),
       sandbox: { mode: box, available: ctx.sandboxAvailable === true } },
   };
+}
+
+/**
+ * A grant's `baseUrl` aims a service elsewhere: `https://<the recipe file's first host>` becomes that URL
+ * (a path in it prefixes the recipe's paths), and that URL's host joins this request's hosts. The recipe
+ * object is copied, so the widening never reaches another tenant or grant.
+ */
+export function withBaseUrl(recipe: LoadedRecipe, baseUrl: string | undefined): { recipe: LoadedRecipe; baseUrl?: { from: string; to: string } } {
+  const first = recipe.hosts[0];
+  if (baseUrl === undefined || first === undefined || first.startsWith('*.')) return { recipe };
+  const to = new URL(baseUrl);
+  const host = to.port ? `${to.hostname}:${to.port}` : to.hostname;
+  return {
+    recipe: { ...recipe, hosts: [...recipe.hosts, host] },
+    baseUrl: { from: `https://${first}`, to: baseUrl.replace(/\/+$/, '') },
+  };
+}
+
+export function aimRendered(cmd: RenderedCommand, baseUrl: Plan['baseUrl']): RenderedCommand {
+  return baseUrl ? redirectOrigins(cmd, new Map([[baseUrl.from, baseUrl.to]])) : cmd;
 }
 
 /**

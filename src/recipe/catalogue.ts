@@ -1,8 +1,9 @@
-import { basename } from 'node:path';
 import type { RequestContext } from '../broker/context.js';
 import type { ParseCache } from '../config/cache.js';
 import { grantAllows } from '../policy/guardrails.js';
-import { listRecipeFiles, loadService, type LoadedRecipe } from './load.js';
+import { loadService, serviceNames, type LoadedRecipe } from './load.js';
+
+export { serviceNames };
 
 /**
  * What exists and what this folder's tenant may run: the catalogue behind `outloop recipes list` and the
@@ -10,7 +11,7 @@ import { listRecipeFiles, loadService, type LoadedRecipe } from './load.js';
  */
 /** Every service found in the recipe folders, later folders overriding earlier ones per action. */
 export async function allRecipes(dirs: string[], cache?: ParseCache): Promise<LoadedRecipe[]> {
-  const services = [...new Set(listRecipeFiles(dirs).map((f) => basename(f).replace(/\.ya?ml$/, '')))].sort();
+  const services = serviceNames(dirs);
   // The parse cache matters here: the built-in library is a dozen files, linted on every list otherwise.
   const loaded = await Promise.all(services.map((s) => loadService(s, dirs, cache)));
   return loaded.flatMap((l) => [...(l?.recipes.values() ?? [])]);

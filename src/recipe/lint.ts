@@ -23,7 +23,7 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
     return { file, service: undefined, problems: nested.map((path) => ({ file, ...y.locate(path), message: 'optional groups do not nest: a group in run holds plain arguments only' })), recipes: [] };
   }
   const parsed = RecipeFileSchema.safeParse(y.value ?? {});
-  if (!parsed.success) return { file, service: undefined, problems: zodProblems(y, parsed.error), recipes: [] };
+  if (!parsed.success) return { file, service: undefined, problems: zodProblems(y, parsed.error, RecipeFileSchema), recipes: [] };
   const data = parsed.data;
   const problems: ConfigProblem[] = [];
   const at = (path: PropertyKey[], message: string, severity: 'error' | 'warning' = 'error') =>

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ParseCache } from '../config/cache.js';
 import type { LintResult, ServiceRecipes } from './types.js';
@@ -52,6 +52,11 @@ async function lintCached(file: string, text: string, cache?: ParseCache): Promi
   // Only valid files are cached; a broken one is re-linted (and reported) every time.
   if (!res.problems.some((p) => p.severity !== 'warning')) cache?.set('recipe', file, text, res);
   return res;
+}
+
+/** The services the recipe folders define (file names only, nothing parsed): for "did you mean". */
+export function serviceNames(dirs: string[]): string[] {
+  return [...new Set(listRecipeFiles(dirs).map((f) => basename(f).replace(/\.ya?ml$/, '')))].sort();
 }
 
 /** Every recipe file in the folders (for `recipes list` and `lint`). */

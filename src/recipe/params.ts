@@ -1,3 +1,4 @@
+import { didYouMean } from '../util/suggest.js';
 import type { ParamSpec } from './schema.js';
 
 /**
@@ -18,7 +19,7 @@ export function validateParams(specs: Record<string, ParamSpec>, given: Record<s
   for (const name of Object.keys(given)) {
     if (!Object.hasOwn(specs, name)) {
       const known = Object.keys(specs);
-      return fail(name, `unknown parameter "${name}" (${known.length ? `this recipe takes: ${known.join(', ')}` : 'this recipe takes no parameters'})`);
+      return fail(name, `unknown parameter "${name}"${didYouMean(name, known)} (${known.length ? `this recipe takes: ${known.join(', ')}` : 'this recipe takes no parameters'})`);
     }
   }
   const values: Record<string, string> = {};

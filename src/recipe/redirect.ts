@@ -1,12 +1,13 @@
 import type { RenderedCommand } from './render.js';
 
 /**
- * The test-only origin rewrite behind `BrokerDeps.testOnlyRedirect`. The recipe library's tests run every
- * built-in recipe for real against a local server standing in for the vendor; this swaps the vendor's
- * origin (`https://api.stripe.com`) for the local one in what will run. It exists only as a field of the
- * broker's in-process API: no environment variable, flag or config key reaches it, because redirecting a
- * host in a normal run would hand the credential to whoever listens there. It is applied after the policy
- * (the host gate) judged the real URLs, so the tests exercise exactly the decision a real run gets.
+ * Whole-origin rewrites in what will run. Two users:
+ * - a grant's `baseUrl` (decide.ts withBaseUrl): applied inside policy, so the host gate judges the
+ *   rewritten URLs against that grant's widened hosts;
+ * - the test-only redirect behind `BrokerDeps.testOnlyRedirect`: the recipe library's tests run every
+ *   built-in recipe for real against a local stand-in. It exists only as a field of the broker's in-process
+ *   API (no environment variable, flag or config key reaches it), because redirecting a host behind the
+ *   policy's back would hand the credential to whoever listens there; it is applied after the host gate.
  */
 export function redirectOrigins(cmd: RenderedCommand, redirect: ReadonlyMap<string, string>): RenderedCommand {
   const swap = (text: string): string => {

@@ -12,7 +12,8 @@ import type { ChildResult } from './spawn.js';
  * through unchanged, so Ctrl-C is a ^C byte that the pty's line discipline turns into one SIGINT for the
  * child's foreground group. outloop does not also forward SIGINT from a keypress (raw mode means the
  * terminal sends it none). Signals sent to outloop by other processes (kill) are passed on once, and a
- * window size change becomes pty.resize, which the kernel reports to the child as SIGWINCH.
+ * window size change becomes pty.resize, which the kernel reports to the child as SIGWINCH. Ctrl-Z is the
+ * exception: it suspends the child and outloop together, as a job of the person's shell (see suspend).
  *
  * node-pty is a native addon loaded with a dynamic import only here, so `outloop exec`'s start-up never
  * pays for it. This module imports nothing at run time from the rest of outloop but errors.ts (callers
@@ -152,9 +153,36 @@ export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult
       term.write(`${text}${text === '' || text.endsWith('\n') ? '' : '\x04'}\x04`);
     }
     if (spec.inheritStdin) {
-      cleanups.push(rawStdin());
-      cleanups.push(rawStdout());
-      const onIn = (d: Buffer) => term.write(d as unknown as string);
+      let modes = [rawStdin(), rawStdout()];
+      const restoreModes = () => {
+        for (const fn of modes.splice(0).reverse()) fn();
+      };
+      cleanups.push(restoreModes);
+      // Ctrl-Z on outloop's terminal: in raw mode it is a byte, and passed through it would stop only the
+      // child, leaving outloop waiting on a stopped child with the shell never told (it "hangs"). So, as
+      // sudo does: stop the child's group, give the terminal its modes back, and stop outloop itself (the
+      // shell reports the job stopped). On `fg` (SIGCONT): raw again, the child continues, and SIGWINCH
+      // makes a full-screen program redraw.
+      const suspend = () => {
+        // SIGSTOP, not SIGTSTP: the child's group leads a session whose parent (outloop) is outside it, an
+        // orphaned group, and the kernel discards a default-action SIGTSTP sent to one.
+        killGroup('SIGSTOP');
+        restoreModes();
+        process.once('SIGCONT', () => {
+          modes = [rawStdin(), rawStdout()];
+          killGroup('SIGCONT');
+          killGroup('SIGWINCH');
+        });
+        process.kill(process.pid, 'SIGSTOP');
+      };
+      const SUSPEND = 0x1a;
+      const onIn = (d: Buffer) => {
+        const at = process.stdin.isTTY ? d.indexOf(SUSPEND) : -1;
+        if (at < 0) return void term.write(d as unknown as string);
+        if (at > 0) term.write(d.subarray(0, at) as unknown as string);
+        suspend();
+        if (at + 1 < d.length) term.write(d.subarray(at + 1) as unknown as string);
+      };
       // Not a terminal (a pipe or file given with --pty): its end is an end-of-file keypress.
       const onEnd = () => term.write('\x04');
       process.stdin.on('data', onIn);

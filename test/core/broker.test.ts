@@ -81,6 +81,7 @@ function world(): World {
         allow: ["*"]
 `);
   home.writeRecipe('demo', RECIPE);
+  home.writeRecipe('other', RECIPE.replace(/^service: demo$/m, 'service: other'));
   return { home, acme, globex, outside };
 }
 
@@ -94,7 +95,9 @@ describe('deny before touching: handleRequest never reaches a backend on a denia
   const cases: Array<{ code: string; exit: number; cwd: (w: World) => string; req: Partial<BrokerRequest> }> = [
     { code: 'no_tenant', exit: 77, cwd: (w) => w.outside, req: {} },
     { code: 'wrong_tenant', exit: 77, cwd: (w) => join(w.acme, 'src'), req: { assertedTenant: 'globex' } },
-    { code: 'service_not_granted', exit: 77, cwd: (w) => w.globex, req: { service: 'ghost', recipe: 'x' } },
+    { code: 'service_not_granted', exit: 77, cwd: (w) => w.globex, req: { service: 'other', recipe: 'echo-token' } },
+    // Not granted and not existing: the typo is said first (exit 64), not a grant to ask for.
+    { code: 'unknown_service', exit: 64, cwd: (w) => w.globex, req: { service: 'ghost', recipe: 'x' } },
     { code: 'unknown_service', exit: 64, cwd: (w) => w.acme, req: { service: 'ghost', recipe: 'x' } },
     { code: 'unknown_recipe', exit: 64, cwd: (w) => w.acme, req: { recipe: 'nope' } },
     { code: 'recipe_not_allowed', exit: 77, cwd: (w) => w.acme, req: { recipe: 'forbidden' } },

@@ -113,7 +113,7 @@ describe('decide: every deny code', () => {
   });
 
   it('service_not_granted: the tenant has no grant for the service', () => {
-    const d = denied(run({ service: 'stripe', recipe: 'x' }, { service: undefined }), 'service_not_granted');
+    const d = denied(run({ service: 'stripe', recipe: 'x' }), 'service_not_granted');
     expect(d.reason).toContain('"stripe"');
     expect(d.reason).toContain('"acme"');
     expect(d.next).toContain('tenants.acme.services.stripe');
@@ -121,16 +121,22 @@ describe('decide: every deny code', () => {
     expect(denyExitCode(d.code)).toBe(77);
   });
 
-  it('unknown_service: granted, but no recipe file defines it', () => {
+  it('unknown_service: no recipe file defines it, granted or not, said before the grant check with the closest name', () => {
     const d = denied(run({ service: 'ghost', recipe: 'x' }, { service: undefined }), 'unknown_service');
     expect(d.reason).toContain('"ghost"');
-    expectGates(d, 'recipe');
+    expectGates(d, 'service');
     expect(denyExitCode(d.code)).toBe(64);
+    // The case: a typo of a service the tenant has no grant for is not "ask for gihub to be granted".
+    const typo = denied(run({ service: 'gihub', recipe: 'list-issues' }, { service: undefined, serviceNames: ['github', 'gitlab', 'stripe'] }), 'unknown_service');
+    expect(typo.reason).toContain('did you mean "github"?');
+    expect(typo.next).not.toContain('grant');
+    expectGates(typo, 'service');
   });
 
   it('unknown_recipe: the service has no such recipe, and the reason lists the ones it has', () => {
     const d = denied(run({ recipe: 'nope' }), 'unknown_recipe');
     expect(d.reason).toContain('"nope"');
+    expect(denied(run({ recipe: 'lst' }), 'unknown_recipe').reason).toContain('did you mean "list"?');
     expect(d.reason).toContain('delete, get, list, needs-other');
     expectGates(d, 'recipe');
     expect(denyExitCode(d.code)).toBe(64);

@@ -68,7 +68,9 @@ describe('outloop doctor', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`ok    tenant: acme (project ${e.projects.acme})`);
     expect(r.stdout).toContain(`ok    config: ${join(e.home, 'config.yaml')}`);
-    expect(r.stdout).toMatch(/ok {4}local: store .*store\.json answers: key file .*store\.key \(private\)/);
+    // A key file with no keyring on the machine is said plainly, not "ok" (issue 17 item 7).
+    expect(r.stdout).toMatch(/warn  local: store .*store\.json answers: key in the file .*store\.key \(mode 600\), as no OS keychain answers here: other users cannot read it, but any program running as you \(an agent with a shell\) can read the store and its key/);
+    expect(r.stdout).toContain('use system mode (outloop system install)');
     expect(r.stdout).toContain('warn  local: no value stored for local:acme/missing (used by dt.MISSING)');
     expect(r.stdout).toContain('fix: printf %s "$VALUE" | outloop secrets set local:acme/missing');
     expect(r.stdout).toContain('ok    no credential-like environment variables');

@@ -51,7 +51,7 @@ describe('doctor reads no secret', () => {
     const r = await runDoctor({ homes: resolveHomes(env), env, cwd: sb.projects.acme!, builtinRecipesDir: join(sb.root, 'none'), platform: 'linux' });
     expect(r.tenant).toBe('acme');
     expect(r.backends.map((b) => b.backend)).toEqual(['env', 'keychain', 'local', 'op']);
-    expect(r.findings.filter((f) => f.check === 'backend.local').map((f) => f.severity)).toEqual(['ok', 'ok']);
+    expect(r.findings.filter((f) => f.check === 'backend.local').map((f) => f.severity)).toEqual(['warn', 'ok']); // a key file is a warning, never a plain ok
     expect(r.findings.find((f) => f.check === 'backend.keychain')!.severity).toBe('fail');
     expect(JSON.stringify(r)).not.toContain('value-of-b-0123456789');
     expect(calls).toEqual({ registry: 0, get: 0, read: 0, factories: 0 });

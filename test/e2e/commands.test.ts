@@ -315,8 +315,14 @@ describe('demo, init, schema', () => {
     expect(c.stdout).toContain('pass  tenant     x');
     const l = await e.cli(['recipes', 'lint'], { cwd: project, env });
     expect(l.stdout).toContain(' 0 errors');
+    const before = readFileSync(join(home, 'config.yaml'), 'utf8');
     const again = await e.cli(['init', '--tenant', 'x'], { cwd: project, env });
-    expect(again.status).toBe(64);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('already belongs to tenant "x"');
+    const plain = await e.cli(['init'], { cwd: project, env });
+    expect(plain.status).toBe(64);
+    expect(plain.stderr).toContain('outloop tenant add NAME --project DIR');
+    expect(readFileSync(join(home, 'config.yaml'), 'utf8')).toBe(before);
     const sub = join(project, 'sub');
     mkdirSync(sub);
     const c2 = await e.cli(['check', 'example.get-status', '-p', 'job=nightly'], { cwd: sub, env });

@@ -30,6 +30,7 @@ describe('deny before touching the store', () => {
   beforeAll(async () => {
     e = makeE2E(['acme', 'globex']);
     e.writeRecipe('dt', RECIPES);
+    e.writeRecipe('nope', RECIPES.replace(/^service: dt$/m, 'service: nope'));
     e.writeConfig(
       configYaml(e, {
         acme: 'dt:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: [get]',
@@ -48,6 +49,7 @@ describe('deny before touching the store', () => {
     ['wrong tenant', ['exec', 'dt.get', '--tenant', 'globex'], 77, undefined],
     ['recipe not granted', ['exec', 'dt.other'], 77, undefined],
     ['service not granted', ['exec', 'nope.get'], 77, undefined],
+    ['unknown service', ['exec', 'nop.get'], 64, undefined],
     ['bad parameter', ['exec', 'dt.get', '-p', 'n=99'], 65, undefined],
     ['unknown parameter value type', ['exec', 'dt.get', '-p', 'n=1;id'], 65, undefined],
     ['denied, --json', ['exec', 'dt.get', '--tenant', 'globex', '--json'], 77, undefined],

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
-import { configYaml, type E2E, leakForms, makeE2E, plantedSecret, probeLines } from './helpers.js';
+import { configYaml, type E2E, leakForms, makeE2E, plantedSecret, probeLines, until } from './helpers.js';
 
 /**
  * `outloop redact`: stdin to stdout through the same redactor as exec, with the values of this tenant's
@@ -86,18 +87,22 @@ describe('outloop redact', () => {
     expect(end).toMatchObject({ decision: 'deny', code, phase: 'end' });
   });
 
-  it('a value printed in two pieces with a pause, on a live pipe: the caller\'s prefix comes back as sent (no oracle), the rest is masked', async () => {
-    // A real pipeline, so outloop sees a pause on a live stdin: the writer holds the pipe open while it sleeps.
-    const writer = `printf 'start %s' "$A"; sleep 1.2; printf '%s end\\n' "$B"`;
+  it('a value printed in two pieces with a pause, on a live pipe: the caller's prefix comes back as sent (no oracle), the rest is masked', async () => {
+    // A real pipeline, so outloop sees a pause on a live stdin: the writer holds the pipe open until the
+    // test has seen the released prefix (an event, not a fixed sleep) and then lets it write the rest.
+    const go = join(e.root, 'redact-go');
+    const writer = `printf 'start %s' "$A"; while [ ! -e "$GO" ]; do sleep 0.05; done; printf '%s end\\n' "$B"`;
     const child = spawn('sh', ['-c', `{ ${writer}; } | "$NODE" "$BIN" redact -q`], {
       cwd: e.projects.acme,
-      env: { ...e.env, A: ACME.slice(0, 20), B: ACME.slice(20), NODE: process.execPath, BIN },
+      env: { ...e.env, A: ACME.slice(0, 20), B: ACME.slice(20), NODE: process.execPath, BIN, GO: go },
     });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    await new Promise((r) => setTimeout(r, 900));
+    const closed = new Promise<number | null>((r) => child.once('close', r));
+    await until(() => out.length >= `start ${ACME.slice(0, 20)}`.length, 'the prefix to be released during the pause');
     const duringPause = out;
-    const status = await new Promise<number | null>((r) => child.once('close', r));
+    writeFileSync(go, '');
+    const status = await closed;
     expect(status).toBe(0);
     expect(duringPause).toBe(`start ${ACME.slice(0, 20)}`);
     expect(out).toBe(`start ${ACME.slice(0, 20)}[REDACTED:STRIPE_KEY] end\n`);

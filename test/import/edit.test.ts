@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { editedConfig } from '../../src/config/edit.js';
+import { editConfig, editedConfig } from '../../src/config/edit.js';
 import { ConfigError, UsageError } from '../../src/errors.js';
 
 /**
@@ -122,5 +122,37 @@ storeKey: file
   it('validates the result as a request would: a bad reference is a config error, not a written file', () => {
     const text = 'tenants:\n  acme:\n    services: {}\n';
     expect(() => editedConfig(FILE, text, 'acme', 's', [B('A', 'nope:x')])).toThrow(ConfigError);
+  });
+});
+
+describe('editConfig: the operations tenant, grant and revoke use', () => {
+  const text = `# team config
+tenants:
+  acme:
+    projects:
+      - /p          # the web app
+      - /q
+    services:
+      gh:
+        allow: [a, b]   # reads
+        deny:
+          c: no
+`;
+  it('push appends to a block list at its column, and to a flow list before its bracket', () => {
+    expect(editConfig(FILE, text, [{ op: 'push', path: ['tenants', 'acme', 'projects'], value: '/r' }])).toBe(text.replace('      - /q\n', '      - /q\n      - "/r"\n'));
+    expect(editConfig(FILE, text, [{ op: 'push', path: ['tenants', 'acme', 'services', 'gh', 'allow'], value: { recipe: 'x', until: '2026-12-01T00:00:00Z' } }])).toBe(
+      text.replace('[a, b]', '[a, b, { recipe: x, until: "2026-12-01T00:00:00Z" }]'),
+    );
+  });
+
+  it('remove takes a block item\'s whole line, a flow item with its comma, and leaves {} for an emptied map', () => {
+    expect(editConfig(FILE, text, [{ op: 'remove', path: ['tenants', 'acme', 'projects', 0] }])).toBe(text.replace('      - /p          # the web app\n', ''));
+    expect(editConfig(FILE, text, [{ op: 'remove', path: ['tenants', 'acme', 'services', 'gh', 'allow', 1] }])).toBe(text.replace('[a, b]', '[a]'));
+    expect(editConfig(FILE, text, [{ op: 'remove', path: ['tenants', 'acme', 'services', 'gh', 'deny', 'c'] }])).toBe(text.replace('        deny:\n          c: no\n', '        deny: {}\n'));
+  });
+
+  it('set replaces a scalar or flow value in place, and a result that is not valid config is an error, not a text', () => {
+    expect(editConfig(FILE, text, [{ op: 'set', path: ['tenants', 'acme', 'services', 'gh', 'allow'], value: ['*'] }])).toBe(text.replace('[a, b]', '["*"]'));
+    expect(() => editConfig(FILE, text, [{ op: 'set', path: ['tenants', 'acme', 'services', 'gh', 'maxRisk'], value: 'reed' }])).toThrow(ConfigError);
   });
 });

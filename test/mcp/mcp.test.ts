@@ -115,6 +115,45 @@ describe('outloop mcp', () => {
     expect(tools.map((t) => t.name).sort()).toEqual(['svc_export', 'svc_list', 'svc_purge', 'svc_search']);
   });
 
+  it('from a folder with no tenant: no tools, and the server says why in its instructions and on stderr', async () => {
+    const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], cwd: e.root, env: e.env as Record<string, string>, stderr: 'pipe' });
+    let stderr = '';
+    transport.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const c = new Client({ name: 'outloop-test', version: '0.0.0' });
+    await c.connect(transport);
+    clients.push(c);
+    expect((await c.listTools()).tools).toEqual([]);
+    expect(c.getInstructions()).toContain(`No tools: ${e.root} is not inside any project bound to a tenant`);
+    expect(c.getInstructions()).toContain('tenants.<name>.projects');
+    expect(stderr).toContain('No tools:');
+  });
+
+  for (const how of ['--tenant', 'OUTLOOP_TENANT'] as const) {
+    it(`honours ${how} as exec does: acme asserted in globex's project lists nothing and a call is denied wrong_tenant`, async () => {
+      const args = how === '--tenant' ? ['mcp', '--tenant', 'acme'] : ['mcp'];
+      const transport = new StdioClientTransport({
+        command: process.execPath, args: [BIN, ...args], cwd: e.projects.globex!, stderr: 'pipe',
+        env: { ...(e.env as Record<string, string>), ...(how === 'OUTLOOP_TENANT' ? { OUTLOOP_TENANT: 'acme' } : {}) },
+      });
+      const c = new Client({ name: 'outloop-test', version: '0.0.0' });
+      await c.connect(transport);
+      clients.push(c);
+      expect((await c.listTools()).tools).toEqual([]);
+      expect(c.getInstructions()).toContain('asserts tenant "acme"');
+      const before = api.seen.length;
+      const r = await c.callTool({ name: 'svc_list', arguments: {} });
+      expect(r.isError).toBe(true);
+      expect((r.structuredContent as { code: string }).code).toBe('wrong_tenant');
+      expect(api.seen.length).toBe(before);
+      expect(JSON.stringify(r)).not.toContain(globexKey);
+      const rec = e.audit().filter((a) => a.mode === 'mcp' && a.code === 'wrong_tenant').at(-1)!;
+      expect(rec).toMatchObject({ tenant: 'globex', decision: 'deny' });
+      // Asserting the folder's own tenant changes nothing.
+      const ok = await connect(['mcp', '--tenant', 'globex'], e.projects.globex!);
+      expect((await ok.listTools()).tools.length).toBe(4);
+    });
+  }
+
   it('a call runs the exec pipeline: the tenant\'s secret, redacted output, an audit record with mode mcp', async () => {
     const c = await connect();
     const before = api.seen.length;
@@ -174,6 +213,8 @@ describe('outloop mcp', () => {
     expect(none.isError).toBe(true);
     expect(textOf(none)).toContain('unknown_tool');
     expect(textOf(none)).toContain('tools/list');
+    const typo = await c.callTool({ name: 'svc_lst', arguments: {} });
+    expect(textOf(typo)).toContain('did you mean "svc_list"?');
   });
 
   it('recipes list --json carries the same tool names and input schemas', async () => {
@@ -209,30 +250,48 @@ describe('outloop mcp', () => {
 
 describe('outloop init --agent', () => {
   let e: E2E;
+  // A PATH with an `outloop` on it, as after `npm install -g outloop`.
+  let withOutloop: NodeJS.ProcessEnv;
   beforeAll(() => {
-    e = makeE2E(['acme']);
-    e.writeConfig(configYaml(e, { acme: 'svc:\n  secrets: {}\n  allow: []' }));
+    e = makeE2E(['acme', 'globex']);
+    e.writeConfig(configYaml(e, { acme: 'svc:\n  secrets: {}\n  allow: []', globex: 'svc:\n  secrets: {}\n  allow: []' }));
+    const bin = join(e.root, 'globalbin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'outloop'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    withOutloop = { PATH: `${bin}:${e.env.PATH}` };
   });
   afterAll(() => e?.cleanup());
 
-  it('claude-code writes .mcp.json and prints the permission rules', async () => {
-    const dir = join(e.root, 'fresh');
-    mkdirSync(dir);
-    const r = await e.cli(['init', '--agent', 'claude-code'], { cwd: dir });
+  it('claude-code writes .mcp.json and prints rules that deny reading and editing outloop\'s folders', async () => {
+    const dir = e.projects.acme!;
+    const r = await e.cli(['init', '--agent', 'claude-code'], { cwd: dir, env: withOutloop });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8'))).toEqual({ mcpServers: { outloop: { command: 'outloop', args: ['mcp'] } } });
     expect(r.stdout).toContain('mcp__outloop__*');
     expect(r.stdout).toContain('Bash(outloop exec:*)');
     expect(r.stdout).toContain('Read(./.env)');
+    const perms = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'), r.stdout.lastIndexOf('}') + 1)) as { permissions: { deny: string[] } };
+    for (const tool of ['Read', 'Edit', 'Write', 'MultiEdit']) expect(perms.permissions.deny).toContain(`${tool}(/${e.home}/**)`);
     // The existing config.yaml is kept.
     expect(readFileSync(join(e.home, 'config.yaml'), 'utf8')).toContain('acme');
   });
 
-  it('merges into an existing .mcp.json without dropping other servers', async () => {
-    const dir = e.projects.acme!;
-    writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: { other: { command: 'x', args: ['y'] } }, extra: true }));
+  it('writes the absolute launcher, and warns, when outloop is not on PATH', async () => {
+    const dir = join(e.root, 'nopath');
+    mkdirSync(dir);
     const r = await e.cli(['init', '--agent', 'claude-code'], { cwd: dir });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('outloop is not on PATH');
+    // No tenant here: said, not silently set up.
+    expect(r.stderr).toContain('[no_tenant]');
+    expect(JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8'))).toEqual({ mcpServers: { outloop: { command: process.execPath, args: [BIN, 'mcp'] } } });
+  });
+
+  it('merges into an existing .mcp.json without dropping other servers', async () => {
+    const dir = e.projects.globex!;
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: { other: { command: 'x', args: ['y'] } }, extra: true }));
+    const r = await e.cli(['init', '--agent', 'claude-code'], { cwd: dir, env: withOutloop });
     expect(r.status).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8'))).toEqual({
       mcpServers: { other: { command: 'x', args: ['y'] }, outloop: { command: 'outloop', args: ['mcp'] } },
@@ -249,16 +308,20 @@ describe('outloop init --agent', () => {
     expect(readFileSync(join(dir, '.mcp.json'), 'utf8')).toBe('{ not json');
   });
 
-  it('cursor writes .cursor/mcp.json; codex prints a snippet and writes nothing', async () => {
-    const dir = join(e.root, 'editors');
-    mkdirSync(dir);
-    const cur = await e.cli(['init', '--agent', 'cursor'], { cwd: dir });
-    expect(cur.status).toBe(0);
-    expect(JSON.parse(readFileSync(join(dir, '.cursor', 'mcp.json'), 'utf8'))).toEqual({ mcpServers: { outloop: { command: 'outloop', args: ['mcp'] } } });
-    const cx = await e.cli(['init', '--agent', 'codex'], { cwd: dir });
-    expect(cx.status).toBe(0);
-    expect(cx.stdout).toContain('[mcp_servers.outloop]');
-    expect(cx.stdout).toContain(`args = ["mcp", "--project", ${JSON.stringify(dir)}]`);
+  it('cursor is given the project folder; codex gets a project config and a per-tenant global table', async () => {
+    for (const t of ['acme', 'globex']) {
+      const dir = e.projects[t]!;
+      const cur = await e.cli(['init', '--agent', 'cursor'], { cwd: dir, env: withOutloop });
+      expect(cur.status).toBe(0);
+      expect(JSON.parse(readFileSync(join(dir, '.cursor', 'mcp.json'), 'utf8'))).toEqual({ mcpServers: { outloop: { command: 'outloop', args: ['mcp', '--project', dir] } } });
+      const cx = await e.cli(['init', '--agent', 'codex'], { cwd: dir, env: withOutloop });
+      expect(cx.status).toBe(0);
+      // Two clients never share a table name in ~/.codex/config.toml.
+      expect(cx.stdout).toContain(`[mcp_servers.outloop-${t}]\ncommand = "outloop"\nargs = ["mcp", "--project", ${JSON.stringify(dir)}]`);
+      expect(readFileSync(join(dir, '.codex', 'config.toml'), 'utf8')).toBe(`[mcp_servers.outloop]\ncommand = "outloop"\nargs = ["mcp", "--project", ${JSON.stringify(dir)}]\n`);
+      const again = await e.cli(['init', '--agent', 'codex'], { cwd: dir, env: withOutloop });
+      expect(again.stdout).toContain('nothing changed');
+    }
     expect(existsSync(join(e.env.HOME!, '.codex'))).toBe(false);
   });
 });

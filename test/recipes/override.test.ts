@@ -1,7 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { configYaml, makeE2E } from '../e2e/helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configYaml, type E2E, makeE2E } from '../e2e/helpers.js';
+
+// Every sandbox made here is removed after the file, so no outloop-test-* folder is left in /tmp.
+const made: E2E[] = [];
+const track = (e: E2E) => (made.push(e), e);
+afterAll(() => {
+  for (const e of made.splice(0)) e.cleanup();
+});
 
 /**
  * A team's own file for a built-in service (same `service` name in $OUTLOOP_HOME/recipes or a recipePaths
@@ -32,7 +39,7 @@ recipes:
 
 describe('a team recipe file extends and overrides a built-in service', () => {
   it('recipes show says where each action came from', async () => {
-    const e = makeE2E(['acme']);
+    const e = track(makeE2E(['acme']));
     e.writeRecipe('stripe', TEAM);
     const team = join(e.home, 'recipes', 'stripe.yaml');
     const text = await e.cli(['recipes', 'show', 'stripe']);
@@ -54,7 +61,7 @@ describe('a team recipe file extends and overrides a built-in service', () => {
   });
 
   it('hosts are per file: a team action cannot use the built-in file\'s hosts, nor a built-in one the team\'s', async () => {
-    const e = makeE2E(['acme']);
+    const e = track(makeE2E(['acme']));
     e.writeRecipe('stripe', TEAM);
     e.writeConfig(configYaml(e, { acme: 'stripe:\n  secrets: { STRIPE_KEY: "local:acme/stripe" }\n  allow: ["*"]' }));
     const denied = await e.cli(['check', 'stripe.team-export', '--json']);
@@ -68,7 +75,7 @@ describe('a team recipe file extends and overrides a built-in service', () => {
   });
 
   it('a recipePaths folder overrides $OUTLOOP_HOME/recipes, which overrides the built-in', async () => {
-    const e = makeE2E(['acme']);
+    const e = track(makeE2E(['acme']));
     e.writeRecipe('stripe', TEAM);
     const extra = join(e.root, 'team-recipes');
     mkdirSync(extra, { recursive: true });

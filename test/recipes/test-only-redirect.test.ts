@@ -27,7 +27,7 @@ describe('the test-only redirect hook', () => {
     );
     expect(hits.map((h) => `${h.f}: ${h.text}`)).toEqual([
       'src/broker/exec.ts: testOnlyRedirect?: ReadonlyMap<string, string>;',
-      "src/broker/exec.ts: if (deps.testOnlyRedirect) rendered = (await import('../recipe/redirect.js')).redirectOrigins(rendered, deps.testOnlyRedirect);",
+      'src/broker/exec.ts: if (deps.testOnlyRedirect) rendered = redirectOrigins(rendered, deps.testOnlyRedirect);',
       'src/broker/exec.ts: if (deps.testOnlyRedirect) target.hosts = [...target.hosts, ...[...deps.testOnlyRedirect.values()].map((o) => new URL(o).host)];',
     ]);
   });

@@ -26,7 +26,8 @@ describe.skipIf(!tmuxOk)('outloop run on a terminal (tmux)', () => {
   let e: E2E;
   let dir: string;
   const socket = `outloop-test-${process.pid}-${Date.now()}`;
-  const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env: { ...e.env, TERM: 'xterm-256color' } });
+  // The server's socket folder lives in the sandbox (TMUX_TMPDIR), so no tmux-UID folder is left in /tmp.
+  const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env: { ...e.env, TERM: 'xterm-256color', TMUX_TMPDIR: e.root } });
   const screen = (s: string) => tmux('capture-pane', '-p', '-e', '-t', s).stdout;
   const plain = (s: string) => tmux('capture-pane', '-p', '-t', s).stdout;
 
@@ -148,5 +149,43 @@ describe.skipIf(!tmuxOk)('outloop run on a terminal (tmux)', () => {
     expect(text).toContain('got yes');
     expect(text).toContain('ints=1');
     expect(s.modesRestored()).toBe(true);
+  });
+
+  it('Ctrl-Z suspends the wrapped command with outloop, as a job of the shell, and fg resumes both', async () => {
+    // An interactive shell with job control, as a person's terminal has.
+    const out = (f: string) => join(dir, `susp.${f}`);
+    writeFileSync(join(dir, 'susp.sh'), [
+      '#!/bin/bash',
+      'echo ready',
+      // Ticks while running: a stopped child writes none.
+      `( while :; do date +%s%N >> ${out('ticks')}; sleep 0.05; done ) & ticker=$!`,
+      'read -r line',
+      'kill $ticker',
+      'echo "got $line"',
+      'exit 5',
+    ].join('\n'));
+    chmodSync(join(dir, 'susp.sh'), 0o755);
+    expect(tmux('new-session', '-d', '-s', 'susp', '-x', '100', '-y', '30', 'bash --norc --noprofile -i').status).toBe(0);
+    // One command per line: bash goes on with the rest of a list when a job in it stops.
+    tmux('send-keys', '-t', 'susp', `cd ${dir} && stty -g > ${out('before')}`, 'Enter');
+    tmux('send-keys', '-t', 'susp', `node ${BIN} run --service stripe -- ./susp.sh`, 'Enter');
+    await until(() => plain('susp').includes('ready') && existsSync(out('ticks')), 'the command to start');
+    tmux('send-keys', '-t', 'susp', 'C-z');
+    await until(() => /Stopped/.test(plain('susp')), 'the shell to report the job stopped', 10_000);
+    const lines = () => readFileSync(out('ticks'), 'utf8').split('\n').filter(Boolean).length;
+    await new Promise((r) => setTimeout(r, 200));
+    const stoppedAt = lines();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(lines() - stoppedAt).toBeLessThanOrEqual(1);
+    tmux('send-keys', '-t', 'susp', 'fg', 'Enter');
+    await until(() => lines() > stoppedAt + 3, 'the command to run again after fg');
+    tmux('send-keys', '-t', 'susp', 'hello', 'Enter');
+    await until(() => plain('susp').includes('got hello'), 'the command to read its input', 15_000);
+    tmux('send-keys', '-t', 'susp', `echo "exit=$?"; stty -g > ${out('after')}`, 'Enter');
+    await until(() => plain('susp').includes('exit='), 'the command to finish', 15_000);
+    const text = plain('susp');
+    expect(text).toContain('exit=5');
+    await until(() => existsSync(out('after')) && readFileSync(out('after'), 'utf8').length > 0, 'the modes');
+    expect(readFileSync(out('after'), 'utf8')).toBe(readFileSync(out('before'), 'utf8'));
   });
 });

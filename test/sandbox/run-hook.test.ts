@@ -1,7 +1,7 @@
-import { mkdtempSync, realpathSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { resolveHomes } from '../../src/paths.js';
 import { sandboxRun, type SandboxTarget } from '../../src/sandbox/run.js';
 import { bwrap, skipWithoutBwrap } from './helpers.js';
@@ -9,7 +9,16 @@ import { bwrap, skipWithoutBwrap } from './helpers.js';
 // The hook without a plan, the way `outloop run` would use it: a target built by hand.
 const homes = resolveHomes({ OUTLOOP_HOME: '/nonexistent/outloop-home' });
 const target = (over: Partial<SandboxTarget> = {}): SandboxTarget => ({ label: 'run:pay+crm', hosts: ['api.pay.example', 'api.crm.example'], mode: 'auto', available: true, paths: [], ...over });
-const spec = () => ({ argv: ['sh', '-c', 'true'], env: { PATH: process.env.PATH ?? '' }, cwd: realpathSync(mkdtempSync(join(tmpdir(), 'outloop-hook-'))), stdin: undefined, timeoutMs: 5000 });
+// Each spec's working folder is removed after the file: none is left in /tmp.
+const dirs: string[] = [];
+const spec = () => {
+  const cwd = realpathSync(mkdtempSync(join(tmpdir(), 'outloop-hook-')));
+  dirs.push(cwd);
+  return { argv: ['sh', '-c', 'true'], env: { PATH: process.env.PATH ?? '' }, cwd, stdin: undefined, timeoutMs: 5000 };
+};
+afterAll(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 describe('sandboxRun as a library hook', () => {
   it('no sandbox: the command is unchanged and pointed at a running proxy; the record says advisory', async () => {
