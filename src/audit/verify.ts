@@ -33,7 +33,9 @@ export function verifyAuditFile(file: string, opts: VerifyOptions = {}): VerifyR
   // The hash of the record that ends at each byte offset is needed only at the head's offset.
   const head = headFile ? readHead(headFile) : ({ missing: true } as const);
   const headAt = 'head' in head ? head.head.bytes : -1;
+  const headCount = 'head' in head ? head.head.records : -1;
   let hashAtHead: string | undefined;
+  let hashAtCount: string | undefined;
   let missing = false;
   try {
     for (const line of readLines(file)) {
@@ -45,6 +47,7 @@ export function verifyAuditFile(file: string, opts: VerifyOptions = {}): VerifyR
         prev = result.hash;
         if (result.keyed) keyed++;
         if (line.end === headAt) hashAtHead = result.hash;
+        if (records === headCount) hashAtCount = result.hash;
       } else firstBad = result;
     }
   } catch (err) {
@@ -55,7 +58,7 @@ export function verifyAuditFile(file: string, opts: VerifyOptions = {}): VerifyR
   }
   const base = { records, ...(keyed ? { keyed } : {}) };
   if (firstBad) return { ok: false, ...base, firstBad };
-  const tail = checkHead(file, headFile, head, { records, bytes, keyed, missing, hashAtHead, key });
+  const tail = checkHead(file, headFile, head, { records, bytes, keyed, missing, hashAtHead, hashAtCount, key });
   if (tail) return { ok: false, ...base, tampered: tail };
   return { ok: true, ...base };
 }
@@ -106,6 +109,7 @@ interface Seen {
   keyed: number;
   missing: boolean;
   hashAtHead: string | undefined;
+  hashAtCount: string | undefined;
   key: Buffer | undefined;
 }
 
@@ -129,15 +133,12 @@ function checkHead(file: string, headFile: string | undefined, read: ReturnType<
   const had = `${h.records} record(s), ${h.bytes} bytes, last hash ${h.hash.slice(0, 12)}…`;
   if (seen.missing) return `the log ${file} is missing, but its head file says it had ${had}`;
   if (seen.records === 0) return `the log ${file} is empty, but its head file says it had ${had}`;
-  if (seen.bytes < h.bytes) {
+  if (seen.hashAtHead === h.hash) return undefined;
+  if (seen.records < h.records) {
     return `the log was truncated: it has ${seen.records} record(s) (${seen.bytes} bytes), but its head file says ${had}`;
   }
-  if (seen.hashAtHead === undefined) {
-    return `the log was rewritten: no record ends at byte ${h.bytes}, where its head file's last record (${had}) ended`;
-  }
-  if (seen.hashAtHead !== h.hash) {
-    return `the log was rewritten: the record at byte ${h.bytes} has hash ${seen.hashAtHead.slice(0, 12)}…, but its head file says ${h.hash.slice(0, 12)}… (a recomputed chain)`;
-  }
+  const found = seen.hashAtCount ?? seen.hashAtHead;
+  return `the log was rewritten: record ${h.records}, where its head file's last record was, has hash ${found ? `${found.slice(0, 12)}…` : 'none'}, but the head file says ${had} (a recomputed chain)`;
   return undefined;
 }
 
