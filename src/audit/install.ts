@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Homes } from '../paths.js';
@@ -22,6 +23,11 @@ export function openAuditLog(homes: Pick<Homes, 'stateDir' | 'auditFile'>): Audi
 
 export function chainKeyFor(stateDir: string, auditFile: string): Buffer {
   return deriveChainKey(installKey(stateDir, { auditFile }));
+}
+
+/** The parse cache's MAC key (config/cache.ts), derived like the chain key: a cache entry is never a chain MAC. */
+export function cacheKeyFor(stateDir: string, auditFile: string): Buffer {
+  return createHmac('sha256', installKey(stateDir, { auditFile })).update('outloop parse cache v1').digest();
 }
 
 /** The chain key for reading only: undefined when there is no install key, and none is made by asking. */

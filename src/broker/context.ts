@@ -1,3 +1,4 @@
+import { cacheKeyFor } from '../audit/install.js';
 import { ParseCache } from '../config/cache.js';
 import { loadConfig, realOrResolved, type LoadedConfig } from '../config/load.js';
 import type { Homes } from '../paths.js';
@@ -22,7 +23,7 @@ export interface Environment {
 }
 
 export async function loadRequestContext(e: Environment): Promise<RequestContext> {
-  const cache = ParseCache.forConfigDir(e.homes.configDir);
+  const cache = ParseCache.forConfigDir(e.homes.configDir, () => cacheKeyFor(e.homes.stateDir, e.homes.auditFile));
   const config = await loadConfig(e.homes.configFile, e.env, cache);
   const cwd = realOrResolved(e.cwd);
   return {
