@@ -1,5 +1,6 @@
 import { cacheKeyFor } from '../audit/install.js';
 import { ParseCache } from '../config/cache.js';
+import { checkConfigHome } from '../config/home-guard.js';
 import { loadConfig, realOrResolved, type LoadedConfig } from '../config/load.js';
 import type { Homes } from '../paths.js';
 import { resolveTenant, type TenantBinding } from '../policy/tenant.js';
@@ -23,6 +24,8 @@ export interface Environment {
 }
 
 export async function loadRequestContext(e: Environment): Promise<RequestContext> {
+  // Policy comes only from files no other user could swap, and from the config this state was set up with.
+  checkConfigHome(e.homes);
   const cache = ParseCache.forConfigDir(e.homes.configDir, () => cacheKeyFor(e.homes.stateDir, e.homes.auditFile));
   const config = await loadConfig(e.homes.configFile, e.env, cache);
   const cwd = realOrResolved(e.cwd);
