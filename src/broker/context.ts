@@ -23,9 +23,10 @@ export interface Environment {
   builtinRecipesDir: string;
 }
 
-export async function loadRequestContext(e: Environment): Promise<RequestContext> {
+/** `guard: false` is for doctor only: it reports an unsafe config home, then still looks at the rest. */
+export async function loadRequestContext(e: Environment, o: { guard?: boolean } = {}): Promise<RequestContext> {
   // Policy comes only from files no other user could swap, and from the config this state was set up with.
-  checkConfigHome(e.homes);
+  if (o.guard !== false) checkConfigHome(e.homes);
   const cache = ParseCache.forConfigDir(e.homes.configDir, () => cacheKeyFor(e.homes.stateDir, e.homes.auditFile));
   const config = await loadConfig(e.homes.configFile, e.env, cache);
   const cwd = realOrResolved(e.cwd);
