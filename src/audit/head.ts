@@ -1,6 +1,6 @@
-import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../fs/atomic.js';
+import { createHmac, randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { canonicalJson, isHash } from './canonical.js';
 
 /**
@@ -58,8 +58,20 @@ export function keyIdOf(key: Buffer): string {
   return createHmac('sha256', key).update('outloop audit key id v1').digest('hex').slice(0, 16);
 }
 
+/**
+ * Replaced by rename, so a reader sees the old head or the new one, never half of one. Not fsynced: the
+ * log line it follows is already durable, so a crash can only leave the head behind the log (verify
+ * accepts records past the head), never ahead of it; two fsyncs per append would double an exec's cost.
+ */
 export function writeHead(file: string, head: AuditHead, key: Buffer | undefined): void {
   const out: AuditHead = key ? { ...head, keyId: keyIdOf(key) } : head;
   if (key) out.mac = headMac(key, out);
-  writeFileAtomic(file, `${JSON.stringify(out)}\n`, 0o600);
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(out)}\n`, { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
