@@ -4,7 +4,7 @@ import { existingChainKey } from '../audit/install.js';
 import { recordsSince, tailAttempts } from '../audit/tail.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fingerprint, installKey } from '../audit/fingerprint.js';
+import { fingerprint, installKey, keyInUse } from '../audit/fingerprint.js';
 import { resolveHomes } from '../paths.js';
 import { writeJson } from './output.js';
 import { readSecretValue } from './prompt.js';
@@ -69,7 +69,8 @@ export async function lookupCommand(o: { json?: boolean }): Promise<number> {
   const homes = resolveHomes(process.env);
   const log = new AuditLog(homes.auditFile);
   // No key yet means no run has ever read a secret: nothing can match, and no key is created by asking.
-  const fp = existsSync(join(homes.stateDir, 'audit.key')) ? fingerprint(installKey(homes.stateDir, { auditFile: homes.auditFile }), await readSecretValue('the value to look up')) : undefined;
+  // A key deleted after use is not "no match": installKey refuses, naming the records made under it.
+  const fp = existsSync(join(homes.stateDir, 'audit.key')) || keyInUse(homes.auditFile) ? fingerprint(installKey(homes.stateDir, { auditFile: homes.auditFile }), await readSecretValue('the value to look up')) : undefined;
   const used = (r: AuditRecord) => Array.isArray(r.secrets) && r.secrets.some((s: { fingerprint?: string }) => fp !== undefined && s.fingerprint === fp);
   const hits = log.readAll().filter(used);
   if (o.json) writeJson({ found: hits.length > 0, attempts: hits });

@@ -126,3 +126,24 @@ describe('audit verify on a keyed chain (personal mode)', () => {
     }
   });
 });
+
+describe('audit lookup after audit.key was deleted', () => {
+  it('refuses instead of answering "not used"', async () => {
+    const e = makeE2E(['acme']);
+    try {
+      e.writeRecipe('au', RECIPES);
+      e.writeConfig(configYaml(e, { acme: 'au:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]' }));
+      await e.setSecret('local:acme/token', 'lookup-token-9f8e7d6c5b4a3210');
+      expect((await e.cli(['exec', 'au.echo', '-p', 'n=1'])).status).toBe(0);
+      expect((await e.cli(['audit', 'lookup'], { input: 'lookup-token-9f8e7d6c5b4a3210\n' })).status).toBe(0);
+      rmSync(join(e.home, 'audit.key'));
+      const r = await e.cli(['audit', 'lookup'], { input: 'lookup-token-9f8e7d6c5b4a3210\n' });
+      expect(r.status).toBe(70);
+      expect(r.stderr).toMatch(/install key .*audit\.key is missing, but the audit log/);
+      expect(r.stdout).not.toContain('No recorded attempt');
+      expect(existsSync(join(e.home, 'audit.key'))).toBe(false);
+    } finally {
+      e.cleanup();
+    }
+  }, 60_000);
+});
