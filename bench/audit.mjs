@@ -7,6 +7,7 @@
 //   - one append (`outloop check`, denied): O(1), so 100k should cost what 1k does.
 //
 //   npm run build && node bench/audit.mjs [rounds]
+//   OLD_BIN=/path/to/older/bin/outloop.js node bench/audit.mjs   (also times that build's verify on the unkeyed log)
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,10 +26,13 @@ function canonical(v) {
   return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
 }
 
-/** A home with a config, an audit.key made by outloop itself, and a log of n keyed records. */
-function makeHome(n) {
-  const home = join(root, `home-${n}`);
-  const project = join(root, `project-${n}`);
+/**
+ * A home with a config, an audit.key made by outloop itself, and a log of n keyed records; or, unkeyed,
+ * a log as older versions wrote it (SHA-256 over canonical JSON, no head).
+ */
+function makeHome(n, keyed = true) {
+  const home = join(root, `home-${n}${keyed ? '' : '-unkeyed'}`);
+  const project = join(root, `project-${n}${keyed ? '' : '-unkeyed'}`);
   mkdirSync(home, { recursive: true });
   mkdirSync(project);
   writeFileSync(join(home, 'config.yaml'), `tenants:\n  bench:\n    projects: [${JSON.stringify(project)}]\n    services: {}\n`);
@@ -49,14 +53,15 @@ function makeHome(n) {
       mode: 'exec', decision: 'allow', exitCode: phase === 'end' ? 0 : null, durationMs: 12, redactions: 1,
       params: { repo: 'acme/web', state: 'open' }, recipeSha256: 'a'.repeat(64),
       secrets: [{ name: 'GITHUB_TOKEN', ref: 'local:bench/gh', fingerprint: 'hmac-sha256:0123456789abcdef0123456789abcdef' }],
-      sandboxMode: 'bwrap', egressEnforced: true, secretExposed: false, chain: 'hmac-sha256', prev,
+      sandboxMode: 'bwrap', egressEnforced: true, secretExposed: false, ...(keyed ? { chain: 'hmac-sha256' } : {}), prev,
     });
-    const hash = createHmac('sha256', key).update(body).digest('hex');
+    const hash = keyed ? createHmac('sha256', key).update(body).digest('hex') : createHash('sha256').update(canonical(JSON.parse(body))).digest('hex');
     lines.push(`${body.slice(0, -1)},"hash":"${hash}"}\n`);
     prev = hash;
   }
   const text = lines.join('');
   writeFileSync(join(home, 'audit.jsonl'), text);
+  if (!keyed) return { home, project, env, text };
   const keyId = createHmac('sha256', key).update('outloop audit key id v1').digest('hex').slice(0, 16);
   const head = { v: 1, records: n, bytes: Buffer.byteLength(text), hash: prev, chain: 'hmac-sha256', ts: new Date().toISOString(), keyId };
   head.mac = createHmac('sha256', key).update(`outloop audit head v1\0${canonical(head)}`).digest('hex');
@@ -64,10 +69,10 @@ function makeHome(n) {
   return { home, project, env, text };
 }
 
-function timed(home, args, expect = 0) {
+function timed(home, args, expect = 0, cli = bin) {
   const h = homes[home];
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: h.project, env: h.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: h.project, env: h.env, stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== expect) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
@@ -109,16 +114,23 @@ function oldVerifyMs(text) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const homes = { '1k': makeHome(1_000), '100k': makeHome(100_000) };
+const unkeyed = { '1k': makeHome(1_000, false), '100k': makeHome(100_000, false) };
+Object.assign(homes, { 'u1k': unkeyed['1k'], 'u100k': unkeyed['100k'] });
 const cases = {
   'audit -n 20': (h) => timed(h, ['audit', '-n', '20']),
   'audit --follow -n 20 (first screen)': (h) => followStart(h),
   'audit verify': (h) => timed(h, ['audit', 'verify']),
   'check (one append)': (h) => timed(h, ['check', 'nosuch.thing'], 77),
 };
+const sizes = ['1k', '100k'];
 const results = {};
 for (let i = 0; i < rounds; i++) {
   for (const [name, fn] of Object.entries(cases)) {
-    for (const h of Object.keys(homes)) ((results[name] ??= {})[h] ??= []).push(await fn(h));
+    for (const h of sizes) ((results[name] ??= {})[h] ??= []).push(await fn(h));
+  }
+  for (const h of ['u1k', 'u100k']) ((results['audit verify, an older unkeyed log'] ??= {})[h] ??= []).push(timed(h, ['audit', 'verify']));
+  if (process.env.OLD_BIN) {
+    for (const h of ['u1k', 'u100k']) ((results['the same, with OLD_BIN'] ??= {})[h] ??= []).push(timed(h, ['audit', 'verify'], 0, process.env.OLD_BIN));
   }
 }
 const oldMs = [];
@@ -127,11 +139,17 @@ for (let i = 0; i < 3; i++) oldMs.push(oldVerifyMs(homes['100k'].text));
 console.log(`audit log size, medians of ${rounds} interleaved runs (ms)`);
 console.log(`${'case'.padEnd(40)}${'1k'.padStart(10)}${'100k'.padStart(10)}${'100k/1k'.padStart(10)}`);
 for (const [name, per] of Object.entries(results)) {
-  const a = median(per['1k']);
-  const b = median(per['100k']);
+  const a = median(per['1k'] ?? per.u1k);
+  const b = median(per['100k'] ?? per.u100k);
   console.log(`${name.padEnd(40)}${a.toFixed(1).padStart(10)}${b.toFixed(1).padStart(10)}${(b / a).toFixed(2).padStart(9)}x`);
 }
 const newPerRecord = ((median(results['audit verify']['100k']) - median(results['audit verify']['1k'])) / 99_000) * 1000;
 const oldPerRecord = (median(oldMs) / 100_000) * 1000;
-console.log(`verify per record: ${newPerRecord.toFixed(2)} µs (keyed, outloop) vs ${oldPerRecord.toFixed(2)} µs (the old unkeyed verify, canonical JSON + SHA-256): ${(oldPerRecord / newPerRecord).toFixed(1)}x faster`);
+const unkeyedPerRecord = ((median(results['audit verify, an older unkeyed log'].u100k) - median(results['audit verify, an older unkeyed log'].u1k)) / 99_000) * 1000;
+console.log(`verify per record: ${newPerRecord.toFixed(2)} µs keyed and ${unkeyedPerRecord.toFixed(2)} µs on an older unkeyed log (outloop), vs ${oldPerRecord.toFixed(2)} µs for the old verify (canonical JSON + SHA-256, run here): ${(oldPerRecord / newPerRecord).toFixed(1)}x and ${(oldPerRecord / unkeyedPerRecord).toFixed(1)}x faster`);
+if (process.env.OLD_BIN) {
+  const per = (name) => ((median(results[name].u100k) - median(results[name].u1k)) / 99_000) * 1000;
+  const old = per('the same, with OLD_BIN');
+  console.log(`unkeyed log, both CLIs: ${per('audit verify, an older unkeyed log').toFixed(2)} µs per record vs ${old.toFixed(2)} µs with OLD_BIN: ${(old / per('audit verify, an older unkeyed log')).toFixed(1)}x; keyed vs OLD_BIN on unkeyed: ${(old / newPerRecord).toFixed(1)}x`);
+}
 rmSync(root, { recursive: true, force: true });

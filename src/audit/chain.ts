@@ -12,7 +12,9 @@ import { createHmac } from 'node:crypto';
  */
 export const KEYED_CHAIN = 'hmac-sha256';
 
-const TAIL = /,"chain":"hmac-sha256","prev":"([0-9a-f]{64})","hash":"([0-9a-f]{64})"\}$/;
+const TAIL_HEAD = ',"chain":"hmac-sha256","prev":"';
+const TAIL_MID = '","hash":"';
+const TAIL_LENGTH = TAIL_HEAD.length + 64 + TAIL_MID.length + 64 + '"}'.length;
 const HASH_MEMBER_LENGTH = ',"hash":"'.length + 64 + '"'.length;
 
 /** The line for a record whose JSON (without `hash`, ending with `"prev":"…"}`) is `body`. */
@@ -23,8 +25,12 @@ export function keyedLine(key: Buffer, body: string): { hash: string; line: stri
 
 /** Whether a line has the keyed shape; its prev and claimed hash if so. */
 export function keyedTail(text: string): { prev: string; hash: string } | undefined {
-  const m = TAIL.exec(text);
-  return m ? { prev: m[1]!, hash: m[2]! } : undefined;
+  // Fixed offsets from the end: verify reads this for every line, so no regex scan of the whole line.
+  const at = text.length - TAIL_LENGTH;
+  if (at < 1 || !text.startsWith(TAIL_HEAD, at) || !text.startsWith(TAIL_MID, at + TAIL_HEAD.length + 64) || !text.endsWith('"}')) return undefined;
+  // Not checked as hex here: the fast path compares both with values it computed, and the slow path
+  // re-reads them through parseRecordLine.
+  return { prev: text.slice(at + TAIL_HEAD.length, at + TAIL_HEAD.length + 64), hash: text.slice(text.length - 66, text.length - 2) };
 }
 
 /** The MAC a keyed line should carry: over the line minus its hash member. */
