@@ -4,6 +4,9 @@ import { AuditError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic.js';
 import { LockTimeoutError, withFileLock } from '../fs/lock.js';
 import { ZERO_HASH } from './canonical.js';
+import { KEYED_CHAIN } from './chain.js';
+import { readHead, writeHead } from './head.js';
+import { type JournalOptions, JournalSink } from './journal.js';
 import { countNewlines, readLastLine, readLines } from './lines.js';
 import { describeOsError } from './os-error.js';
 import { buildRecord, entryProblem, parseRecordLine } from './record.js';
@@ -12,6 +15,15 @@ import type { AuditEntry, AuditRecord } from './types.js';
 export interface AuditLogOptions {
   /** How long append waits for another process's lock before failing closed. Default 10 s. */
   lockTimeoutMs?: number;
+  /**
+   * The chain's HMAC key (or a function that reads it when the first record is written). Without one the
+   * log writes the original unkeyed SHA-256 chain, which anyone who can write the file can recompute.
+   */
+  chainKey?: Buffer | (() => Buffer);
+  /** Where the last head is kept (head.ts). Default `<file>.head`; false for none. */
+  headFile?: string | false;
+  /** Also send each record to journald or syslog (journal.ts) as it is written. Default off. */
+  journal?: boolean | JournalOptions;
 }
 
 /**
@@ -23,12 +35,25 @@ export interface AuditLogOptions {
 export class AuditLog {
   readonly file: string;
   readonly lockFile: string;
+  readonly headFile: string | undefined;
   private readonly lockTimeoutMs: number;
+  private readonly keySource: AuditLogOptions['chainKey'];
+  private key: Buffer | undefined;
+  private readonly journal: JournalSink | undefined;
 
   constructor(file: string, opts: AuditLogOptions = {}) {
     this.file = file;
     this.lockFile = `${file}.lock`;
     this.lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
+    this.headFile = opts.headFile === false ? undefined : (opts.headFile ?? `${file}.head`);
+    this.keySource = opts.chainKey;
+    this.journal = opts.journal ? new JournalSink(opts.journal === true ? {} : opts.journal) : undefined;
+  }
+
+  private chainKey(): Buffer | undefined {
+    if (this.key || !this.keySource) return this.key;
+    this.key = typeof this.keySource === 'function' ? this.keySource() : this.keySource;
+    return this.key;
   }
 
   async append(entry: AuditEntry): Promise<AuditRecord> {
@@ -60,6 +85,7 @@ export class AuditLog {
   }
 
   private appendLocked(entry: AuditEntry): AuditRecord {
+    const key = this.chainKey();
     const fd = openSync(this.file, 'a+', 0o600);
     try {
       const stat = fstatSync(fd);
@@ -69,11 +95,12 @@ export class AuditLog {
       }
       const size = stat.size;
       const prev = size === 0 ? ZERO_HASH : this.lastHash(fd, size, entry);
-      const record = buildRecord(entry, prev);
-      const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+      const { record, text } = buildRecord(entry, prev, key);
+      const line = Buffer.from(`${text}\n`, 'utf8');
       try {
         writeFully(fd, line);
         fdatasyncSync(fd);
+        if (this.headFile) this.writeHeadAfter(fd, size, prev, record, size + line.length, key);
       } catch (err) {
         // A half-written line would make every later append refuse; the failure is reported either way.
         try {
@@ -85,10 +112,28 @@ export class AuditLog {
       }
       // A new file's directory entry must be durable too, or a crash can lose the whole log.
       if (size === 0) fsyncDir(dirname(this.file));
+      this.journal?.send(record, text);
       return record;
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * The new head: the count carries on from the old head when that one ended where this append began,
+   * else (an older log, a crash between the two writes) it is counted once, O(N) on that append only.
+   */
+  private writeHeadAfter(fd: number, size: number, prev: string, record: AuditRecord, bytes: number, key: Buffer | undefined): void {
+    const old = readHead(this.headFile!);
+    const before = 'head' in old && old.head.bytes === size && old.head.hash === prev ? old.head.records : size === 0 ? 0 : countNewlines(fd, size);
+    writeHead(this.headFile!, {
+      v: 1,
+      records: before + 1,
+      bytes,
+      hash: record.hash,
+      chain: key ? KEYED_CHAIN : 'sha256',
+      ts: record.ts,
+    }, key);
   }
 
   private lastHash(fd: number, size: number, entry: AuditEntry): string {

@@ -1,4 +1,5 @@
 import { hashRecord, isHash } from './canonical.js';
+import { KEYED_CHAIN, keyedLine } from './chain.js';
 import type { AuditEntry, AuditRecord } from './types.js';
 
 const PHASES = new Set(['start', 'end']);
@@ -18,10 +19,10 @@ export function entryProblem(entry: AuditEntry): string | undefined {
  * The record to write after `prev`. Contract fields come first so a person reading the raw line sees them
  * first; caller extras follow; the log's own fields are last and cannot be overridden by an extra.
  */
-export function buildRecord(entry: AuditEntry, prev: string, now: Date = new Date()): AuditRecord {
+export function buildRecord(entry: AuditEntry, prev: string, key?: Buffer, now: Date = new Date()): { record: AuditRecord; text: string } {
   const {
     ts, id, phase, project, tenant, service, recipe, mode, decision, code, reason, exitCode, durationMs, redactions,
-    secretExposed: _secretExposed, prev: _prev, hash: _hash,
+    secretExposed: _secretExposed, chain: _chain, prev: _prev, hash: _hash,
     ...extras
   } = entry;
   const ordered = {
@@ -29,12 +30,18 @@ export function buildRecord(entry: AuditEntry, prev: string, now: Date = new Dat
     id, phase, project, tenant, service, recipe, mode, decision, code, reason, exitCode, durationMs, redactions,
     ...extras,
     secretExposed: false,
+    ...(key ? { chain: KEYED_CHAIN } : {}),
     prev,
   };
+  if (key) {
+    // The MAC covers the bytes written; the record returned is what a reader parses back from them.
+    const { line } = keyedLine(key, JSON.stringify(ordered));
+    return { record: JSON.parse(line) as AuditRecord, text: line };
+  }
   // Hash exactly what a reader will parse back: a JSON round trip drops undefined members and applies toJSON.
   const plain = JSON.parse(JSON.stringify(ordered)) as Record<string, unknown>;
   plain.hash = hashRecord(plain);
-  return plain as AuditRecord;
+  return { record: plain as AuditRecord, text: JSON.stringify(plain) };
 }
 
 export type ParsedLine = { record: AuditRecord } | { problem: string; id?: string };

@@ -38,5 +38,9 @@ export interface VerifyResult {
   ok: boolean;
   /** Lines in the file, each one record or a damaged attempt at one. */
   records: number;
+  /** How many of them carry the keyed link (HMAC-SHA256); the rest are the original unkeyed kind. */
+  keyed?: number;
   firstBad?: { line: number; id?: string; problem: string };
+  /** Every record links, but the log does not reach its head: truncated, emptied, removed or rewritten. */
+  tampered?: string;
 }

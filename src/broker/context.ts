@@ -1,4 +1,6 @@
+import { cacheKeyFor } from '../audit/install.js';
 import { ParseCache } from '../config/cache.js';
+import { checkConfigHome } from '../config/home-guard.js';
 import { loadConfig, realOrResolved, type LoadedConfig } from '../config/load.js';
 import type { Homes } from '../paths.js';
 import { resolveTenant, type TenantBinding } from '../policy/tenant.js';
@@ -21,8 +23,11 @@ export interface Environment {
   builtinRecipesDir: string;
 }
 
-export async function loadRequestContext(e: Environment): Promise<RequestContext> {
-  const cache = ParseCache.forConfigDir(e.homes.configDir);
+/** `guard: false` is for doctor only: it reports an unsafe config home, then still looks at the rest. */
+export async function loadRequestContext(e: Environment, o: { guard?: boolean } = {}): Promise<RequestContext> {
+  // Policy comes only from files no other user could swap, and from the config this state was set up with.
+  if (o.guard !== false) checkConfigHome(e.homes);
+  const cache = ParseCache.forConfigDir(e.homes.configDir, () => cacheKeyFor(e.homes.stateDir, e.homes.auditFile));
   const config = await loadConfig(e.homes.configFile, e.env, cache);
   const cwd = realOrResolved(e.cwd);
   return {

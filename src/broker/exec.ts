@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
-import { AuditLog, newAuditId, type AuditEntry } from '../audit/index.js';
+import { newAuditId, type AuditEntry } from '../audit/index.js';
+import { openAuditLog } from '../audit/install.js';
 import { asOutloopError, Exit, OutloopError, denyExitCode } from '../errors.js';
 import { aimRendered, decide, type Decision, type Plan } from '../policy/decide.js';
 import type { Usage } from '../policy/guardrails.js';
@@ -198,7 +199,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
  */
 export function openAttempt(deps: Pick<BrokerDeps, 'homes'>, base: Pick<AuditEntry, 'mode' | 'service' | 'recipe'>) {
   const started = Date.now();
-  const audit = new AuditLog(deps.homes.auditFile);
+  const audit = openAuditLog(deps.homes);
   const id = newAuditId();
   const record = (e: Partial<AuditEntry> & Pick<AuditEntry, 'phase' | 'decision'>) =>
     audit.append({ id, mode: base.mode, project: null, tenant: null, service: base.service, recipe: base.recipe, exitCode: null, durationMs: Date.now() - started, redactions: 0, ...e });

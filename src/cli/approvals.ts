@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
-import { AuditLog, newAuditId } from '../audit/index.js';
+import { newAuditId } from '../audit/index.js';
+import { openAuditLog } from '../audit/install.js';
 import { ApprovalStore, type ApprovalRecord } from '../broker/approvals.js';
 import { Exit, UsageError } from '../errors.js';
 import { resolveHomes } from '../paths.js';
@@ -74,7 +75,7 @@ export async function answerCommand(verb: 'approve' | 'deny', id: string, o: { r
   } catch {
     throw new UsageError(`approval ${id} is no longer waiting; nothing changed`, { code: 'approval_not_pending' });
   }
-  await new AuditLog(homes.auditFile).append({
+  await openAuditLog(homes).append({
     id: newAuditId(),
     phase: 'end',
     mode: 'approve',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AuditLog, formatAuditTable, summarizeAttempts, verifyAuditFile } from '../audit/index.js';
+import { existingChainKey } from '../audit/install.js';
 import { handleRequest, type BrokerDeps, type BrokerRequest } from '../broker/exec.js';
 import { Exit, OutloopError } from '../errors.js';
 import { resolveHomes } from '../paths.js';
@@ -73,8 +74,8 @@ export async function demoCommand(opts: CliOptions): Promise<number> {
     say();
     say('$ outloop audit');
     say(formatAuditTable(summarizeAttempts(new AuditLog(homes.auditFile).readAll())).trimEnd());
-    const v = verifyAuditFile(homes.auditFile);
-    say(`$ outloop audit verify\n${v.ok ? `ok: ${v.records} records, hash chain intact` : `BROKEN: ${v.firstBad?.problem}`}`);
+    const v = verifyAuditFile(homes.auditFile, { chainKey: existingChainKey(homes.stateDir, homes.auditFile) });
+    say(`$ outloop audit verify\n${v.ok ? `ok: ${v.records} records, hash chain intact` : `BROKEN: ${v.firstBad?.problem ?? v.tampered}`}`);
     say();
     say('Try it for real: `outloop init`, then `outloop secrets set local:<tenant>/<name>` and `outloop exec`.');
     return 0;

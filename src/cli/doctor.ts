@@ -78,11 +78,22 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   let config: Config | undefined;
 
   try {
-    const ctx = await loadRequestContext(deps);
+    let ctx;
+    let unsafe = false;
+    try {
+      ctx = await loadRequestContext(deps);
+    } catch (err) {
+      const e = asOutloopError(err);
+      if (e.code !== 'unsafe_config' && e.code !== 'config_swapped') throw err;
+      // Every request is refused until this is fixed; say why, then look at the rest as it stands.
+      add({ section: 'project', check: 'config', severity: 'fail', message: `config: ${e.message}`, ...(e.next ? { fix: e.next } : {}) });
+      ctx = await loadRequestContext(deps, { guard: false });
+      unsafe = true;
+    }
     cwd = ctx.cwd;
     if (ctx.config.exists) {
       config = ctx.config.config;
-      add({ section: 'project', check: 'config', severity: 'ok', message: `config: ${homes.configFile}` });
+      if (!unsafe) add({ section: 'project', check: 'config', severity: 'ok', message: `config: ${homes.configFile}` });
     } else {
       add({ section: 'project', check: 'config', severity: 'warn', message: `no config at ${homes.configFile}: every request is denied`, fix: 'Run `outloop init --tenant NAME` in your project folder.' });
     }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -9,24 +9,38 @@ import { writeFileAtomic } from '../fs/atomic.js';
  * files; the cache turns that into one JSON.parse. An entry is used only when its key (the build id, the
  * file's path and the SHA-256 of its exact bytes) matches, so an edited file is always re-validated.
  *
- * The cache lives in the config folder, so writing a forged entry takes the same access as editing
- * config.yaml itself. It is skipped when that folder is not writable, and when running from source
+ * The cache is a hint, checked against its source: each entry carries an HMAC, under a key derived from
+ * the install key, over its key and value, and its key binds the build, the path and the SHA-256 of the
+ * exact bytes just read. An entry edited while the YAML stayed the same fails the MAC and the YAML is
+ * parsed again, so what runs, the recipe hash the audit records and the hash approvals bind to all come
+ * from the bytes on disk. (Writing a valid entry takes the install key: in personal mode the agent's user
+ * can read it, as it can edit the YAML itself; in system mode only the daemon can.) The cache is skipped
+ * when its folder is not writable, when there is no install key to read, and when running from source
  * (tests), where there is no build id to key on.
  */
 declare const __OUTLOOP_BUILD_ID__: string | undefined;
 export const BUILD_ID: string | undefined = typeof __OUTLOOP_BUILD_ID__ === 'string' ? __OUTLOOP_BUILD_ID__ : undefined;
 
 export class ParseCache {
-  constructor(private readonly dir: string | undefined) {}
+  private macKey: Buffer | null | undefined;
 
-  static forConfigDir(configDir: string): ParseCache {
-    return new ParseCache(BUILD_ID ? join(configDir, '.cache') : undefined);
+  /** `macKey` is read on first use; when it throws or gives nothing, there is no cache. */
+  constructor(private readonly dir: string | undefined, private readonly readMacKey: () => Buffer | undefined) {}
+
+  static forConfigDir(configDir: string, readMacKey: () => Buffer | undefined): ParseCache {
+    return new ParseCache(BUILD_ID ? join(configDir, '.cache') : undefined, readMacKey);
   }
 
   get<T>(kind: string, path: string, text: string): T | undefined {
     if (!this.dir) return undefined;
     try {
-      const entry = JSON.parse(readFileSync(this.file(kind, path), 'utf8')) as { key: string; value: T };
+      const raw = readFileSync(this.file(kind, path), 'utf8');
+      const nl = raw.indexOf('\n');
+      const k = this.key();
+      if (nl !== 64 || !k) return undefined;
+      const payload = raw.slice(nl + 1);
+      if (!timingSafeEqual(Buffer.from(raw.slice(0, 64)), Buffer.from(mac(k, payload)))) return undefined;
+      const entry = JSON.parse(payload) as { key: string; value: T };
       return entry.key === key(path, text) ? entry.value : undefined;
     } catch {
       return undefined;
@@ -36,16 +50,34 @@ export class ParseCache {
   set(kind: string, path: string, text: string, value: unknown): void {
     if (!this.dir) return;
     try {
+      const k = this.key();
+      if (!k) return;
+      const payload = JSON.stringify({ key: key(path, text), value });
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      writeFileAtomic(this.file(kind, path), JSON.stringify({ key: key(path, text), value }), 0o600);
+      writeFileAtomic(this.file(kind, path), `${mac(k, payload)}\n${payload}`, 0o600);
     } catch {
       // A read-only config folder just means no cache: correctness never depends on it.
     }
   }
 
+  private key(): Buffer | undefined {
+    if (this.macKey === undefined) {
+      try {
+        this.macKey = this.readMacKey() ?? null;
+      } catch {
+        this.macKey = null; // no key, no cache; whoever needs the key for real reports why
+      }
+    }
+    return this.macKey ?? undefined;
+  }
+
   private file(kind: string, path: string): string {
     return join(this.dir!, `${kind}-${createHash('sha256').update(path).digest('hex').slice(0, 20)}.json`);
   }
+}
+
+function mac(k: Buffer, payload: string): string {
+  return createHmac('sha256', k).update(payload, 'utf8').digest('hex');
 }
 
 function key(path: string, text: string): string {

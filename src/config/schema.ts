@@ -95,6 +95,10 @@ export const ServiceGrantSchema = z
     until: instant.optional().describe('The whole grant ends by itself at this time.'),
     rate: rate.optional().describe('A budget for every recipe of this service, e.g. 60/h.'),
     run: z.boolean().default(false).describe('May `outloop run` wrap arbitrary commands with these secrets?'),
+    shared: z
+      .boolean()
+      .default(false)
+      .describe("May this grant bind a secret reference that names another tenant (local:globex/... under acme)? Off: that is an error."),
     approve: z
       .union([
         z.array(recipeName),

@@ -8,7 +8,36 @@ export function validateConfigText(file: string, text: string): Config {
   if (y.problems.length) throw new ConfigError(y.problems);
   const parsed = ConfigSchema.safeParse(y.value ?? {});
   if (!parsed.success) throw new ConfigError(zodProblems(y, parsed.error, ConfigSchema));
+  const crossed = crossTenantRefs(parsed.data);
+  if (crossed.length) throw new ConfigError(crossed.map((c) => ({ file, ...y.locate(c.path), message: c.message })));
   return parsed.data;
+}
+
+/**
+ * A grant that binds a reference under another tenant's name (`local:globex/stripe` in acme's grant) hands
+ * acme globex's key: a copy-paste slip, or an edit that moves a key across the line tenants exist to
+ * draw. The reference's first path segment is compared with the other tenants' names (case aside, as
+ * `op://Globex/...` names a vault). Allowed only where the grant says `shared: true`.
+ */
+export function crossTenantRefs(config: Config): { path: PropertyKey[]; message: string }[] {
+  const tenants = Object.keys(config.tenants);
+  const out: { path: PropertyKey[]; message: string }[] = [];
+  for (const [tenant, t] of Object.entries(config.tenants)) {
+    for (const [service, grant] of Object.entries(t.services)) {
+      if (grant.shared) continue;
+      for (const [name, ref] of Object.entries(grant.secrets)) {
+        const path = ref.startsWith('op://') ? ref.slice(5) : ref.slice(ref.indexOf(':') + 1);
+        const first = path.split('/', 1)[0]!.toLowerCase();
+        const owner = tenants.find((other) => other !== tenant && other.toLowerCase() === first);
+        if (owner === undefined) continue;
+        out.push({
+          path: ['tenants', tenant, 'services', service, 'secrets', name],
+          message: `tenants.${tenant}.services.${service}.secrets.${name} is ${ref}, a reference under tenant "${owner}": a grant of "${tenant}" may not bind another tenant's secret unless it says shared: true`,
+        });
+      }
+    }
+  }
+  return out;
 }
 
 export function emptyConfig(): Config {

@@ -14,7 +14,12 @@ export interface HostViolation {
 // A URL runs to the next whitespace: stopping at a quote would let `api.example.com"@evil.example` be
 // checked as api.example.com while curl goes to evil.example. Quoting that closes a URL in a config
 // (`url = "https://..."`) is trimmed off the end instead.
-const URL_IN_TEXT = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S*/g;
+//
+// Besides `scheme://`, the forms a browser (the WHATWG parser) also reads as a URL with a host: a web
+// scheme with one slash or with backslashes (`http:/x`, `http:\\x` are http://x/), and a scheme-relative
+// `//host/x` (or `\\host`) standing as its own token, which a client resolves against an https base.
+// Other schemes with one slash are left alone: `/usr/bin:/bin` is a PATH, not a URL.
+const URL_IN_TEXT = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S*|\b(?:https?|wss?):[/\\]+\S*|(?<![^\s"'`=(<[{,;])[/\\]{2}[^/\\\s]\S*/gi;
 const CLOSING = /["'`<>)\]},;]+$/;
 const WEB_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:']);
 // Characters no sane authority holds and that URL parsers disagree about.
@@ -26,8 +31,10 @@ export function findUrls(text: string): string[] {
 
 export function checkUrl(raw: string, allowed: readonly string[]): HostViolation | undefined {
   let url: URL;
+  // Scheme-relative: the host is whatever follows the slashes, as a browser would take it on an https page.
+  const schemeRelative = /^[/\\]{2}/.test(raw);
   try {
-    url = new URL(raw);
+    url = schemeRelative ? new URL(`https:${raw}`) : new URL(raw);
   } catch {
     return { url: raw, host: '?', why: 'is not a valid URL' };
   }
@@ -35,7 +42,8 @@ export function checkUrl(raw: string, allowed: readonly string[]): HostViolation
   const port = url.port || (url.protocol === 'https:' || url.protocol === 'wss:' ? '443' : '80');
   const readings = new Set([url.hostname.toLowerCase()]);
   // The authority as a lenient client (curl) would read it: everything up to the first / ? or #.
-  const authority = raw.slice(raw.indexOf('://') + 3).split(/[/?#]/, 1)[0]!;
+  // The scheme and every slash or backslash after it go, as the WHATWG parser drops them for web schemes.
+  const authority = raw.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:/, '').replace(/^[/\\]+/, '').split(/[/?#]/, 1)[0]!;
   if (ODD_IN_AUTHORITY.test(authority)) {
     return { url: raw, host: url.hostname, why: 'has characters in its host part (quotes, backslash, %, spaces) that clients read differently' };
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -46,7 +47,9 @@ export async function loadService(service: string, dirs: string[], cache?: Parse
 
 async function lintCached(file: string, text: string, cache?: ParseCache): Promise<LintResult> {
   const hit = cache?.get<LintResult>('recipe', file, text);
-  if (hit) return hit;
+  // What runs, what the audit records and what approvals bind to must be these bytes: a hit whose
+  // recipes name another file hash is not theirs (cache.ts MACs entries; this holds even without one).
+  if (hit && hit.recipes.every((r) => r.fileSha256 === sha256(text))) return hit;
   const { lintRecipeText } = await import('../cold.js');
   const res = lintRecipeText(file, text);
   // Only valid files are cached; a broken one is re-linted (and reported) every time.
@@ -89,4 +92,8 @@ export async function lintRecipeFile(file: string): Promise<LintResult> {
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -240,3 +240,17 @@ describe('the host gate', () => {
     expect(findUrls('url = "https://a.example/x"\nheader = "X: y"\nnext=http://b.example')).toEqual(['https://a.example/x', 'http://b.example']);
   });
 });
+
+describe('malformed URL forms in a parameter are denied at the host gate', () => {
+  // Each is read by a browser (and the WHATWG parser) as a URL whose host is evil.example.
+  for (const url of ['//evil.example/x', 'http:/evil.example/x', 'http:\\\\evil.example\\x', '\\\\evil.example/x', 'HTTPS:/evil.example']) {
+    it(url, () => {
+      const d = decideFor('url', { url });
+      expect(d.allow).toBe(false);
+      expect(d).toMatchObject({ code: 'host_not_allowed' });
+    });
+  }
+  it('the well-formed URL to the allowed host still passes', () => {
+    expect(decideFor('url', { url: 'https://api.example.com/v1' }).allow).toBe(true);
+  });
+});

@@ -87,7 +87,7 @@ describe('outloop redact', () => {
     expect(end).toMatchObject({ decision: 'deny', code, phase: 'end' });
   });
 
-  it('a value printed in two pieces with a pause, on a live pipe: the caller's prefix comes back as sent (no oracle), the rest is masked', async () => {
+  it('a value printed in two pieces with a pause, on a live pipe: the caller\'s prefix comes back as sent (no oracle), the rest is masked', async () => {
     // A real pipeline, so outloop sees a pause on a live stdin: the writer holds the pipe open until the
     // test has seen the released prefix (an event, not a fixed sleep) and then lets it write the rest.
     const go = join(e.root, 'redact-go');

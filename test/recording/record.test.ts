@@ -71,7 +71,7 @@ recipes:
 `);
     e.writeConfig(configYaml(e, {
       acme: 'api:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\ntalk:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]',
-      globex: 'api:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  record: true',
+      globex: 'api:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  record: true\n  shared: true',
     }, 'storeKey: file\nrecordRetention: 10d\n'));
     await e.setSecret('local:acme/token', token);
   });

@@ -1,0 +1,36 @@
+import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Homes } from '../paths.js';
+import { deriveChainKey } from './chain.js';
+import { installKey } from './fingerprint.js';
+import { AuditLog, type AuditLogOptions } from './log.js';
+
+/**
+ * The audit log as a local install keeps it: the chain keyed under a key derived from the install key
+ * (audit.key in the state folder), the head beside the log, and a copy to journald or syslog. In personal
+ * mode the key sits in the state folder, which the agent's own user can read: the keyed chain then shows
+ * accidents and edits by other users, not a hostile agent. The daemon (system mode) builds the same
+ * options from its own state folder, which the agent cannot read.
+ */
+export function auditLogOptions(stateDir: string, auditFile: string): AuditLogOptions {
+  return { chainKey: () => chainKeyFor(stateDir, auditFile), journal: true };
+}
+
+export function openAuditLog(homes: Pick<Homes, 'stateDir' | 'auditFile'>): AuditLog {
+  return new AuditLog(homes.auditFile, auditLogOptions(homes.stateDir, homes.auditFile));
+}
+
+export function chainKeyFor(stateDir: string, auditFile: string): Buffer {
+  return deriveChainKey(installKey(stateDir, { auditFile }));
+}
+
+/** The parse cache's MAC key (config/cache.ts), derived like the chain key: a cache entry is never a chain MAC. */
+export function cacheKeyFor(stateDir: string, auditFile: string): Buffer {
+  return createHmac('sha256', installKey(stateDir, { auditFile })).update('outloop parse cache v1').digest();
+}
+
+/** The chain key for reading only: undefined when there is no install key, and none is made by asking. */
+export function existingChainKey(stateDir: string, auditFile: string): Buffer | undefined {
+  return existsSync(join(stateDir, 'audit.key')) ? chainKeyFor(stateDir, auditFile) : undefined;
+}
