@@ -8,18 +8,28 @@
  *
  * Shipped as text and written into the run's support folder: the CLI is one bundle, and the script must
  * be a file the sandboxed node can read.
+ *
+ * It must never touch process.stdout or process.stderr while the child runs: they are the child's own
+ * stdout and stderr (inherited), and node's lazy getters make a pipe or socket non-blocking (FIONBIO),
+ * after which the child's writes fail with EAGAIN (curl: "(23) Failure writing output"). Readable#pipe
+ * reads both getters (to decide whether to end the destination), so the relay below is written by hand.
  */
 export const FORWARDER_SOURCE = String.raw`import { createServer, connect } from 'node:net';
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 const [sock, sep, ...argv] = process.argv.slice(2);
 if (!sock || sep !== '--' || !argv.length) { process.stderr.write('outloop forwarder: usage: SOCKET -- CMD...\n'); process.exit(70); }
+const relay = (from, to) => {
+  from.on('data', (d) => { if (!to.write(d)) from.pause(); });
+  to.on('drain', () => from.resume());
+  from.on('end', () => to.end());
+};
 const server = createServer((c) => {
   const u = connect(sock);
   c.on('error', () => u.destroy());
   u.on('error', () => c.destroy());
-  c.pipe(u);
-  u.pipe(c);
+  relay(c, u);
+  relay(u, c);
 });
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']) process.on(s, () => {});
 server.listen(0, '127.0.0.1', () => {
