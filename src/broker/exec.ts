@@ -11,10 +11,11 @@ import type { Lookup } from '../sandbox/proxy.js';
 import type { SandboxAudit, SandboxedRun, SandboxTarget } from '../sandbox/run.js';
 import { loadService } from '../recipe/load.js';
 import { renderRecipe } from '../recipe/render.js';
+import type { Template } from '../recipe/template.js';
 import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
 import { runChild, runChildInPty, type ChildSpec } from '../runner/spawn.js';
-import { findExecutable } from '../runner/which.js';
+import { recipePath, resolveRecipeCommand, stateHashCache, type ResolvedCommand } from '../runner/which.js';
 import type { BackendRegistry } from '../secrets/backend.js';
 import { loadRequestContext, type Environment } from './context.js';
 import { armRedaction } from './redactor.js';
@@ -183,9 +184,9 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
     (scrubber) => ({ params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])) }),
     (scrubber) => runPlan(plan, deps, ctx.config.config, scrubber, {
       auditId: id, mode: req.mode, record: Boolean(req.record || plan.record), retention: ctx.config.config.recordRetention }),
-    (r) => ({ ...(r.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}), ...r.sandbox }),
+    (r) => ({ ...(r.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}), command: { path: r.command.path, sha256: r.command.sha256 }, ...r.sandbox }),
   );
-  const { sandbox: box, ...ran } = result;
+  const { sandbox: box, command: _command, ...ran } = result;
   return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...ran, ...(box.truncated ? { truncated: true } : {}) };
 }
 
@@ -245,6 +246,11 @@ export async function runAttempt<R extends { exitCode: number; redactions: numbe
   }
 }
 
+function startsWithRecipeDir(t: Template): boolean {
+  const first = t.tokens[0];
+  return first !== undefined && 'ref' in first && first.ref.ns === 'recipe.dir';
+}
+
 /** What the end record needs from inside the run: a redactor for text, and the secrets as read. */
 export interface Scrubber {
   scrub: (text: string) => string;
@@ -285,13 +291,16 @@ export async function inSandbox<R>(target: SandboxTarget, spec: ChildSpec, deps:
 async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: Scrubber,
   run: { auditId: string; mode: Mode; record: boolean; retention: string | undefined }) {
   const { recipe } = plan;
-  const cmd = plan.preview.argv[0]!;
-  // Checked before any secret is read, so a missing tool costs no backend call.
-  if (!findExecutable(cmd, deps.env.PATH, recipe.dir)) {
-    throw new OutloopError('command_not_found', Exit.commandNotFound, `${cmd} not found on PATH (needed by ${plan.service}.${recipe.name})`, {
-      next: `Install ${cmd}, or fix run[0] in ${recipe.file}.`,
-    });
+  // Checked before any secret is read, so a missing tool costs no backend call. Never from the caller's
+  // PATH (runner/which.ts): the agent sets it, and its own `curl` would receive the key.
+  const found = resolveRecipeCommand(
+    { inRecipeDir: startsWithRecipeDir(recipe.run[0]!), rendered: plan.preview.argv[0]!, recipeFile: recipe.file, recipeDir: recipe.dir, execPath: process.execPath },
+    stateHashCache(deps.homes.stateDir),
+  );
+  if (!found.ok) {
+    throw new OutloopError(found.code, found.code === 'command_not_found' ? Exit.commandNotFound : Exit.config, `${found.message} (needed by ${plan.service}.${recipe.name})`, { next: found.next });
   }
+  const command: ResolvedCommand = found.cmd;
   const secrets = await readSecrets(plan.secretRefs, plan.tenant, deps.backends(config.storeKey));
   const values = new Map(secrets.map((s) => [s.name, s.value]));
   let rendered = renderRecipe(recipe, {
@@ -317,7 +326,8 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
   let failure: OutloopError | undefined;
   let sandboxFields: SandboxAudit;
   try {
-    const spec = { argv: rendered.argv, env: childEnv(deps.env, runDir.path, rendered.env), cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs };
+    const env = childEnv(deps.env, runDir.path, { PATH: recipePath(), ...rendered.env });
+    const spec = { argv: [command.path, ...rendered.argv.slice(1)], env, cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs };
     // Sandbox, egress proxy and output/memory limits (src/sandbox): loaded only for a run.
     const { targetFromPlan } = await import('../sandbox/run.js');
     const target = targetFromPlan(plan);
@@ -333,6 +343,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
     const shaped = shown ? await shown.finish({ exitCode, timedOut: res.timedOut }, stdout.text()) : { stdout: stdout.text(), redactions: 0 };
     return {
       sandbox: sandboxFields,
+      command,
       exitCode,
       timedOut: res.timedOut,
       redactions: stdout.count + stderr.count + shaped.redactions,
