@@ -9,6 +9,7 @@ import type { Approvals } from '../policy/approvals.js';
 import { sandboxModeFor } from '../policy/sandbox.js';
 import type { Lookup } from '../sandbox/proxy.js';
 import type { SandboxAudit, SandboxedRun, SandboxTarget } from '../sandbox/run.js';
+import type { NetworkNote } from '../sandbox/egress-notes.js';
 import { loadService } from '../recipe/load.js';
 import { renderRecipe } from '../recipe/render.js';
 import type { Template } from '../recipe/template.js';
@@ -78,6 +79,8 @@ export type BrokerOutcome =
       stderr: string;
       /** maxOutput was reached: the child was stopped and its output cut. */
       truncated?: boolean;
+      /** Connections the egress proxy refused or could not make, each with the next step. */
+      network?: NetworkNote[];
     };
 
 /** An error after the attempt began, with its audit id so the caller can point at the record. */
@@ -274,7 +277,7 @@ export async function sandboxFact(deps: BrokerDeps): Promise<boolean> {
  * `go` runs the rewritten child with the capped sinks; shared by exec and `outloop run`.
  */
 export async function inSandbox<R>(target: SandboxTarget, spec: ChildSpec, deps: BrokerDeps, scrub: (s: string) => string,
-  go: (box: SandboxedRun) => Promise<R>): Promise<{ res: R; sandbox: SandboxAudit }> {
+  go: (box: SandboxedRun) => Promise<R>): Promise<{ res: R; sandbox: SandboxAudit; network: NetworkNote[] }> {
   const { sandboxRun } = await import('../sandbox/run.js');
   const box = await sandboxRun({ target, spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup, userHome: deps.env.HOME });
   const notes = deps.output === 'collect' ? undefined : deps.output.stderr;
@@ -285,7 +288,8 @@ export async function inSandbox<R>(target: SandboxTarget, spec: ChildSpec, deps:
     await box.finish(notes, scrub);
     throw err;
   }
-  return { res, sandbox: await box.finish(notes, scrub) };
+  const sandbox = await box.finish(notes, scrub);
+  return { res, sandbox, network: box.network };
 }
 
 async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: Scrubber,
@@ -333,8 +337,8 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
     const target = targetFromPlan(plan);
     // The test-only redirect sends the child to local stand-ins: the proxy must let it reach them.
     if (deps.testOnlyRedirect) target.hosts = [...target.hosts, ...[...deps.testOnlyRedirect.values()].map((o) => new URL(o).host)];
-    let res;
-    ({ res, sandbox: sandboxFields } = await inSandbox(target, spec, deps, scrubber.scrub, async (box) => {
+    let res, network;
+    ({ res, sandbox: sandboxFields, network } = await inSandbox(target, spec, deps, scrubber.scrub, async (box) => {
       const r = await (recipe.pty ? runChildInPty : runChild)(box.spec, box.sinks({ stdout, stderr }));
       await Promise.all([endSink(stdout), endSink(stderr)]);
       return r;
@@ -344,6 +348,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
     return {
       sandbox: sandboxFields,
       command,
+      ...(network.length ? { network } : {}),
       exitCode,
       timedOut: res.timedOut,
       redactions: stdout.count + stderr.count + shaped.redactions,

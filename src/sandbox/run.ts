@@ -9,6 +9,7 @@ import type { ChildSinks, ChildSpec } from '../runner/spawn.js';
 import { findExecutable } from '../runner/which.js';
 import { bwrapArgv, programDirs, SUPPORT_MOUNT, systemMounts } from './bwrap.js';
 import { detectSandbox, probeCacheFile } from './detect.js';
+import { networkNotes, type NetworkNote } from './egress-notes.js';
 import { FORWARDER_SOURCE, proxyEnv } from './forwarder.js';
 import { DEFAULT_MAX_OUTPUT, OutputCap } from './limits.js';
 import type { EgressProxy, Lookup } from './proxy.js';
@@ -85,6 +86,8 @@ export interface SandboxedRun {
   /** Stop the proxy, clean up, write the truncation note (streaming), and give the audit fields. */
   finish(stderr: NodeJS.WritableStream | undefined, scrub: (s: string) => string): Promise<SandboxAudit>;
   readonly truncated: boolean;
+  /** After finish: what the proxy refused or could not reach, with the next step (egress-notes.ts). */
+  readonly network: NetworkNote[];
 }
 
 // The runner sends Ctrl-C, timeouts and SIGPIPE to the whole group, bwrap included. bwrap does not pass
@@ -170,27 +173,28 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
     throw err;
   }
 
+  let network: NetworkNote[] = [];
   return {
     spec,
     sinks: (s) => ({ stdout: cap.wrap(s.stdout), stderr: cap.wrap(s.stderr) }),
     get truncated() {
       return cap.truncated;
     },
+    get network() {
+      return network;
+    },
     async finish(stderr, scrub) {
       const rec = proxy?.records();
       await proxy?.close().catch(() => {});
       for (const c of cleanup) await c();
       if (cap.truncated && stderr) stderr.write(`outloop: ${label} wrote more than ${cap.max} bytes (maxOutput); the child was stopped and its output truncated.\n`);
+      const egress = rec?.egress.map((e) => ({ ...e, host: scrub(e.host), ...(e.reason === undefined ? {} : { reason: scrub(e.reason) }) }));
+      if (egress) network = networkNotes(egress, { label, hosts: target.hosts, source: target.source });
       return {
         sandbox: kind,
         sandboxMode: mode,
         egressEnforced: kind !== 'none' && mode !== 'off',
-        ...(rec
-          ? {
-              egress: rec.egress.map((e) => ({ ...e, host: scrub(e.host), ...(e.reason === undefined ? {} : { reason: scrub(e.reason) }) })),
-              ...(rec.egressDropped ? { egressDropped: rec.egressDropped } : {}),
-            }
-          : {}),
+        ...(rec ? { egress, ...(rec.egressDropped ? { egressDropped: rec.egressDropped } : {}) } : {}),
         ...(cap.truncated ? { truncated: true as const } : {}),
       };
     },
