@@ -1,5 +1,5 @@
 import { ParseCache } from '../config/cache.js';
-import { loadConfig, realOrResolved, type LoadedConfig } from '../config/load.js';
+import { loadConfig, projectsAround, realOrResolved, type LoadedConfig } from '../config/load.js';
 import type { Homes } from '../paths.js';
 import { resolveTenant, type TenantBinding } from '../policy/tenant.js';
 import { recipeDirs } from '../recipe/load.js';
@@ -28,7 +28,7 @@ export async function loadRequestContext(e: Environment): Promise<RequestContext
   return {
     config,
     cwd,
-    binding: resolveTenant(cwd, config.projects),
+    binding: resolveTenant(cwd, projectsAround(cwd, config)),
     recipeDirs: recipeDirs(e.builtinRecipesDir, e.homes.recipesDir, config.recipePaths),
     cache,
   };

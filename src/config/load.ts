@@ -1,11 +1,15 @@
-import { readFileSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { isWithin } from '../policy/tenant.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { expandHome } from '../paths.js';
 import type { ParseCache } from './cache.js';
 import type { Config } from './schema.js';
 
-/** A project directory bound to a tenant, both as written and as the real path used for matching. */
+/**
+ * A project directory bound to a tenant, as written and as an absolute path (lexical: `~` expanded,
+ * relative paths resolved against config.yaml, symlinks NOT resolved; see projectsAround for that).
+ */
 export interface ProjectBinding {
   tenant: string;
   written: string;
@@ -38,21 +42,23 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: P
     config = validateConfigText(file, text);
     cache?.set('config', file, text, config);
   }
-  // Project paths are resolved on every load, not cached: a symlink can change without config changing.
+  // Lexical paths only: resolving every project folder through the file system costs one realpath per
+  // folder on every request (1,000 tenants: most of a warm exec). projectsAround resolves, per request,
+  // only the folders that could contain the working directory.
   const base = dirname(file);
   const problems: ConfigProblem[] = [];
   const projects: ProjectBinding[] = [];
   const owner = new Map<string, string>();
   for (const [tenant, t] of Object.entries(config.tenants)) {
     for (const [index, written] of t.projects.entries()) {
-      const path = realOrResolved(resolve(base, expandHome(written, env)));
+      const path = resolve(base, expandHome(written, env));
       const prior = owner.get(path);
       if (prior !== undefined && prior !== tenant) {
         const { locateInConfig } = await import('../cold.js');
         problems.push({
           file,
           ...locateInConfig(file, text, ['tenants', tenant, 'projects', index]),
-          message: `${path} is bound to two tenants, "${prior}" and "${tenant}"; a directory belongs to one tenant`,
+          message: twoTenants(path, prior, tenant),
         });
       }
       owner.set(path, tenant);
@@ -67,7 +73,68 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: P
   return { file, exists: true, config, projects, recipePaths };
 }
 
-/** Symlinked project folders must bind the same tenant as their targets, so compare real paths. */
+const twoTenants = (path: string, a: string, b: string) => `${path} is bound to two tenants, "${a}" and "${b}"; a directory belongs to one tenant`;
+
+/**
+ * The projects that contain `cwd` (a real path), each with its real path, for resolveTenant. Symlinked
+ * project folders bind the same tenant as their targets, so real paths are compared, but only where one
+ * could matter: a folder whose lexical path is already an ancestor of the real cwd is real itself; for
+ * the rest, the parent folder is resolved once (shared by its siblings), and the project itself only when
+ * its parent lists it as a symlink. Two tenants whose folders turn out to be the one containing cwd is a
+ * config error, as it is when written the same way (loadConfig).
+ */
+export function projectsAround(cwd: string, loaded: Pick<LoadedConfig, 'projects' | 'file'>): ProjectBinding[] {
+  const parents = new Map<string, { real: string | undefined; links?: Set<string> }>();
+  const parent = (dir: string) => {
+    let p = parents.get(dir);
+    if (!p) {
+      let real: string | undefined;
+      try {
+        real = realpathSync(dir);
+      } catch {
+        real = undefined;
+      }
+      parents.set(dir, (p = { real }));
+    }
+    return p;
+  };
+  const out: ProjectBinding[] = [];
+  for (const proj of loaded.projects) {
+    if (isWithin(cwd, proj.path)) {
+      out.push(proj);
+      continue;
+    }
+    const p = parent(dirname(proj.path));
+    if (p.real === undefined) continue;
+    const name = basename(proj.path);
+    const direct = join(p.real, name);
+    if (isWithin(cwd, direct)) {
+      out.push({ ...proj, path: direct });
+      continue;
+    }
+    if (!p.links) {
+      try {
+        p.links = new Set(readdirSync(p.real, { withFileTypes: true }).filter((d) => d.isSymbolicLink()).map((d) => d.name));
+      } catch {
+        p.links = new Set();
+      }
+    }
+    if (!p.links.has(name)) continue;
+    const real = realOrResolved(proj.path);
+    if (isWithin(cwd, real)) out.push({ ...proj, path: real });
+  }
+  const owner = new Map<string, string>();
+  for (const proj of out) {
+    const prior = owner.get(proj.path);
+    if (prior !== undefined && prior !== proj.tenant) {
+      throw new ConfigError([{ file: loaded.file, message: `${twoTenants(proj.path, prior, proj.tenant)} (written "${proj.written}")` }]);
+    }
+    owner.set(proj.path, proj.tenant);
+  }
+  return out;
+}
+
+/** The real path when it exists (symlinks resolved), else the path itself. */
 export function realOrResolved(p: string): string {
   try {
     return realpathSync(p);
