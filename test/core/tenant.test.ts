@@ -5,7 +5,7 @@ import { loadConfig, projectsAround } from '../../src/config/load.js';
 import { ConfigError, Exit } from '../../src/errors.js';
 import { expandHome } from '../../src/paths.js';
 import { isWithin, resolveTenant } from '../../src/policy/tenant.js';
-import { colOf, lineOf, useTempDirs, write } from './helpers.js';
+import { colOf, useTempDirs, write } from './helpers.js';
 
 const tempDir = useTempDirs();
 const realpathCalls = vi.hoisted(() => ({ n: 0 }));
