@@ -4,7 +4,9 @@ import { isWithin } from '../policy/tenant.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { expandHome } from '../paths.js';
 import type { ParseCache } from './cache.js';
-import type { Config } from './schema.js';
+import type { Config, TenantConfig } from './schema.js';
+import { splitTenants } from './sections.js';
+import { createHash } from 'node:crypto';
 
 /**
  * A project directory bound to a tenant, as written and as an absolute path (lexical: `~` expanded,
@@ -38,8 +40,7 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: P
   }
   let config = cache?.get<Config>('config', file, text);
   if (!config) {
-    const { validateConfigText } = await import('../cold.js');
-    config = validateConfigText(file, text);
+    config = (cache && (await bySection(file, text, cache))) ?? (await import('../cold.js')).validateConfigText(file, text);
     cache?.set('config', file, text, config);
   }
   // Lexical paths only: resolving every project folder through the file system costs one realpath per
@@ -71,6 +72,32 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: P
     return isAbsolute(e) ? e : resolve(base, e);
   });
   return { file, exists: true, config, projects, recipePaths };
+}
+
+/**
+ * The first load after an edit: validate only the tenant sections (config/sections.ts) whose text is not
+ * in the section cache, reuse the others. Undefined (validate the whole file) when the layout is not the
+ * plain one or any part fails alone, so problems are always reported by the whole-file pass.
+ */
+async function bySection(file: string, text: string, cache: ParseCache): Promise<Config | undefined> {
+  const sections = splitTenants(text);
+  if (!sections) return undefined;
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  // One entry holding every section seen last time, by the hash of its exact text.
+  const known = cache.get<Record<string, TenantConfig>>('config-sections', file, '') ?? {};
+  const cold = await import('../cold.js');
+  const header = cold.validateConfigHeader(file, sections.header);
+  if (!header) return undefined;
+  const tenants: Record<string, TenantConfig> = {};
+  const keep: Record<string, TenantConfig> = {};
+  for (const { name, text: section } of sections.tenants) {
+    const h = sha(`${name}\0${section}`);
+    const t = known[h] ?? cold.validateTenantSection(file, name, section);
+    if (!t) return undefined;
+    tenants[name] = keep[h] = t;
+  }
+  cache.set('config-sections', file, '', keep);
+  return { ...header, tenants };
 }
 
 const twoTenants = (path: string, a: string, b: string) => `${path} is bound to two tenants, "${a}" and "${b}"; a directory belongs to one tenant`;
