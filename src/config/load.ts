@@ -40,7 +40,7 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: P
   }
   let config = cache?.get<Config>('config', file, text);
   if (!config) {
-    config = (cache && (await bySection(file, text, cache))) ?? (await import('../cold.js')).validateConfigText(file, text);
+    config = (cache && (await bySection(file, text, cache))) ?? (await import('./validate.js')).validateConfigText(file, text);
     cache?.set('config', file, text, config);
   }
   // Lexical paths only: resolving every project folder through the file system costs one realpath per
@@ -55,7 +55,7 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: P
       const path = resolve(base, expandHome(written, env));
       const prior = owner.get(path);
       if (prior !== undefined && prior !== tenant) {
-        const { locateInConfig } = await import('../cold.js');
+        const { locateInConfig } = await import('./validate.js');
         problems.push({
           file,
           ...locateInConfig(file, text, ['tenants', tenant, 'projects', index]),
@@ -85,7 +85,7 @@ async function bySection(file: string, text: string, cache: ParseCache): Promise
   const sha = (s: string) => createHash('sha256').update(s).digest('hex');
   // One entry holding every section seen last time, by the hash of its exact text.
   const known = cache.get<Record<string, TenantConfig>>('config-sections', file, '') ?? {};
-  const cold = await import('../cold.js');
+  const cold = await import('./validate.js');
   const header = cold.validateConfigHeader(file, sections.header);
   if (!header) return undefined;
   const tenants: Record<string, TenantConfig> = {};
