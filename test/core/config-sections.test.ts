@@ -12,8 +12,8 @@ import { lineOf, useTempDirs, write } from './helpers.js';
  * be reported by the whole-file pass, at its line.
  */
 const validated = vi.hoisted(() => ({ sections: [] as string[] }));
-vi.mock('../../src/cold.js', async (importOriginal) => {
-  const cold = await importOriginal<typeof import('../../src/cold.js')>();
+vi.mock('../../src/config/validate.js', async (importOriginal) => {
+  const cold = await importOriginal<typeof import('../../src/config/validate.js')>();
   return {
     ...cold,
     validateTenantSection: (file: string, name: string, text: string) => (validated.sections.push(name), cold.validateTenantSection(file, name, text)),
