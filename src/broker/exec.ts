@@ -187,7 +187,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
     (scrubber) => ({ params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])) }),
     (scrubber) => runPlan(plan, deps, ctx.config.config, scrubber, {
       auditId: id, mode: req.mode, record: Boolean(req.record || plan.record), retention: ctx.config.config.recordRetention }),
-    (r) => ({ ...(r.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}), command: { path: r.command.path, sha256: r.command.sha256 }, ...r.sandbox }),
+    (r) => ({ ...(r.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}), commandFile: { path: r.command.path, sha256: r.command.sha256 }, ...r.sandbox }),
   );
   const { sandbox: box, command: _command, ...ran } = result;
   return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...ran, ...(box.truncated ? { truncated: true } : {}) };

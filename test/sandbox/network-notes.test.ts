@@ -96,7 +96,7 @@ recipes:
     run: [curl, -sS, "https://127.0.0.1:${closedPort}/x"]
 `,
     );
-    e.writeConfig(configYaml(e, { acme: 'net:\n  allow: ["*"]' }));
+    e.writeConfig(configYaml(e, { acme: 'net:\n  allow: ["*"]\n  run: true\n  sandbox: required' }));
   }, 60_000);
   afterAll(async () => {
     api?.close();
@@ -111,6 +111,12 @@ recipes:
     const j = JSON.parse((await e.cli(['exec', 'net.other', '--json'])).stdout);
     expect(j).toMatchObject({ ok: false, decision: 'allow', exitCode: 56, network: [{ code: 'egress_not_allowed', host: '127.0.0.1', port: apiPort, count: 1 }] });
     expect(Object.keys(j)).toEqual(expect.arrayContaining(['ok', 'decision', 'exitCode', 'stdout', 'stderr', 'redactions', 'auditId']));
+  });
+
+  it('outloop run says the same for a wrapped command', async () => {
+    const r = await e.cli(['run', '--service', 'net', '--no-pty', '--', 'curl', '-sS', `https://127.0.0.1:${apiPort}/x`]);
+    expect(r.status).toBe(56);
+    expect(r.stderr).toContain(`outloop: network: egress to 127.0.0.1:${apiPort} was refused: not in hosts of net: 127.0.0.1:${closedPort} [egress_not_allowed]`);
   });
 
   it('an allowed host that refuses the connection: upstream_failed', async () => {

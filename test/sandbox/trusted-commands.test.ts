@@ -84,7 +84,7 @@ recipes:
     expect(existsSync(stolen())).toBe(false);
     expect(JSON.parse(r.stdout)).toMatchObject({ object: 'list', limit: '2' });
     const end = e.audit().filter((a) => a.service === svc && a.phase === 'end').at(-1)!;
-    const cmd = end.command as { path: string; sha256: string };
+    const cmd = end.commandFile as { path: string; sha256: string };
     expect(cmd.path).toMatch(/^\/(usr\/)?(local\/)?s?bin\/curl$/);
     expect(cmd.sha256).toBe(createHash('sha256').update(readFileSync(cmd.path)).digest('hex'));
   });
@@ -116,7 +116,7 @@ recipes:
     expect(ok.stdout).toBe('hello from the recipe folder\n');
     const script = join(e.home, 'recipes', 'hello.sh');
     const sha = createHash('sha256').update(readFileSync(script)).digest('hex');
-    expect(e.audit().at(-1)).toMatchObject({ recipe: 'pinned', command: { path: script, sha256: sha } });
+    expect(e.audit().at(-1)).toMatchObject({ recipe: 'pinned', commandFile: { path: script, sha256: sha } });
 
     chmodSync(script, 0o777);
     const writable = await e.cli(['exec', 'box.pinned', '--json']);
