@@ -66,6 +66,15 @@ export function recipePath(execPath: string = process.execPath): string {
   return [...SYSTEM_BIN, ...((SYSTEM_BIN as readonly string[]).includes(own) ? [] : [own])].join(delimiter);
 }
 
+/** The first `name` in SYSTEM_BIN that only root can change, or undefined. */
+export function resolveSystemCommand(name: string): string | undefined {
+  for (const d of SYSTEM_BIN) {
+    const exe = findExecutable(name, d, '/');
+    if (exe && !untrustedBecause(exe)) return exe;
+  }
+  return undefined;
+}
+
 export interface ResolvedCommand {
   /** What is started (absolute; a symlink is kept as written so a multi-call binary sees its name). */
   path: string;
@@ -110,13 +119,12 @@ export function resolveRecipeCommand(src: CommandSource, hashes?: HashCache): Re
   };
   if (!rendered.includes('/')) {
     if (rendered === 'node' && src.execPath) return done(src.execPath, 'node');
+    const exe = resolveSystemCommand(rendered);
+    if (exe) return done(exe, 'system');
     let refused: string | undefined;
     for (const d of SYSTEM_BIN) {
-      const exe = findExecutable(rendered, d, '/');
-      if (!exe) continue;
-      const why = untrustedBecause(exe);
-      if (!why) return done(exe, 'system');
-      refused ??= `${exe} was skipped: ${why}`;
+      const skipped = findExecutable(rendered, d, '/');
+      if (skipped) refused ??= `${skipped} was skipped: ${untrustedBecause(skipped)}`;
     }
     return notFound(
       `${rendered} not found in the system folders (${SYSTEM_BIN.join(', ')})${refused ? `; ${refused}` : ''}; recipe commands are never looked up on PATH`,

@@ -6,11 +6,11 @@ import type { Plan } from '../policy/decide.js';
 import { placeholders, render } from '../recipe/template.js';
 import { createRunDir } from '../runner/workdir.js';
 import type { ChildSinks, ChildSpec } from '../runner/spawn.js';
-import { findExecutable } from '../runner/which.js';
+import { findExecutable, resolveSystemCommand } from '../runner/which.js';
 import { bwrapArgv, programDirs, SUPPORT_MOUNT, systemMounts } from './bwrap.js';
 import { detectSandbox, probeCacheFile } from './detect.js';
 import { networkNotes, type NetworkNote } from './egress-notes.js';
-import { FORWARDER_SOURCE, proxyEnv } from './forwarder.js';
+import { pickForwarder, proxyEnv } from './forwarder.js';
 import { DEFAULT_MAX_OUTPUT, OutputCap } from './limits.js';
 import type { EgressProxy, Lookup } from './proxy.js';
 import { seatbeltArgv, seatbeltProfile } from './seatbelt.js';
@@ -134,12 +134,14 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
     if (needNet) proxy = new (await import('./proxy.js')).EgressProxy({ hosts: target.hosts, label, lookup: input.lookup });
     if (fact?.available && fact.kind === 'bwrap') {
       kind = 'bwrap';
-      const support = createRunDir({ 'forwarder.mjs': FORWARDER_SOURCE });
+      // perl when the system has one only root can change (a few ms), else a second node (45-80 ms).
+      const fwd = proxy ? pickForwarder(resolveSystemCommand('perl'), process.execPath) : undefined;
+      const support = createRunDir(fwd ? { [fwd.file]: fwd.source } : {});
       cleanup.push(() => support.remove());
       let inner: string[];
-      if (proxy) {
+      if (proxy && fwd) {
         await proxy.listen({ path: join(support.path, 'proxy.sock') });
-        inner = [process.execPath, `${SUPPORT_MOUNT}/forwarder.mjs`, `${SUPPORT_MOUNT}/proxy.sock`, '--', ...argv];
+        inner = [...fwd.argv(SUPPORT_MOUNT), `${SUPPORT_MOUNT}/proxy.sock`, '--', ...argv];
       } else {
         // By absolute path: the child's PATH may not lead to it inside.
         inner = [findExecutable('env', '/usr/bin:/bin', '/') ?? '/usr/bin/env', '--default-signal', '--', ...argv];
