@@ -61,7 +61,8 @@ execFileSync(process.execPath, ['scripts/gen-shape-rules.mjs'], { stdio: 'inheri
 const out = `dist.tmp-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli/main.ts' },
+  // version.mjs: what bin/outloop.js answers --version from without loading the CLI at all.
+  entryPoints: { cli: 'src/cli/main.ts', version: 'src/version.ts' },
   outdir: out,
   bundle: true,
   splitting: true,

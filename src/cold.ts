@@ -4,7 +4,7 @@
  * set of entry points that reach it; one cold entry instead of one per command keeps the number of chunks
  * the hot path loads small, and each chunk costs a resolve, a read and a compile on every call.
  */
-export { validateConfigText, locateInConfig } from './config/validate.js';
+export { validateConfigText, validateConfigHeader, validateTenantSection, locateInConfig } from './config/validate.js';
 export { lintRecipeText } from './recipe/lint.js';
 export * as recipesCommands from './cli/recipes.js';
 export * as secretsCommands from './cli/secrets.js';

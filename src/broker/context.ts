@@ -1,7 +1,7 @@
 import { cacheKeyFor } from '../audit/install.js';
 import { ParseCache } from '../config/cache.js';
 import { checkConfigHome } from '../config/home-guard.js';
-import { loadConfig, realOrResolved, type LoadedConfig } from '../config/load.js';
+import { loadConfig, projectsAround, realOrResolved, type LoadedConfig } from '../config/load.js';
 import type { Homes } from '../paths.js';
 import { resolveTenant, type TenantBinding } from '../policy/tenant.js';
 import { recipeDirs } from '../recipe/load.js';
@@ -33,7 +33,7 @@ export async function loadRequestContext(e: Environment, o: { guard?: boolean } 
   return {
     config,
     cwd,
-    binding: resolveTenant(cwd, config.projects),
+    binding: resolveTenant(cwd, projectsAround(cwd, config)),
     recipeDirs: recipeDirs(e.builtinRecipesDir, e.homes.recipesDir, config.recipePaths),
     cache,
   };

@@ -10,14 +10,16 @@ import type { Approvals } from '../policy/approvals.js';
 import { sandboxModeFor } from '../policy/sandbox.js';
 import type { Lookup } from '../sandbox/proxy.js';
 import type { SandboxAudit, SandboxedRun, SandboxTarget } from '../sandbox/run.js';
+import type { NetworkNote } from '../sandbox/egress-notes.js';
 import { loadService } from '../recipe/load.js';
 import { serviceNames } from '../recipe/load.js';
 import { redirectOrigins } from '../recipe/redirect.js';
 import { renderRecipe } from '../recipe/render.js';
+import type { Template } from '../recipe/template.js';
 import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
 import { runChild, runChildInPty, type ChildSpec } from '../runner/spawn.js';
-import { findExecutable } from '../runner/which.js';
+import { recipePath, resolveRecipeCommand, stateHashCache, type ResolvedCommand } from '../runner/which.js';
 import type { BackendRegistry } from '../secrets/backend.js';
 import { loadRequestContext, type Environment } from './context.js';
 import { armRedaction } from './redactor.js';
@@ -80,6 +82,8 @@ export type BrokerOutcome =
       stderr: string;
       /** maxOutput was reached: the child was stopped and its output cut. */
       truncated?: boolean;
+      /** Connections the egress proxy refused or could not make, each with the next step. */
+      network?: NetworkNote[];
     };
 
 /** An error after the attempt began, with its audit id so the caller can point at the record. */
@@ -187,9 +191,9 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
     (scrubber) => ({ params: Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, scrubber.scrub(v)])) }),
     (scrubber) => runPlan(plan, deps, ctx.config.config, scrubber, {
       auditId: id, mode: req.mode, record: Boolean(req.record || plan.record), retention: ctx.config.config.recordRetention }),
-    (r) => ({ ...(r.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}), ...r.sandbox }),
+    (r) => ({ ...(r.timedOut ? { code: 'timeout', reason: `timed out after ${plan.recipe.timeoutMs} ms` } : {}), commandFile: { path: r.command.path, sha256: r.command.sha256 }, ...r.sandbox }),
   );
-  const { sandbox: box, ...ran } = result;
+  const { sandbox: box, command: _command, ...ran } = result;
   return { kind: 'ran', auditId: id, plan, durationMs: Date.now() - started, ...ran, ...(box.truncated ? { truncated: true } : {}) };
 }
 
@@ -249,6 +253,11 @@ export async function runAttempt<R extends { exitCode: number; redactions: numbe
   }
 }
 
+function startsWithRecipeDir(t: Template): boolean {
+  const first = t.tokens[0];
+  return first !== undefined && 'ref' in first && first.ref.ns === 'recipe.dir';
+}
+
 /** What the end record needs from inside the run: a redactor for text, and the secrets as read. */
 export interface Scrubber {
   scrub: (text: string) => string;
@@ -272,7 +281,7 @@ export async function sandboxFact(deps: BrokerDeps): Promise<boolean> {
  * `go` runs the rewritten child with the capped sinks; shared by exec and `outloop run`.
  */
 export async function inSandbox<R>(target: SandboxTarget, spec: ChildSpec, deps: BrokerDeps, scrub: (s: string) => string,
-  go: (box: SandboxedRun) => Promise<R>): Promise<{ res: R; sandbox: SandboxAudit }> {
+  go: (box: SandboxedRun) => Promise<R>): Promise<{ res: R; sandbox: SandboxAudit; network: NetworkNote[] }> {
   const { sandboxRun } = await import('../sandbox/run.js');
   const box = await sandboxRun({ target, spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup, userHome: deps.env.HOME });
   const notes = deps.output === 'collect' ? undefined : deps.output.stderr;
@@ -283,19 +292,23 @@ export async function inSandbox<R>(target: SandboxTarget, spec: ChildSpec, deps:
     await box.finish(notes, scrub);
     throw err;
   }
-  return { res, sandbox: await box.finish(notes, scrub) };
+  const sandbox = await box.finish(notes, scrub);
+  return { res, sandbox, network: box.network };
 }
 
 async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: Scrubber,
   run: { auditId: string; mode: Mode; record: boolean; retention: string | undefined }) {
   const { recipe } = plan;
-  const cmd = plan.preview.argv[0]!;
-  // Checked before any secret is read, so a missing tool costs no backend call.
-  if (!findExecutable(cmd, deps.env.PATH, recipe.dir)) {
-    throw new OutloopError('command_not_found', Exit.commandNotFound, `${cmd} not found on PATH (needed by ${plan.service}.${recipe.name})`, {
-      next: `Install ${cmd}, or fix run[0] in ${recipe.file}.`,
-    });
+  // Checked before any secret is read, so a missing tool costs no backend call. Never from the caller's
+  // PATH (runner/which.ts): the agent sets it, and its own `curl` would receive the key.
+  const found = resolveRecipeCommand(
+    { inRecipeDir: startsWithRecipeDir(recipe.run[0]!), rendered: plan.preview.argv[0]!, recipeFile: recipe.file, recipeDir: recipe.dir, execPath: process.execPath },
+    stateHashCache(deps.homes.stateDir),
+  );
+  if (!found.ok) {
+    throw new OutloopError(found.code, found.code === 'command_not_found' ? Exit.commandNotFound : Exit.config, `${found.message} (needed by ${plan.service}.${recipe.name})`, { next: found.next });
   }
+  const command: ResolvedCommand = found.cmd;
   if (plan.placeholders && !recipe.hosts.length) {
     throw new OutloopError('placeholder_no_hosts', Exit.config, `${plan.service}.${recipe.name} has no hosts, so a placeholder could reach no one`, {
       next: `Add hosts to ${recipe.file}, or drop placeholder: true from the grant.`,
@@ -334,15 +347,16 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
   let failure: OutloopError | undefined;
   let sandboxFields: SandboxAudit;
   try {
-    const spec = { argv: rendered.argv, env: childEnv(deps.env, runDir.path, rendered.env), cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs };
+    const env = childEnv(deps.env, runDir.path, { PATH: recipePath(), ...rendered.env });
+    const spec = { argv: [command.path, ...rendered.argv.slice(1)], env, cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs };
     // Sandbox, egress proxy and output/memory limits (src/sandbox): loaded only for a run.
     const { targetFromPlan } = await import('../sandbox/run.js');
     const target = targetFromPlan(plan);
     if (ph) target.placeholders = { secrets: ph };
     // The test-only redirect sends the child to local stand-ins: the proxy must let it reach them.
     if (deps.testOnlyRedirect) target.hosts = [...target.hosts, ...[...deps.testOnlyRedirect.values()].map((o) => new URL(o).host)];
-    let res;
-    ({ res, sandbox: sandboxFields } = await inSandbox(target, spec, deps, scrubber.scrub, async (box) => {
+    let res, network;
+    ({ res, sandbox: sandboxFields, network } = await inSandbox(target, spec, deps, scrubber.scrub, async (box) => {
       const r = await (recipe.pty ? runChildInPty : runChild)(box.spec, box.sinks({ stdout, stderr }));
       await Promise.all([endSink(stdout), endSink(stderr)]);
       return r;
@@ -351,6 +365,8 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
     const shaped = shown ? await shown.finish({ exitCode, timedOut: res.timedOut }, stdout.text()) : { stdout: stdout.text(), redactions: 0 };
     return {
       sandbox: sandboxFields,
+      command,
+      ...(network.length ? { network } : {}),
       exitCode,
       timedOut: res.timedOut,
       redactions: stdout.count + stderr.count + shaped.redactions,

@@ -11,6 +11,7 @@ import { FORWARDED, READER_GONE, runChild, STOP_CHILD, wrappedArgv, type ChildSp
 import { armGroupWatchdog } from '../runner/watchdog.js';
 import { findExecutable } from '../runner/which.js';
 import { loadRequestContext, type RequestContext } from './context.js';
+import type { NetworkNote } from '../sandbox/egress-notes.js';
 import { inSandbox, openAttempt, runAttempt, sandboxFact, type BrokerDeps, type Scrubber } from './exec.js';
 import { armRedaction } from './redactor.js';
 import { readSecrets } from './secrets.js';
@@ -36,7 +37,9 @@ export interface RunBrokerRequest {
 
 export type RunOutcome =
   | { kind: 'denied'; auditId: string; decision: Extract<RunDecision, { allow: false }>; exitCode: number }
-  | { kind: 'ran'; auditId: string; plan: RunPlan; exitCode: number; redactions: number; durationMs: number; stdout: string; stderr: string; sandbox?: SandboxAudit };
+  | { kind: 'ran'; auditId: string; plan: RunPlan; exitCode: number; redactions: number; durationMs: number; stdout: string; stderr: string; sandbox?: SandboxAudit;
+      /** Connections the egress proxy refused or could not make (sandbox/egress-notes.ts). */
+      network?: NetworkNote[] };
 
 /** Before any value is read, an argv can only be masked by shape; after, by the values too. */
 function maskArgv(argv: string[]): string[] {
@@ -190,9 +193,9 @@ async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: B
     return res;
   };
   const both = { stdout, stderr: stderr ?? stdout };
-  const { res, sandbox } = target
+  const { res, sandbox, network } = target
     ? await inSandbox(target, spec, deps, scrubber.scrub, (box) => launch(box.spec, box.sinks(both)))
-    : { res: await launch(spec, both), sandbox: undefined };
+    : { res: await launch(spec, both), sandbox: undefined, network: [] };
   return {
     exitCode: res.exitCode,
     redactions: stdout.count + (stderr?.count ?? 0),
@@ -200,5 +203,6 @@ async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: B
     stderr: stderr?.text() ?? '',
     stripped,
     ...(sandbox ? { sandbox } : {}),
+    ...(network.length ? { network } : {}),
   };
 }

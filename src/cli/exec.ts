@@ -68,10 +68,13 @@ export async function execCommand(target: string, o: RequestFlags, opts: CliOpti
           auditId: outcome.auditId,
           ...(outcome.timedOut ? { code: 'timeout', reason: `timed out after ${outcome.plan.recipe.timeoutMs} ms` } : {}),
           ...(outcome.truncated ? { truncated: true } : {}),
+          ...(outcome.network ? { network: outcome.network } : {}),
         });
       } else if (outcome.timedOut) {
         process.stderr.write(`outloop: ${target} timed out after ${outcome.plan.recipe.timeoutMs} ms and was stopped [timeout]\nnext: Retry, or ask for a longer timeout in the recipe.\n`);
       }
+      // The child saw only a bare 403/502 from the proxy: when it failed, say why (the JSON always has it).
+      if (!json && outcome.network && outcome.exitCode !== 0) process.stderr.write((await import('../sandbox/egress-notes.js')).formatNotes(outcome.network));
       return outcome.exitCode;
     }
     case 'checked':

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadRequestContext, type Environment } from '../broker/context.js';
 import { parseYaml, zodProblems } from '../config/yaml.js';
-import { realOrResolved } from '../config/load.js';
+import { projectsAround, realOrResolved } from '../config/load.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { expandHome } from '../paths.js';
 import { decide } from '../policy/decide.js';
@@ -72,7 +72,7 @@ export async function runPolicyTests(file: string, env: Environment, o: { json?:
     let binding: TenantBinding | null;
     if (c.cwd !== undefined) {
       cwd = realOrResolved(resolve(dirname(file), expandHome(c.cwd, env.env)));
-      binding = resolveTenant(cwd, ctx.config.projects);
+      binding = resolveTenant(cwd, projectsAround(cwd, ctx.config));
     } else {
       if (!Object.hasOwn(tenants, c.tenant!)) throw new ConfigError([{ file, ...y.locate(['cases', i, 'tenant']), message: `no tenant "${c.tenant}" in ${ctx.config.file}` }]);
       const project = ctx.config.projects.find((p) => p.tenant === c.tenant)?.path ?? `(tenant ${c.tenant})`;

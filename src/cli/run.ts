@@ -71,7 +71,11 @@ export async function runCommand(argv: string[], o: RunFlags, opts: CliOptions):
     return outcome.exitCode;
   }
   if (json) {
-    writeJson({ ok: outcome.exitCode === 0, decision: 'allow', exitCode: outcome.exitCode, stdout: outcome.stdout, stderr: outcome.stderr, redactions: outcome.redactions, auditId: outcome.auditId });
+    writeJson({ ok: outcome.exitCode === 0, decision: 'allow', exitCode: outcome.exitCode, stdout: outcome.stdout, stderr: outcome.stderr, redactions: outcome.redactions, auditId: outcome.auditId,
+      ...(outcome.network ? { network: outcome.network } : {}) });
+  } else if (outcome.network && outcome.exitCode !== 0) {
+    // The wrapped command saw only a bare 403/502 from the egress proxy: say why.
+    process.stderr.write((await import('../sandbox/egress-notes.js')).formatNotes(outcome.network));
   }
   return outcome.exitCode;
 }

@@ -61,7 +61,7 @@ export async function changeConfig(e: Environment, plan: (state: ConfigState) =>
         next: 'Make the change by hand, then run `outloop config check`.',
       });
     }
-    // A folder bound to two tenants only shows once paths are resolved: check it as a request would.
+    // A folder written for two tenants is refused before anything is written.
     await bindProjects(file, out, validateConfigText(file, out), e.env);
     writeFileAtomic(file, out, text === undefined ? 0o600 : statSync(file).mode & 0o777);
     return change.message;
@@ -107,7 +107,7 @@ function tenantOf(config: Config, tenant: string): Config['tenants'][string] {
 
 /** The tenant an absolute folder is bound to exactly (not through an ancestor), if any. */
 function boundExactly(state: ConfigState, env: NodeJS.ProcessEnv, dir: string): Promise<string | undefined> {
-  return bindProjects(state.file, state.text ?? '', state.config, env).then((ps) => ps.find((p) => p.path === dir)?.tenant);
+  return bindProjects(state.file, state.text ?? '', state.config, env).then((ps) => ps.find((p) => realOrResolved(p.path) === dir)?.tenant);
 }
 
 // ---------------------------------------------------------------------------------------------------------

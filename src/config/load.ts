@@ -1,11 +1,17 @@
-import { readFileSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { isWithin } from '../policy/tenant.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { expandHome } from '../paths.js';
 import type { ParseCache } from './cache.js';
-import type { Config } from './schema.js';
+import type { Config, TenantConfig } from './schema.js';
+import { splitTenants } from './sections.js';
+import { createHash } from 'node:crypto';
 
-/** A project directory bound to a tenant, both as written and as the real path used for matching. */
+/**
+ * A project directory bound to a tenant, as written and as an absolute path (lexical: `~` expanded,
+ * relative paths resolved against config.yaml, symlinks NOT resolved; see projectsAround for that).
+ */
 export interface ProjectBinding {
   tenant: string;
   written: string;
@@ -34,11 +40,12 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: P
   }
   let config = cache?.get<Config>('config', file, text);
   if (!config) {
-    const { validateConfigText } = await import('../cold.js');
-    config = validateConfigText(file, text);
+    config = (cache && (await bySection(file, text, cache))) ?? (await import('./validate.js')).validateConfigText(file, text);
     cache?.set('config', file, text, config);
   }
-  // Project paths are resolved on every load, not cached: a symlink can change without config changing.
+  // Lexical paths only: resolving every project folder through the file system costs one realpath per
+  // folder on every request (1,000 tenants: most of a warm exec). projectsAround resolves, per request,
+  // only the folders that could contain the working directory.
   const projects = await bindProjects(file, text, config, env);
   const base = dirname(file);
   const recipePaths = config.recipePaths.map((p) => {
@@ -48,7 +55,7 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: P
   return { file, exists: true, config, projects, recipePaths };
 }
 
-/** Every project entry resolved to its real path; a path bound to two tenants is a ConfigError. */
+/** Every project entry by its lexical path; a path written for two tenants is a ConfigError at its line. */
 export async function bindProjects(file: string, text: string, config: Config, env: NodeJS.ProcessEnv): Promise<ProjectBinding[]> {
   const base = dirname(file);
   const problems: ConfigProblem[] = [];
@@ -56,14 +63,14 @@ export async function bindProjects(file: string, text: string, config: Config, e
   const owner = new Map<string, string>();
   for (const [tenant, t] of Object.entries(config.tenants)) {
     for (const [index, written] of t.projects.entries()) {
-      const path = realOrResolved(resolve(base, expandHome(written, env)));
+      const path = resolve(base, expandHome(written, env));
       const prior = owner.get(path);
       if (prior !== undefined && prior !== tenant) {
-        const { locateInConfig } = await import('../cold.js');
+        const { locateInConfig } = await import('./validate.js');
         problems.push({
           file,
           ...locateInConfig(file, text, ['tenants', tenant, 'projects', index]),
-          message: `${path} is bound to two tenants, "${prior}" and "${tenant}"; a directory belongs to one tenant`,
+          message: twoTenants(path, prior, tenant),
         });
       }
       owner.set(path, tenant);
@@ -74,7 +81,94 @@ export async function bindProjects(file: string, text: string, config: Config, e
   return projects;
 }
 
-/** Symlinked project folders must bind the same tenant as their targets, so compare real paths. */
+/**
+ * The first load after an edit: validate only the tenant sections (config/sections.ts) whose text is not
+ * in the section cache, reuse the others. Undefined (validate the whole file) when the layout is not the
+ * plain one or any part fails alone, so problems are always reported by the whole-file pass.
+ */
+async function bySection(file: string, text: string, cache: ParseCache): Promise<Config | undefined> {
+  const sections = splitTenants(text);
+  if (!sections) return undefined;
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  // One entry holding every section seen last time, by the hash of its exact text.
+  const known = cache.get<Record<string, TenantConfig>>('config-sections', file, '') ?? {};
+  const cold = await import('./validate.js');
+  const header = cold.validateConfigHeader(file, sections.header);
+  if (!header) return undefined;
+  const tenants: Record<string, TenantConfig> = {};
+  const keep: Record<string, TenantConfig> = {};
+  for (const { name, text: section } of sections.tenants) {
+    const h = sha(`${name}\0${section}`);
+    const t = known[h] ?? cold.validateTenantSection(file, name, section);
+    if (!t) return undefined;
+    tenants[name] = keep[h] = t;
+  }
+  cache.set('config-sections', file, '', keep);
+  return { ...header, tenants };
+}
+
+const twoTenants = (path: string, a: string, b: string) => `${path} is bound to two tenants, "${a}" and "${b}"; a directory belongs to one tenant`;
+
+/**
+ * The projects that contain `cwd` (a real path), each with its real path, for resolveTenant. Symlinked
+ * project folders bind the same tenant as their targets, so real paths are compared, but only where one
+ * could matter: a folder whose lexical path is already an ancestor of the real cwd is real itself; for
+ * the rest, the parent folder is resolved once (shared by its siblings), and the project itself only when
+ * its parent lists it as a symlink. Two tenants whose folders turn out to be the one containing cwd is a
+ * config error, as it is when written the same way (loadConfig).
+ */
+export function projectsAround(cwd: string, loaded: Pick<LoadedConfig, 'projects' | 'file'>): ProjectBinding[] {
+  const parents = new Map<string, { real: string | undefined; links?: Set<string> }>();
+  const parent = (dir: string) => {
+    let p = parents.get(dir);
+    if (!p) {
+      let real: string | undefined;
+      try {
+        real = realpathSync(dir);
+      } catch {
+        real = undefined;
+      }
+      parents.set(dir, (p = { real }));
+    }
+    return p;
+  };
+  const out: ProjectBinding[] = [];
+  for (const proj of loaded.projects) {
+    if (isWithin(cwd, proj.path)) {
+      out.push(proj);
+      continue;
+    }
+    const p = parent(dirname(proj.path));
+    if (p.real === undefined) continue;
+    const name = basename(proj.path);
+    const direct = join(p.real, name);
+    if (isWithin(cwd, direct)) {
+      out.push({ ...proj, path: direct });
+      continue;
+    }
+    if (!p.links) {
+      try {
+        p.links = new Set(readdirSync(p.real, { withFileTypes: true }).filter((d) => d.isSymbolicLink()).map((d) => d.name));
+      } catch {
+        p.links = new Set();
+      }
+    }
+    if (!p.links.has(name)) continue;
+    const real = realOrResolved(proj.path);
+    if (isWithin(cwd, real)) out.push({ ...proj, path: real });
+  }
+  const owner = new Map<string, string>();
+  for (const proj of out) {
+    const prior = owner.get(proj.path);
+    if (prior !== undefined && prior !== proj.tenant) {
+      throw new ConfigError([{ file: loaded.file, message: `${twoTenants(proj.path, prior, proj.tenant)} (written "${proj.written}")` }]);
+    }
+    owner.set(proj.path, proj.tenant);
+  }
+  return out;
+}
+
+/** The real path when it exists (symlinks resolved), else the path itself. */
 export function realOrResolved(p: string): string {
   try {
     return realpathSync(p);

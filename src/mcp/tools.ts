@@ -119,12 +119,15 @@ export function outcomeResult(out: BrokerOutcome): ToolResult {
     case 'ran': {
       const content: ToolResult['content'] = [{ type: 'text', text: out.stdout }];
       if (out.stderr) content.push({ type: 'text', text: `stderr:\n${out.stderr}` });
+      // The child saw only a bare 403/502 from the egress proxy: say why, and what to do.
+      for (const n of out.network ?? []) content.push({ type: 'text', text: `network: ${n.reason} [${n.code}]\nnext: ${n.next}` });
       const what = out.timedOut ? `timed out after ${out.plan.recipe.timeoutMs} ms (exit code ${out.exitCode})` : `exit code ${out.exitCode}`;
       content.push({ type: 'text', text: `${what}; audit ${out.auditId}` });
       return {
         content,
         isError: out.exitCode !== 0,
-        structuredContent: { ok: out.exitCode === 0, exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr, redactions: out.redactions, auditId: out.auditId },
+        structuredContent: { ok: out.exitCode === 0, exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr, redactions: out.redactions, auditId: out.auditId,
+          ...(out.network ? { network: out.network } : {}) },
       };
     }
     case 'denied':

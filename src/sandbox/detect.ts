@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { findExecutable } from '../runner/which.js';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { findExecutable, SYSTEM_BIN, untrustedBecause } from '../runner/which.js';
 import { bwrapArgv, systemMounts } from './bwrap.js';
 
 /**
@@ -15,41 +15,30 @@ import { bwrapArgv, systemMounts } from './bwrap.js';
  * "enforced". The system folders are searched first, and a PATH folder counts only when the binary and
  * every folder above it belong to root and are writable by no one else.
  */
-const SYSTEM_BIN = ['/usr/bin', '/bin', '/usr/local/bin', '/usr/sbin', '/sbin'];
-
 export function findBwrap(path: string | undefined): string | undefined {
   const dirs = [...SYSTEM_BIN, ...(path ?? '').split(delimiter).filter((d) => isAbsolute(d))];
   for (const d of dirs) {
     const exe = findExecutable('bwrap', d, '/');
-    if (exe && rootOwned(exe)) return exe;
+    if (exe && !untrustedBecause(exe)) return exe;
   }
   return undefined;
 }
 
-function rootOwned(file: string): boolean {
-  try {
-    let p = realpathSync(file);
-    for (;;) {
-      const st = statSync(p);
-      if (st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
-      const up = dirname(p);
-      if (up === p) return true;
-      p = up;
-    }
-  } catch {
-    return false;
-  }
-}
 export type SandboxKind = 'bwrap' | 'seatbelt';
 export type SandboxFact = { available: true; kind: SandboxKind; path: string } | { available: false; why: string };
 
 const cache = new Map<string, SandboxFact>();
 
 /**
- * `cacheFile` (in outloop's own 0700 state folder, never a shared /tmp: a planted "unavailable" would turn
- * `auto` into no sandbox) keeps the probe's answer across processes for a few minutes, keyed on the bwrap
- * binary, the kernel and the user, so a run does not pay for two sandboxes. A stale "available" costs
- * nothing but a clear bwrap error at run time; a stale "unavailable" lasts at most CACHE_MS.
+ * `cacheFile` (in outloop's 0700 state folder) keeps a positive probe across processes for a few minutes,
+ * so a run does not pay for two sandboxes. The caller's user can write that folder, so the file is a hint
+ * and never names what runs:
+ * - the bwrap that runs is found again each time (findBwrap: root's, in a folder chain only root can
+ *   write), and the entry counts only for that very file (path, device, inode, size, mtime, ctime), the
+ *   kernel and the user; a path written in the file is never used;
+ * - only "available" is kept. A planted "available" costs nothing but a clear bwrap error at run time
+ *   (the real bwrap still makes the sandbox or fails); an "unavailable" would turn `auto` into no sandbox,
+ *   so it is probed afresh every time.
  */
 const CACHE_MS = 10 * 60_000;
 
@@ -70,21 +59,23 @@ function cached(path: string | undefined, platform: NodeJS.Platform, file: strin
   if (platform !== 'linux' || !exe) return probe(path, platform);
   let id: string;
   try {
-    const st = statSync(exe);
-    id = [exe, st.size, st.mtimeMs, st.ino, release(), process.getuid?.() ?? ''].join('|');
+    const st = statSync(exe, { bigint: true });
+    id = [exe, st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs, release(), process.getuid?.() ?? ''].join('|');
   } catch {
     return probe(path, platform);
   }
   try {
-    const c = JSON.parse(readFileSync(file, 'utf8')) as { id: string; at: number; fact: SandboxFact };
-    if (c.id === id && Date.now() - c.at < CACHE_MS && Date.now() >= c.at) return c.fact;
+    const c = JSON.parse(readFileSync(file, 'utf8')) as { id?: unknown; at?: unknown; available?: unknown };
+    const at = typeof c.at === 'number' ? c.at : NaN;
+    if (c.id === id && c.available === true && Date.now() - at < CACHE_MS && Date.now() >= at) return { available: true, kind: 'bwrap', path: exe };
   } catch {
     /* none yet, or unreadable: probe */
   }
   const fact = probe(path, platform);
+  if (!fact.available || fact.path !== exe) return fact;
   try {
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ id, at: Date.now(), fact }), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify({ id, at: Date.now(), available: true }), { mode: 0o600 });
     renameSync(tmp, file);
   } catch {
     /* no state folder yet: the next run probes again */

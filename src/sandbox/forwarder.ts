@@ -8,18 +8,28 @@
  *
  * Shipped as text and written into the run's support folder: the CLI is one bundle, and the script must
  * be a file the sandboxed node can read.
+ *
+ * It must never touch process.stdout or process.stderr while the child runs: they are the child's own
+ * stdout and stderr (inherited), and node's lazy getters make a pipe or socket non-blocking (FIONBIO),
+ * after which the child's writes fail with EAGAIN (curl: "(23) Failure writing output"). Readable#pipe
+ * reads both getters (to decide whether to end the destination), so the relay below is written by hand.
  */
 export const FORWARDER_SOURCE = String.raw`import { createServer, connect } from 'node:net';
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 const [sock, sep, ...argv] = process.argv.slice(2);
 if (!sock || sep !== '--' || !argv.length) { process.stderr.write('outloop forwarder: usage: SOCKET -- CMD...\n'); process.exit(70); }
+const relay = (from, to) => {
+  from.on('data', (d) => { if (!to.write(d)) from.pause(); });
+  to.on('drain', () => from.resume());
+  from.on('end', () => to.end());
+};
 const server = createServer((c) => {
   const u = connect(sock);
   c.on('error', () => u.destroy());
   u.on('error', () => c.destroy());
-  c.pipe(u);
-  u.pipe(c);
+  relay(c, u);
+  relay(u, c);
 });
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']) process.on(s, () => {});
 server.listen(0, '127.0.0.1', () => {
@@ -36,6 +46,104 @@ server.listen(0, '127.0.0.1', () => {
   child.on('exit', (code, sig) => process.exit(sig ? 128 + (constants.signals[sig] || 0) : code ?? 70));
 });
 `;
+
+/**
+ * The same forwarder in Perl, used when the system has a root-owned perl (Debian and Ubuntu always do:
+ * perl-base is essential). A second node costs 45-80 ms on every exec with hosts; perl with only the
+ * Socket module starts in a few. Same contract: SOCKET -- CMD..., the proxy variables set for the child,
+ * group signals ignored here and restored to default for the child, the child's status as exit code
+ * (128+N for a signal). One process accepts (forking one relay per connection) while the first waits
+ * for the child; when the child is gone the sandbox's pid namespace ends whatever is left. It never
+ * touches its stdio, so the child's inherited pipes stay blocking.
+ */
+export const FORWARDER_PERL_SOURCE = String.raw`use strict;
+use Socket;
+my ($sock, $sep, @argv) = @ARGV;
+if (!defined $sock || !defined $sep || $sep ne '--' || !@argv) { print STDERR "outloop forwarder: usage: SOCKET -- CMD...\n"; exit 70; }
+socket(my $srv, PF_INET, SOCK_STREAM, 0) or exit 70;
+bind($srv, pack_sockaddr_in(0, inet_aton('127.0.0.1'))) or exit 70;
+listen($srv, 128) or exit 70;
+my ($port) = unpack_sockaddr_in(getsockname($srv));
+my $url = "http://127.0.0.1:$port";
+$ENV{$_} = $url for qw(HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy);
+$ENV{NO_PROXY} = $ENV{no_proxy} = '';
+$SIG{$_} = 'IGNORE' for qw(INT TERM HUP QUIT);
+my $child = fork();
+exit 70 unless defined $child;
+if ($child == 0) {
+  close $srv;
+  $SIG{$_} = 'DEFAULT' for qw(INT TERM HUP QUIT PIPE);
+  exec { $argv[0] } @argv;
+  my $code = $!{ENOENT} ? 127 : 126;
+  print STDERR "outloop: cannot start $argv[0] in the sandbox: $!\n";
+  exit $code;
+}
+my $acceptor = fork();
+exit 70 unless defined $acceptor;
+if ($acceptor == 0) {
+  $SIG{CHLD} = 'IGNORE';
+  $SIG{PIPE} = 'IGNORE';
+  open(STDIN, '<', '/dev/null'); open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null');
+  while (1) {
+    accept(my $c, $srv) or next;
+    my $pid = fork();
+    if (defined $pid && $pid == 0) {
+      close $srv;
+      socket(my $u, PF_UNIX, SOCK_STREAM, 0) or exit 1;
+      connect($u, pack_sockaddr_un($sock)) or exit 1;
+      relay($c, $u);
+      exit 0;
+    }
+    close $c;
+  }
+}
+close $srv;
+my $waited;
+do { $waited = waitpid($child, 0) } while ($waited == -1 && $!{EINTR});
+my $status = $?;
+kill 'KILL', $acceptor;
+exit(($status & 127) ? 128 + ($status & 127) : ($status >> 8));
+
+sub relay {
+  my ($a, $b) = @_;
+  my %peer = (fileno($a) => [$a, $b], fileno($b) => [$b, $a]);
+  my %open = (fileno($a) => 1, fileno($b) => 1);
+  while (%open) {
+    my $rin = '';
+    vec($rin, $_, 1) = 1 for keys %open;
+    my $n = select(my $rout = $rin, undef, undef, undef);
+    next if $n < 0 && $!{EINTR};
+    last if $n < 0;
+    for my $fd (keys %open) {
+      next unless vec($rout, $fd, 1);
+      my ($from, $to) = @{$peer{$fd}};
+      my $r = sysread($from, my $buf, 65536);
+      next if !defined $r && $!{EINTR};
+      if (!$r) { delete $open{$fd}; shutdown($to, 1); next; }
+      my $off = 0;
+      while ($off < $r) {
+        my $w = syswrite($to, $buf, $r - $off, $off);
+        if (!defined $w) { next if $!{EINTR}; return; }
+        $off += $w;
+      }
+    }
+  }
+}
+`;
+
+export interface Forwarder {
+  file: string;
+  source: string;
+  /** The interpreter and script as started inside the sandbox (the script sits at `mount/file`). */
+  argv(mount: string): string[];
+}
+
+/** perl when the system has one only root can change (found like recipe commands), else outloop's node. */
+export function pickForwarder(perl: string | undefined, node: string): Forwarder {
+  return perl
+    ? { file: 'forwarder.pl', source: FORWARDER_PERL_SOURCE, argv: (m) => [perl, `${m}/forwarder.pl`] }
+    : { file: 'forwarder.mjs', source: FORWARDER_SOURCE, argv: (m) => [node, `${m}/forwarder.mjs`] };
+}
 
 /** The proxy variables, for a child that reaches the proxy directly (no sandbox, or macOS). */
 export function proxyEnv(url: string): Record<string, string> {

@@ -20,6 +20,8 @@ export interface EgressRecord {
   bytesIn: number;
   bytesOut: number;
   reason?: string;
+  /** Why it did not get through, for the note shown to the agent (sandbox/egress-notes.ts). */
+  refusal?: EgressRefusal;
   /** A placeholder run's proxy ended TLS here to put values in (tls-intercept.ts). */
   intercepted?: true;
 }
@@ -46,6 +48,8 @@ export interface ProxyHooks {
   mask(text: string): string;
   close(): void;
 }
+
+export type EgressRefusal = 'not_allowed' | 'does_not_resolve' | 'private_address' | 'upstream_failed' | 'not_proxy_request' | 'run_over';
 
 export type Lookup = (host: string) => Promise<{ address: string; family: number }[]>;
 
@@ -88,7 +92,7 @@ export class EgressProxy {
     // Not HTTP at all (a raw TCP client aimed at the proxy port): refused, on record.
     this.server.on('clientError', (_err, sock: Duplex) => {
       if (sock.writable) {
-        this.record({ host: '?', port: 0, ip: null, decision: 'deny', bytesIn: 0, bytesOut: 0, reason: 'not an HTTP proxy request' });
+        this.record({ host: '?', port: 0, ip: null, decision: 'deny', bytesIn: 0, bytesOut: 0, reason: 'not an HTTP proxy request', refusal: 'not_proxy_request' });
         sock.end(plain(400, 'outloop: only HTTP proxy requests (CONNECT host:port, or http:// URLs) leave the sandbox.\n'));
       } else sock.destroy();
     });
@@ -137,32 +141,32 @@ export class EgressProxy {
   private async vet(hostRaw: string, port: number): Promise<{ ok: true; ip: string; rec: EgressRecord } | { ok: false; rec: EgressRecord; body: string }> {
     const host = normalHost(hostRaw);
     const shown = `${hostRaw.includes(':') && !hostRaw.startsWith('[') ? `[${hostRaw}]` : hostRaw}:${port}`;
-    const deny = (ip: string | null, reason: string) => {
-      const rec = this.record({ host, port, ip, decision: 'deny', bytesIn: 0, bytesOut: 0, reason });
-      return { ok: false as const, rec, body: `outloop: egress to ${shown} refused (${reason}). Ask for the recipe's hosts to be extended.\n` };
+    const deny = (ip: string | null, reason: string, refusal: EgressRefusal) => {
+      const rec = this.record({ host, port, ip, decision: 'deny', bytesIn: 0, bytesOut: 0, reason, refusal });
+      return { ok: false as const, rec, body: `outloop: egress to ${shown} refused (${reason}).${refusal === 'not_allowed' || refusal === 'private_address' ? " Ask for the recipe's hosts to be extended." : ''}\n` };
     };
-    if (!Number.isInteger(port) || port < 1 || port > 65535) return deny(null, 'not a valid port');
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return deny(null, 'not a valid port', 'not_allowed');
     const entry: HostEntry | undefined = matchEntry(host, String(port), this.opts.hosts) ?? (this.opts.open ? { raw: '*', host, port: String(port) } : undefined);
-    if (!entry) return deny(null, `not in hosts of ${this.opts.label}: ${this.opts.hosts.join(', ') || 'none'}`);
+    if (!entry) return deny(null, `not in hosts of ${this.opts.label}: ${this.opts.hosts.join(', ') || 'none'}`, 'not_allowed');
     let addrs: string[];
     if (isIP(host)) addrs = [host];
     else {
       try {
         addrs = (await this.lookup(host)).map((a) => a.address);
       } catch (err) {
-        return deny(null, `${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`);
+        return deny(null, `${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`, 'does_not_resolve');
       }
     }
     // The first address the entry may reach; one that resolves only inside is refused, naming what it saw.
     let refused: { ip: string; cls: string } | undefined;
     for (const ip of addrs) {
       const r = entry.raw === '*' ? undefined : addressRefusal(entry, ip);
-      if (!r && this.closed) return deny(ip, 'the run is over');
+      if (!r && this.closed) return deny(ip, 'the run is over', 'run_over');
       if (!r) return { ok: true, ip, rec: this.record({ host, port, ip, decision: 'allow', bytesIn: 0, bytesOut: 0 }) };
       refused ??= { ip, cls: r.cls };
     }
-    if (!refused) return deny(null, `${host} has no address`);
-    return deny(refused.ip, `${host} resolves to ${refused.ip}, a ${refused.cls} address; only a hosts entry naming that address reaches it`);
+    if (!refused) return deny(null, `${host} has no address`, 'does_not_resolve');
+    return deny(refused.ip, `${host} resolves to ${refused.ip}, a ${refused.cls} address; only a hosts entry naming that address reaches it`, 'private_address');
   }
 
   private async onConnect(req: IncomingMessage, client: Duplex, head: Buffer): Promise<void> {
@@ -170,7 +174,7 @@ export class EgressProxy {
     client.on('error', () => {});
     const m = /^(\[[^\]]+\]|[^:[\]]+):(\d+)$/.exec(req.url ?? '');
     if (!m) {
-      this.record({ host: String(req.url), port: 0, ip: null, decision: 'deny', bytesIn: 0, bytesOut: 0, reason: 'CONNECT needs host:port' });
+      this.record({ host: String(req.url), port: 0, ip: null, decision: 'deny', bytesIn: 0, bytesOut: 0, reason: 'CONNECT needs host:port', refusal: 'not_proxy_request' });
       client.end(plain(400, 'outloop: CONNECT needs host:port.\n'));
       return;
     }
@@ -201,6 +205,7 @@ export class EgressProxy {
     up.once('error', (err: NodeJS.ErrnoException) => {
       if (!client.writableEnded && rec.bytesIn === 0 && rec.bytesOut === 0) {
         rec.reason = `connect failed: ${err.code ?? err.message}`;
+        rec.refusal = 'upstream_failed';
         client.end(plain(502, `outloop: ${rec.host}:${rec.port} (${v.ip}) did not accept the connection (${err.code ?? 'error'}).\n`));
       } else client.destroy();
     });
@@ -213,12 +218,12 @@ export class EgressProxy {
     try {
       url = new URL(req.url ?? '');
     } catch {
-      this.record({ host: '?', port: 0, ip: null, decision: 'deny', bytesIn: 0, bytesOut: 0, reason: 'not an absolute-form proxy request' });
+      this.record({ host: '?', port: 0, ip: null, decision: 'deny', bytesIn: 0, bytesOut: 0, reason: 'not an absolute-form proxy request', refusal: 'not_proxy_request' });
       res.writeHead(400, { 'content-type': 'text/plain' }).end('outloop: this is an HTTP proxy; send absolute URLs or CONNECT.\n');
       return;
     }
     if (url.protocol !== 'http:') {
-      this.record({ host: url.hostname, port: 0, ip: null, decision: 'deny', bytesIn: 0, bytesOut: 0, reason: `scheme ${url.protocol} is not proxied` });
+      this.record({ host: url.hostname, port: 0, ip: null, decision: 'deny', bytesIn: 0, bytesOut: 0, reason: `scheme ${url.protocol} is not proxied`, refusal: 'not_proxy_request' });
       res.writeHead(400, { 'content-type': 'text/plain' }).end(`outloop: only http:// URLs are forwarded as requests; use CONNECT for ${url.protocol}//.\n`);
       return;
     }
@@ -249,6 +254,7 @@ export class EgressProxy {
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
       rec.reason = `connect failed: ${err.code ?? err.message}`;
+      rec.refusal = 'upstream_failed';
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`outloop: ${rec.host}:${port} (${v.ip}) did not answer (${err.code ?? 'error'}).\n`);
       else res.destroy();
     });

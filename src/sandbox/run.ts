@@ -6,10 +6,11 @@ import type { Plan } from '../policy/decide.js';
 import { placeholders, render } from '../recipe/template.js';
 import { createRunDir } from '../runner/workdir.js';
 import type { ChildSinks, ChildSpec } from '../runner/spawn.js';
-import { findExecutable } from '../runner/which.js';
+import { findExecutable, resolveSystemCommand } from '../runner/which.js';
 import { bwrapArgv, programDirs, SUPPORT_MOUNT, systemMounts } from './bwrap.js';
 import { detectSandbox, probeCacheFile } from './detect.js';
-import { FORWARDER_SOURCE, proxyEnv } from './forwarder.js';
+import { networkNotes, type NetworkNote } from './egress-notes.js';
+import { pickForwarder, proxyEnv } from './forwarder.js';
 import { DEFAULT_MAX_OUTPUT, OutputCap } from './limits.js';
 import type { EgressProxy, Lookup } from './proxy.js';
 import { seatbeltArgv, seatbeltProfile } from './seatbelt.js';
@@ -92,6 +93,8 @@ export interface SandboxedRun {
   /** Stop the proxy, clean up, write the truncation note (streaming), and give the audit fields. */
   finish(stderr: NodeJS.WritableStream | undefined, scrub: (s: string) => string): Promise<SandboxAudit>;
   readonly truncated: boolean;
+  /** After finish: what the proxy refused or could not reach, with the next step (egress-notes.ts). */
+  readonly network: NetworkNote[];
 }
 
 // The runner sends Ctrl-C, timeouts and SIGPIPE to the whole group, bwrap included. bwrap does not pass
@@ -151,13 +154,15 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
     }
     if (fact?.available && fact.kind === 'bwrap') {
       kind = 'bwrap';
-      const support = createRunDir({ 'forwarder.mjs': FORWARDER_SOURCE, ...(pl ? { 'ca-bundle.pem': pl.bundle, 'node-proxy.mjs': pl.preload } : {}) });
+      // perl when the system has one only root can change (a few ms), else a second node (45-80 ms).
+      const fwd = proxy ? pickForwarder(resolveSystemCommand('perl'), process.execPath) : undefined;
+      const support = createRunDir({ ...(fwd ? { [fwd.file]: fwd.source } : {}), ...(pl ? { 'ca-bundle.pem': pl.bundle, 'node-proxy.mjs': pl.preload } : {}) });
       cleanup.push(() => support.remove());
       if (pl) spec = { ...spec, env: { ...spec.env, ...pl.env(SUPPORT_MOUNT, spec.env.NODE_OPTIONS) } };
       let inner: string[];
-      if (proxy) {
+      if (proxy && fwd) {
         await proxy.listen({ path: join(support.path, 'proxy.sock') });
-        inner = [process.execPath, `${SUPPORT_MOUNT}/forwarder.mjs`, `${SUPPORT_MOUNT}/proxy.sock`, '--', ...argv];
+        inner = [...fwd.argv(SUPPORT_MOUNT), `${SUPPORT_MOUNT}/proxy.sock`, '--', ...argv];
       } else {
         // By absolute path: the child's PATH may not lead to it inside.
         inner = [findExecutable('env', '/usr/bin:/bin', '/') ?? '/usr/bin/env', '--default-signal', '--', ...argv];
@@ -191,24 +196,30 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
     throw err;
   }
 
+  let network: NetworkNote[] = [];
   return {
     spec,
     sinks: (s) => ({ stdout: cap.wrap(s.stdout), stderr: cap.wrap(s.stderr) }),
     get truncated() {
       return cap.truncated;
     },
+    get network() {
+      return network;
+    },
     async finish(stderr, scrub) {
       const rec = proxy?.records();
       await proxy?.close().catch(() => {});
       for (const c of cleanup) await c();
       if (cap.truncated && stderr) stderr.write(`outloop: ${label} wrote more than ${cap.max} bytes (maxOutput); the child was stopped and its output truncated.\n`);
+      const egress = rec?.egress.map((e) => ({ ...e, host: scrub(e.host), ...(e.reason === undefined ? {} : { reason: scrub(e.reason) }) }));
+      if (egress) network = networkNotes(egress, { label, hosts: target.hosts, source: target.source });
       return {
         sandbox: kind,
         sandboxMode: mode,
         egressEnforced: kind !== 'none' && mode !== 'off',
         ...(rec
           ? {
-              egress: rec.egress.map((e) => ({ ...e, host: scrub(e.host), ...(e.reason === undefined ? {} : { reason: scrub(e.reason) }) })),
+              egress,
               ...(rec.egressDropped ? { egressDropped: rec.egressDropped } : {}),
               ...(rec.substitutions ? { substitutions: rec.substitutions } : {}),
             }

@@ -1,13 +1,19 @@
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
+import { describe, expect, it, vi } from 'vitest';
+import { loadConfig, projectsAround } from '../../src/config/load.js';
 import { ConfigError, Exit } from '../../src/errors.js';
 import { expandHome } from '../../src/paths.js';
 import { isWithin, resolveTenant } from '../../src/policy/tenant.js';
-import { colOf, lineOf, useTempDirs, write } from './helpers.js';
+import { colOf, useTempDirs, write } from './helpers.js';
 
 const tempDir = useTempDirs();
+const realpathCalls = vi.hoisted(() => ({ n: 0 }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const realpathSync = Object.assign((p: string) => (realpathCalls.n++, fs.realpathSync(p)), { native: fs.realpathSync.native });
+  return { ...fs, default: { ...fs, realpathSync }, realpathSync };
+});
 
 describe('resolveTenant (pure)', () => {
   const projects = [
@@ -60,10 +66,12 @@ describe('loadConfig project binding', () => {
     mkdirSync(join(real, 'src'), { recursive: true });
     symlinkSync(real, join(root, 'acme-link'));
     const file = write(join(root, 'config.yaml'), `tenants:\n  acme:\n    projects: [${join(root, 'acme-link')}]\n`);
-    const { projects } = await loadConfig(file, {});
-    expect(projects[0]?.path).toBe(real);
-    // Working in the real folder, or through the link, lands on the same tenant.
-    expect(resolveTenant(join(real, 'src'), projects)?.tenant).toBe('acme');
+    const loaded = await loadConfig(file, {});
+    // Working in the real folder (the kernel's cwd is always real) lands on the link's tenant.
+    const around = projectsAround(join(real, 'src'), loaded);
+    expect(around).toEqual([{ tenant: 'acme', written: join(root, 'acme-link'), path: real }]);
+    expect(resolveTenant(join(real, 'src'), around)?.tenant).toBe('acme');
+    expect(projectsAround(join(root, 'clients'), loaded)).toEqual([]);
   });
 
   it('a bare ~ is YAML null, reported with its position rather than bound to the home folder', async () => {
@@ -108,16 +116,44 @@ describe('loadConfig project binding', () => {
     expect(ce.message).toContain('"globex"');
   });
 
-  it('two tenants naming one folder through a symlink is still a config error', async () => {
+  it('two tenants naming one folder through a symlink is a config error for a request from inside it', async () => {
     const root = tempDir();
     const real = join(root, 'p');
-    mkdirSync(real);
+    mkdirSync(join(real, 'src'), { recursive: true });
+    mkdirSync(join(root, 'q'));
     symlinkSync(real, join(root, 'p-link'));
-    const text = `tenants:\n  acme:\n    projects: [${real}]\n  globex:\n    projects: [${join(root, 'p-link')}]\n`;
+    const text = `tenants:\n  acme:\n    projects: [${real}]\n  globex:\n    projects: [${join(root, 'p-link')}]\n  initech:\n    projects: [${join(root, 'q')}]\n`;
     const file = write(join(root, 'config.yaml'), text);
-    const err = (await loadConfig(file, {}).catch((e: unknown) => e)) as ConfigError;
+    const loaded = await loadConfig(file, {});
+    const err = (() => {
+      try {
+        return projectsAround(join(real, 'src'), loaded);
+      } catch (e) {
+        return e;
+      }
+    })() as ConfigError;
     expect(err).toBeInstanceOf(ConfigError);
-    expect(err.problems[0]?.line).toBe(lineOf(text, 'p-link'));
+    expect(err.exitCode).toBe(78);
+    expect(err.message).toContain('"acme" and "globex"');
+    // A request from another tenant's folder does not pay for resolving this one, nor fail on it.
+    expect(resolveTenant(join(root, 'q'), projectsAround(join(root, 'q'), loaded))?.tenant).toBe('initech');
+  });
+
+  it('only folders that could contain the working directory are resolved', async () => {
+    const root = tempDir();
+    const clients = join(root, 'clients');
+    const names = Array.from({ length: 200 }, (_, i) => `c${i}`);
+    for (const n of names) mkdirSync(join(clients, n), { recursive: true });
+    symlinkSync(join(clients, 'c7'), join(root, 'seven'));
+    const text = `tenants:\n${names.map((n) => `  ${n}:\n    projects: [${join(clients, n)}]\n`).join('')}  seven:\n    projects: [${join(root, 'seven')}/sub]\n`;
+    mkdirSync(join(clients, 'c7', 'sub'));
+    const file = write(join(root, 'config.yaml'), text);
+    realpathCalls.n = 0;
+    const loaded = await loadConfig(file, {});
+    expect(resolveTenant(join(clients, 'c150'), projectsAround(join(clients, 'c150'), loaded))?.tenant).toBe('c150');
+    expect(resolveTenant(join(clients, 'c7', 'sub', 'x'), projectsAround(join(clients, 'c7', 'sub', 'x'), loaded))?.tenant).toBe('seven');
+    // One per distinct parent folder (clients/, root/, seven/) and the symlinked project, not one per project.
+    expect(realpathCalls.n).toBeLessThan(10);
   });
 
   it('one tenant listing a folder twice, or nesting projects of two tenants, is allowed', async () => {

@@ -16,16 +16,22 @@ describe.skipIf(skipWithoutBwrap)('sandbox detection', () => {
     const first = detectSandbox(`${process.env.PATH}:`, 'linux', file);
     expect(first).toMatchObject({ available: true, kind: 'bwrap' });
     const saved = JSON.parse(readFileSync(file, 'utf8'));
-    expect(saved.fact).toEqual(first);
-    // A changed answer in the file is what a later process believes, within the cache's lifetime...
-    writeFileSync(file, JSON.stringify({ ...saved, fact: { available: false, why: 'from the cache' } }));
-    expect(detectSandbox(`${process.env.PATH}::`, 'linux', file)).toEqual({ available: false, why: 'from the cache' });
-    // ...and not after it: an old answer is probed again.
-    writeFileSync(file, JSON.stringify({ ...saved, at: Date.now() - 11 * 60_000, fact: { available: false, why: 'stale' } }));
-    expect(detectSandbox(`${process.env.PATH}:::`, 'linux', file)).toMatchObject({ available: true });
-    // Nor for another bwrap, kernel or user: the key does not match.
-    writeFileSync(file, JSON.stringify({ ...saved, id: 'something else', fact: { available: false, why: 'other' } }));
+    expect(saved).toMatchObject({ available: true });
+    expect(JSON.stringify(saved)).not.toContain('"path"');
+    // The caller's user can write the state folder: a planted "unavailable" would turn `auto` into no
+    // sandbox, so only "available" is ever believed, and a fresh probe answers anything else...
+    writeFileSync(file, JSON.stringify({ ...saved, available: false, fact: { available: false, why: 'from the cache' } }));
+    expect(detectSandbox(`${process.env.PATH}::`, 'linux', file)).toMatchObject({ available: true, kind: 'bwrap' });
+    // ...and a path written in the file is never what runs: the bwrap found now is.
+    writeFileSync(file, JSON.stringify({ ...saved, fact: { available: true, kind: 'bwrap', path: '/tmp/fake-bwrap' }, path: '/tmp/fake-bwrap' }));
+    expect(detectSandbox(`${process.env.PATH}:::`, 'linux', file)).toEqual({ available: true, kind: 'bwrap', path: first.available ? first.path : '' });
+    // An old answer is probed again, and so is one for another bwrap file, kernel or user.
+    writeFileSync(file, JSON.stringify({ ...saved, at: Date.now() - 11 * 60_000 }));
     expect(detectSandbox(`${process.env.PATH}::::`, 'linux', file)).toMatchObject({ available: true });
+    expect(JSON.parse(readFileSync(file, 'utf8')).at).toBeGreaterThan(Date.now() - 60_000);
+    writeFileSync(file, JSON.stringify({ ...saved, id: 'something else' }));
+    expect(detectSandbox(`${process.env.PATH}:::::`, 'linux', file)).toMatchObject({ available: true });
+    expect(JSON.parse(readFileSync(file, 'utf8')).id).toBe(saved.id);
   });
 
   it('bwrap comes from the system folders, never from a PATH folder someone else could write', () => {

@@ -1,6 +1,7 @@
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveSystemCommand } from '../../src/runner/which.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveHomes } from '../../src/paths.js';
 import { sandboxRun, type SandboxTarget } from '../../src/sandbox/run.js';
@@ -41,7 +42,9 @@ describe('sandboxRun as a library hook', () => {
     expect(argv.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(argv[4]).toBe(bwrap.available ? bwrap.path : '?');
     const inner = argv.slice(argv.indexOf('--') + 1);
-    expect(inner.slice(1, 4)).toEqual(['/run/outloop/forwarder.mjs', '/run/outloop/proxy.sock', '--']);
+    // perl's forwarder when the system has a root-owned perl, else node's.
+    const perl = resolveSystemCommand('perl');
+    expect(inner.slice(0, 4)).toEqual([perl ?? process.execPath, `/run/outloop/forwarder.${perl ? 'pl' : 'mjs'}`, '/run/outloop/proxy.sock', '--']);
     expect(inner.slice(4)).toEqual(['/bin/sh', '-c', 'ulimit -v "$1" || exit 70; shift; exec "$@"', 'outloop-limit', String(1024 ** 2), 'sh', '-c', 'true']);
     expect(box.spec.env.HTTPS_PROXY).toBeUndefined();
     expect(await box.finish(undefined, (x) => x)).toMatchObject({ sandbox: 'bwrap', egressEnforced: true, egress: [] });
