@@ -11,7 +11,7 @@ import type { Lookup } from '../sandbox/proxy.js';
 import type { SandboxAudit, SandboxedRun, SandboxTarget } from '../sandbox/run.js';
 import { loadService } from '../recipe/load.js';
 import { renderRecipe } from '../recipe/render.js';
-import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
+import { createRunDir } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
 import { runChild, runChildInPty, type ChildSpec } from '../runner/spawn.js';
 import { findExecutable } from '../runner/which.js';
@@ -317,7 +317,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
   let failure: OutloopError | undefined;
   let sandboxFields: SandboxAudit;
   try {
-    const spec = { argv: rendered.argv, env: childEnv(deps.env, runDir.path, rendered.env), cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs };
+    const spec = { argv: rendered.argv, env: childEnv(deps.env, runDir.path, rendered.env), cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs, dieWithParent: true, contain: true };
     // Sandbox, egress proxy and output/memory limits (src/sandbox): loaded only for a run.
     const { targetFromPlan } = await import('../sandbox/run.js');
     const target = targetFromPlan(plan);
@@ -346,6 +346,5 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
     // The error line goes in as the caller prints it (redacted by handleRequest's scrubber, like the record).
     shown?.close(failure && { code: failure.code, message: scrubber.scrub(failure.message), next: failure.next && scrubber.scrub(failure.next) });
     runDir.remove();
-    sweepStaleRunDirs();
   }
 }
