@@ -1,4 +1,5 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { readRegularFile } from '../fs/read-regular.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { expandHome } from '../paths.js';
@@ -27,7 +28,7 @@ const EMPTY: Config = { tenants: {}, recipePaths: [], storeKey: 'auto', recordRe
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: ParseCache): Promise<LoadedConfig> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file, exists: false, config: EMPTY, projects: [], recipePaths: [] };
     throw new ConfigError([{ file, message: `cannot read config: ${(err as Error).message}` }]);
