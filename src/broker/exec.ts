@@ -232,16 +232,51 @@ export async function runAttempt<R extends { exitCode: number; redactions: numbe
   const scrubber: Scrubber = { scrub: (text) => text, secrets: fields.secrets, extras: {} };
   // scrubber.extras (shaping counts, the recording link) is filled in during the run: read it at the end.
   const end = () => ({ ...fields, ...scrubbed(scrubber), secrets: scrubber.secrets, ...scrubber.extras, ...(scrubber.shortSecrets ? { shortSecrets: scrubber.shortSecrets } : {}) });
+  let result: R;
   try {
-    const result = await run(scrubber);
-    redactions = result.redactions;
-    await record({ ...end(), phase: 'end', decision: 'allow', exitCode: result.exitCode, redactions, ...endExtra(result) });
-    return result;
+    result = await run(scrubber);
   } catch (err) {
     const raw = asOutloopError(err);
     const e = new OutloopError(raw.code, raw.exitCode, scrubber.scrub(raw.message), { next: raw.next === undefined ? undefined : scrubber.scrub(raw.next) });
     await record({ ...end(), phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, redactions });
     throw new AttemptError(e, id);
+  }
+  redactions = result.redactions;
+  try {
+    await record({ ...end(), phase: 'end', decision: 'allow', exitCode: result.exitCode, redactions, ...endExtra(result) });
+  } catch (err) {
+    // The child ran: its effect may have happened. Say so, never "nothing was run" (which a fallback
+    // record's failure would say), so nobody retries a payment because the log was full.
+    throw new AttemptError(new RanUnrecordedError(result, asOutloopError(err), id, scrubber.scrub), id);
+  }
+  return result;
+}
+
+/**
+ * The child ran to the end, but its end record could not be written (disk full, the log made immutable
+ * mid-run). Exit 70 like any audit failure, worded so that it forbids a blind retry, and with what --json
+ * needs to tell: `ran: true`, the child's exit code, and its (redacted) output.
+ */
+export class RanUnrecordedError extends OutloopError {
+  readonly envelope: Record<string, unknown>;
+  constructor(result: { exitCode: number; stdout?: unknown; stderr?: unknown; timedOut?: unknown }, audit: OutloopError, auditId: string, scrub: (s: string) => string) {
+    super(
+      'ran_unrecorded',
+      Exit.internal,
+      `the command ran and exited ${result.exitCode}, but its end record could not be written (${scrub(audit.message)}); do not retry blindly: what it did may already have taken effect`,
+      {
+        next: `Check whether the action took effect before running it again, then fix the audit log (space, permissions, immutable flag); its start record ${auditId} has no end record.`,
+        cause: audit,
+      },
+    );
+    this.envelope = {
+      ran: true,
+      childExitCode: result.exitCode,
+      ...(typeof result.timedOut === 'boolean' ? { timedOut: result.timedOut } : {}),
+      ...(typeof result.stdout === 'string' ? { stdout: result.stdout } : {}),
+      ...(typeof result.stderr === 'string' ? { stderr: result.stderr } : {}),
+      auditError: audit.code,
+    };
   }
 }
 
