@@ -24,7 +24,7 @@
  */
 import { BackendError, InternalError, UsageError } from '../src/errors.js';
 import type { BackendFactory, SecretBackend, SecretRef } from '../src/secrets/backend.js';
-import { KeychainTimeoutError, NoSessionBusError, openKeychainEntry, withKeychainDeadline, type KeychainEntry } from './os-keychain.js';
+import { KeychainTimeoutError, keychainTimeoutMs, NoSessionBusError, openKeychainEntry, withKeychainDeadline, type KeychainEntry } from './os-keychain.js';
 
 const NAME = 'keychain';
 
@@ -107,6 +107,8 @@ class KeychainBackend implements SecretBackend {
     try {
       return await openKeychainEntry(this.env, item.service, item.account);
     } catch (err) {
+      // The session bus took the connection but never answered its greeting (os-keychain.ts busAnswers).
+      if (err instanceof KeychainTimeoutError) throw failure(ref, item, 'read', err);
       if (err instanceof NoSessionBusError) {
         throw new BackendError(NAME, `${err.message} (needed for ${ref.raw})`, {
           code: 'keychain_unavailable',
@@ -123,7 +125,7 @@ class KeychainBackend implements SecretBackend {
 
   private async call<T>(ref: SecretRef, item: KeychainItem, op: 'read' | 'write' | 'remove', fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {
-      return await withKeychainDeadline(KEYCHAIN_CALL_TIMEOUT_MS, fn);
+      return await withKeychainDeadline(keychainTimeoutMs(this.env, KEYCHAIN_CALL_TIMEOUT_MS), fn);
     } catch (err) {
       throw failure(ref, item, op, err);
     }

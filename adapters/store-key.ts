@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { BackendError } from '../src/errors.js';
 import { writeFileAtomic } from '../src/fs/atomic.js';
 import type { BackendContext } from '../src/secrets/backend.js';
-import { NoSessionBusError, openKeychainEntry, type KeychainEntry } from './os-keychain.js';
+import { KeychainTimeoutError, keychainTimeoutMs, NoSessionBusError, openKeychainEntry, withKeychainDeadline, type KeychainEntry } from './os-keychain.js';
 
 export type KeySource = 'keychain' | 'file';
 
@@ -21,6 +21,10 @@ export const KEYCHAIN_SERVICE = 'outloop';
  * must not hang forever on a prompt nobody sees.
  */
 const KEYCHAIN_TIMEOUT_MS = 30_000;
+
+/** One keychain call under the deadline, raced (the binding's own signal does not stop a call already waiting). */
+const call = <T>(ctx: BackendContext, fn: (signal: AbortSignal) => Promise<T>): Promise<T> =>
+  withKeychainDeadline(keychainTimeoutMs(ctx.env, KEYCHAIN_TIMEOUT_MS), fn);
 
 /** First 16 hex digits of sha256(key): names the key without revealing it, so a wrong key is caught up front. */
 export function keyIdOf(key: Uint8Array): string {
@@ -48,7 +52,7 @@ export async function loadStoreKey(ctx: BackendContext, source: KeySource): Prom
   const entry = await openKeychain(ctx, account, NEXT_READ);
   let text: string | null;
   try {
-    text = await entry.getPassword(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
+    text = await call(ctx, (signal) => entry.getPassword(signal));
   } catch (err) {
     throw keychainUnavailable(account, err, NEXT_READ);
   }
@@ -86,14 +90,14 @@ export async function createStoreKey(ctx: BackendContext): Promise<{ key: Buffer
 
 async function keychainCreate(ctx: BackendContext, account: string): Promise<Buffer> {
   const entry = await openKeychain(ctx, account, NEXT_CREATE);
-  const existing = await entry.getPassword(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
+  const existing = await call(ctx, (signal) => entry.getPassword(signal));
   if (existing !== null) return decodeKey(existing, `the OS keychain item (service "${KEYCHAIN_SERVICE}", account "${account}")`);
   const key = randomBytes(KEY_BYTES);
   const encoded = key.toString('base64');
-  await entry.setPassword(encoded, AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
+  await call(ctx, (signal) => entry.setPassword(encoded, signal));
   // Some keyrings accept a write they do not keep (locked collection, in-memory fallback); a store whose key
   // vanished is unreadable forever, so trust only what reads back.
-  const back = await entry.getPassword(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
+  const back = await call(ctx, (signal) => entry.getPassword(signal));
   if (back !== encoded) throw new Error('keychain did not keep the store key');
   return key;
 }
@@ -112,9 +116,11 @@ async function openKeychain(ctx: BackendContext, account: string, next: string):
 
 function keychainUnavailable(account: string, cause: unknown, next: string): BackendError {
   // The platform's own message stays in `cause` only: messages are ours, so nothing unexpected rides along.
-  return new BackendError('local', `the OS keychain did not answer for the store key (service "${KEYCHAIN_SERVICE}", account "${account}")`, {
+  const late = cause instanceof KeychainTimeoutError ? ` within ${cause.ms / 1000} s` : '';
+  return new BackendError('local', `the OS keychain did not answer${late} for the store key (service "${KEYCHAIN_SERVICE}", account "${account}")`, {
     cause,
     next,
+    ...(late ? { code: 'backend_timeout' } : {}),
   });
 }
 

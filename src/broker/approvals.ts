@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { JsonStateFile } from '../fs/state-file.js';
+import { bool, listOf, num, object, oneOf, recordOf, str } from '../fs/shape.js';
 import type { ApprovalRequest, Decision } from '../policy/decide.js';
 import type { Approvals, ApprovalStatus } from '../policy/approvals.js';
 
@@ -30,6 +31,14 @@ export interface ApprovalRecord {
 // Records this long past their expiry are forgotten, so the file stays small.
 const FORGET_AFTER_MS = 86_400_000;
 
+const RECORDS = listOf(
+  object({
+    id: str, key: str, tenant: str, service: str, recipe: str, risk: str, params: recordOf(str), recipeSha256: str,
+    createdAt: num, expiresAt: num, ttlMs: num, reasonRequired: bool, status: oneOf('pending', 'approved', 'denied', 'used'),
+    'decidedAt?': num, 'reason?': str,
+  }),
+);
+
 export function newApprovalId(): string {
   return `ap_${randomBytes(5).toString('hex')}`;
 }
@@ -41,9 +50,9 @@ export class ApprovalStore {
     this.state = new JsonStateFile<ApprovalRecord[]>(file, {
       what: 'the approvals',
       code: 'approvals_unavailable',
-      next: `Move ${file} aside; pending approvals are then forgotten.`,
+      next: `Move ${file} aside (pending and given approvals, and denials, are then forgotten), or restore it from a backup.`,
       empty: () => [],
-      accept: (data): data is ApprovalRecord[] => Array.isArray(data),
+      shape: RECORDS,
     });
   }
 

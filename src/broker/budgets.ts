@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { JsonStateFile } from '../fs/state-file.js';
+import { listOf, num, recordOf } from '../fs/shape.js';
 import { LONGEST_WINDOW_MS, type Budget, type Usage } from '../policy/guardrails.js';
 
 /**
@@ -14,9 +15,10 @@ export class BudgetStore {
     this.state = new JsonStateFile<Usage>(file, {
       what: 'the budget counts',
       code: 'budget_unavailable',
-      next: `Move ${file} aside to start the counts again.`,
+      next: `Move ${file} aside (the budgets then count from zero again), or restore it from a backup.`,
       empty: () => ({}),
-      accept: (data): data is Usage => data !== null && typeof data === 'object' && !Array.isArray(data),
+      // budget key -> times (ms) of the calls it counted
+      shape: recordOf(listOf(num)),
     });
   }
 

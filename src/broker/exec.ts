@@ -16,7 +16,7 @@ import { serviceNames } from '../recipe/load.js';
 import { redirectOrigins } from '../recipe/redirect.js';
 import { renderRecipe } from '../recipe/render.js';
 import type { Template } from '../recipe/template.js';
-import { createRunDir, sweepStaleRunDirs } from '../runner/workdir.js';
+import { createRunDir } from '../runner/workdir.js';
 import { childEnv } from '../runner/env.js';
 import { runChild, runChildInPty, type ChildSpec } from '../runner/spawn.js';
 import { recipePath, resolveRecipeCommand, stateHashCache, type ResolvedCommand } from '../runner/which.js';
@@ -240,16 +240,51 @@ export async function runAttempt<R extends { exitCode: number; redactions: numbe
   const scrubber: Scrubber = { scrub: (text) => text, secrets: fields.secrets, extras: {} };
   // scrubber.extras (shaping counts, the recording link) is filled in during the run: read it at the end.
   const end = () => ({ ...fields, ...scrubbed(scrubber), secrets: scrubber.secrets, ...scrubber.extras, ...(scrubber.shortSecrets ? { shortSecrets: scrubber.shortSecrets } : {}) });
+  let result: R;
   try {
-    const result = await run(scrubber);
-    redactions = result.redactions;
-    await record({ ...end(), phase: 'end', decision: 'allow', exitCode: result.exitCode, redactions, ...endExtra(result) });
-    return result;
+    result = await run(scrubber);
   } catch (err) {
     const raw = asOutloopError(err);
     const e = new OutloopError(raw.code, raw.exitCode, scrubber.scrub(raw.message), { next: raw.next === undefined ? undefined : scrubber.scrub(raw.next) });
     await record({ ...end(), phase: 'end', decision: 'error', code: e.code, reason: e.message, exitCode: e.exitCode, redactions });
     throw new AttemptError(e, id);
+  }
+  redactions = result.redactions;
+  try {
+    await record({ ...end(), phase: 'end', decision: 'allow', exitCode: result.exitCode, redactions, ...endExtra(result) });
+  } catch (err) {
+    // The child ran: its effect may have happened. Say so, never "nothing was run" (which a fallback
+    // record's failure would say), so nobody retries a payment because the log was full.
+    throw new AttemptError(new RanUnrecordedError(result, asOutloopError(err), id, scrubber.scrub), id);
+  }
+  return result;
+}
+
+/**
+ * The child ran to the end, but its end record could not be written (disk full, the log made immutable
+ * mid-run). Exit 70 like any audit failure, worded so that it forbids a blind retry, and with what --json
+ * needs to tell: `ran: true`, the child's exit code, and its (redacted) output.
+ */
+export class RanUnrecordedError extends OutloopError {
+  readonly envelope: Record<string, unknown>;
+  constructor(result: { exitCode: number; stdout?: unknown; stderr?: unknown; timedOut?: unknown }, audit: OutloopError, auditId: string, scrub: (s: string) => string) {
+    super(
+      'ran_unrecorded',
+      Exit.internal,
+      `the command ran and exited ${result.exitCode}, but its end record could not be written (${scrub(audit.message)}); do not retry blindly: what it did may already have taken effect`,
+      {
+        next: `Check whether the action took effect before running it again, then fix the audit log (space, permissions, immutable flag); its start record ${auditId} has no end record.`,
+        cause: audit,
+      },
+    );
+    this.envelope = {
+      ran: true,
+      childExitCode: result.exitCode,
+      ...(typeof result.timedOut === 'boolean' ? { timedOut: result.timedOut } : {}),
+      ...(typeof result.stdout === 'string' ? { stdout: result.stdout } : {}),
+      ...(typeof result.stderr === 'string' ? { stderr: result.stderr } : {}),
+      auditError: audit.code,
+    };
   }
 }
 
@@ -348,7 +383,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
   let sandboxFields: SandboxAudit;
   try {
     const env = childEnv(deps.env, runDir.path, { PATH: recipePath(), ...rendered.env });
-    const spec = { argv: [command.path, ...rendered.argv.slice(1)], env, cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs };
+    const spec = { argv: [command.path, ...rendered.argv.slice(1)], env, cwd: runDir.path, stdin: rendered.stdin, timeoutMs: recipe.timeoutMs, dieWithParent: true, contain: true };
     // Sandbox, egress proxy and output/memory limits (src/sandbox): loaded only for a run.
     const { targetFromPlan } = await import('../sandbox/run.js');
     const target = targetFromPlan(plan);
@@ -380,6 +415,5 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
     // The error line goes in as the caller prints it (redacted by handleRequest's scrubber, like the record).
     shown?.close(failure && { code: failure.code, message: scrubber.scrub(failure.message), next: failure.next && scrubber.scrub(failure.next) });
     runDir.remove();
-    sweepStaleRunDirs();
   }
 }

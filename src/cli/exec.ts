@@ -9,7 +9,7 @@ import { DeniedError, UsageError } from '../errors.js';
 import type { CliOptions } from './main.js';
 import { printError, shellQuote, writeJson } from './output.js';
 import { parseTarget } from './params.js';
-import type { RequestFlags } from './options.js';
+import { assertedTenant, type RequestFlags } from './options.js';
 
 
 export async function execCommand(target: string, o: RequestFlags, opts: CliOptions): Promise<number> {
@@ -19,7 +19,7 @@ export async function execCommand(target: string, o: RequestFlags, opts: CliOpti
   if (o.dryRun && o.wait) return printError(new UsageError('--wait and --dry-run do not go together: a dry run asks no one and runs nothing'), json);
   const deps = cliDeps(opts, json ? 'collect' : { stdout: process.stdout, stderr: process.stderr });
   let outcome: BrokerOutcome;
-  const request = { service, recipe, params: o.param, assertedTenant: asserted(o.tenant), mode: 'exec' as const, dryRun: Boolean(o.dryRun), record: Boolean(o.record) };
+  const request = { service, recipe, params: o.param, assertedTenant: assertedTenant(o.tenant), mode: 'exec' as const, dryRun: Boolean(o.dryRun), record: Boolean(o.record) };
   try {
     outcome = await handleRequest(request, deps);
     if (o.wait && !o.dryRun && outcome.kind === 'denied' && outcome.approvalId) {
@@ -87,7 +87,7 @@ export async function checkCommand(target: string, o: RequestFlags, opts: CliOpt
   const json = Boolean(o.json);
   let outcome: BrokerOutcome;
   try {
-    outcome = await handleRequest({ service, recipe, params: o.param, assertedTenant: asserted(o.tenant), mode: 'check' }, cliDeps(opts, 'collect'));
+    outcome = await handleRequest({ service, recipe, params: o.param, assertedTenant: assertedTenant(o.tenant), mode: 'check' }, cliDeps(opts, 'collect'));
   } catch (err) {
     return printAttemptError(err, json);
   }
@@ -137,10 +137,6 @@ async function waitForAnswer(store: ApprovalStore, id: string): Promise<'approve
   }
 }
 
-/** An empty --tenant or OUTLOOP_TENANT= asserts nothing, as an empty variable does for most tools. */
-function asserted(tenant: string | undefined): string | undefined {
-  return tenant === undefined || tenant === '' ? undefined : tenant;
-}
 
 function formatGate(g: Gate): string {
   return `  ${g.status.padEnd(4)}  ${g.name.padEnd(9)}  ${g.detail}`;

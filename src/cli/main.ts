@@ -2,6 +2,7 @@ import { printError } from './output.js';
 import { checkCommand, execCommand } from './exec.js';
 import { parseRequestLine } from './options.js';
 import { VERSION } from '../version.js';
+import { sweepStaleRunDirs } from '../runner/workdir.js';
 
 /**
  * The command line's front door. An ordinary `exec` or `check` line (what an agent sends thousands of
@@ -19,6 +20,10 @@ export async function main(argv: string[], opts: CliOptions): Promise<number> {
   const crash = (err: unknown) => process.exit(printError(err, json));
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
+
+  // Run folders (0600 recipe files) of an outloop killed before it could clean up go at the next start,
+  // whatever the command: one readdir of the temp folder.
+  sweepStaleRunDirs();
 
   // Tools probe the version often; answer without loading the full command line.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
 import { collectParam } from './params.js';
 
 /**
@@ -80,4 +81,19 @@ export function parseRequestLine(argv: readonly string[]): { command: 'exec' | '
 /** commander's spelling of a spec: `-p, --param <name=value>`. */
 export function commanderFlags(s: OptionSpec): string {
   return `${s.short ? `-${s.short}, ` : ''}--${s.name}${s.arg ? ` <${s.arg}>` : ''}`;
+}
+
+/**
+ * The tenant a request asserts (--tenant, or OUTLOOP_TENANT). An empty one is a usage error, not "no
+ * assertion": `--tenant=` from a script whose variable came out empty must not silently drop the check.
+ */
+export function assertedTenant(tenant: string | undefined): string | undefined {
+  if (tenant === undefined) return undefined;
+  if (tenant.trim() === '') {
+    throw new UsageError('--tenant (or OUTLOOP_TENANT) is empty: it asserts no tenant, so the request is refused', {
+      code: 'empty_tenant',
+      next: 'Give the tenant name (--tenant acme), or leave both --tenant and OUTLOOP_TENANT unset.',
+    });
+  }
+  return tenant;
 }

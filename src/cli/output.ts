@@ -9,7 +9,9 @@ export function writeJson(value: unknown): void {
 }
 
 export function errorEnvelope(err: OutloopError, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ok: false, decision: 'error', code: err.code, reason: err.message, next: err.next ?? null, ...extra };
+  // An error may carry fields of its own for --json (RanUnrecordedError: ran, childExitCode, output).
+  const own = (err as { envelope?: Record<string, unknown> }).envelope ?? {};
+  return { ok: false, decision: 'error', code: err.code, reason: err.message, next: err.next ?? null, ...own, ...extra };
 }
 
 export function printError(raw: unknown, json: boolean): number {

@@ -1,3 +1,4 @@
+import { assertedTenant } from './options.js';
 import { fileStdin, handleRedact } from '../broker/redact.js';
 import { cliDeps } from './deps.js';
 import { printAttemptError } from './exec.js';
@@ -28,7 +29,7 @@ export async function redactCommand(o: RedactFlags, opts: CliOptions): Promise<n
   const deps = cliDeps(opts, { stdout: process.stdout, stderr: process.stderr });
   try {
     const outcome = await handleRedact(
-      { services: o.service ?? [], assertedTenant: o.tenant === '' ? undefined : o.tenant, input: fileStdin() ?? process.stdin, output: process.stdout },
+      { services: o.service ?? [], assertedTenant: assertedTenant(o.tenant), input: fileStdin() ?? process.stdin, output: process.stdout },
       deps,
     );
     if (outcome.kind === 'denied') {

@@ -1,3 +1,4 @@
+import { assertedTenant } from './options.js';
 import { handleRun, type RunOutcome } from '../broker/run.js';
 import { UsageError } from '../errors.js';
 import { cliDeps } from './deps.js';
@@ -60,7 +61,7 @@ export async function runCommand(argv: string[], o: RunFlags, opts: CliOptions):
   const deps = cliDeps(opts, json ? 'collect' : { stdout: process.stdout, stderr: process.stderr });
   let outcome: RunOutcome;
   try {
-    outcome = await handleRun({ services, argv, assertedTenant: o.tenant === '' ? undefined : o.tenant, envFile: o.envFile, pty, placeholders: Boolean(o.placeholders) }, deps);
+    outcome = await handleRun({ services, argv, assertedTenant: assertedTenant(o.tenant), envFile: o.envFile, pty, placeholders: Boolean(o.placeholders) }, deps);
   } catch (err) {
     return printAttemptError(err, json);
   }

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { readdirSync, realpathSync } from 'node:fs';
+import { readRegularFile } from '../fs/read-regular.js';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isWithin } from '../policy/tenant.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
@@ -33,7 +34,7 @@ const EMPTY: Config = { tenants: {}, recipePaths: [], storeKey: 'auto', recordRe
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: ParseCache): Promise<LoadedConfig> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file, exists: false, config: EMPTY, projects: [], recipePaths: [] };
     throw new ConfigError([{ file, message: `cannot read config: ${(err as Error).message}` }]);

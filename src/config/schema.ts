@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { patternProblem } from '../recipe/pattern.js';
 import { refProblem } from '../secrets/ref.js';
 import { RedactConfigSchema } from '../redact/shapes/config-schema.js';
 import { parseDuration } from '../util/duration.js';
@@ -61,7 +62,14 @@ export const ParamLimitSchema = z.strictObject({
   minLength: z.number().int().nonnegative().optional(),
   maxLength: z.number().int().positive().optional(),
   enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
-  pattern: z.string().optional().describe('Must match the whole value, in addition to the recipe\'s own pattern.'),
+  pattern: z
+    .string()
+    .superRefine((p, ctx) => {
+      const problem = patternProblem(p);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional()
+    .describe('Must match the whole value, in addition to the recipe\'s own pattern.'),
 });
 
 export const ServiceGrantSchema = z

@@ -1,4 +1,4 @@
-import { CST, Lexer, parseDocument, isMap, isScalar, type Document } from 'yaml';
+import { CST, Lexer, parseDocument, isMap, isScalar, visit, type Document } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
 import type { z } from 'zod';
 import { didYouMean } from '../util/suggest.js';
@@ -15,13 +15,47 @@ export interface LocatedYaml {
   problems: ConfigProblem[];
 }
 
+// Deeper than any real config or recipe (they nest about 8 levels); the YAML library and zod recurse, and
+// a hostile file nested thousands deep would otherwise end in a stack overflow.
+const MAX_DEPTH = 64;
+// Aliases expanded in one file: a few are normal (`<<: *defaults`), a billion-laughs file has millions.
+const MAX_ALIASES = 100;
+
 export function parseYaml(file: string, text: string): LocatedYaml {
   const quoted = quoteFlowDashes(text);
-  const doc: Document = parseDocument(quoted.text, { prettyErrors: false, uniqueKeys: true });
   // Offsets are in the quoted text; positions are reported in the text the person wrote.
   const linePos = positionsIn(text, quoted.inserted);
+  const refuse = (offset: number, message: string): LocatedYaml => ({ file, value: undefined, locate: () => ({ line: 1, col: 1 }), problems: [{ file, ...linePos(offset), message }] });
+  if (quoted.tooDeepAt !== undefined) return refuse(quoted.tooDeepAt, `nested more than ${MAX_DEPTH} levels deep`);
+  let doc: Document;
+  try {
+    doc = parseDocument(quoted.text, { prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    // The parser recurses: block nesting hundreds of levels deep overflows its stack.
+    if (err instanceof RangeError) return refuse(0, `nested more than ${MAX_DEPTH} levels deep`);
+    throw err;
+  }
   const problems: ConfigProblem[] = [];
-  for (const err of doc.errors) problems.push({ file, ...linePos(err.pos[0]), message: firstLine(err.message) });
+  for (const err of doc.errors) {
+    const deep = /call stack/i.test(err.message);
+    problems.push({ file, ...linePos(err.pos[0]), message: deep ? `nested more than ${MAX_DEPTH} levels deep` : firstLine(err.message) });
+  }
+  let value: unknown;
+  if (!problems.length) {
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+      if (tooDeep(value)) problems.push({ file, line: 1, col: 1, message: `nested more than ${MAX_DEPTH} levels deep` });
+    } catch (err) {
+      // An alias to an anchor not (yet) defined, or more alias expansion than any real file needs.
+      const msg = (err as Error).message;
+      problems.push({
+        file,
+        ...linePos(firstAlias(doc) ?? 0),
+        message: err instanceof RangeError ? `nested more than ${MAX_DEPTH} levels deep`
+          : /alias count/i.test(msg) ? `aliases expand to too much (more than ${MAX_ALIASES}; a "billion laughs" file?)` : firstLine(msg),
+      });
+    }
+  }
   const locate = (path: readonly PropertyKey[], key?: string) => {
     const full = key === undefined ? path : [...path, key];
     for (let n = full.length; n >= 0; n--) {
@@ -33,7 +67,31 @@ export function parseYaml(file: string, text: string): LocatedYaml {
     }
     return { line: 1, col: 1 };
   };
-  return { file, value: problems.length ? undefined : doc.toJS({ maxAliasCount: 100 }), locate, problems };
+  return { file, value: problems.length ? undefined : value, locate, problems };
+}
+
+/** Where the first alias (`*name`) is, for an alias problem. */
+function firstAlias(doc: Document): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      at = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return at;
+}
+
+/** Does a parsed value nest deeper than MAX_DEPTH? Walked without recursion, before zod recurses into it. */
+function tooDeep(value: unknown): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= MAX_DEPTH) return true;
+    for (const x of Object.values(v as object)) stack.push([x, d + 1]);
+  }
+  return false;
 }
 
 /**
@@ -42,14 +100,17 @@ export function parseYaml(file: string, text: string): LocatedYaml {
  * it is exactly how curl's "read config from stdin" is spelled. Found with the YAML lexer, not a regex, so
  * dashes in strings and block lists are untouched.
  */
-export function quoteFlowDashes(text: string): { text: string; inserted: number[] } {
+export function quoteFlowDashes(text: string): { text: string; inserted: number[]; tooDeepAt?: number } {
   const ZERO_WIDTH = new Set(['\u0002', '\u0018', '\u001f']);
   let offset = 0;
   let depth = 0;
   const at: number[] = [];
   for (const tok of new Lexer().lex(text)) {
     const type = CST.tokenType(tok);
-    if (type === 'flow-seq-start' || type === 'flow-map-start') depth++;
+    if (type === 'flow-seq-start' || type === 'flow-map-start') {
+      // `[[[[...` thousands deep: stop here, before the parser recurses into it.
+      if (++depth > MAX_DEPTH) return { text, inserted: [], tooDeepAt: offset };
+    }
     else if (type === 'flow-seq-end' || type === 'flow-map-end') depth = Math.max(0, depth - 1);
     else if (type === 'seq-item-ind' && depth > 0) at.push(offset);
     if (!ZERO_WIDTH.has(tok)) offset += tok.length;

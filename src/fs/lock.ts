@@ -2,11 +2,15 @@ import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync, mkdirSy
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive } from '../util/process.js';
+import { isSameProcess, startTime } from '../util/process.js';
 
 /**
- * An inter-process lock on a path: `path` is created with O_EXCL and holds `pid:token`. Node has no
- * flock(2), and this works on every filesystem outloop's state lives on.
+ * An inter-process lock on a path: `path` is created with O_EXCL and holds `pid:start:token`, the owner's
+ * pid and start time (util/process.ts) and a random token. Node has no flock(2) (a kernel lock would need a
+ * native addon), and this works on every filesystem outloop's state lives on. It dies with its holder in
+ * effect: the next process to want it sees that the pid is gone, or now belongs to a process with another
+ * start time (a live but unrelated pid), and takes it over at once. A file that is not in this shape
+ * (empty, half-written, planted, an older outloop's `pid:token`) is stale after EMPTY_LOCK_STALE_MS.
  *
  * A lock whose owner is gone (killed inside the critical section) is taken over, but only by a process
  * holding a second exclusive lock, `path.break`, and only if the lock still holds the dead owner's token.
@@ -28,8 +32,8 @@ export class LockTimeoutError extends Error {
   }
 }
 
-// A lock file is created empty and gets its owner a moment later; one still empty after this long belongs
-// to a process that died in between.
+// A lock file is created empty and gets its owner a moment later; one still empty (or not in outloop's
+// shape) after this long belongs to a process that died in between, or to no outloop at all.
 const EMPTY_LOCK_STALE_MS = 2000;
 // Outloop holds its locks for milliseconds; one this old is stale even if its pid was reused.
 const ANY_LOCK_STALE_MS = 120_000;
@@ -47,7 +51,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T> | T, op
 
 async function acquire(path: string, timeoutMs: number): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
-  const token = `${process.pid}:${randomBytes(8).toString('hex')}`;
+  const token = `${process.pid}:${startTime(process.pid) ?? 'x'}:${randomBytes(8).toString('hex')}`;
   let delay = 1;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   for (;;) {
@@ -103,25 +107,42 @@ function breakStaleLock(path: string, staleText: string): void {
 
 interface Owner {
   text: string;
+  /** 0 when the file is not in outloop's `pid:start:token` shape. */
   pid: number;
+  /** The owner's start time, when the writer could read it. */
+  started: string | undefined;
+  /** An older outloop's shape: only the pid. */
+  legacy: boolean;
   ageMs: number;
 }
+
+const OWNER = /^(\d+):(\d+|x):[0-9a-f]{16}$/;
+// What older outloop versions wrote (`pid:token`, or a bare pid): the pid is known, its start time is not.
+const LEGACY = /^(\d+)(?::[0-9a-z]*)?$/;
 
 function readOwner(path: string): Owner | undefined {
   try {
     const ageMs = Date.now() - statSync(path).mtimeMs;
     const text = readFileSync(path, 'utf8');
-    const pid = text === '' ? 0 : Number.parseInt(text, 10);
-    if (!Number.isFinite(pid) || pid < 0) return undefined;
-    return { text, pid, ageMs };
+    const m = OWNER.exec(text);
+    const legacy = m ? undefined : LEGACY.exec(text);
+    const pid = Number((m ?? legacy)?.[1] ?? 0);
+    return { text, pid: Number.isSafeInteger(pid) ? pid : 0, started: m && m[2] !== 'x' ? m[2] : undefined, legacy: Boolean(legacy), ageMs };
   } catch {
     return undefined;
   }
 }
 
+// Can start times be read here? Then a live owner must also match its recorded start time.
+const startTimesReadable = () => startTime(process.pid) !== undefined;
+
 function isStale(o: Owner): boolean {
   if (o.ageMs > ANY_LOCK_STALE_MS) return true;
-  return o.pid === 0 ? o.ageMs > EMPTY_LOCK_STALE_MS : !isAlive(o.pid);
+  if (o.pid === 0) return o.ageMs > EMPTY_LOCK_STALE_MS;
+  if (!isSameProcess(o.pid, o.started)) return true;
+  // A live pid with no start time to check it against may be any process: held for milliseconds by
+  // outloop, so past a moment it is not (an outloop lock of this version always records its start time).
+  return o.started === undefined && (o.legacy || startTimesReadable()) && o.ageMs > EMPTY_LOCK_STALE_MS;
 }
 
 function readText(path: string): string | undefined {

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { InternalError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import type { Check } from './shape.js';
 import { LockTimeoutError, withFileLock } from './lock.js';
 
 /**
  * A small JSON file of outloop's own state (budget counts, approvals), shared by every process on the
  * machine: read, decided on and rewritten under one lock, written atomically (0600). Fail closed: a
- * missing file is empty, but a damaged or locked one stops the request, because reading it as empty would
+ * missing file is empty, but a damaged, wrong-shaped or locked one stops the request (exit 70 with the
+ * store's code, the file and the first problem named, and a next step), because reading it as empty would
  * reset every budget or forget every denial.
  */
 export interface StateFileOptions<T> {
@@ -17,8 +19,11 @@ export interface StateFileOptions<T> {
   /** What a person can do about a damaged file. */
   next: string;
   empty: () => T;
-  /** Is parsed JSON of the expected shape? Anything else counts as empty. */
-  accept: (data: unknown) => data is T;
+  /**
+   * The shape the file must have (fs/shape.ts). Anything else stops the request, as a damaged file does:
+   * reading `[]` or `null` as empty would reset the budgets or forget the denials.
+   */
+  shape: Check;
   lockTimeoutMs?: number;
 }
 
@@ -39,7 +44,14 @@ export class JsonStateFile<T> {
         next: this.opts.next,
       });
     }
-    return this.opts.accept(data) ? data : this.opts.empty();
+    const problem = this.opts.shape(data, '');
+    if (problem) {
+      throw new InternalError(`${this.opts.what} in ${this.file} are not in the shape outloop writes (${problem}); nothing was run`, {
+        code: this.opts.code,
+        next: this.opts.next,
+      });
+    }
+    return data as T;
   }
 
   write(value: T): void {

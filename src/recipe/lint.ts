@@ -3,7 +3,8 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { parseYaml, zodProblems } from '../config/yaml.js';
 import { parseDuration } from '../util/duration.js';
-import { anchored, checkValue, isRequired } from './params.js';
+import { checkValue, isRequired } from './params.js';
+import { patternProblem } from './pattern.js';
 import { sandboxLimits } from './sandbox-lint.js';
 import { RecipeFileSchema, type ParamSpec } from './schema.js';
 import { paramNames, parseTemplate, placeholders, type Template } from './template.js';
@@ -110,6 +111,8 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
     if (def.timeout !== undefined) {
       const ms = parseDuration(def.timeout);
       if (ms === undefined) at([...base, 'timeout'], `timeout "${def.timeout}" is not a duration like 30s or 5m`);
+      // Node's timers hold at most 2^31-1 ms (24.8 days); a longer one fires at once and would kill the child.
+      else if (ms > MAX_TIMEOUT_MS) at([...base, 'timeout'], `timeout "${def.timeout}" is longer than 24 days, the longest outloop can wait; use a shorter one`);
       else timeoutMs = ms;
     }
     const bodyFiles = isCurl(runSources[0]) ? curlBodyFiles(Object.keys(def.files), runSources, [def.stdin ?? '', ...Object.values(def.env), ...Object.values(def.files)]) : [];
@@ -144,23 +147,21 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
   return { file, service: data.service, problems, recipes };
 }
 
+const MAX_TIMEOUT_MS = 24 * 86_400_000;
+
 type At = (path: PropertyKey[], message: string, severity?: 'error' | 'warning') => void;
 
 function checkParams(params: Record<string, ParamSpec>, base: PropertyKey[], at: At): void {
   for (const [name, spec] of Object.entries(params)) {
     const path = [...base, 'params', name];
     if (spec.type === 'enum' && !spec.enum) at(path, `parameter "${name}" has type enum but no enum list`);
-    if (spec.pattern !== undefined) {
-      try {
-        anchored(spec.pattern);
-      } catch (err) {
-        at([...path, 'pattern'], `pattern is not a valid regular expression: ${(err as Error).message}`);
-      }
-    }
+    const badPattern = spec.pattern === undefined ? undefined : patternProblem(spec.pattern);
+    if (badPattern) at([...path, 'pattern'], badPattern);
     const numeric = spec.type === 'integer' || spec.type === 'number';
     if (!numeric && (spec.min !== undefined || spec.max !== undefined)) at(path, `min/max apply to integer and number parameters; use minLength/maxLength for ${spec.type}`);
     if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max) at(path, 'min is greater than max');
-    if (spec.default !== undefined) {
+    // A default is checked against the pattern only once the pattern itself is sound.
+    if (spec.default !== undefined && !badPattern) {
       const r = checkValue(name, spec, String(spec.default));
       if (typeof r !== 'string') at([...path, 'default'], `default fails its own rules: ${r.message}`);
     }

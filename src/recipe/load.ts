@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readRegularFile } from '../fs/read-regular.js';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ParseCache } from '../config/cache.js';
@@ -24,7 +25,7 @@ export async function loadService(service: string, dirs: string[], cache?: Parse
       const file = resolve(join(dir, service + ext));
       let text: string;
       try {
-        text = readFileSync(file, 'utf8');
+        text = readRegularFile(file);
       } catch (err) {
         if (isMissing(err)) continue;
         throw new ConfigError([{ file, message: `cannot read recipe file: ${(err as Error).message}` }]);
@@ -81,7 +82,7 @@ export function listRecipeFiles(dirs: string[]): string[] {
 export async function lintRecipeFile(file: string): Promise<LintResult> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (err) {
     return { file, service: undefined, problems: [{ file, message: `cannot read: ${(err as Error).message}` }], recipes: [] };
   }

@@ -12,8 +12,26 @@ export interface ParamFailure {
 
 export type ParamResult = { ok: true; values: Record<string, string> } | { ok: false; failure: ParamFailure };
 
-// Control characters would let a value start a new line in a stdin config (curl -K) or a header.
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+// Control characters (C0 with tab, DEL, C1) would let a value start a new line in a stdin config (curl -K)
+// or a header; Unicode line and paragraph separators end a line for many readers (JSON in JavaScript,
+// logs); format characters (bidi overrides like U+202E, zero-width spaces, U+FEFF) make a value read
+// differently from what it is, in a terminal, an approval prompt or the audit log. ZWJ and ZWNJ
+// (U+200D, U+200C) stay allowed: emoji sequences and several scripts need them, and they reorder nothing.
+const REFUSED = /[\p{Cc}\p{Zl}\p{Zp}\p{Cf}]/u;
+const ALLOWED_FORMAT = new Set(['\u200c', '\u200d']);
+
+/** The first refused character of a value, as U+XXXX and its kind, or undefined. */
+export function refusedCharacter(raw: string): string | undefined {
+  const re = new RegExp(REFUSED.source, 'gu');
+  for (const m of raw.matchAll(re)) {
+    const ch = m[0];
+    if (ALLOWED_FORMAT.has(ch)) continue;
+    const cp = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    const kind = /\p{Cc}/u.test(ch) ? 'a control character' : /[\p{Zl}\p{Zp}]/u.test(ch) ? 'a line separator' : 'an invisible format character';
+    return `${cp}, ${kind}`;
+  }
+  return undefined;
+}
 
 export function validateParams(specs: Record<string, ParamSpec>, given: Record<string, string>): ParamResult {
   for (const name of Object.keys(given)) {
@@ -43,7 +61,8 @@ export function isRequired(spec: ParamSpec): boolean {
 /** Validate one value; returns its canonical text or the failure. Also used by lint on defaults. */
 export function checkValue(name: string, spec: ParamSpec, raw: string): string | ParamFailure {
   const show = JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}...` : raw);
-  if (CONTROL.test(raw)) return { param: name, message: `parameter "${name}" contains a control character (newline, escape...), which is never allowed` };
+  const refused = refusedCharacter(raw);
+  if (refused) return { param: name, message: `parameter "${name}" contains ${refused}, which is never allowed in a parameter` };
   switch (spec.type) {
     case 'integer': {
       if (!/^-?\d+$/.test(raw)) return { param: name, message: `parameter "${name}" must be an integer${range(spec)}, got ${show}` };
@@ -52,7 +71,8 @@ export function checkValue(name: string, spec: ParamSpec, raw: string): string |
       return inRange(name, spec, n) ?? String(n);
     }
     case 'number': {
-      if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw)) return { param: name, message: `parameter "${name}" must be a number${range(spec)}, got ${show}` };
+      // One way to match each digit (no `\d+\.?\d*`, which backtracks quadratically: 50k digits took 37 s).
+      if (!/^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/.test(raw)) return { param: name, message: `parameter "${name}" must be a number${range(spec)}, got ${show}` };
       const n = Number(raw);
       if (!Number.isFinite(n)) return { param: name, message: `parameter "${name}" must be a finite number, got ${show}` };
       return inRange(name, spec, n) ?? String(n);

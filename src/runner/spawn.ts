@@ -28,6 +28,8 @@ export interface ChildSpec {
   forward?: readonly NodeJS.Signals[];
   /** The child's group is killed when outloop dies, even by SIGKILL (watchdog.ts; on Linux also setpriv --pdeathsig). */
   dieWithParent?: boolean;
+  /** Run it where everything it starts, even in another session, ends with it (runner/contain.ts; sandbox/run.ts applies it). */
+  contain?: boolean;
 }
 
 export interface ChildSinks {
@@ -50,6 +52,9 @@ export interface ChildResult {
 export const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 const KILL_GRACE_MS = 2000;
 const PIPE_GRACE_MS = 500;
+// How long output is still read after the child exited (or was SIGKILLed at the timeout): what it wrote
+// is already in the pipe; only a process that left its group could write more.
+const OUTPUT_GRACE_MS = 1000;
 
 // `ulimit -c 0` then exec: the shell only sets the limit and is replaced by the real command; the argv
 // arrives as "$@", a list, and is never parsed as shell text. Node cannot set RLIMIT_CORE itself.
@@ -127,20 +132,43 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     }
   };
 
+  // Our ends of the child's output pipes. A process that left the group (setsid) but kept them open must
+  // not keep outloop running: once the child is gone, or killed at the timeout, they are closed.
+  let childGone = false;
+  let outputClosed = false;
+  let closeTimer: NodeJS.Timeout | undefined;
+  const closeOutput = () => {
+    if (outputClosed) return;
+    outputClosed = true;
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  };
+  const closeOutputSoon = (ms: number) => {
+    closeTimer ??= setTimeout(closeOutput, ms);
+  };
+
   // A signal sent to outloop goes to the child's group once; outloop then exits with the child's status.
+  // If the child has already exited (only a straggler holds the output), the signal ends the wait at once.
   const forwarders = (spec.forward ?? FORWARDED).map((sig) => {
-    const fn = () => killGroup(sig);
+    const fn = () => {
+      killGroup(sig);
+      if (childGone) closeOutput();
+    };
     process.on(sig, fn);
     return [sig, fn] as const;
   });
 
   let timedOut = false;
   let forceTimer: NodeJS.Timeout | undefined;
+  const forceKill = () => {
+    killGroup('SIGKILL');
+    closeOutputSoon(OUTPUT_GRACE_MS);
+  };
   const timer = Number.isFinite(spec.timeoutMs)
     ? setTimeout(() => {
         timedOut = true;
         killGroup('SIGTERM');
-        forceTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+        forceTimer = setTimeout(forceKill, childGone ? 0 : KILL_GRACE_MS);
       }, spec.timeoutMs)
     : undefined;
   // A child that ignores SIGPIPE (curl does) would go on while its pipe is still drained: after a short
@@ -153,20 +181,26 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
       pipeTimer ??= setTimeout(() => {
         pipeKilled = true;
         killGroup('SIGTERM');
-        forceTimer ??= setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+        forceTimer ??= setTimeout(forceKill, KILL_GRACE_MS);
       }, PIPE_GRACE_MS);
     });
   }
   for (const sink of [sinks.stdout, sinks.stderr]) sink.once(STOP_CHILD, () => killGroup('SIGKILL'));
-  // Once the child itself exits, anything it left running in its group would hold our pipes open.
-  void exited.then(() => killGroup('SIGKILL'), () => {});
+  // Once the child itself exits, anything it left running in its group would hold our pipes open; what
+  // left the group is not waited for beyond a moment to read what the child wrote before it exited.
+  void exited.then(() => {
+    childGone = true;
+    killGroup('SIGKILL');
+    closeOutputSoon(OUTPUT_GRACE_MS);
+  }, () => {});
+  // Closing the output on purpose ends the pipelines early; that is not an error.
+  const relay = (from: NodeJS.ReadableStream, to: Writable) =>
+    pipeline(from, to, { end: false }).catch((err: unknown) => {
+      if (!outputClosed) throw err;
+    });
 
   try {
-    const [{ code, signal }] = await Promise.all([
-      exited,
-      pipeline(child.stdout!, sinks.stdout, { end: false }),
-      pipeline(child.stderr!, sinks.stderr, { end: false }),
-    ]);
+    const [{ code, signal }] = await Promise.all([exited, relay(child.stdout!, sinks.stdout), relay(child.stderr!, sinks.stderr)]);
     let exitCode: number;
     if (timedOut) exitCode = Exit.timeout;
     else if (pipeKilled) exitCode = Exit.readerGone;
@@ -177,6 +211,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     clearTimeout(timer);
     if (forceTimer) clearTimeout(forceTimer);
     if (pipeTimer) clearTimeout(pipeTimer);
+    if (closeTimer) clearTimeout(closeTimer);
     for (const [sig, fn] of forwarders) process.off(sig, fn);
     disarm();
     if (pumpTty) {

@@ -1,12 +1,17 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive } from '../util/process.js';
+import { isSameProcess, startTime } from '../util/process.js';
 
 /**
  * The child's private working directory (also its HOME and TMPDIR): created 0700, recipe files written
- * 0600, removed when the run ends. The owner's pid is in the name so a later run can remove the folder
- * of a run whose outloop was killed before it could clean up, and no secret file outlives its run.
+ * 0600, removed when the run ends.
+ *
+ * Recipe `files:` are read by name from the working folder (`curl --json @body.json`), so they are real
+ * files, not a memfd or a pipe. What a SIGKILLed outloop leaves behind is removed by the next outloop to
+ * start, whatever the command (exec, check, a denial, a dry run, redact, doctor...): the owner's pid and
+ * start time are in the folder's name, so a later process can tell a dead owner, and a pid the kernel has
+ * since handed to another process, from a live run.
  */
 const PREFIX = 'outloop-run-';
 
@@ -15,8 +20,14 @@ export interface RunDir {
   remove(): void;
 }
 
+let self: string | undefined;
+function ownTag(): string {
+  self ??= `${process.pid}-${startTime(process.pid) ?? 'x'}`;
+  return self;
+}
+
 export function createRunDir(files: Record<string, string>): RunDir {
-  const path = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+  const path = mkdtempSync(join(tmpdir(), `${PREFIX}${ownTag()}-`));
   const remove = () => rmSync(path, { recursive: true, force: true });
   try {
     for (const [name, content] of Object.entries(files)) writeFileSync(join(path, name), content, { mode: 0o600, flag: 'wx' });
@@ -27,22 +38,38 @@ export function createRunDir(files: Record<string, string>): RunDir {
   return { path, remove };
 }
 
-/** Remove run folders left by outloop processes that no longer exist. */
-export function sweepStaleRunDirs(): number {
+/** The owner a run folder's name gives: pid, and start time when the name has one. */
+export function runDirOwner(name: string): { pid: number; started: string | undefined } | undefined {
+  if (!name.startsWith(PREFIX)) return undefined;
+  const parts = name.slice(PREFIX.length).split('-');
+  const pid = Number(parts[0]);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  // `PID-START-XXXXXX` now, `PID-XXXXXX` before start times were recorded.
+  const started = parts.length === 3 && parts[1] !== 'x' ? parts[1] : undefined;
+  return { pid, started };
+}
+
+/** Remove run folders (ours: same uid) left by outloop processes that no longer exist. */
+export function sweepStaleRunDirs(dir: string = tmpdir()): number {
   let removed = 0;
   let names: string[];
   try {
-    names = readdirSync(tmpdir());
+    names = readdirSync(dir);
   } catch {
     return 0;
   }
+  const uid = process.getuid?.();
   for (const name of names) {
-    if (!name.startsWith(PREFIX)) continue;
-    const pid = Number.parseInt(name.slice(PREFIX.length), 10);
-    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-    rmSync(join(tmpdir(), name), { recursive: true, force: true });
-    removed++;
+    const owner = runDirOwner(name);
+    if (!owner || owner.pid === process.pid || isSameProcess(owner.pid, owner.started)) continue;
+    const path = join(dir, name);
+    try {
+      if (uid !== undefined && lstatSync(path).uid !== uid) continue;
+      rmSync(path, { recursive: true, force: true });
+      removed++;
+    } catch {
+      /* another outloop swept it first, or it is not ours to remove */
+    }
   }
   return removed;
 }
-

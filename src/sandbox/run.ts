@@ -7,6 +7,7 @@ import { placeholders, render } from '../recipe/template.js';
 import { createRunDir } from '../runner/workdir.js';
 import type { ChildSinks, ChildSpec } from '../runner/spawn.js';
 import { findExecutable, resolveSystemCommand } from '../runner/which.js';
+import { BWRAP_SHIELD, inPidNamespace } from '../runner/contain.js';
 import { bwrapArgv, programDirs, SUPPORT_MOUNT, systemMounts } from './bwrap.js';
 import { detectSandbox, probeCacheFile } from './detect.js';
 import { networkNotes, type NetworkNote } from './egress-notes.js';
@@ -97,12 +98,6 @@ export interface SandboxedRun {
   readonly network: NetworkNote[];
 }
 
-// The runner sends Ctrl-C, timeouts and SIGPIPE to the whole group, bwrap included. bwrap does not pass
-// signals on and would die of them, and --die-with-parent would then SIGKILL the child before it could
-// react: so bwrap ignores them (the child inside gets the group's signal itself), and the first process
-// inside puts the default handlers back (node does at start-up; `env --default-signal` otherwise).
-const BWRAP_SHIELD = ['/bin/sh', '-c', 'trap "" INT TERM HUP QUIT PIPE; exec "$@"', 'outloop-sandbox'];
-
 function usesRecipeDir(r: Plan['recipe']): boolean {
   const ts = [...r.run, ...Object.values(r.env), ...Object.values(r.files), ...(r.stdin ? [r.stdin] : [])];
   return ts.some((t) => placeholders(t).some((p) => p.ns === 'recipe.dir'));
@@ -128,6 +123,11 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
 
   // The same cached probe as the broker's (sandboxFact): an `auto` exec must not start a probe bwrap each time.
   const fact = mode === 'off' || !target.available ? undefined : detectSandbox(input.path, platform, probeCacheFile(homes.stateDir));
+  // Without the sandbox, a child that asks for containment (exec) still gets a pid namespace where bwrap can
+  // make one (runner/contain.ts): the same cached probe, so it costs no extra process.
+  const contain = input.spec.contain && platform === 'linux' && !(fact?.available && fact.kind === 'bwrap')
+    ? (fact ?? detectSandbox(input.path, platform, probeCacheFile(homes.stateDir)))
+    : undefined;
   const ph = target.placeholders;
   const needNet = (target.hosts.length > 0 && mode !== 'off') || ph !== undefined;
   const cmd = findExecutable(input.spec.argv[0]!, input.spec.env.PATH, input.spec.cwd);
@@ -190,6 +190,7 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
       const url = await proxy.listen({ host: '127.0.0.1', port: 0 });
       spec = { ...spec, env: { ...spec.env, ...proxyEnv(url) } };
     }
+    if (kind === 'none' && contain?.available && contain.kind === 'bwrap') spec = { ...spec, argv: inPidNamespace(contain.path, spec.argv) };
   } catch (err) {
     await proxy?.close().catch(() => {});
     for (const c of cleanup) await c();

@@ -6,6 +6,7 @@ import { handleRequest } from '../../src/broker/exec.js';
 import { checkUrl, findUrls, hostAllowed } from '../../src/policy/hosts.js';
 import { decide, type Decision } from '../../src/policy/decide.js';
 import { configFrom, countingBackends, makeHome, serviceFrom, useTempDirs } from './helpers.js';
+import { refusedCharacter } from '../../src/recipe/params.js';
 
 const tempDir = useTempDirs();
 
@@ -62,10 +63,11 @@ function argvFor(recipe: string, params: Record<string, string>): string[] {
 }
 
 const codeOf = (d: Decision) => (d.allow ? 'allow' : d.code);
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+// Control, line-separator and format characters (ZWJ/ZWNJ aside) are refused: src/recipe/params.ts.
+const CONTROL = { test: (v: string) => refusedCharacter(v) !== undefined };
 
 describe('a parameter stays inside its one argument', () => {
-  const nasty = ['$(id)', '`id`', 'a; rm -rf /', "it's", '"quoted"', 'two words', '  ', '$HOME', '*', '\\', '|cat', '&& true', '{{params.v}}', '\t tab'];
+  const nasty = ['$(id)', '`id`', 'a; rm -rf /', "it's", '"quoted"', 'two words', '  ', '$HOME', '*', '\\', '|cat', '&& true', '{{params.v}}'];
 
   for (const v of nasty) {
     it(`${JSON.stringify(v)} is passed literally`, () => {

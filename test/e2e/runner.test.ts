@@ -25,10 +25,10 @@ recipes:
     run: [ls, "{{params.name}}"]
   background:
     description: leaves a background process holding stdout open
-    run: [sh, -c, 'sleep 30 & echo $! > "$1/bg.pid"; echo done', sh, '{{project}}']
+    run: [sh, -c, 'sh -c "read -r p _ < /proc/self/stat; echo \\$p > $1/bg.pid; exec sleep 30" & while [ ! -s "$1/bg.pid" ]; do sleep 0.01; done; echo done', sh, '{{project}}']
   hold:
     description: writes its pid and folder, then waits
-    run: [sh, -c, 'echo $$ > "$1/hold.pid"; pwd > "$1/hold.dir"; echo ready; sleep 30', sh, '{{project}}']
+    run: [sh, -c, 'read -r p _ < /proc/self/stat; echo $p > "$1/hold.pid"; pwd > "$1/hold.dir"; echo ready; sleep 30', sh, '{{project}}']
     env: { T: "{{secrets.TOKEN}}" }
     files:
       given.txt: "{{secrets.TOKEN}}"
@@ -46,7 +46,8 @@ describe('the child process', () => {
     e = makeE2E(['acme']);
     e.writeRecipe('rn', RECIPES);
     // Pids the child writes must be host pids, so this suite runs with sandbox: off (test/sandbox has
-    // the sandboxed child's kill and cleanup checks).
+    // the sandboxed child's kill and cleanup checks), and they are read from /proc/self/stat: even with
+    // the sandbox off, an exec child has its own pid namespace where bwrap can make one (runner/contain.ts).
     e.writeConfig(configYaml(e, { acme: 'rn:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  sandbox: off' }));
     await e.setSecret('local:acme/token', TOKEN);
   });

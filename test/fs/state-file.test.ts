@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InternalError } from '../../src/errors.js';
 import { JsonStateFile } from '../../src/fs/state-file.js';
+import { num, recordOf } from '../../src/fs/shape.js';
 
 // The state files behind budgets and approvals fail closed: reading a damaged or locked one as empty
 // would reset every budget or forget every denial.
@@ -16,7 +17,7 @@ function counts(name: string, lockTimeoutMs?: number) {
     code: 'counts_unavailable',
     next: 'Move it aside.',
     empty: () => ({}),
-    accept: (d): d is Record<string, number> => d !== null && typeof d === 'object' && !Array.isArray(d),
+    shape: recordOf(num),
     ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }),
   });
 }
@@ -45,10 +46,12 @@ describe('JsonStateFile', () => {
     expect((err as Error).message).toContain(f.file);
   });
 
-  it('JSON of the wrong shape reads as empty', () => {
+  it('JSON of the wrong shape stops the request too, naming the first problem (never a silent reset)', () => {
     const f = counts('c.json');
-    writeFileSync(f.file, '[1, 2]');
-    expect(f.read()).toEqual({});
+    for (const [text, problem] of [['[1, 2]', '(top level): expected an object, got a list'], ['null', 'got null'], ['{"x": "1"}', 'x: expected a number, got a string']] as const) {
+      writeFileSync(f.file, text);
+      expect(() => f.read()).toThrow(expect.objectContaining({ code: 'counts_unavailable', exitCode: 70, next: 'Move it aside.', message: expect.stringContaining(problem) }));
+    }
   });
 
   it('a lock held by a live process stops the request with its code, and nothing is written', async () => {
