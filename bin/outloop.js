@@ -8,6 +8,22 @@ if (major < 20 || (major === 20 && minor < 19)) {
 // Node 22+ can keep compiled code between runs; an agent calls outloop thousands of times.
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
-const { main } = await import('../dist/cli.mjs');
-const { fileURLToPath } = await import('node:url');
-process.exitCode = await main(process.argv.slice(2), { packageRoot: fileURLToPath(new URL('..', import.meta.url)) });
+const argv = process.argv.slice(2);
+// System mode: when OUTLOOP_SOCKET is set or a system install exists, outloop is only a client of
+// outloopd and loads nothing else (no config, store or state of the caller's). `system` sets it up.
+const fs = process.getBuiltinModule('node:fs');
+const socket = argv[0] === 'system' ? '' : process.env.OUTLOOP_SOCKET || (fs.existsSync('/etc/outloop/system.json') || fs.existsSync('/run/outloop/broker.sock') ? '/run/outloop/broker.sock' : '');
+if (socket) {
+  const { runClient, prepareSession } = await import('../dist/client.mjs');
+  const s = argv[0] === 'session' ? prepareSession(argv) : { argv };
+  if (s.error) {
+    process.stderr.write(`outloop: ${s.error} [usage]\n`);
+    process.exitCode = 64;
+  } else {
+    process.exitCode = await runClient(s.argv, socket);
+  }
+} else {
+  const { main } = await import('../dist/cli.mjs');
+  const { fileURLToPath } = await import('node:url');
+  process.exitCode = await main(argv, { packageRoot: fileURLToPath(new URL('..', import.meta.url)) });
+}

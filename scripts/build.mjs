@@ -61,7 +61,8 @@ execFileSync(process.execPath, ['scripts/gen-shape-rules.mjs'], { stdio: 'inheri
 const out = `dist.tmp-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli/main.ts' },
+  // System mode: the thin client, the daemon and its per-request worker share the pipeline's chunks.
+  entryPoints: { cli: 'src/cli/main.ts', client: 'src/system/client-entry.ts', outloopd: 'src/system/daemon.ts', worker: 'src/system/worker.ts' },
   outdir: out,
   bundle: true,
   splitting: true,

@@ -20,3 +20,4 @@ export { AGENT_CLIENTS } from './mcp/agents.js';
 export { policyTestCommand } from './cli/policy-test.js';
 export * as approvalsCommands from './cli/approvals.js';
 export * as replayCommands from './cli/replay.js';
+export * as systemCommands from './cli/system.js';

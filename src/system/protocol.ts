@@ -23,6 +23,8 @@ export interface Hello {
   argv: string[];
   cwd: string;
   env: Partial<Record<(typeof PASSED_ENV)[number], string>>;
+  /** The client's stdin is a terminal (a person typing `yes` to approve). */
+  stdinTty: boolean;
 }
 
 export type ClientFrame = Hello | { t: 'stdin'; d: string } | { t: 'stdin-end' };
@@ -104,5 +106,5 @@ export function parseHello(msg: unknown): Hello {
     const v = given[k];
     if (typeof v === 'string' && !v.includes('\0')) env[k] = v;
   }
-  return { t: 'hello', v: PROTOCOL_VERSION, argv: m.argv, cwd: m.cwd, env };
+  return { t: 'hello', v: PROTOCOL_VERSION, argv: m.argv, cwd: m.cwd, env, stdinTty: m.stdinTty === true };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, MAX_FRAME, parseHello, PROTOCOL_VERSION, ProtocolError } from '../../src/system/protocol.js';
 
-const hello = { t: 'hello', v: PROTOCOL_VERSION, argv: ['exec', 'a.b'], cwd: '/tmp', env: {} };
+const hello = { t: 'hello', v: PROTOCOL_VERSION, argv: ['exec', 'a.b'], cwd: '/tmp', env: {}, stdinTty: false };
 
 function code(fn: () => unknown): string | undefined {
   try {

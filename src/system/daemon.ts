@@ -1,0 +1,335 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, lstatSync, statSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { AuditLog, newAuditId } from '../audit/index.js';
+import { DeniedError, type OutloopError } from '../errors.js';
+import { assertedTenant, classify, commandWords, isPerson } from './access.js';
+import { systemHomes, systemPaths, type SystemPaths } from './paths.js';
+import { ancestry, loadPeercred, readStat, type PeerCred } from './peer.js';
+import { encodeFrame, FrameDecoder, parseHello, ProtocolError, STALL_MS, type Hello } from './protocol.js';
+import type { Job } from './worker.js';
+
+/**
+ * outloopd: the broker under its own OS user. It owns the socket, learns each caller from the kernel,
+ * refuses person-only commands from anyone who has not proved to be a person, binds requests from a
+ * session's processes to its tenant, and hands each request to a fresh worker (worker.ts) that runs the
+ * same command code as personal mode with the system homes.
+ */
+
+const WORKER_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+/** Requests run at once; more wait their turn (a queue, not a refusal). */
+const MAX_ACTIVE = 8;
+const SPARE_WORKERS = 2;
+/** On SIGTERM, how long running requests get to stop their children and write their end records. */
+const STOP_GRACE_MS = 5000;
+
+interface Session {
+  tenant: string;
+  pid: number;
+  startTime: string;
+  uid: number;
+}
+
+export interface DaemonOptions {
+  prefix: string;
+  packageRoot: string;
+  log?: (line: string) => void;
+}
+
+export class Daemon {
+  readonly paths: SystemPaths;
+  private server: Server | undefined;
+  private readonly peercred: (fd: number) => PeerCred;
+  private readonly spares: Promise<ChildProcess>[] = [];
+  private readonly active = new Set<ChildProcess>();
+  private readonly waiting: (() => void)[] = [];
+  private readonly sessions = new Set<Session>();
+  private readonly audit: AuditLog;
+  private readonly log: (line: string) => void;
+  private stopping = false;
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.paths = systemPaths(opts.prefix);
+    this.peercred = loadPeercred(opts.packageRoot);
+    // The one place the daemon builds its audit log (the keyed chain's options go here).
+    this.audit = new AuditLog(systemHomes(this.paths).auditFile);
+    this.log = opts.log ?? ((l) => process.stderr.write(`outloopd: ${l}\n`));
+  }
+
+  async start(): Promise<void> {
+    checkStateDir(this.paths.stateDir);
+    await removeStaleSocket(this.paths.socket);
+    for (let i = 0; i < SPARE_WORKERS; i++) this.spares.push(this.spawnWorker());
+    const server = createServer((sock) => this.onConnection(sock));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.paths.socket, () => resolve());
+    });
+    server.on('error', (err) => this.log(`socket error: ${err.message}`));
+    // Anyone may connect; who they are is read from the kernel and decides what they may do.
+    chmodSync(this.paths.socket, 0o666);
+    // The socket answers only once a worker is ready, so `ready` means a request would be served.
+    await this.spares[0];
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    for (const w of this.active) w.kill('SIGHUP');
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const w of this.active) w.kill('SIGKILL');
+    for (const s of this.spares) void s.then((w) => w.kill('SIGKILL'), () => {});
+    try {
+      unlinkSync(this.paths.socket);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  private spawnWorker(): Promise<ChildProcess> {
+    const file = join(this.opts.packageRoot, 'dist', 'worker.mjs');
+    const w = spawn(process.execPath, [file, '--prefix', this.opts.prefix], {
+      stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
+      env: { ...WORKER_ENV, HOME: this.paths.stateDir },
+      cwd: this.paths.stateDir,
+    });
+    return new Promise((resolve, reject) => {
+      w.once('message', () => resolve(w));
+      w.once('error', reject);
+      w.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
+    });
+  }
+
+  private async takeWorker(): Promise<ChildProcess> {
+    while (this.active.size >= MAX_ACTIVE) await new Promise<void>((r) => this.waiting.push(r));
+    const next = this.spares.shift() ?? this.spawnWorker();
+    this.spares.push(this.spawnWorker());
+    // A spare that died (out of memory, killed) is replaced by a fresh one for this request.
+    const w = await next.catch(() => this.spawnWorker());
+    this.active.add(w);
+    w.once('exit', () => {
+      this.active.delete(w);
+      this.waiting.shift()?.();
+    });
+    return w;
+  }
+
+  private onConnection(sock: Socket): void {
+    let cred: PeerCred;
+    try {
+      cred = this.peercred((sock as unknown as { _handle: { fd: number } })._handle.fd);
+    } catch (err) {
+      this.log(`dropped a connection without peer credentials: ${(err as Error).message}`);
+      sock.destroy();
+      return;
+    }
+    const dec = new FrameDecoder();
+    let stall: NodeJS.Timeout | undefined;
+    let hello: Hello | undefined;
+    let worker: ChildProcess | undefined;
+    const pendingStdin: (Buffer | null)[] = [];
+    let closed = false;
+    let session: Session | undefined;
+
+    const send = (msg: object) => {
+      if (!closed) sock.write(encodeFrame(msg));
+    };
+    const fail = (err: ProtocolError) => {
+      clearTimeout(stall);
+      this.log(`uid ${cred.uid} pid ${cred.pid}: ${err.code}: ${err.message}`);
+      send({ t: 'error', code: err.code, message: err.message, next: err.code === 'version_mismatch' ? 'Use the outloop that matches this outloopd (restart outloopd after an upgrade).' : 'This is a bug in the client or not an outloop client.', exit: err.code === 'version_mismatch' ? 69 : 64 });
+      sock.end();
+      closed = true;
+      worker?.kill('SIGHUP');
+    };
+    const feed = (b: Buffer | null) => {
+      if (!worker) pendingStdin.push(b);
+      else if (b === null) worker.stdin?.end();
+      else worker.stdin?.write(b);
+    };
+
+    sock.on('data', (chunk: Buffer) => {
+      if (closed) return;
+      let frames: unknown[];
+      try {
+        frames = dec.push(chunk);
+      } catch (err) {
+        return fail(err as ProtocolError);
+      }
+      clearTimeout(stall);
+      if (dec.partial) stall = setTimeout(() => fail(new ProtocolError('stalled', `a frame was begun and not finished within ${STALL_MS} ms`)), STALL_MS);
+      for (const f of frames) {
+        const m = f as { t: string; d?: unknown };
+        if (!hello) {
+          try {
+            hello = parseHello(f);
+          } catch (err) {
+            return fail(err as ProtocolError);
+          }
+          void this.serve(hello, cred, send, (w) => {
+            worker = w;
+            for (const b of pendingStdin.splice(0)) feed(b);
+          }, (s) => (session = s)).catch((err) => {
+            this.log(`request failed: ${(err as Error).message}`);
+            send({ t: 'error', code: 'internal', message: `outloopd could not serve the request: ${(err as Error).message}`, next: 'Check the daemon log (journalctl -u outloopd).', exit: 70 });
+            sock.end();
+          });
+        } else if (m.t === 'stdin' && typeof m.d === 'string') feed(Buffer.from(m.d, 'base64'));
+        else if (m.t === 'stdin-end') feed(null);
+        else return fail(new ProtocolError('bad_frame', `unexpected frame "${m.t}"`));
+      }
+    });
+    // The client went away: its request's child is stopped (SIGHUP, as a terminal hang-up), and the
+    // worker's end record says so. A session ends with its client.
+    sock.on('close', () => {
+      closed = true;
+      clearTimeout(stall);
+      if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGHUP');
+      if (session) this.sessions.delete(session);
+    });
+    sock.on('error', () => {});
+  }
+
+  private async serve(hello: Hello, cred: PeerCred, send: (m: object) => void, attach: (w: ChildProcess) => void, onSession: (s: Session) => void): Promise<void> {
+    const json = hello.argv.includes('--json');
+    const refuse = async (err: OutloopError, extra: Record<string, unknown> = {}) => {
+      const words = commandWords(hello.argv);
+      await this.audit.append({
+        id: newAuditId(), phase: 'end', mode: 'system', project: null, tenant: null, service: null, recipe: null,
+        decision: 'deny', code: err.code, reason: err.message, exitCode: err.exitCode, durationMs: null, redactions: 0,
+        command: words.join(' '), peer: { uid: cred.uid, gid: cred.gid, pid: cred.pid }, ...extra,
+      });
+      if (json) send({ t: 'out', d: Buffer.from(`${JSON.stringify({ ok: false, decision: 'deny', code: err.code, reason: err.message, next: err.next })}\n`).toString('base64') });
+      else send({ t: 'err', d: Buffer.from(`outloop: denied: ${err.message} [${err.code}]\nnext: ${err.next}\n`).toString('base64') });
+      send({ t: 'exit', code: err.exitCode });
+    };
+
+    const access = classify(hello.argv);
+    if (access !== 'agent' && !isPerson(cred.uid)) {
+      const what = access === 'session' ? 'starting an agent session' : `\`outloop ${commandWords(hello.argv).join(' ')}\``;
+      return refuse(new DeniedError('person_only', `${what} is for a person, and uid ${cred.uid} has not proved it is one (a terminal is not proof)`,
+        'A person runs it with sudo in their own terminal, e.g. `sudo outloop approve ID`.'));
+    }
+    if (access === 'session') {
+      const tenant = assertedTenant(hello.argv);
+      const root = readStat(cred.pid);
+      if (!tenant || !root) {
+        send({ t: 'error', code: 'usage', message: 'outloop session needs --tenant T', next: 'Run `sudo outloop session --tenant T -- CMD...`.', exit: 64 });
+        return;
+      }
+      const s: Session = { tenant, pid: root.pid, startTime: root.startTime, uid: cred.uid };
+      this.sessions.add(s);
+      onSession(s);
+      send({ t: 'session', tenant });
+      return;
+    }
+
+    const env: Record<string, string> = { ...hello.env };
+    const session = this.sessionOf(cred.pid);
+    if (session) {
+      const claimed = assertedTenant(hello.argv) ?? hello.env.OUTLOOP_TENANT;
+      if (claimed !== undefined && claimed !== '' && claimed !== session.tenant) {
+        return refuse(new DeniedError('wrong_tenant', `this agent session is bound to tenant "${session.tenant}", but the request asserts tenant "${claimed}"`,
+          `Stop: run "${session.tenant}"'s own recipes; a person starts a separate session for "${claimed}".`), { tenant: session.tenant, session: session.pid });
+      }
+      // The session's tenant is asserted for the request: a project of another tenant is wrong_tenant.
+      env.OUTLOOP_TENANT = session.tenant;
+    }
+    const w = await this.takeWorker();
+    const words = commandWords(hello.argv);
+    const job: Job = { argv: hello.argv, cwd: hello.cwd, env, stdinTty: hello.stdinTty && (words[0] === 'approve' || words[0] === 'deny') };
+    w.stdout!.on('data', (d: Buffer) => send({ t: 'out', d: d.toString('base64') }));
+    w.stderr!.on('data', (d: Buffer) => send({ t: 'err', d: d.toString('base64') }));
+    w.stdin!.on('error', () => {});
+    const done = Promise.all([
+      new Promise<number>((resolve) => w.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGHUP' ? 129 : 70)))),
+      new Promise((r) => w.stdout!.once('close', r)),
+      new Promise((r) => w.stderr!.once('close', r)),
+    ]);
+    attach(w);
+    w.send(job);
+    const [code] = await done;
+    send({ t: 'exit', code });
+  }
+
+  /** The session a caller's process belongs to: its pid or an ancestor's, with the same start time. */
+  private sessionOf(pid: number): Session | undefined {
+    if (this.sessions.size === 0) return undefined;
+    for (const p of ancestry(pid)) {
+      for (const s of this.sessions) if (s.pid === p.pid && s.startTime === p.startTime) return s;
+    }
+    return undefined;
+  }
+}
+
+function checkStateDir(dir: string): void {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new Error(`${dir} is missing; run \`sudo outloop system install\` first`);
+  }
+  if (st.uid !== process.getuid!() || (st.mode & 0o077) !== 0) {
+    throw new Error(`${dir} must be owned by the daemon's user (uid ${process.getuid!()}) with mode 0700; it is uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}`);
+  }
+}
+
+/** A socket file left by a daemon that died is removed; one that answers means outloopd already runs. */
+async function removeStaleSocket(path: string): Promise<void> {
+  try {
+    if (!lstatSync(path).isSocket()) throw new Error(`${path} exists and is not a socket`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const answers = await new Promise<boolean>((resolve) => {
+    const c = createConnection(path);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+  if (answers) throw new Error(`another outloopd is already answering on ${path}`);
+  unlinkSync(path);
+}
+
+export async function daemonMain(argv: string[], packageRoot: string): Promise<number> {
+  let prefix = '/';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--prefix') prefix = argv[++i] ?? '';
+    else if (a.startsWith('--prefix=')) prefix = a.slice(9);
+    else if (a === '--foreground') continue;
+    else {
+      process.stderr.write(`outloopd: unknown option ${a}\nusage: outloopd --foreground [--prefix DIR]\n`);
+      return 64;
+    }
+  }
+  if (!prefix.startsWith('/')) {
+    process.stderr.write('outloopd: --prefix must be an absolute path\n');
+    return 64;
+  }
+  if (process.getuid!() === 0) {
+    process.stderr.write('outloopd: refusing to run as root: run it as its own user (systemd does; by hand: setpriv --reuid=outloop --regid=outloop --init-groups outloopd --foreground)\n');
+    return 77;
+  }
+  const d = new Daemon({ prefix, packageRoot });
+  try {
+    await d.start();
+  } catch (err) {
+    process.stderr.write(`outloopd: cannot start: ${(err as Error).message}\n`);
+    await d.stop();
+    return 78;
+  }
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve());
+  });
+  await d.stop();
+  return 0;
+}
