@@ -6,7 +6,7 @@ import { AuditLog, newAuditId } from '../audit/index.js';
 import { DeniedError, type OutloopError } from '../errors.js';
 import { assertedTenant, classify, commandWords, isPerson } from './access.js';
 import { systemHomes, systemPaths, type SystemPaths } from './paths.js';
-import { ancestry, loadPeercred, readStat, type PeerCred } from './peer.js';
+import { ancestry, loadPeercred, readStat, type PeerCred, type ProcStat } from './peer.js';
 import { encodeFrame, FrameDecoder, parseHello, ProtocolError, STALL_MS, type Hello } from './protocol.js';
 import type { Job } from './worker.js';
 
@@ -35,6 +35,8 @@ export interface DaemonOptions {
   prefix: string;
   packageRoot: string;
   log?: (line: string) => void;
+  /** How long a begun frame may wait for its end (default STALL_MS). */
+  stallMs?: number;
 }
 
 export class Daemon {
@@ -45,6 +47,8 @@ export class Daemon {
   private readonly active = new Set<ChildProcess>();
   private readonly waiting: (() => void)[] = [];
   private readonly sessions = new Set<Session>();
+  private readonly clients = new Set<Socket>();
+  private readonly stallMs: number;
   private readonly audit: AuditLog;
   private readonly log: (line: string) => void;
   private stopping = false;
@@ -55,6 +59,7 @@ export class Daemon {
     // The one place the daemon builds its audit log (the keyed chain's options go here).
     this.audit = new AuditLog(systemHomes(this.paths).auditFile);
     this.log = opts.log ?? ((l) => process.stderr.write(`outloopd: ${l}\n`));
+    this.stallMs = opts.stallMs ?? STALL_MS;
   }
 
   async start(): Promise<void> {
@@ -77,7 +82,10 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.close();
+    // Clients see the connection end without an exit frame (their exit 69); their requests' children are
+    // stopped and the workers write their end records before the daemon exits.
+    for (const c of this.clients) c.destroy();
     for (const w of this.active) w.kill('SIGHUP');
     const deadline = Date.now() + STOP_GRACE_MS;
     while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -119,6 +127,8 @@ export class Daemon {
   }
 
   private onConnection(sock: Socket): void {
+    this.clients.add(sock);
+    sock.once('close', () => this.clients.delete(sock));
     let cred: PeerCred;
     try {
       cred = this.peercred((sock as unknown as { _handle: { fd: number } })._handle.fd);
@@ -161,7 +171,7 @@ export class Daemon {
         return fail(err as ProtocolError);
       }
       clearTimeout(stall);
-      if (dec.partial) stall = setTimeout(() => fail(new ProtocolError('stalled', `a frame was begun and not finished within ${STALL_MS} ms`)), STALL_MS);
+      if (dec.partial) stall = setTimeout(() => fail(new ProtocolError('stalled', `a frame was begun and not finished within ${this.stallMs} ms`)), this.stallMs);
       for (const f of frames) {
         const m = f as { t: string; d?: unknown };
         if (!hello) {
@@ -188,7 +198,10 @@ export class Daemon {
     sock.on('close', () => {
       closed = true;
       clearTimeout(stall);
-      if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGHUP');
+      if (worker && worker.exitCode === null && worker.signalCode === null) {
+        worker.kill('SIGHUP');
+        if (!this.stopping) void this.recordGone(cred, hello);
+      }
       if (session) this.sessions.delete(session);
     });
     sock.on('error', () => {});
@@ -256,14 +269,31 @@ export class Daemon {
     send({ t: 'exit', code });
   }
 
+  /** A request whose client went away mid-run: said in the audit log, next to the run's own end record. */
+  private async recordGone(cred: PeerCred, hello: Hello | undefined): Promise<void> {
+    try {
+      await this.audit.append({
+        id: newAuditId(), phase: 'end', mode: 'system', project: null, tenant: null, service: null, recipe: null,
+        decision: 'error', code: 'client_gone', reason: 'the client disconnected during the request; its child was stopped (SIGHUP, exit 129)',
+        exitCode: 129, durationMs: null, redactions: 0, command: commandWords(hello?.argv ?? []).join(' '), peer: { uid: cred.uid, gid: cred.gid, pid: cred.pid },
+      });
+    } catch (err) {
+      this.log(`cannot record a client's disconnect: ${(err as Error).message}`);
+    }
+  }
+
   /** The session a caller's process belongs to: its pid or an ancestor's, with the same start time. */
   private sessionOf(pid: number): Session | undefined {
-    if (this.sessions.size === 0) return undefined;
-    for (const p of ancestry(pid)) {
-      for (const s of this.sessions) if (s.pid === p.pid && s.startTime === p.startTime) return s;
-    }
-    return undefined;
+    return this.sessions.size === 0 ? undefined : sessionFor(ancestry(pid), this.sessions);
   }
+}
+
+/** The nearest session whose root is in the chain with the same start time (a reused pid is someone else). */
+export function sessionFor<S extends { pid: number; startTime: string }>(chain: readonly ProcStat[], sessions: Iterable<S>): S | undefined {
+  for (const p of chain) {
+    for (const s of sessions) if (s.pid === p.pid && s.startTime === p.startTime) return s;
+  }
+  return undefined;
 }
 
 function checkStateDir(dir: string): void {
@@ -318,7 +348,9 @@ export async function daemonMain(argv: string[], packageRoot: string): Promise<n
     process.stderr.write('outloopd: refusing to run as root: run it as its own user (systemd does; by hand: setpriv --reuid=outloop --regid=outloop --init-groups outloopd --foreground)\n');
     return 77;
   }
-  const d = new Daemon({ prefix, packageRoot });
+  // The stall limit is the daemon's own setting (whoever starts it), never a client's.
+  const stallMs = Number(process.env.OUTLOOPD_STALL_MS) || undefined;
+  const d = new Daemon({ prefix, packageRoot, ...(stallMs ? { stallMs } : {}) });
   try {
     await d.start();
   } catch (err) {

@@ -9,6 +9,8 @@ import { setSessionHandler } from './client.js';
  * when this process does.
  */
 export function prepareSession(argv: string[]): { argv: string[]; error?: string } {
+  // Only a person may start one; anyone else is sent on to the daemon, which refuses and records it.
+  if (process.getuid?.() !== 0) return { argv };
   const dash = argv.indexOf('--');
   const cmd = dash >= 0 ? argv.slice(dash + 1) : [];
   const head = dash >= 0 ? argv.slice(0, dash) : argv;
