@@ -105,22 +105,28 @@ export class Daemon {
       env: { ...WORKER_ENV, HOME: this.paths.stateDir },
       cwd: this.paths.stateDir,
     });
-    return new Promise((resolve, reject) => {
+    const ready = new Promise<ChildProcess>((resolve, reject) => {
       w.once('message', () => resolve(w));
       w.once('error', reject);
       w.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
     });
+    // A spare that dies unused must not take the daemon down as an unhandled rejection.
+    ready.catch((err: Error) => this.log(err.message));
+    return ready;
   }
 
   private async takeWorker(): Promise<ChildProcess> {
     while (this.active.size >= MAX_ACTIVE) await new Promise<void>((r) => this.waiting.push(r));
     const next = this.spares.shift() ?? this.spawnWorker();
-    this.spares.push(this.spawnWorker());
     // A spare that died (out of memory, killed) is replaced by a fresh one for this request.
     const w = await next.catch(() => this.spawnWorker());
     this.active.add(w);
+    // The replacement starts once this request is done, so it does not compete with it for the CPU;
+    // under load (no spare left) one starts at once.
+    if (this.spares.length === 0) this.spares.push(this.spawnWorker());
     w.once('exit', () => {
       this.active.delete(w);
+      if (!this.stopping && this.spares.length < SPARE_WORKERS) this.spares.push(this.spawnWorker());
       this.waiting.shift()?.();
     });
     return w;
