@@ -260,7 +260,7 @@ export class Daemon {
     }
     const w = await this.takeWorker();
     const words = commandWords(hello.argv);
-    const job: Job = { argv: hello.argv, cwd: hello.cwd, env, stdinTty: hello.stdinTty && (words[0] === 'approve' || words[0] === 'deny') };
+    const job: Job = { argv: hello.argv, cwd: hello.cwd, env, peer: cred, ...(session ? { session: session.tenant } : {}), stdinTty: hello.stdinTty && (words[0] === 'approve' || words[0] === 'deny') };
     w.stdout!.on('data', (d: Buffer) => send({ t: 'out', d: d.toString('base64') }));
     w.stderr!.on('data', (d: Buffer) => send({ t: 'err', d: d.toString('base64') }));
     w.stdin!.on('error', () => {});

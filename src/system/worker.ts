@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
 import { fixHomes } from '../paths.js';
+import { enterSystemMode } from './mode.js';
 import { systemHomes, systemPaths } from './paths.js';
 
 /**
@@ -19,6 +20,9 @@ export interface Job {
   env: Record<string, string>;
   /** The client's stdin is a terminal: prompts (`approve`'s typed yes) read the relayed lines. */
   stdinTty: boolean;
+  /** The caller as SO_PEERCRED gave it, and its session's tenant: for doctor's mode checks. */
+  peer: { uid: number; gid: number; pid: number };
+  session?: string;
 }
 
 const prefixAt = process.argv.indexOf('--prefix');
@@ -33,6 +37,7 @@ const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 process.once('message', (job: Job) => {
   void (async () => {
     Object.assign(process.env, job.env);
+    enterSystemMode({ prefix: prefix!, peer: job.peer, ...(job.session ? { session: job.session } : {}) });
     // The daemon's user may not be allowed into the caller's folder; the folder still names the project.
     try {
       process.chdir(job.cwd);

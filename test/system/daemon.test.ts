@@ -235,6 +235,33 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     expect(g.stdout).toBe(`${GLOBEX.length} <[REDACTED:TOKEN]>`);
   });
 
+  it('doctor names the mode and passes each system check; the MCP server works as a client (real MCP SDK client)', async () => {
+    const d = await s.agent$(['doctor', '--json']);
+    const report = JSON.parse(d.stdout) as { mode: string; findings: { section: string; check: string; severity: string }[] };
+    expect(report.mode).toBe('system');
+    const mode = report.findings.filter((f) => f.section === 'mode');
+    for (const c of ['daemon-user', 'caller', 'config', 'state', 'audit', 'core-dumps']) expect(mode.find((f) => f.check === c), c).toMatchObject({ severity: 'ok' });
+
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+    const transport = new StdioClientTransport({
+      command: 'setpriv', args: ['--reuid=outloop-agent', '--regid=outloop-agent', '--init-groups', '--', process.execPath, join(s.pkg, 'bin/outloop.js'), 'mcp'],
+      cwd: s.projects.acme, env: { PATH: '/usr/bin:/bin', OUTLOOP_SOCKET: s.socket, HOME: s.agent.home }, stderr: 'pipe',
+    });
+    const client = new Client({ name: 'outloop-system-test', version: '0.0.0' });
+    await client.connect(transport);
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain('len_show');
+      const r = await client.callTool({ name: 'len_show', arguments: {} });
+      expect(JSON.stringify(r)).toContain('[REDACTED:TOKEN]');
+      expect(JSON.stringify(r)).not.toContain(ACME);
+    } finally {
+      await client.close();
+    }
+    expect(s.audit().filter((x) => x.mode === 'mcp' && x.phase === 'end').at(-1)).toMatchObject({ tenant: 'acme', recipe: 'show' });
+  });
+
   it('bad input on the socket: malformed, oversized, wrong version; the daemon keeps serving', async () => {
     const talk = (bytes: Buffer[]) => new Promise<{ frames: unknown[]; closed: boolean }>((res) => {
       const c = connect(s.socket);

@@ -152,7 +152,8 @@ export async function makeSystem(tenants: string[] = ['acme', 'globex']): Promis
     },
     daemonStderr: () => daemonErr,
     async startDaemon() {
-      const [cmd, ...rest] = [...setpriv(DAEMON_USER), process.execPath, join(pkg, 'bin', 'outloopd.js'), '--foreground', '--prefix', prefix] as unknown as [string, ...string[]];
+      // As the unit's LimitCORE=0 would: no core dump of the daemon's memory.
+      const [cmd, ...rest] = ['sh', '-c', 'ulimit -c 0 && exec "$@"', 'sh', ...setpriv(DAEMON_USER), process.execPath, join(pkg, 'bin', 'outloopd.js'), '--foreground', '--prefix', prefix] as unknown as [string, ...string[]];
       const d = spawn(cmd, rest, { env: { PATH: baseEnv.PATH, LANG: 'C.UTF-8', OUTLOOPD_STALL_MS: '1500' }, stdio: ['ignore', 'pipe', 'pipe'] });
       daemon = d;
       d.stderr!.setEncoding('utf8').on('data', (s: string) => (daemonErr += s));
