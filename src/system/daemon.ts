@@ -4,6 +4,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { join } from 'node:path';
 import { AuditLog, newAuditId } from '../audit/index.js';
 import { DeniedError, type OutloopError } from '../errors.js';
+import { detectSandbox, probeCacheFile } from '../sandbox/detect.js';
 import { assertedTenant, classify, commandWords, isPerson } from './access.js';
 import { systemHomes, systemPaths, type SystemPaths } from './paths.js';
 import { ancestry, loadPeercred, readStat, type PeerCred, type ProcStat } from './peer.js';
@@ -64,6 +65,10 @@ export class Daemon {
 
   async start(): Promise<void> {
     checkStateDir(this.paths.stateDir);
+    // Every child runs as the daemon's user, which owns the store: only inside bwrap (the state folder
+    // hidden) is that safe, so a machine without a working sandbox gets no daemon rather than a weaker one.
+    const sandbox = detectSandbox(WORKER_ENV.PATH, process.platform, probeCacheFile(this.paths.stateDir));
+    if (!sandbox.available) throw new Error(`system mode needs a working bubblewrap sandbox for its children: ${sandbox.why}`);
     await removeStaleSocket(this.paths.socket);
     for (let i = 0; i < SPARE_WORKERS; i++) this.spares.push(this.spawnWorker());
     const server = createServer((sock) => this.onConnection(sock));
@@ -228,6 +233,10 @@ export class Daemon {
     };
 
     const access = classify(hello.argv);
+    if (access === 'unsupported') {
+      return refuse(new DeniedError('not_in_system_mode', `\`outloop ${commandWords(hello.argv)[0]}\` is not served by outloopd yet: as the daemon's user the wrapped command could read the daemon's own store`,
+        'Use a recipe through `outloop exec`, or personal mode on a machine without a system install.'));
+    }
     if (access !== 'agent' && !isPerson(cred.uid)) {
       const what = access === 'session' ? 'starting an agent session' : `\`outloop ${commandWords(hello.argv).join(' ')}\``;
       return refuse(new DeniedError('person_only', `${what} is for a person, and uid ${cred.uid} has not proved it is one (a terminal is not proof)`,

@@ -120,6 +120,16 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     }
     const ls = await s.agentRaw(['ls', join(s.prefix, 'var/lib/outloop')]);
     expect(ls.stderr).toContain('Permission denied');
+    // Nor through the daemon, whose user can read them: no command reads a file the caller names.
+    const key = join(s.prefix, 'var/lib/outloop/store.key');
+    const run = await s.agent$(['run', '--service', 'len', '--', 'cat', key]);
+    expect(run.status).toBe(77);
+    expect(run.stderr).toContain('[not_in_system_mode]');
+    for (const argv of [['recipes', 'lint', key], ['policy', 'test', key]]) {
+      const r = await s.agent$(argv);
+      expect(r.status, argv.join(' ')).toBe(77);
+      expect(r.stderr).toContain('[person_only]');
+    }
   });
 
   it('attack: edit config.yaml and the recipes, or forge state, as the agent', async () => {
