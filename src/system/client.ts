@@ -38,7 +38,15 @@ export function runClient(argv: string[], socket: string): Promise<number> {
       const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env, stdinTty: Boolean(process.stdin.isTTY) };
       sock.write(encodeFrame(hello));
       const cmd = argv.find((a) => !a.startsWith('-'));
-      if (cmd !== undefined && READS_STDIN.has(cmd)) {
+      if (cmd === 'secrets' && argv.includes('set') && process.stdin.isTTY) {
+        // The daemon has no terminal: the value is asked for here, hidden, and sent as stdin.
+        // personal mode's prompt, loaded only here (the hot path stays node:net and the protocol).
+        const ref = argv[argv.indexOf('set') + 1] ?? 'the secret';
+        void import('../cli/prompt.js').then((m) => m.readSecretValue(ref)).then((v) => {
+          sock.write(encodeFrame({ t: 'stdin', d: Buffer.from(v).toString('base64') }));
+          sock.write(encodeFrame({ t: 'stdin-end' }));
+        }, () => finish(130));
+      } else if (cmd !== undefined && READS_STDIN.has(cmd)) {
         process.stdin.on('data', (d: Buffer) => {
           // Frames stay well under the limit whatever size the reads come in.
           for (let i = 0; i < d.length; i += 256 * 1024) sock.write(encodeFrame({ t: 'stdin', d: d.subarray(i, i + 256 * 1024).toString('base64') }));
@@ -76,3 +84,4 @@ let onSession: ((sock: import('node:net').Socket, finish: (code: number) => void
 export function setSessionHandler(fn: typeof onSession): void {
   onSession = fn;
 }
+

@@ -232,6 +232,17 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     expect(ran.status).toBe(0);
   });
 
+  it('sudo outloop secrets set on a terminal: the client asks hidden, the daemon stores it, nothing echoed', async () => {
+    const value = 'typed-sys-secret-31f7a0c2';
+    const cmd = `(sleep 1; printf '${value}\\r') | script -qec "${process.execPath} ${join(s.pkg, 'bin/outloop.js')} secrets set local:acme/typed" /dev/null`;
+    const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', env: { PATH: process.env.PATH, OUTLOOP_SOCKET: s.socket } });
+    expect(r.stdout).toContain('input hidden');
+    expect(r.stdout).toContain('Stored a value for local:acme/typed');
+    expect(r.stdout).not.toContain(value);
+    const list = await s.agent$(['secrets', 'list', '--json']);
+    expect(list.stdout).toContain('local:acme/typed');
+  });
+
   it('sessions: a session for acme is denied globex\'s project (wrong_tenant); only a person starts one', async () => {
     const bin = join(s.pkg, 'bin/outloop.js');
     const script = `cd ${s.projects.globex} && ${process.execPath} ${bin} exec len.show; echo "globex=$?"; cd ${s.projects.acme} && ${process.execPath} ${bin} exec len.show; echo " acme=$?"`;
