@@ -14,9 +14,11 @@ const argv = process.argv.slice(2);
 const fs = process.getBuiltinModule('node:fs');
 const socket = argv[0] === 'system' ? '' : process.env.OUTLOOP_SOCKET || (fs.existsSync('/etc/outloop/system.json') || fs.existsSync('/run/outloop/broker.sock') ? '/run/outloop/broker.sock' : '');
 if (socket) {
-  const { runClient, prepareSession } = await import('../dist/client.mjs');
+  const { runClient, prepareSession, initAgent } = await import('../dist/client.mjs');
   const s = argv[0] === 'session' ? prepareSession(argv) : { argv };
-  if (s.error) {
+  if (argv[0] === 'init' && argv.some((a) => a === '--agent' || a.startsWith('--agent='))) {
+    process.exitCode = await initAgent(argv, socket);
+  } else if (s.error) {
     process.stderr.write(`outloop: ${s.error} [usage]\n`);
     process.exitCode = 64;
   } else {

@@ -283,6 +283,16 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     expect(s.audit().filter((x) => x.mode === 'mcp' && x.phase === 'end').at(-1)).toMatchObject({ tenant: 'acme', recipe: 'show' });
   });
 
+  it('init --agent writes the agent\'s MCP entry for system mode, as the person, and no config', async () => {
+    const r = await s.agent$(['init', '--agent', 'claude-code']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('System mode');
+    expect(r.stdout).toContain('sudo outloop session --tenant TENANT -- claude');
+    expect(r.stdout).toContain(`OUTLOOP_SOCKET=${s.socket}`);
+    expect(JSON.parse(readFileSync(join(s.projects.acme!, '.mcp.json'), 'utf8'))).toEqual({ mcpServers: { outloop: { command: 'outloop', args: ['mcp'] } } });
+    expect(readFileSync(join(s.prefix, 'etc/outloop/config.yaml'), 'utf8')).toContain('len:');
+  });
+
   it('bad input on the socket: malformed, oversized, wrong version; the daemon keeps serving', async () => {
     const talk = (bytes: Buffer[]) => new Promise<{ frames: unknown[]; closed: boolean }>((res) => {
       const c = connect(s.socket);
