@@ -296,6 +296,12 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
     .option('--prefix <dir>', 'the prefix given to install')
     .option('--purge', 'also remove the config, the daemon\'s state (its store) and the audit log')
     .action(async (o) => set(await systemCommands.systemUninstallCommand(o)));
+  system
+    .command('import')
+    .description('move a personal home\'s local store (re-encrypted under the daemon\'s key) and, into a starter system config, its config and recipes')
+    .argument('[home]', 'an OUTLOOP_HOME folder or a user\'s home (default: the sudo caller\'s)')
+    .option('--prefix <dir>', 'the prefix given to install')
+    .action(async (home: string | undefined, o) => set(await systemCommands.systemImportCommand(home, o)));
 
   program
     .command('schema')

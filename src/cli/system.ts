@@ -12,3 +12,9 @@ export async function systemUninstallCommand(o: { prefix?: string; purge?: boole
   uninstall({ ...o, say: (l) => process.stdout.write(`${l}\n`) });
   return 0;
 }
+
+export async function systemImportCommand(home: string | undefined, o: { prefix?: string }): Promise<number> {
+  const { importHome } = await import('../system/import.js');
+  await importHome({ ...(home ? { home } : {}), ...o, say: (l) => process.stdout.write(`${l}\n`) });
+  return 0;
+}

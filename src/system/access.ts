@@ -18,7 +18,7 @@ const AGENT_SUBCOMMANDS: Readonly<Record<string, ReadonlySet<string>>> = { secre
  * Not served by the daemon yet. `run` wraps an arbitrary command; as the daemon's user it could read the
  * daemon's store, so it stays refused until it runs under a uid of its own (see docs).
  */
-export const NOT_IN_SYSTEM_MODE = new Set(['run', 'import']);
+export const NOT_IN_SYSTEM_MODE = new Set(['run']);
 
 export function commandWords(argv: readonly string[]): string[] {
   const words: string[] = [];
