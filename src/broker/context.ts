@@ -3,6 +3,7 @@ import { loadConfig, realOrResolved, type LoadedConfig } from '../config/load.js
 import type { Homes } from '../paths.js';
 import { resolveTenant, type TenantBinding } from '../policy/tenant.js';
 import { recipeDirs } from '../recipe/load.js';
+import { systemContext } from '../system/mode.js';
 
 /** Everything a request is decided against, read from disk once per request. */
 export interface RequestContext {
@@ -23,7 +24,12 @@ export interface Environment {
 
 export async function loadRequestContext(e: Environment): Promise<RequestContext> {
   const cache = ParseCache.forConfigDir(e.homes.configDir);
-  const config = await loadConfig(e.homes.configFile, e.env, cache);
+  let config = await loadConfig(e.homes.configFile, e.env, cache);
+  // System mode (the daemon's worker): every child sandboxed, whatever the grant says.
+  if (systemContext()) {
+    const { sandboxEverything } = await import('../system/harden.js');
+    config = { ...config, config: sandboxEverything(config.config) };
+  }
   const cwd = realOrResolved(e.cwd);
   return {
     config,

@@ -4,21 +4,17 @@
  * open to the agent by default.
  */
 
-export type Access = 'agent' | 'person' | 'session' | 'unsupported';
+export type Access = 'agent' | 'person' | 'session';
 
 /**
  * Commands that read or run within policy. Everything else changes policy, secrets or sessions, or (as
  * `recipes lint FILE` and `policy test FILE` would) reads a file the caller names with the daemon's
  * rights, where a parse error could quote the daemon's own files.
  */
-const AGENT_COMMANDS = new Set(['exec', 'check', 'redact', 'audit', 'approvals', 'doctor', 'mcp', 'replay', 'schema', 'help']);
+const AGENT_COMMANDS = new Set(['exec', 'check', 'run', 'redact', 'audit', 'approvals', 'doctor', 'mcp', 'replay', 'schema', 'help']);
 /** Within these, only the listed subcommands are the agent's: references and recipes, never a value. */
 const AGENT_SUBCOMMANDS: Readonly<Record<string, ReadonlySet<string>>> = { secrets: new Set(['list']), recipes: new Set(['list', 'show']) };
-/**
- * Not served by the daemon yet. `run` wraps an arbitrary command; as the daemon's user it could read the
- * daemon's store, so it stays refused until it runs under a uid of its own (see docs).
- */
-export const NOT_IN_SYSTEM_MODE = new Set(['run']);
+
 
 export function commandWords(argv: readonly string[]): string[] {
   const words: string[] = [];
@@ -35,7 +31,6 @@ export function classify(argv: readonly string[]): Access {
   const [cmd, sub] = commandWords(argv);
   if (cmd === undefined) return 'agent'; // help, --version
   if (cmd === 'session') return 'session';
-  if (NOT_IN_SYSTEM_MODE.has(cmd)) return 'unsupported';
   if (AGENT_COMMANDS.has(cmd)) return 'agent';
   const subs = AGENT_SUBCOMMANDS[cmd];
   if (subs && sub !== undefined && subs.has(sub)) return 'agent';

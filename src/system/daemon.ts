@@ -233,10 +233,6 @@ export class Daemon {
     };
 
     const access = classify(hello.argv);
-    if (access === 'unsupported') {
-      return refuse(new DeniedError('not_in_system_mode', `\`outloop ${commandWords(hello.argv)[0]}\` is not served by outloopd yet: as the daemon's user the wrapped command could read the daemon's own store`,
-        'Use a recipe through `outloop exec`, or personal mode on a machine without a system install.'));
-    }
     if (access !== 'agent' && !isPerson(cred.uid)) {
       const what = access === 'session' ? 'starting an agent session' : `\`outloop ${commandWords(hello.argv).join(' ')}\``;
       return refuse(new DeniedError('person_only', `${what} is for a person, and uid ${cred.uid} has not proved it is one (a terminal is not proof)`,

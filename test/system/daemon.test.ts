@@ -61,7 +61,8 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     s = await makeSystem();
     s.writeRecipe('len', RECIPE);
     s.writeConfig(configYaml(s, {
-      acme: 'len:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  approve: [refund]',
+      // sandbox: off and run: true: system mode sandboxes every child anyway (its uid owns the store).
+      acme: 'len:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  approve: [refund]\n  run: true\n  sandbox: off',
       globex: 'len:\n  secrets: { TOKEN: "local:globex/token" }\n  allow: [show]',
     }));
     await s.startDaemon();
@@ -122,9 +123,6 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     expect(ls.stderr).toContain('Permission denied');
     // Nor through the daemon, whose user can read them: no command reads a file the caller names.
     const key = join(s.prefix, 'var/lib/outloop/store.key');
-    const run = await s.agent$(['run', '--service', 'len', '--', 'cat', key]);
-    expect(run.status).toBe(77);
-    expect(run.stderr).toContain('[not_in_system_mode]');
     for (const argv of [['recipes', 'lint', key], ['policy', 'test', key]]) {
       const r = await s.agent$(argv);
       expect(r.status, argv.join(' ')).toBe(77);
@@ -132,8 +130,21 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     }
   });
 
+  it('run: the wrapped command runs as the daemon\'s user in bwrap: the secret redacted, the store out of sight, the project not writable', async () => {
+    const script = join(s.projects.acme!, 'wrapped.sh');
+    writeFileSync(script, `#!/bin/sh\nprintf 'len=%s val=%s\\n' "\${#TOKEN}" "$TOKEN"\nid -u\ncat ${join(s.prefix, 'var/lib/outloop/store.key')} ${join(s.prefix, 'var/lib/outloop/store.json')}\necho x > written.txt\n`, { mode: 0o755 });
+    chownSync(script, s.agent.uid, s.agent.gid);
+    const r = await s.agent$(['run', '--service', 'len', '--', './wrapped.sh']);
+    expect(r.stdout).toBe(`len=${ACME.length} val=[REDACTED:TOKEN]\n${s.daemonUser.uid}\n`);
+    expect(r.stderr).toMatch(/store\.key: No such file/);
+    expect(r.stderr).toMatch(/written\.txt: Permission denied/);
+    expect(r.stdout + r.stderr).not.toContain(ACME);
+    const end = s.audit().filter((x) => x.mode === 'run' && x.phase === 'end').at(-1)!;
+    expect(end).toMatchObject({ tenant: 'acme', sandbox: 'bwrap', sandboxMode: 'required' });
+  });
+
   it('attack: edit config.yaml and the recipes, or forge state, as the agent', async () => {
-    for (const f of ['etc/outloop/config.yaml', 'etc/outloop/recipes/len.yaml', 'etc/outloop/recipes/leak.yaml', 'var/lib/outloop/approvals.json', 'var/lib/outloop/budgets.json']) {
+    for (const f of ['etc/outloop/config.yaml', 'etc/outloop/recipes/len.yaml', 'etc/outloop/recipes/leak.yaml', 'var/lib/outloop/approvals.json', 'var/lib/outloop/budgets.json', 'var/log/outloop/audit.jsonl']) {
       const r = await s.agentRaw(['sh', '-c', `echo 'tenants: {}' >> "$0"`, join(s.prefix, f)]);
       expect(r.status, f).not.toBe(0);
     }
