@@ -3,8 +3,8 @@
 // as test/system does). Rows:
 //   - the client alone: `outloop exec` against a stub socket that answers exit 0 at once, so the row is
 //     the client's own start-up, connect and framing (the target: 1.2x node -e 0 or less);
-//   - the whole exec through the real daemon, sandbox off and on (the worker's run is the difference);
-//   - the same exec in personal mode, for comparison.
+//   - the whole exec through the real daemon (always sandboxed there: system mode ignores sandbox: off);
+//   - the same exec in personal mode, sandboxed and not, for comparison.
 //
 //   sudo node bench/daemon.mjs [rounds]
 import { spawn, spawnSync } from 'node:child_process';
@@ -61,8 +61,8 @@ const run = (args, env) => new Promise((res, rej) => {
 const cases = {
   'node -e 0': [['-e', '0'], {}],
   'client alone (stub daemon answers at once)': [[bin, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: stubSock }],
-  'exec via outloopd, sandbox off': [[bin, 'exec', 'benchoff.noop'], { OUTLOOP_SOCKET: socket }],
-  'exec via outloopd, sandboxed': [[bin, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: socket }],
+  'exec via outloopd (sandboxed)': [[bin, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: socket }],
+  'personal mode exec, sandboxed': [[bin, 'exec', 'bench.noop'], { OUTLOOP_HOME: home }],
   'personal mode exec, sandbox off': [[bin, 'exec', 'benchoff.noop'], { OUTLOOP_HOME: home }],
 };
 try {

@@ -23,7 +23,8 @@ export interface Environment {
 }
 
 export async function loadRequestContext(e: Environment): Promise<RequestContext> {
-  const cache = ParseCache.forConfigDir(e.homes.configDir);
+  // System mode: the config folder is root's, so the daemon keeps its parse cache in its own state folder.
+  const cache = ParseCache.forConfigDir(systemContext() ? e.homes.stateDir : e.homes.configDir);
   let config = await loadConfig(e.homes.configFile, e.env, cache);
   // System mode (the daemon's worker): every child sandboxed, whatever the grant says.
   if (systemContext()) {

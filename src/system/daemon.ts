@@ -24,6 +24,8 @@ const MAX_ACTIVE = 8;
 const SPARE_WORKERS = 2;
 /** On SIGTERM, how long running requests get to stop their children and write their end records. */
 const STOP_GRACE_MS = 5000;
+/** stdin a client may send before its request has a worker (it waits in the queue meanwhile). */
+const MAX_PENDING_STDIN = 8 << 20;
 
 interface Session {
   tenant: string;
@@ -156,9 +158,7 @@ export class Daemon {
     let closed = false;
     let session: Session | undefined;
 
-    const send = (msg: object) => {
-      if (!closed) sock.write(encodeFrame(msg));
-    };
+    const send = (msg: object): boolean => (closed ? true : sock.write(encodeFrame(msg)));
     const fail = (err: ProtocolError) => {
       clearTimeout(stall);
       this.log(`uid ${cred.uid} pid ${cred.pid}: ${err.code}: ${err.message}`);
@@ -167,10 +167,19 @@ export class Daemon {
       closed = true;
       worker?.kill('SIGHUP');
     };
+    let pendingBytes = 0;
     const feed = (b: Buffer | null) => {
-      if (!worker) pendingStdin.push(b);
-      else if (b === null) worker.stdin?.end();
-      else worker.stdin?.write(b);
+      if (!worker) {
+        // Waiting for a worker: hold a bounded amount, then it is the client's problem, not the daemon's memory.
+        pendingBytes += b?.length ?? 0;
+        if (pendingBytes > MAX_PENDING_STDIN) return fail(new ProtocolError('frame_too_large', `more than ${MAX_PENDING_STDIN} bytes of stdin before the request started`));
+        pendingStdin.push(b);
+      } else if (b === null) worker.stdin?.end();
+      // A worker that reads slowly slows the client down (backpressure), instead of filling the daemon.
+      else if (worker.stdin && !worker.stdin.write(b)) {
+        sock.pause();
+        worker.stdin.once('drain', () => sock.resume());
+      }
     };
 
     sock.on('data', (chunk: Buffer) => {
@@ -191,8 +200,9 @@ export class Daemon {
           } catch (err) {
             return fail(err as ProtocolError);
           }
-          void this.serve(hello, cred, send, (w) => {
+          void this.serve(hello, cred, sock, send, (w) => {
             worker = w;
+            if (closed) w.kill('SIGHUP'); // the client left while the request waited for a worker
             for (const b of pendingStdin.splice(0)) feed(b);
           }, (s) => (session = s)).catch((err) => {
             this.log(`request failed: ${(err as Error).message}`);
@@ -218,7 +228,7 @@ export class Daemon {
     sock.on('error', () => {});
   }
 
-  private async serve(hello: Hello, cred: PeerCred, send: (m: object) => void, attach: (w: ChildProcess) => void, onSession: (s: Session) => void): Promise<void> {
+  private async serve(hello: Hello, cred: PeerCred, sock: Socket, send: (m: object) => boolean, attach: (w: ChildProcess) => void, onSession: (s: Session) => void): Promise<void> {
     const json = hello.argv.includes('--json');
     const refuse = async (err: OutloopError, extra: Record<string, unknown> = {}) => {
       const words = commandWords(hello.argv);
@@ -266,8 +276,16 @@ export class Daemon {
     const w = await this.takeWorker();
     const words = commandWords(hello.argv);
     const job: Job = { argv: hello.argv, cwd: hello.cwd, env, peer: cred, ...(session ? { session: session.tenant } : {}), stdinTty: hello.stdinTty && (words[0] === 'approve' || words[0] === 'deny') };
-    w.stdout!.on('data', (d: Buffer) => send({ t: 'out', d: d.toString('base64') }));
-    w.stderr!.on('data', (d: Buffer) => send({ t: 'err', d: d.toString('base64') }));
+    // A client that does not read its output pauses the worker's pipes (and so the child), not the daemon's memory.
+    const relay = (stream: NodeJS.ReadableStream, t: 'out' | 'err') =>
+      stream.on('data', (d: Buffer) => {
+        if (!send({ t, d: d.toString('base64') })) {
+          stream.pause();
+          sock.once('drain', () => stream.resume());
+        }
+      });
+    relay(w.stdout!, 'out');
+    relay(w.stderr!, 'err');
     w.stdin!.on('error', () => {});
     const done = Promise.all([
       new Promise<number>((resolve) => w.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGHUP' ? 129 : 70)))),
