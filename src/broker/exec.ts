@@ -168,6 +168,7 @@ export async function handleRequest(req: BrokerRequest, deps: BrokerDeps): Promi
     params: plan.params,
     recipeSha256: plan.recipe.fileSha256,
     secrets: Object.entries(plan.secretRefs).map(([name, ref]) => ({ name, ref })),
+    ...(plan.placeholders ? { placeholders: plan.placeholders } : {}),
   };
   if (req.mode === 'check' || req.dryRun) {
     await record({ ...planFields, ...(plan.approval ? { approvalId: plan.approval.id } : {}), phase: 'end', decision: 'allow', exitCode: 0, ...(req.dryRun ? { dryRun: true } : {}) });
@@ -292,8 +293,19 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
       next: `Install ${cmd}, or fix run[0] in ${recipe.file}.`,
     });
   }
+  if (plan.placeholders && !recipe.hosts.length) {
+    throw new OutloopError('placeholder_no_hosts', Exit.config, `${plan.service}.${recipe.name} has no hosts, so a placeholder could reach no one`, {
+      next: `Add hosts to ${recipe.file}, or drop placeholder: true from the grant.`,
+    });
+  }
   const secrets = await readSecrets(plan.secretRefs, plan.tenant, deps.backends(config.storeKey));
   const values = new Map(secrets.map((s) => [s.name, s.value]));
+  // Placeholders: the child's templates get the sentinels; the proxy alone holds the values.
+  const ph = plan.placeholders
+    ? (await import('../placeholder/plan.js')).placeholderSecrets(secrets, Object.fromEntries(plan.placeholders.map((n) => [n, plan.service])),
+      new Map([[plan.service, { hosts: recipe.hosts, ...(recipe.sign ? { sign: recipe.sign } : {}), surfaces: Object.fromEntries(Object.entries(recipe.placeholders ?? {}).map(([k, v]) => [k, new Set<string>(v)])) }]]))
+    : undefined;
+  for (const p of ph ?? []) values.set(p.name, p.sentinel);
   let rendered = renderRecipe(recipe, {
     params: plan.params,
     secret: (n) => values.get(n) ?? '',
@@ -321,6 +333,7 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
     // Sandbox, egress proxy and output/memory limits (src/sandbox): loaded only for a run.
     const { targetFromPlan } = await import('../sandbox/run.js');
     const target = targetFromPlan(plan);
+    if (ph) target.placeholders = { secrets: ph };
     // The test-only redirect sends the child to local stand-ins: the proxy must let it reach them.
     if (deps.testOnlyRedirect) target.hosts = [...target.hosts, ...[...deps.testOnlyRedirect.values()].map((o) => new URL(o).host)];
     let res;

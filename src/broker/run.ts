@@ -30,6 +30,8 @@ export interface RunBrokerRequest {
   envFile?: string | undefined;
   /** Run under a pseudo-terminal (the CLI decides: --pty, --no-pty, or whether stdout is a terminal). */
   pty: boolean;
+  /** --placeholders: every secret goes as a placeholder. */
+  placeholders?: boolean;
 }
 
 export type RunOutcome =
@@ -66,7 +68,7 @@ export async function handleRun(req: RunBrokerRequest, deps: BrokerDeps): Promis
   const tenants = ctx.config.config.tenants;
   const needsBox = req.services.some((svc) => sandboxModeFor(tenants, ctx.binding?.tenant, svc) === 'required');
   const decision = decideRun(
-    { services: req.services, argv: req.argv, assertedTenant: req.assertedTenant, cwd: ctx.cwd, envFileRefs: envFile.refs, envFilePlain: envFile.plain },
+    { services: req.services, argv: req.argv, assertedTenant: req.assertedTenant, cwd: ctx.cwd, envFileRefs: envFile.refs, envFilePlain: envFile.plain, placeholders: req.placeholders },
     { binding: ctx.binding, tenants, configFile: ctx.config.file, showWord: (w) => maskArgv([w])[0]!, ...(needsBox ? { sandboxAvailable: await sandboxFact(deps) } : {}) },
   );
   const who = { project: ctx.binding?.project ?? null, tenant: ctx.binding?.tenant ?? null };
@@ -87,6 +89,7 @@ export async function handleRun(req: RunBrokerRequest, deps: BrokerDeps): Promis
       command: argvShown[0],
       pty: req.pty,
       secrets: Object.entries(plan.secretRefs).map(([name, ref]) => ({ name, ref })),
+      ...(Object.keys(plan.placeholders).length ? { placeholders: Object.keys(plan.placeholders) } : {}),
     },
     (s) => ({ command: s.scrub(argvShown[0]!), argv: argvShown.map((a) => s.scrub(a)) }),
     (s) => runPlanned(plan, envFile, req.pty, deps, ctx, s),
@@ -110,11 +113,26 @@ async function runTarget(plan: RunPlan, ctx: RequestContext, home: string | unde
       next: `Bind a narrower project folder to tenant "${plan.tenant}" in ${ctx.config.file}, and run from there.`,
     });
   }
+  return { label: plan.services.join(','), hosts: await unionHosts(plan, ctx), mode: 'required', available: true, paths: [{ path: project, mode: 'rw' }], maxOutput: Infinity };
+}
+
+async function unionHosts(plan: RunPlan, ctx: RequestContext): Promise<string[]> {
   const hosts = new Set<string>();
-  for (const svc of plan.services) {
-    for (const r of (await loadService(svc, ctx.recipeDirs, ctx.cache))?.recipes.values() ?? []) for (const h of r.hosts) hosts.add(h);
+  for (const svc of plan.services) for (const h of (await serviceNet(svc, ctx)).hosts) hosts.add(h);
+  return [...hosts];
+}
+
+/** A service's hosts and placeholder surfaces, as its recipe file's actions declare them (their union). */
+async function serviceNet(svc: string, ctx: RequestContext): Promise<{ hosts: string[]; surfaces: Record<string, Set<string>>; sign?: 'aws-sigv4' }> {
+  const hosts = new Set<string>();
+  const surfaces: Record<string, Set<string>> = {};
+  let sign: 'aws-sigv4' | undefined;
+  for (const r of (await loadService(svc, ctx.recipeDirs, ctx.cache))?.recipes.values() ?? []) {
+    sign ??= r.sign;
+    for (const h of r.hosts) hosts.add(h);
+    for (const [n, list] of Object.entries(r.placeholders ?? {})) for (const x of list) (surfaces[n] ??= new Set()).add(x);
   }
-  return { label: plan.services.join(','), hosts: [...hosts], mode: 'required', available: true, paths: [{ path: project, mode: 'rw' }], maxOutput: Infinity };
+  return { hosts: [...hosts], surfaces, ...(sign ? { sign } : {}) };
 }
 
 async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: BrokerDeps, ctx: RequestContext, scrubber: Scrubber) {
@@ -125,12 +143,32 @@ async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: B
     throw new OutloopError('command_not_found', Exit.commandNotFound, `${cmd} not found on PATH`, { next: `Check the command after --, or install ${cmd}.` });
   }
   // Also before any secret: a broken recipe file stops a sandboxed run here.
-  const target = plan.sandboxed ? await runTarget(plan, ctx, deps.env.HOME) : undefined;
+  let target = plan.sandboxed ? await runTarget(plan, ctx, deps.env.HOME) : undefined;
+  // Placeholders: each secret's service must name hosts (else the value could go nowhere), checked before any read.
+  const phNames = Object.keys(plan.placeholders);
+  const phNet = new Map<string, Awaited<ReturnType<typeof serviceNet>>>();
+  for (const svc of new Set(Object.values(plan.placeholders))) {
+    const net = await serviceNet(svc, ctx);
+    if (!net.hosts.length) {
+      throw new OutloopError('placeholder_no_hosts', Exit.config, `service "${svc}" has no recipe file with hosts, so a placeholder for it could reach no one`, {
+        next: `Add a recipe file ${svc}.yaml with hosts: [...] to a recipe folder, or drop placeholder: true / --placeholders for ${svc}.`,
+      });
+    }
+    phNet.set(svc, net);
+  }
+  if (phNames.length && !target) target = { label: plan.services.join(','), hosts: await unionHosts(plan, ctx), mode: 'auto', available: false, paths: [], maxOutput: Infinity };
   const secrets = await readSecrets(plan.secretRefs, plan.tenant, deps.backends(config.storeKey));
   const redactor = await armRedaction(secrets, config.redact, scrubber, deps.homes.stateDir);
+  const given = Object.fromEntries(secrets.map((s) => [s.name, s.value]));
+  if (phNames.length && target) {
+    const { placeholderSecrets } = await import('../placeholder/plan.js');
+    const ph = placeholderSecrets(secrets, plan.placeholders, phNet);
+    for (const p of ph) given[p.name] = p.sentinel;
+    target.placeholders = { secrets: ph, open: !plan.sandboxed };
+  }
   const { env, stripped } = runEnv(
     deps.env,
-    Object.fromEntries(secrets.map((s) => [s.name, s.value])),
+    given,
     Object.fromEntries(envFile.plain.map((p) => [p.name, p.value])),
   );
 

@@ -120,6 +120,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   for (const f of permissionFindings([homes.configFile, homes.configDir, homes.recipesDir, homes.stateDir])) add(f);
   const { sandboxFinding } = await import('../sandbox/doctor.js');
   add({ section: 'safety', check: 'sandbox', ...sandboxFinding(env.PATH, deps.platform ?? process.platform, config, tenant) });
+  const placeholders = (await import('../placeholder/doctor.js')).placeholderFinding(homes.stateDir, config);
+  if (placeholders) add({ section: 'safety', check: 'placeholders', ...placeholders });
 
   const summary: Record<Severity, number> = { ok: 0, warn: 0, fail: 0 };
   for (const f of findings) summary[f.severity]++;

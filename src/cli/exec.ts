@@ -142,14 +142,15 @@ function formatGate(g: Gate): string {
 }
 
 /** The effective output contract and recording, as check and --dry-run report them. */
-function planOutput(plan: Plan, recordFlag?: boolean): { output?: OutputContract; record: boolean } {
-  return { ...(plan.output ? { output: plan.output } : {}), record: Boolean(plan.record || recordFlag) };
+function planOutput(plan: Plan, recordFlag?: boolean): { output?: OutputContract; record: boolean; placeholders?: string[] } {
+  return { ...(plan.output ? { output: plan.output } : {}), record: Boolean(plan.record || recordFlag), ...(plan.placeholders ? { placeholders: plan.placeholders } : {}) };
 }
 
 function describeCommand(cmd: RenderedCommand, title: string, plan?: Plan, recordFlag?: boolean): string {
   const lines = [title, `  ${cmd.argv.map(shellQuote).join(' ')}`];
   if (plan?.output) lines.push(`  output: ${describeContract(plan.output)}`);
   if (plan?.record || recordFlag) lines.push('  record: yes (asciicast of the redacted output)');
+  if (plan?.placeholders) lines.push(`  placeholders: ${plan.placeholders.join(', ')} (the child gets per-run stand-ins; the proxy puts the values in only for ${plan.recipe.hosts.join(', ') || 'no host'})`);
   for (const [k, v] of Object.entries(cmd.env)) lines.push(`  env ${k}=${v}`);
   if (cmd.stdin !== undefined) lines.push('  stdin:', ...cmd.stdin.replace(/\n$/, '').split('\n').map((l) => `    ${l}`));
   for (const [k, v] of Object.entries(cmd.files)) lines.push(`  file ${k}:`, ...v.replace(/\n$/, '').split('\n').map((l) => `    ${l}`));

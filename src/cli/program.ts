@@ -83,6 +83,7 @@ Examples:
     .option('--pty', 'run under a pseudo-terminal even when stdout is not a terminal')
     .option('--no-pty', 'use pipes even on a terminal (stdout and stderr stay separate)')
     .option('--env-file <file>', 'NAME=reference lines (op://..., local:...) to inject, as with op run --env-file')
+    .option('--placeholders', 'give the command per-run placeholders; the egress proxy puts the real values in only on requests to each service\'s hosts')
     .option('--json', 'print one JSON object (ok, decision, exitCode, stdout, stderr, redactions, auditId)')
     .addHelpText('after', RUN_HELP)
     .action(async (cmd: string[], o) => {

@@ -11,6 +11,7 @@ export interface RunFlags {
   /** true: --pty, false: --no-pty, undefined: a pseudo-terminal exactly when stdout is one. */
   pty?: boolean | undefined;
   envFile?: string | undefined;
+  placeholders?: boolean;
   json?: boolean;
 }
 
@@ -26,6 +27,11 @@ separate pipes and stdin passes through. The exit code is the command's own (128
 
 Refused before anything is read (exit 77, code reveal_command): commands that only show the values, such
 as env, printenv, export -p, cat .env, echo $STRIPE_KEY, sh -c 'env'.
+
+--placeholders (or placeholder: true on a grant): the command gets a per-run placeholder shaped like each
+value (sk_live_..., ghp_...), never the value; outloop's egress proxy ends TLS to the service's own hosts
+(the CA is in the bundle that SSL_CERT_FILE, NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and
+GIT_SSL_CAINFO name) and puts the value in there only. A placeholder sent anywhere else is refused.
 
 --env-file FILE: lines NAME=op://vault/item/field or NAME=local:tenant/name (as with op run --env-file);
 each reference must be one the named grants bind. Plain NAME=value lines pass as they are unless the
@@ -54,7 +60,7 @@ export async function runCommand(argv: string[], o: RunFlags, opts: CliOptions):
   const deps = cliDeps(opts, json ? 'collect' : { stdout: process.stdout, stderr: process.stderr });
   let outcome: RunOutcome;
   try {
-    outcome = await handleRun({ services, argv, assertedTenant: o.tenant === '' ? undefined : o.tenant, envFile: o.envFile, pty }, deps);
+    outcome = await handleRun({ services, argv, assertedTenant: o.tenant === '' ? undefined : o.tenant, envFile: o.envFile, pty, placeholders: Boolean(o.placeholders) }, deps);
   } catch (err) {
     return printAttemptError(err, json);
   }

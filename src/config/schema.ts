@@ -99,6 +99,10 @@ export const ServiceGrantSchema = z
       .describe('Must the person who approves or denies give a --reason?'),
     output: GrantOutputSchema.optional(),
     record: z.boolean().default(false).describe('Keep an asciicast recording of each run\'s redacted, shaped output (outloop replay ID).'),
+    placeholder: z
+      .boolean()
+      .default(false)
+      .describe('Give children a per-run placeholder instead of each secret value; the egress proxy puts the real value in only on requests to the service\'s own hosts (needs the service\'s recipe file for its hosts).'),
     sandbox: sandboxMode.optional().describe('Run this service\'s children in a sandbox whose only way out is the egress proxy: required, auto (when available), off. Wins over the tenant\'s.'),
   })
   .describe('What one tenant may do with one service.');

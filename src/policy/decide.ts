@@ -92,6 +92,8 @@ export interface Plan {
   secretRefs: Record<string, string>;
   /** The command with every secret shown as [SECRET:NAME]. */
   preview: RenderedCommand;
+  /** Secrets the child gets as per-run placeholders (the grant's `placeholder: true`); the proxy puts the values in. */
+  placeholders?: string[];
   /** The budgets this request counts against, which the broker charges when it runs. */
   budgets: Budget[];
   /** The approval this run uses (the broker marks it used in the same locked step as the decision). */
@@ -172,7 +174,8 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
       `Ask a person to add tenants.${b.tenant}.services.${req.service}.secrets.${unbound[0]}: <reference> to ${ctx.configFile}.`);
   }
   const secretRefs = Object.fromEntries(recipe.secrets.map((s) => [s, grant.secrets[s]!]));
-  pass('secrets', recipe.secrets.length ? recipe.secrets.map((s) => `${s} -> ${secretRefs[s]}`).join(', ') : 'none needed');
+  const asPlaceholder = grant.placeholder && recipe.secrets.length > 0;
+  pass('secrets', recipe.secrets.length ? recipe.secrets.map((s) => `${s} -> ${secretRefs[s]}${asPlaceholder ? ' (as a placeholder)' : ''}`).join(', ') : 'none needed');
 
   const params = validateParams(recipe.params, req.params);
   if (!params.ok) {
@@ -247,7 +250,7 @@ export function decide(req: PolicyRequest, ctx: PolicyContext): Decision {
     allow: true,
     gates,
     plan: { tenant: b.tenant, project: b.project, service: req.service, recipe, params: params.values, secretRefs, preview, budgets, ...(approval ? { approval } : {}),
-      ...(output ? { output } : {}), ...(grant.record ? { record: true } : {}),
+      ...(output ? { output } : {}), ...(grant.record ? { record: true } : {}), ...(asPlaceholder ? { placeholders: [...recipe.secrets] } : {}),
       sandbox: { mode: box, available: ctx.sandboxAvailable === true } },
   };
 }

@@ -45,6 +45,8 @@ export interface RunRequest {
   envFileRefs?: EnvFileRef[];
   /** Plain `NAME=value` lines of the --env-file: only their names matter here. */
   envFilePlain?: { name: string; at: string }[];
+  /** `--placeholders`: every injected secret goes as a placeholder, whatever the grants say. */
+  placeholders?: boolean;
 }
 
 export interface RunContext {
@@ -75,6 +77,8 @@ export interface RunPlan {
   secretRefs: Record<string, string>;
   /** A named grant (or its tenant) says `sandbox: required`: the command runs sandboxed (policy/sandbox.ts runSandboxed). */
   sandboxed: boolean;
+  /** Names injected as placeholders (the grant's `placeholder: true`, or --placeholders) -> the service whose hosts get the value. */
+  placeholders: Record<string, string>;
 }
 
 export type RunDecision =
@@ -154,7 +158,8 @@ export function decideRun(req: RunRequest, ctx: RunContext): RunDecision {
 
   const secretRefs: Record<string, string> = {};
   const from: Record<string, string> = {};
-  const add = (name: string, ref: string, where: string): RunDecision | undefined => {
+  const owner: Record<string, string> = {};
+  const add = (name: string, ref: string, where: string, service?: string): RunDecision | undefined => {
     const unsafe = unsafeEnvName(name);
     if (unsafe) {
       return deny('env', 'unsafe_env_name', `${where} would set ${name}, which outloop run never injects: ${unsafe}`,
@@ -166,11 +171,12 @@ export function decideRun(req: RunRequest, ctx: RunContext): RunDecision {
     }
     secretRefs[name] = ref;
     from[name] = where;
+    if (service) owner[name] ??= service;
     return undefined;
   };
   for (const { service, grant } of grants) {
     for (const [name, ref] of Object.entries(grant.secrets)) {
-      const d = add(name, ref, `tenants.${b.tenant}.services.${service}.secrets`);
+      const d = add(name, ref, `tenants.${b.tenant}.services.${service}.secrets`, service);
       if (d) return d;
     }
   }
@@ -182,7 +188,7 @@ export function decideRun(req: RunRequest, ctx: RunContext): RunDecision {
       return deny('env', 'env_ref_not_granted', `${e.at}: ${e.name}=${e.ref} is not bound in tenant "${b.tenant}"'s grant for ${req.services.join(', ')}`,
         `Use a reference listed under tenants.${b.tenant}.services.<service>.secrets in ${ctx.configFile}, or ask a person to bind it there.`);
     }
-    const d = add(e.name, e.ref, e.at);
+    const d = add(e.name, e.ref, e.at, grants.find((g) => Object.values(g.grant.secrets).some((r) => expand(r, b.tenant) === expand(e.ref, b.tenant)))?.service);
     if (d) return d;
   }
   for (const p of req.envFilePlain ?? []) {
@@ -202,5 +208,10 @@ export function decideRun(req: RunRequest, ctx: RunContext): RunDecision {
   }
   pass('command', shownArgv(req.argv, ctx));
 
-  return { allow: true, gates, plan: { tenant: b.tenant, project: b.project, services: req.services, argv: req.argv, secretRefs, sandboxed: boxed.length > 0 } };
+  const placeholders: Record<string, string> = {};
+  for (const n of names) {
+    const svc = owner[n]!;
+    if (req.placeholders || grants.find((g) => g.service === svc)?.grant.placeholder) placeholders[n] = svc;
+  }
+  return { allow: true, gates, plan: { tenant: b.tenant, project: b.project, services: req.services, argv: req.argv, secretRefs, sandboxed: boxed.length > 0, placeholders } };
 }

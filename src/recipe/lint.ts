@@ -32,6 +32,14 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
   const stem = basename(file, extname(file));
   if (stem !== data.service) at(['service'], `service "${data.service}" must live in a file named ${data.service}.yaml (this file is ${basename(file)})`);
 
+  for (const n of Object.keys(data.placeholders)) {
+    if (!data.secrets.includes(n)) at(['placeholders', n], `placeholders.${n} names a secret the file does not declare in secrets`);
+  }
+  if (data.sign === 'aws-sigv4') {
+    for (const n of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) if (!data.secrets.includes(n)) at(['sign'], `sign: aws-sigv4 needs ${n} in secrets`);
+  }
+  const surfaces = Object.keys(data.placeholders).length ? Object.fromEntries(Object.entries(data.placeholders).map(([k, v]) => [k, v.substitute])) : undefined;
+
   const sha = createHash('sha256').update(text).digest('hex');
   const recipes: LoadedRecipe[] = [];
   for (const [name, def] of Object.entries(data.recipes)) {
@@ -129,6 +137,8 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
       ...(def.scopes ? { scopes: def.scopes } : {}),
       ...(data.credential ? { credential: data.credential } : {}),
       ...limits,
+      ...(surfaces ? { placeholders: surfaces } : {}),
+      ...(data.sign ? { sign: data.sign } : {}),
     });
   }
   return { file, service: data.service, problems, recipes };

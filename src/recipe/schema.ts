@@ -8,6 +8,10 @@ import { OutputSpecSchema } from '../output/schema.js';
  */
 export const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/;
 
+/** Where a placeholder may be replaced by its value on the wire. */
+export const SURFACES = ['header', 'basic', 'query', 'body'] as const;
+export type Surface = (typeof SURFACES)[number];
+
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 // `run: [sleep, 5]` and `env: { PORT: 8080 }` mean the text "5" and "8080"; YAML just typed them.
 const text = z.union([z.string(), z.number().transform(String)]);
@@ -100,6 +104,23 @@ export const RecipeFileSchema = z
       .min(1)
       .optional()
       .describe('What kind of key to bind to the secrets, e.g. "Stripe restricted key (rk_...)". Shown in the catalogue with each recipe\'s scopes.'),
+    sign: z
+      .enum(['aws-sigv4'])
+      .optional()
+      .describe('Placeholder runs re-sign each request to the hosts with the real keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, optional AWS_SESSION_TOKEN); the child signs with placeholders.'),
+    placeholders: z
+      .record(
+        z.string().regex(SECRET_NAME_PATTERN, 'secret names are UPPER_SNAKE_CASE'),
+        z.strictObject({
+          substitute: z
+            .array(z.enum(SURFACES))
+            .min(1)
+            .default(['header', 'basic'])
+            .describe('Where the proxy may replace this secret\'s placeholder on requests to the hosts: header (any header, Bearer included), basic (inside Authorization: Basic), query (the URL), body (a form or JSON body). Default: header, basic.'),
+        }),
+      )
+      .default({})
+      .describe('How each secret travels when a grant says placeholder: true.'),
     recipes: z.record(z.string().regex(NAME_PATTERN, 'recipe names use lowercase letters, digits, "-" and "_"'), RecipeSchema),
   })
   .describe('An Outloop recipe file: the approved actions of one service.');

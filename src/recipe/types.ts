@@ -1,5 +1,5 @@
 import type { ConfigProblem } from '../errors.js';
-import type { ParamSpec } from './schema.js';
+import type { ParamSpec, Surface } from './schema.js';
 import type { Template } from './template.js';
 import type { OutputSpec } from '../output/contract.js';
 
@@ -47,6 +47,10 @@ export interface LoadedRecipe {
   maxOutput?: number;
   maxMemory?: number;
   sandboxPaths?: { path: Template; mode: 'ro' | 'rw' }[];
+  /** The file's `placeholders`: where the proxy may put each secret's value (only those listed). */
+  placeholders?: Record<string, Surface[]>;
+  /** The file's `sign`: placeholder runs re-sign requests to the hosts (AWS SigV4). */
+  sign?: 'aws-sigv4';
 }
 
 export interface ServiceRecipes {

@@ -20,6 +20,31 @@ export interface EgressRecord {
   bytesIn: number;
   bytesOut: number;
   reason?: string;
+  /** A placeholder run's proxy ended TLS here to put values in (tls-intercept.ts). */
+  intercepted?: true;
+}
+
+/** Where one allowed connection goes (the address the proxy checked). */
+export interface ProxyTarget {
+  host: string;
+  port: number;
+  ip: string;
+  rec: EgressRecord;
+  tls?: boolean;
+}
+
+/**
+ * The placeholder proxy's hooks (src/sandbox/tls-intercept.ts), present only in a placeholder run: it
+ * takes over CONNECTs to the placeholder hosts and every plain http:// request.
+ */
+export interface ProxyHooks {
+  attach(record: (r: EgressRecord) => EgressRecord, track: (s: Duplex) => void): void;
+  wants(host: string, port: number): boolean;
+  serveTls(client: Duplex, head: Buffer, t: ProxyTarget): void;
+  handle(req: IncomingMessage, res: ServerResponse, t: ProxyTarget, pathAndQuery: string): void;
+  substitutions(): { secret: string; host: string; surface: string; count: number }[];
+  mask(text: string): string;
+  close(): void;
 }
 
 export type Lookup = (host: string) => Promise<{ address: string; family: number }[]>;
@@ -33,6 +58,13 @@ export interface EgressProxyOptions {
   lookup?: Lookup;
   /** Keep at most this many records (a child looping on connect must not grow the audit line unbounded). */
   maxRecords?: number;
+  /** Placeholder runs: TLS termination and substitution (tls-intercept.ts). */
+  hooks?: ProxyHooks;
+  /**
+   * An unsandboxed placeholder run: the child has the whole network anyway, so a destination outside
+   * `hosts` is passed through (recorded) instead of refused; only the placeholder hosts are looked into.
+   */
+  open?: boolean;
 }
 
 export type ListenTarget = { path: string } | { host: '127.0.0.1'; port: number };
@@ -49,6 +81,7 @@ export class EgressProxy {
 
   constructor(private readonly opts: EgressProxyOptions) {
     this.lookup = opts.lookup ?? defaultLookup;
+    opts.hooks?.attach((r) => this.record(r), (s) => this.track(s));
     this.server = createServer((req, res) => void this.onRequest(req, res));
     this.server.on('connect', (req: IncomingMessage, sock: Duplex, head: Buffer) => void this.onConnect(req, sock, head));
     this.server.on('connection', (s: Socket) => this.track(s));
@@ -72,12 +105,19 @@ export class EgressProxy {
   }
 
   /** Connections so far (copies), plus how many were not kept. */
-  records(): { egress: EgressRecord[]; egressDropped?: number } {
-    return { egress: this.log.map((r) => ({ ...r })), ...(this.dropped ? { egressDropped: this.dropped } : {}) };
+  records(): { egress: EgressRecord[]; egressDropped?: number; substitutions?: ReturnType<ProxyHooks['substitutions']> } {
+    const subs = this.opts.hooks?.substitutions();
+    const mask = (t: string) => this.opts.hooks?.mask(t) ?? t;
+    return {
+      egress: this.log.map((r) => ({ ...r, host: mask(r.host), ...(r.reason === undefined ? {} : { reason: mask(r.reason) }) })),
+      ...(this.dropped ? { egressDropped: this.dropped } : {}),
+      ...(subs ? { substitutions: subs } : {}),
+    };
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.opts.hooks?.close();
     for (const s of this.open) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
@@ -102,7 +142,7 @@ export class EgressProxy {
       return { ok: false as const, rec, body: `outloop: egress to ${shown} refused (${reason}). Ask for the recipe's hosts to be extended.\n` };
     };
     if (!Number.isInteger(port) || port < 1 || port > 65535) return deny(null, 'not a valid port');
-    const entry: HostEntry | undefined = matchEntry(host, String(port), this.opts.hosts);
+    const entry: HostEntry | undefined = matchEntry(host, String(port), this.opts.hosts) ?? (this.opts.open ? { raw: '*', host, port: String(port) } : undefined);
     if (!entry) return deny(null, `not in hosts of ${this.opts.label}: ${this.opts.hosts.join(', ') || 'none'}`);
     let addrs: string[];
     if (isIP(host)) addrs = [host];
@@ -116,7 +156,7 @@ export class EgressProxy {
     // The first address the entry may reach; one that resolves only inside is refused, naming what it saw.
     let refused: { ip: string; cls: string } | undefined;
     for (const ip of addrs) {
-      const r = addressRefusal(entry, ip);
+      const r = entry.raw === '*' ? undefined : addressRefusal(entry, ip);
       if (!r && this.closed) return deny(ip, 'the run is over');
       if (!r) return { ok: true, ip, rec: this.record({ host, port, ip, decision: 'allow', bytesIn: 0, bytesOut: 0 }) };
       refused ??= { ip, cls: r.cls };
@@ -140,6 +180,11 @@ export class EgressProxy {
       return;
     }
     const rec = v.rec;
+    if (this.opts.hooks?.wants(rec.host, rec.port)) {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      this.opts.hooks.serveTls(client, head, { host: rec.host, port: rec.port, ip: v.ip, rec });
+      return;
+    }
     const up = connect({ host: v.ip, port: rec.port });
     this.track(up);
     up.once('connect', () => {
@@ -184,6 +229,10 @@ export class EgressProxy {
       return;
     }
     const rec = v.rec;
+    if (this.opts.hooks) {
+      this.opts.hooks.handle(req, res, { host: rec.host, port, ip: v.ip, rec }, url.pathname + url.search);
+      return;
+    }
     const headers = { ...req.headers };
     // Hop-by-hop headers addressed to this proxy, not to the origin.
     for (const h of ['proxy-connection', 'proxy-authorization', 'connection', 'keep-alive']) delete headers[h];

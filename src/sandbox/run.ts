@@ -36,6 +36,11 @@ export interface SandboxTarget {
   maxMemory?: number | undefined;
   /** Where to fix a bad path (the recipe file). */
   source?: string;
+  /**
+   * A placeholder run: the child holds sentinels, and the proxy ends TLS to these secrets' hosts to put
+   * the values in (tls-intercept.ts). `open`: unsandboxed `outloop run`, whose other traffic passes as before.
+   */
+  placeholders?: { secrets: import('../placeholder/substitute.js').PlaceholderSecret[]; open?: boolean };
 }
 
 export function targetFromPlan(plan: Plan): SandboxTarget {
@@ -76,6 +81,8 @@ export interface SandboxAudit {
   egressEnforced: boolean;
   egress?: import('./proxy.js').EgressRecord[];
   egressDropped?: number;
+  /** Placeholder runs: each value put in on the wire, by secret, host and surface (never a value). */
+  substitutions?: { secret: string; host: string; surface: string; count: number }[];
   truncated?: true;
 }
 
@@ -118,7 +125,8 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
 
   // The same cached probe as the broker's (sandboxFact): an `auto` exec must not start a probe bwrap each time.
   const fact = mode === 'off' || !target.available ? undefined : detectSandbox(input.path, platform, probeCacheFile(homes.stateDir));
-  const needNet = target.hosts.length > 0 && mode !== 'off';
+  const ph = target.placeholders;
+  const needNet = (target.hosts.length > 0 && mode !== 'off') || ph !== undefined;
   const cmd = findExecutable(input.spec.argv[0]!, input.spec.env.PATH, input.spec.cwd);
   const missing = target.paths.find((d) => !isAbsolute(d.path) || !existsSync(d.path));
   if (fact?.available && missing) {
@@ -128,11 +136,24 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
   }
   try {
     // The proxy (node:http, net, dns) loads only for a recipe that has hosts to reach.
-    if (needNet) proxy = new (await import('./proxy.js')).EgressProxy({ hosts: target.hosts, label, lookup: input.lookup });
+    // The CA, the TLS code and the swap load only for a placeholder run.
+    const pl = ph ? await (await import('./tls-placeholder.js')).placeholderProxy(ph, homes.stateDir) : undefined;
+    if (needNet) {
+      proxy = new (await import('./proxy.js')).EgressProxy({ hosts: target.hosts, label, lookup: input.lookup, hooks: pl?.hooks, open: Boolean(ph?.open) && !fact?.available });
+    }
+    // Outside bwrap the child's bundle sits in a run folder of its own (seatbelt is shown it).
+    let bundleDir: string | undefined;
+    if (pl && !(fact?.available && fact.kind === 'bwrap')) {
+      const dir = createRunDir({ 'ca-bundle.pem': pl.bundle, 'node-proxy.mjs': pl.preload });
+      cleanup.push(() => dir.remove());
+      bundleDir = dir.path;
+      spec = { ...spec, env: { ...spec.env, ...pl.env(dir.path, spec.env.NODE_OPTIONS) } };
+    }
     if (fact?.available && fact.kind === 'bwrap') {
       kind = 'bwrap';
-      const support = createRunDir({ 'forwarder.mjs': FORWARDER_SOURCE });
+      const support = createRunDir({ 'forwarder.mjs': FORWARDER_SOURCE, ...(pl ? { 'ca-bundle.pem': pl.bundle, 'node-proxy.mjs': pl.preload } : {}) });
       cleanup.push(() => support.remove());
+      if (pl) spec = { ...spec, env: { ...spec.env, ...pl.env(SUPPORT_MOUNT, spec.env.NODE_OPTIONS) } };
       let inner: string[];
       if (proxy) {
         await proxy.listen({ path: join(support.path, 'proxy.sock') });
@@ -154,7 +175,7 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
       const url = proxy ? await proxy.listen({ host: '127.0.0.1', port: 0 }) : undefined;
       const profile = seatbeltProfile({
         runDir: spec.cwd,
-        extra: target.paths,
+        extra: [...target.paths, ...(bundleDir ? [{ path: bundleDir, mode: 'ro' as const }] : [])],
         programDirs: programDirs([process.execPath, ...(cmd ? [cmd] : [])], ['/usr', '/bin', '/sbin']),
         proxyPort: url ? Number(new URL(url).port) : undefined,
       });
@@ -189,6 +210,7 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
           ? {
               egress: rec.egress.map((e) => ({ ...e, host: scrub(e.host), ...(e.reason === undefined ? {} : { reason: scrub(e.reason) }) })),
               ...(rec.egressDropped ? { egressDropped: rec.egressDropped } : {}),
+              ...(rec.substitutions ? { substitutions: rec.substitutions } : {}),
             }
           : {}),
         ...(cap.truncated ? { truncated: true as const } : {}),

@@ -1,0 +1,61 @@
+/**
+ * A preload (`node --import`) that outloop puts in front of node children of a placeholder run, for node
+ * releases whose fetch and https ignore HTTP(S)_PROXY (before 22.21 / 24.5; newer ones get
+ * NODE_USE_ENV_PROXY=1 and this does nothing). It sends fetch (undici's global dispatcher, rebuilt with a
+ * connector that tunnels through the proxy) and https.Agent connections (SDKs such as Stripe's) through
+ * CONNECT to the egress proxy, so SDKs run unedited. Shipped as text, written beside the CA bundle.
+ */
+export const NODE_PROXY_PRELOAD = String.raw`import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+import net, { isIP } from 'node:net';
+const [maj, min] = process.versions.node.split('.').map(Number);
+const native = process.env.NODE_USE_ENV_PROXY === '1' && (maj > 24 || (maj === 24 && min >= 5) || (maj === 22 && min >= 21));
+const raw = process.env.HTTPS_PROXY || process.env.https_proxy;
+if (!native && raw) {
+  const proxy = new URL(raw);
+  const bypass = (process.env.NO_PROXY || process.env.no_proxy || '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const direct = (h) => bypass.some((b) => b === '*' || h === b || h.endsWith(b.startsWith('.') ? b : '.' + b));
+  const tunnel = (o, cb) => {
+    const host = String(o.hostname || o.host).replace(/^\[|\]$/g, '');
+    const port = Number(o.port) || (o.protocol === 'http:' ? 80 : 443);
+    const req = http.request({ host: proxy.hostname, port: proxy.port, method: 'CONNECT', path: (host.includes(':') ? '[' + host + ']' : host) + ':' + port, agent: false });
+    req.once('connect', (res, sock, head) => {
+      if (res.statusCode !== 200) {
+        sock.destroy();
+        return cb(Object.assign(new Error('outloop egress proxy refused ' + host + ':' + port + ' (' + res.statusCode + ')'), { code: 'ECONNREFUSED' }));
+      }
+      if (head && head.length) sock.unshift(head);
+      if (o.protocol === 'http:') return cb(null, sock);
+      const t = tls.connect({ ...o.tls, socket: sock, host, servername: isIP(host) ? undefined : o.servername || host, ALPNProtocols: ['http/1.1'] });
+      t.once('secureConnect', () => cb(null, t));
+      t.once('error', (e) => cb(e));
+    });
+    req.once('error', (e) => cb(e));
+    req.end();
+  };
+  const straight = (o, cb) => {
+    const host = String(o.hostname || o.host).replace(/^\[|\]$/g, '');
+    const port = Number(o.port) || (o.protocol === 'http:' ? 80 : 443);
+    const s = o.protocol === 'http:' ? net.connect({ host, port }) : tls.connect({ host, port, servername: isIP(host) ? undefined : o.servername || host, ALPNProtocols: ['http/1.1'] });
+    s.once(o.protocol === 'http:' ? 'connect' : 'secureConnect', () => cb(null, s));
+    s.once('error', (e) => cb(e));
+  };
+  const key = Symbol.for('undici.globalDispatcher.1');
+  await fetch('data:,').catch(() => {});
+  const Agent = globalThis[key]?.constructor;
+  if (Agent) {
+    globalThis[key] = new Agent({
+      connect: (o, cb) => (direct(String(o.hostname)) ? straight : tunnel)({ ...o, tls: {} }, cb),
+    });
+  }
+  const original = https.Agent.prototype.createConnection;
+  https.Agent.prototype.createConnection = function (options, cb) {
+    const host = options.host || options.hostname || 'localhost';
+    if (direct(String(host))) return original.call(this, options, cb);
+    const { ca, cert, key: k, rejectUnauthorized, ciphers, minVersion } = options;
+    tunnel({ hostname: host, port: options.port, protocol: 'https:', servername: options.servername, tls: { ca, cert, key: k, rejectUnauthorized, ciphers, minVersion } }, cb);
+    return undefined;
+  };
+}
+`;

@@ -1,0 +1,260 @@
+import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { checkServerIdentity, createSecureContext, rootCertificates, TLSSocket, type SecureContext } from 'node:tls';
+import type { LeafIssuer } from '../placeholder/ca.js';
+import { addCounts, type Counted, type PlaceholderSecret, type Substituter } from '../placeholder/substitute.js';
+import type { Redactor } from '../redact/index.js';
+import { redactTransform } from '../redact/transform.js';
+import type { Surface } from '../recipe/schema.js';
+import { parseSigv4, payloadHash, resignedAuthorization } from '../placeholder/sigv4.js';
+import type { EgressRecord, ProxyHooks, ProxyTarget } from './proxy.js';
+
+/**
+ * The placeholder half of the egress proxy, loaded only for a placeholder run. For a CONNECT to one of a
+ * placeholder secret's hosts it ends the child's TLS with a leaf from outloop's CA (ALPN http/1.1 only),
+ * reads each HTTP request, swaps sentinels for values where substitute.ts allows, and sends the request on
+ * over TLS verified against the system store (plus NODE_EXTRA_CA_CERTS given to outloop). Every plain
+ * http:// request of the run passes here too, so a sentinel in clear text to any other host is refused.
+ * Replies pass the run's redactor on the way back, headers and body, so an API that echoes the real
+ * value shows the child only the mask.
+ */
+export interface InterceptOptions {
+  substituter: Substituter;
+  issuer: LeafIssuer;
+  redactor: Redactor;
+  /** Extra trust anchors for upstreams (PEM text), besides node's roots and the system bundle. */
+  extraCa?: string[];
+}
+
+/** Replies up to this size (with a Content-Length) are redacted whole and sent in one write. */
+const SMALL_REPLY = 1024 * 1024;
+/** A body buffered for substitution may not exceed this. */
+const MAX_BODY = 32 * 1024 * 1024;
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
+
+/** The trust store for upstreams and for the child's bundle: node's roots, the system bundle, outloop's NODE_EXTRA_CA_CERTS. */
+export function trustAnchors(env: NodeJS.ProcessEnv = process.env): string[] {
+  const out = [...rootCertificates];
+  for (const f of [SYSTEM_BUNDLES.find((p) => readable(p)), env.NODE_EXTRA_CA_CERTS].filter(Boolean) as string[]) {
+    try {
+      out.push(...(readFileSync(f, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []));
+    } catch {
+      /* unreadable: the rest still verifies */
+    }
+  }
+  return out;
+}
+function readable(p: string): boolean {
+  try {
+    readFileSync(p, { flag: 'r' }).subarray(0, 1);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class Interceptor implements ProxyHooks {
+  private readonly http: Server;
+  private readonly targets = new WeakMap<object, ProxyTarget>();
+  private readonly contexts = new Map<string, SecureContext>();
+  private readonly totals = new Map<string, { secret: string; host: string; surface: string; count: number }>();
+  private record: (r: EgressRecord) => EgressRecord = (r) => r;
+  private track: (s: Duplex) => void = () => {};
+  private readonly tlsAgent: HttpsAgent;
+  private readonly plainAgent = new HttpAgent({ keepAlive: true, noDelay: true });
+
+  constructor(private readonly o: InterceptOptions) {
+    this.http = createServer((req, res) => {
+      const t = this.targets.get(req.socket);
+      if (t) this.handle(req, res, t, req.url ?? '/');
+      else res.writeHead(500).end();
+    });
+    this.http.on('upgrade', (_req: IncomingMessage, sock: Duplex) => sock.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'));
+    this.http.on('clientError', (_e, sock: Duplex) => sock.destroy());
+    // noDelay: a request or reply in two small writes must not wait for a delayed ACK.
+    // One secure context for the run: building one from a few hundred roots per connection costs ~10 ms.
+    this.tlsAgent = new HttpsAgent({ keepAlive: true, noDelay: true, secureContext: createSecureContext({ ca: [...trustAnchors(), ...(o.extraCa ?? [])] }) });
+  }
+
+  attach(record: (r: EgressRecord) => EgressRecord, track: (s: Duplex) => void): void {
+    this.record = record;
+    this.track = track;
+  }
+
+  wants(host: string, port: number): boolean {
+    return this.o.substituter.intercepts(host, port);
+  }
+
+  substitutions(): { secret: string; host: string; surface: string; count: number }[] {
+    return [...this.totals.values()].map((t) => ({ ...t }));
+  }
+
+  close(): void {
+    this.tlsAgent.destroy();
+    this.plainAgent.destroy();
+  }
+
+  mask(text: string): string {
+    return this.o.substituter.mask(text);
+  }
+
+  private context(host: string): SecureContext {
+    let c = this.contexts.get(host);
+    if (!c) {
+      const { certPem, keyPem } = this.o.issuer.leaf(host);
+      c = createSecureContext({ cert: certPem, key: keyPem });
+      this.contexts.set(host, c);
+    }
+    return c;
+  }
+
+  /** After `200 Connection Established`: terminate the child's TLS and serve its requests. */
+  serveTls(client: Duplex, head: Buffer, t: ProxyTarget): void {
+    if (head.length) client.unshift(head);
+    (client as Socket).setNoDelay?.(true);
+    const sock = new TLSSocket(client as Socket, { isServer: true, secureContext: this.context(t.host), ALPNProtocols: ['http/1.1'] });
+    sock.on('error', () => client.destroy());
+    this.track(sock);
+    this.targets.set(sock, { ...t, tls: true });
+    this.http.emit('connection', sock);
+  }
+
+  private refuse(res: ServerResponse, t: ProxyTarget, s: PlaceholderSecret, surface: Surface): void {
+    this.record({ host: t.host, port: t.port, ip: t.ip, decision: 'deny', bytesIn: 0, bytesOut: 0,
+      reason: `placeholder_wrong_host: the placeholder of ${s.name} (${surface}) is only for ${s.service}'s hosts; not replaced, not sent` });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', connection: 'close', 'x-outloop-refusal': 'placeholder_wrong_host' })
+      .end(`outloop: request to ${t.host}:${t.port} refused (placeholder_wrong_host): it carries the placeholder of ${s.name}, which only ${s.service}'s hosts (${s.hosts.join(', ')}) receive. It was not replaced and not sent.\n`);
+  }
+
+  private upstreamFailed(res: ServerResponse, t: ProxyTarget, rec: EgressRecord, err: NodeJS.ErrnoException): void {
+    const code = err.code ?? err.message;
+    const unverified = /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|SIGNATURE|VERIFY/i.test(code);
+    rec.reason = unverified ? `upstream_unverified: ${code}` : `connect failed: ${code}`;
+    if (unverified) rec.decision = 'deny';
+    if (res.headersSent) res.destroy();
+    else
+      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', connection: 'close', ...(unverified ? { 'x-outloop-refusal': 'upstream_unverified' } : {}) })
+        .end(unverified
+          ? `outloop: ${t.host}:${t.port} refused (upstream_unverified): its certificate did not verify (${code}); nothing was sent.\n`
+          : `outloop: ${t.host}:${t.port} (${t.ip}) did not answer (${code}).\n`);
+  }
+
+  /** One request: swap, refuse or pass on; the reply comes back through the redactor. */
+  handle(req: IncomingMessage, res: ServerResponse, t: ProxyTarget, pathAndQuery: string): void {
+    const sub = this.o.substituter;
+    const rec = t.rec;
+    if (t.tls) rec.intercepted = true;
+    const counts: Counted[] = [];
+    const h = sub.headers(req.rawHeaders, t.host, t.port);
+    if (!h.ok) return this.refuse(res, t, h.secret, h.surface);
+    counts.push(...h.counts);
+    const path = sub.target(pathAndQuery, t.host, t.port);
+    if (!path.ok) return this.refuse(res, t, path.secret, path.surface);
+    counts.push(...path.counts);
+
+    // SigV4: the child signed with placeholder keys; once the access key id is the real one, sign again.
+    const signer = sub.signingKey(t.host, t.port);
+    const authAt = h.value.findIndex((x, i) => i % 2 === 0 && x.toLowerCase() === 'authorization');
+    const sig = signer && authAt >= 0 ? parseSigv4(h.value[authAt + 1]!) : undefined;
+    const resign = sig && sig.accessKeyId === signer!.accessKeyId ? sig : undefined;
+    const signed = new Set(resign?.signedHeaders ?? []);
+
+    const headers: OutgoingHttpHeaders = {};
+    for (let i = 0; i < h.value.length; i += 2) {
+      const k = h.value[i]!.toLowerCase();
+      if (HOP.has(k)) continue;
+      const v = h.value[i + 1]!;
+      const prev = headers[k];
+      headers[k] = prev === undefined ? v : `${String(prev)}${k === 'cookie' ? '; ' : ', '}${v}`;
+    }
+    // The reply must be readable by the redactor: no compression on the way back (unless the child signed the header).
+    if (!signed.has('accept-encoding')) headers['accept-encoding'] = 'identity';
+    const chunked = /chunked/i.test(String(req.headers['transfer-encoding'] ?? ''));
+    const hasBody = chunked || Number(req.headers['content-length'] ?? 0) > 0;
+    const buffer = hasBody && (sub.bodySwap(t.host, t.port) || (resign !== undefined && payloadHash(h.value, undefined) === undefined));
+    if (buffer) delete headers['content-length'];
+
+    const send = (body: Buffer | undefined) => {
+      if (resign) {
+        const hash = payloadHash(h.value, body ?? Buffer.alloc(0))!;
+        headers.authorization = resignedAuthorization(resign, { method: req.method ?? 'GET', pathAndQuery: path.value, rawHeaders: h.value, payloadHash: hash }, signer!.secretKey);
+        counts.push({ secret: signer!.name, surface: 'sigv4', count: 1 });
+      }
+      const opts = { host: t.ip, port: t.port, method: req.method, path: path.value, headers, setHost: false };
+      const up = t.tls
+        ? httpsRequest({ ...opts, agent: this.tlsAgent, ...(isIP(t.host) ? {} : { servername: t.host }), checkServerIdentity: (_n: string, cert) => checkServerIdentity(t.host, cert) })
+        : httpRequest({ ...opts, agent: this.plainAgent });
+      up.on('socket', (s) => this.track(s));
+      up.on('error', (err: NodeJS.ErrnoException) => this.upstreamFailed(res, t, rec, err));
+      up.on('response', (ur) => {
+        addCounts(this.totals, t.host, counts);
+        const raw: string[] = [];
+        const noBody = req.method === 'HEAD' || ur.statusCode === 204 || ur.statusCode === 304;
+        for (let i = 0; i < ur.rawHeaders.length; i += 2) {
+          const k = ur.rawHeaders[i]!.toLowerCase();
+          if (HOP.has(k) || (k === 'content-length' && !noBody)) continue;
+          raw.push(ur.rawHeaders[i]!, this.o.redactor.redactString(ur.rawHeaders[i + 1]!));
+        }
+        ur.on('data', (d: Buffer) => (rec.bytesIn += d.length));
+        const length = Number(ur.headers['content-length'] ?? NaN);
+        if (!noBody && length <= SMALL_REPLY) {
+          // A small reply is redacted whole and written at once, with its length: one write, so no
+          // small-segment stall (Nagle against delayed ACK) on the way back, and keep-alive framing as sent.
+          const parts: Buffer[] = [];
+          ur.on('data', (d: Buffer) => parts.push(d));
+          ur.on('end', () => {
+            const out = this.o.redactor.redactBuffer(Buffer.concat(parts)).output;
+            res.writeHead(ur.statusCode ?? 502, ur.statusMessage, [...raw, 'Content-Length', String(out.length)]).end(out);
+          });
+          return;
+        }
+        res.writeHead(ur.statusCode ?? 502, ur.statusMessage, raw);
+        ur.pipe(redactTransform(this.o.redactor.stream())).pipe(res);
+      });
+      rec.bytesOut += Buffer.byteLength(`${req.method} ${path.value} HTTP/1.1\r\n`) + h.value.reduce((n, x) => n + Buffer.byteLength(x) + 2, 2);
+      if (body) {
+        rec.bytesOut += body.length;
+        up.end(body);
+        return;
+      }
+      const scan = sub.scanner(t.host, t.port);
+      req.on('data', (d: Buffer) => {
+        rec.bytesOut += d.length;
+        const hit = scan(d);
+        if (hit) {
+          up.destroy();
+          req.unpipe(up);
+          this.refuse(res, t, hit, 'body');
+        }
+      });
+      req.pipe(up);
+    };
+
+    if (!buffer) return send(undefined);
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size <= MAX_BODY) parts.push(d);
+    });
+    req.on('end', () => {
+      if (size > MAX_BODY) {
+        res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end(`outloop: a request body for ${t.host} larger than ${MAX_BODY} bytes cannot pass the placeholder swap.\n`);
+        return;
+      }
+      const b = sub.body(Buffer.concat(parts), req.headers['content-type'], t.host, t.port);
+      if (!b.ok) return this.refuse(res, t, b.secret, b.surface);
+      counts.push(...b.counts);
+      headers['content-length'] = String(b.value.length);
+      send(b.value);
+    });
+  }
+}

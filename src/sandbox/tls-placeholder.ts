@@ -1,0 +1,35 @@
+import { LeafIssuer, loadOrCreateCa } from '../placeholder/ca.js';
+import { Substituter, type PlaceholderSecret } from '../placeholder/substitute.js';
+import { NODE_PROXY_PRELOAD } from '../placeholder/node-proxy.js';
+import { Interceptor, trustAnchors } from './tls-intercept.js';
+
+/**
+ * What a placeholder run adds to the sandbox: the proxy's hooks, the CA bundle the child trusts (outloop's
+ * CA plus the system's and outloop's own NODE_EXTRA_CA_CERTS, so hosts the proxy does not look into still
+ * verify), and the variables that point the usual clients at it.
+ */
+export async function placeholderProxy(ph: { secrets: PlaceholderSecret[] }, stateDir: string) {
+  const ca = loadOrCreateCa(stateDir);
+  // Replies towards the child are masked for the run's values in all their forms; secret shapes are left to
+  // the child's output redactor (the reply is read there again), which keeps a large body cheap here.
+  const { Redactor } = await import('../redact/index.js');
+  const values = new Redactor(ph.secrets.map((s) => ({ name: s.name, value: s.value })));
+  const hooks = new Interceptor({ substituter: new Substituter(ph.secrets), issuer: new LeafIssuer(ca), redactor: values });
+  const bundle = [ca.certPem.trim(), ...trustAnchors().map((c) => c.trim())].join('\n') + '\n';
+  return { hooks, bundle, preload: NODE_PROXY_PRELOAD, env: (dir: string, nodeOptions: string | undefined) => caEnv(dir, nodeOptions) };
+}
+
+/** The child's variables: every usual client trusts the bundle; node children get the proxy preload too. */
+export function caEnv(dir: string, nodeOptions: string | undefined): Record<string, string> {
+  const file = `${dir}/ca-bundle.pem`;
+  return {
+    NODE_OPTIONS: `${nodeOptions ? `${nodeOptions} ` : ''}--import="${dir}/node-proxy.mjs"`,
+    SSL_CERT_FILE: file,
+    NODE_EXTRA_CA_CERTS: file,
+    REQUESTS_CA_BUNDLE: file,
+    CURL_CA_BUNDLE: file,
+    GIT_SSL_CAINFO: file,
+    // Node 22.21+/24.5+: fetch and http honour HTTP(S)_PROXY with this (older node ignores it).
+    NODE_USE_ENV_PROXY: '1',
+  };
+}
