@@ -7,9 +7,24 @@ if (major < 20 || (major === 20 && minor < 19)) {
 }
 // Tools probe the version often: answer it from one tiny module, not the CLI (18 files to compile).
 const argv = process.argv.slice(2);
+// System mode: when OUTLOOP_SOCKET is set or a system install exists, outloop is only a client of
+// outloopd and loads nothing else (no config, store or state of the caller's). `system` sets it up.
+const fs = process.getBuiltinModule('node:fs');
+const socket = argv[0] === 'system' ? '' : process.env.OUTLOOP_SOCKET || (fs.existsSync('/etc/outloop/system.json') || fs.existsSync('/run/outloop/broker.sock') ? '/run/outloop/broker.sock' : '');
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   const { VERSION } = await import('../dist/version.mjs');
   process.stdout.write(`${VERSION}\n`);
+} else if (socket) {
+  const { runClient, prepareSession, initAgent } = await import('../dist/client.mjs');
+  const s = argv[0] === 'session' ? prepareSession(argv) : { argv };
+  if (argv[0] === 'init' && argv.some((a) => a === '--agent' || a.startsWith('--agent='))) {
+    process.exitCode = await initAgent(argv, socket);
+  } else if (s.error) {
+    process.stderr.write(`outloop: ${s.error} [usage]\n`);
+    process.exitCode = 64;
+  } else {
+    process.exitCode = await runClient(s.argv, socket);
+  }
 } else {
   // Node 22+ can keep compiled code between runs; an agent calls outloop thousands of times.
   const { enableCompileCache } = await import('node:module');

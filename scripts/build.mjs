@@ -61,8 +61,9 @@ execFileSync(process.execPath, ['scripts/gen-shape-rules.mjs'], { stdio: 'inheri
 const out = `dist.tmp-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
 await build({
-  // version.mjs: what bin/outloop.js answers --version from without loading the CLI at all.
-  entryPoints: { cli: 'src/cli/main.ts', version: 'src/version.ts' },
+  // version.mjs: what bin/outloop.js answers --version from without loading the CLI at all. System mode:
+  // the thin client, the daemon and its per-request worker share the pipeline's chunks.
+  entryPoints: { cli: 'src/cli/main.ts', version: 'src/version.ts', client: 'src/system/client-entry.ts', outloopd: 'src/system/daemon.ts', worker: 'src/system/worker.ts' },
   outdir: out,
   bundle: true,
   splitting: true,

@@ -23,3 +23,4 @@ export * as replayCommands from './cli/replay.js';
 export * as tenantCommands from './cli/tenants.js';
 export { configCheckCommand, CONFIG_CHECK_HELP } from './cli/config-check.js';
 export { complete, completionScript, SHELLS } from './cli/complete.js';
+export * as systemCommands from './cli/system.js';

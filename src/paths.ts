@@ -15,7 +15,15 @@ export interface Homes {
   storeKeyFile: string;
 }
 
+let fixedHomes: Homes | undefined;
+
+/** System mode: the daemon's worker fixes its homes from the install; the environment then counts for nothing. */
+export function fixHomes(homes: Homes): void {
+  fixedHomes = homes;
+}
+
 export function resolveHomes(env: NodeJS.ProcessEnv = process.env): Homes {
+  if (fixedHomes) return fixedHomes;
   const home = env.OUTLOOP_HOME;
   let configDir: string;
   let stateDir: string;

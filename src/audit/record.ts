@@ -3,7 +3,7 @@ import { KEYED_CHAIN, keyedLine } from './chain.js';
 import type { AuditEntry, AuditRecord } from './types.js';
 
 const PHASES = new Set(['start', 'end']);
-const MODES = new Set(['exec', 'run', 'check', 'mcp', 'redact', 'approve']);
+const MODES = new Set(['exec', 'run', 'check', 'mcp', 'redact', 'approve', 'system']);
 const DECISIONS = new Set(['allow', 'deny', 'approval_required', 'error']);
 
 /** Why an entry cannot be written as given, or undefined if it can. */

@@ -3,7 +3,7 @@
  * No field may ever hold a secret value: callers pass names, codes and counts, never what was resolved.
  */
 
-export type AuditMode = 'exec' | 'run' | 'check' | 'mcp' | 'redact' | 'approve';
+export type AuditMode = 'exec' | 'run' | 'check' | 'mcp' | 'redact' | 'approve' | 'system';
 export type AuditDecision = 'allow' | 'deny' | 'approval_required' | 'error';
 export type AuditPhase = 'start' | 'end';
 

@@ -5,6 +5,7 @@ import { loadConfig, projectsAround, realOrResolved, type LoadedConfig } from '.
 import type { Homes } from '../paths.js';
 import { resolveTenant, type TenantBinding } from '../policy/tenant.js';
 import { recipeDirs } from '../recipe/load.js';
+import { systemContext } from '../system/mode.js';
 
 /** Everything a request is decided against, read from disk once per request. */
 export interface RequestContext {
@@ -27,8 +28,14 @@ export interface Environment {
 export async function loadRequestContext(e: Environment, o: { guard?: boolean } = {}): Promise<RequestContext> {
   // Policy comes only from files no other user could swap, and from the config this state was set up with.
   if (o.guard !== false) checkConfigHome(e.homes);
-  const cache = ParseCache.forConfigDir(e.homes.configDir, () => cacheKeyFor(e.homes.stateDir, e.homes.auditFile));
-  const config = await loadConfig(e.homes.configFile, e.env, cache);
+  // System mode: the config folder is root's, so the daemon keeps its parse cache in its own state folder.
+  const cache = ParseCache.forConfigDir(systemContext() ? e.homes.stateDir : e.homes.configDir, () => cacheKeyFor(e.homes.stateDir, e.homes.auditFile));
+  let config = await loadConfig(e.homes.configFile, e.env, cache);
+  // System mode (the daemon's worker): every child sandboxed, whatever the grant says.
+  if (systemContext()) {
+    const { sandboxEverything } = await import('../system/harden.js');
+    config = { ...config, config: sandboxEverything(config.config) };
+  }
   const cwd = realOrResolved(e.cwd);
   return {
     config,

@@ -31,7 +31,7 @@ import { looksLikeSecretValue, secretLikeName } from '../runner/run-env.js';
 export type Severity = 'ok' | 'warn' | 'fail';
 
 export interface Finding {
-  section: 'project' | 'backends' | 'safety';
+  section: 'mode' | 'project' | 'backends' | 'safety';
   /** Stable id an agent can branch on, e.g. backend.local, env.name, dotenv.file. */
   check: string;
   severity: Severity;
@@ -46,6 +46,8 @@ export interface BackendUse {
 
 export interface DoctorReport {
   ok: boolean;
+  /** personal: one user, no daemon; system: outloopd under its own user (the contract's doctor field). */
+  mode: 'personal' | 'system';
   cwd: string;
   configFile: string;
   tenant: string | null;
@@ -72,6 +74,10 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   const findings: Finding[] = [];
   const add = (f: Finding) => findings.push(f);
   const { homes, env } = deps;
+  const { systemContext } = await import('../system/mode.js');
+  const { modeChecks } = await import('../system/checks.js');
+  const sys = systemContext();
+  for (const m of modeChecks(sys)) add({ section: 'mode', ...m });
   let cwd = deps.cwd;
   let tenant: string | null = null;
   let project: string | null = null;
@@ -131,7 +137,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
 
   const summary: Record<Severity, number> = { ok: 0, warn: 0, fail: 0 };
   for (const f of findings) summary[f.severity]++;
-  return { ok: summary.fail === 0, cwd, configFile: homes.configFile, tenant, project, backends, findings, summary };
+  return { ok: summary.fail === 0, mode: sys ? 'system' : 'personal', cwd, configFile: homes.configFile, tenant, project, backends, findings, summary };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -423,6 +429,7 @@ function octal(mode: number): string {
 // Output
 
 const TITLES: Record<Finding['section'], (r: DoctorReport) => string> = {
+  mode: (r) => `Mode: ${r.mode}`,
   project: () => 'Project',
   backends: (r) => `Backends of tenant ${r.tenant}'s grants`,
   safety: () => 'Safety',
@@ -430,7 +437,7 @@ const TITLES: Record<Finding['section'], (r: DoctorReport) => string> = {
 
 export function formatReport(r: DoctorReport): string {
   const lines = [`outloop doctor: ${r.cwd}`];
-  for (const section of ['project', 'backends', 'safety'] as const) {
+  for (const section of ['mode', 'project', 'backends', 'safety'] as const) {
     const fs = r.findings.filter((f) => f.section === section);
     if (!fs.length) continue;
     lines.push('', TITLES[section](r));

@@ -8,7 +8,7 @@ import { CHECK_OPTIONS, EXEC_OPTIONS, commanderFlags, type OptionSpec } from './
 import { printError } from './output.js';
 import { collectParam } from './params.js';
 import { VERSION } from '../version.js';
-import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands, replayCommands, tenantCommands, configCheckCommand, CONFIG_CHECK_HELP, complete, completionScript, SHELLS } from '../cold.js';
+import { recipesCommands, secretsCommands, auditCommands, initCommand, demoCommand, schemaCommand, importCommand, IMPORT_TARGETS, doctorCommand, mcpCommand, AGENT_CLIENTS, policyTestCommand, approvalsCommands, replayCommands, tenantCommands, configCheckCommand, CONFIG_CHECK_HELP, complete, completionScript, SHELLS, systemCommands } from '../cold.js';
 
 /**
  * The full command line with commander: help, usage errors, and every command but the ordinary exec and
@@ -416,6 +416,26 @@ Examples:
     .action(async () => {
       set(await demoCommand(opts));
     });
+
+  const system = program.command('system').description('system mode: the broker as a daemon under its own user (root only)');
+  system
+    .command('install')
+    .description('create the daemon user, the folders, the systemd unit (idempotent)')
+    .option('--prefix <dir>', 'root every system path in this folder (side-by-side installs, tests)')
+    .option('--user <name>', 'the daemon\'s user', 'outloop')
+    .action(async (o) => set(await systemCommands.systemInstallCommand(o, opts)));
+  system
+    .command('uninstall')
+    .description('remove the unit, the socket and the install marker (config, store and audit log kept unless --purge)')
+    .option('--prefix <dir>', 'the prefix given to install')
+    .option('--purge', 'also remove the config, the daemon\'s state (its store) and the audit log')
+    .action(async (o) => set(await systemCommands.systemUninstallCommand(o)));
+  system
+    .command('import')
+    .description('move a personal home\'s local store (re-encrypted under the daemon\'s key) and, into a starter system config, its config and recipes')
+    .argument('[home]', 'an OUTLOOP_HOME folder or a user\'s home (default: the sudo caller\'s)')
+    .option('--prefix <dir>', 'the prefix given to install')
+    .action(async (home: string | undefined, o) => set(await systemCommands.systemImportCommand(home, o)));
 
   program
     .command('schema')

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+/** Who is on the other end of a connection, as the kernel recorded it when the client connected. */
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+let addon: { peercred(fd: number): PeerCred } | undefined;
+
+/** The N-API addon (native/peercred), built by `npm ci`'s install step. */
+export function loadPeercred(packageRoot: string): (fd: number) => PeerCred {
+  addon ??= createRequire(import.meta.url)(join(packageRoot, 'native', 'peercred', 'build', 'Release', 'peercred.node')) as { peercred(fd: number): PeerCred };
+  return (fd) => addon!.peercred(fd);
+}
+
+/** The fields of /proc/<pid>/stat a session needs: the parent and the start time (clock ticks since boot). */
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  startTime: string;
+}
+
+/**
+ * Parse one /proc/<pid>/stat line. The command name (field 2) is in parentheses and may itself hold
+ * spaces and parentheses, so the fields are counted from the last ")".
+ */
+export function parseStat(line: string): ProcStat | undefined {
+  const open = line.indexOf('(');
+  const close = line.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const pid = Number(line.slice(0, open).trim());
+  // After ")": state(3) ppid(4) ... starttime(22), so index 0 is field 3.
+  const rest = line.slice(close + 2).split(' ');
+  const ppid = Number(rest[1]);
+  const startTime = rest[19];
+  if (!Number.isInteger(pid) || !Number.isInteger(ppid) || !startTime || !/^\d+$/.test(startTime)) return undefined;
+  return { pid, ppid, startTime };
+}
+
+export function readStat(pid: number, procRoot = '/proc'): ProcStat | undefined {
+  try {
+    return parseStat(readFileSync(join(procRoot, String(pid), 'stat'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** pid, its parent, and so on up to init: each with its start time, so a reused pid does not pass for another. */
+export function ancestry(pid: number, procRoot = '/proc'): ProcStat[] {
+  const chain: ProcStat[] = [];
+  const seen = new Set<number>();
+  let cur: number = pid;
+  while (cur > 0 && !seen.has(cur) && chain.length < 512) {
+    seen.add(cur);
+    const st = readStat(cur, procRoot);
+    if (!st) break;
+    chain.push(st);
+    cur = st.ppid;
+  }
+  return chain;
+}

@@ -1,0 +1,381 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync, chownSync, mkdirSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFrame, FrameDecoder, MAX_FRAME, PROTOCOL_VERSION } from '../../src/system/protocol.js';
+import { CI, configYaml, makeSystem, skipSystem, type SystemEnv } from './helpers.js';
+
+// System mode end to end: real users (`outloop` runs the daemon, `outloop-agent` plays a hostile agent),
+// a real outloopd, the real client. Each attack of issue 14 that applies is carried out as the agent's uid.
+
+const ACME = 'acme-sys-secret-4b1f9c2e7d';
+const GLOBEX = 'globex-sys-secret-9e3a1d77c5';
+
+const RECIPE = `service: len
+secrets: [TOKEN]
+recipes:
+  show:
+    description: the value's length and the value
+    run: [sh, -c, 'printf "%s <%s>" "\${#T}" "$T"']
+    env: { T: "{{secrets.TOKEN}}" }
+  hold:
+    description: holds the value in its environment for a while
+    run: [sh, -c, 'echo started; exec sleep 20']
+    env: { T: "{{secrets.TOKEN}}" }
+    timeout: 60s
+  refund:
+    description: needs a person's approval
+    risk: write
+    run: [sh, -c, 'printf "refunded %s" "\${#T}"']
+    env: { T: "{{secrets.TOKEN}}" }
+`;
+
+let s: SystemEnv;
+
+/** Which processes of the daemon's user run `sleep 20` (the held child). */
+function heldChildren(): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (statSync(`/proc/${name}`).uid !== s.daemonUser.uid) continue;
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8') === 'sleep\x0020\x00') out.push(Number(name));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+async function waitFor(pred: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent as another uid', () => {
+  beforeAll(async () => {
+    s = await makeSystem();
+    s.writeRecipe('len', RECIPE);
+    s.writeConfig(configYaml(s, {
+      // sandbox: off and run: true: system mode sandboxes every child anyway (its uid owns the store).
+      acme: 'len:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  approve: [refund]\n  run: true\n  sandbox: off',
+      globex: 'len:\n  secrets: { TOKEN: "local:globex/token" }\n  allow: [show]',
+    }));
+    await s.startDaemon();
+    expect((await s.root$(['secrets', 'set', 'local:acme/token'], { input: ACME })).status).toBe(0);
+    expect((await s.root$(['secrets', 'set', 'local:globex/token'], { input: GLOBEX })).status).toBe(0);
+  }, 60_000);
+  afterAll(async () => {
+    await s?.cleanup();
+  });
+
+  it('install: config root-owned, state 0700 and the socket folder owned by the daemon, a hardened unit', () => {
+    const st = (p: string) => statSync(join(s.prefix, p));
+    expect(st('etc/outloop/config.yaml')).toMatchObject({ uid: 0 });
+    expect(st('etc/outloop/recipes').uid).toBe(0);
+    expect(st('var/lib/outloop')).toMatchObject({ uid: s.daemonUser.uid });
+    expect(st('var/lib/outloop').mode & 0o777).toBe(0o700);
+    expect(st('var/log/outloop').uid).toBe(s.daemonUser.uid);
+    const unit = readFileSync(join(s.prefix, 'etc/systemd/system/outloopd.service'), 'utf8');
+    for (const o of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'PrivateTmp=yes', 'LimitCORE=0', 'UMask=0077', 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6', `User=outloop`, `--prefix ${s.prefix}`]) expect(unit).toContain(o);
+    // Idempotent: a second install succeeds and leaves the config a person wrote alone.
+    const before = readFileSync(join(s.prefix, 'etc/outloop/config.yaml'), 'utf8');
+    const again = spawnSync(process.execPath, [join(s.pkg, 'bin/outloop.js'), 'system', 'install', '--prefix', s.prefix], { encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    expect(readFileSync(join(s.prefix, 'etc/outloop/config.yaml'), 'utf8')).toBe(before);
+    expect(st('var/lib/outloop').mode & 0o777).toBe(0o700);
+  });
+
+  it('the agent runs exec, check, recipes list, redact and audit through the daemon, with personal mode\'s output and exit codes', async () => {
+    const r = await s.agent$(['exec', 'len.show']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${ACME.length} <[REDACTED:TOKEN]>`);
+    expect(r.status).toBe(0);
+    const j = await s.agent$(['exec', 'len.show', '--json']);
+    expect(JSON.parse(j.stdout)).toMatchObject({ ok: true, decision: 'allow', exitCode: 0, redactions: 1 });
+    expect((await s.agent$(['check', 'len.show'])).status).toBe(0);
+    expect((await s.agent$(['exec', 'len.nope'])).status).toBe(64);
+    const list = await s.agent$(['recipes', 'list', '--json']);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toContain('show');
+    const red = await s.agent$(['redact', '-q'], { input: `log line ${ACME} end\n` });
+    expect(red.stdout).toBe('log line [REDACTED:TOKEN] end\n');
+    const audit = await s.agent$(['audit', '--json']);
+    expect(audit.status).toBe(0);
+    expect(audit.stdout).toContain('"len"');
+    const end = s.audit().filter((x) => x.phase === 'end' && x.mode === 'exec' && x.recipe === 'show').at(-1)!;
+    expect(end).toMatchObject({ tenant: 'acme', sandbox: 'bwrap' });
+    for (const x of [r, j, list, red, audit]) expect(x.stdout + x.stderr).not.toContain(ACME);
+  });
+
+  it('attack: read the store, its key, approvals and the audit log as the agent', async () => {
+    for (const f of ['var/lib/outloop/store.json', 'var/lib/outloop/store.key', 'var/lib/outloop', 'var/log/outloop/audit.jsonl']) {
+      const r = await s.agentRaw(['cat', join(s.prefix, f)]);
+      expect(r.status, f).not.toBe(0);
+      expect(r.stderr).toMatch(/Permission denied|Is a directory/);
+      expect(r.stdout).not.toContain(ACME);
+    }
+    const ls = await s.agentRaw(['ls', join(s.prefix, 'var/lib/outloop')]);
+    expect(ls.stderr).toContain('Permission denied');
+    // Nor through the daemon, whose user can read them: no command reads a file the caller names.
+    const key = join(s.prefix, 'var/lib/outloop/store.key');
+    for (const argv of [['recipes', 'lint', key], ['policy', 'test', key]]) {
+      const r = await s.agent$(argv);
+      expect(r.status, argv.join(' ')).toBe(77);
+      expect(r.stderr).toContain('[person_only]');
+    }
+  });
+
+  it('run: the wrapped command runs as the daemon\'s user in bwrap: the secret redacted, the store out of sight, the project not writable', async () => {
+    const script = join(s.projects.acme!, 'wrapped.sh');
+    writeFileSync(script, `#!/bin/sh\nprintf 'len=%s val=%s\\n' "\${#TOKEN}" "$TOKEN"\nid -u\ncat ${join(s.prefix, 'var/lib/outloop/store.key')} ${join(s.prefix, 'var/lib/outloop/store.json')}\necho x > written.txt\n`, { mode: 0o755 });
+    chownSync(script, s.agent.uid, s.agent.gid);
+    const r = await s.agent$(['run', '--service', 'len', '--', './wrapped.sh']);
+    expect(r.stdout).toBe(`len=${ACME.length} val=[REDACTED:TOKEN]\n${s.daemonUser.uid}\n`);
+    expect(r.stderr).toMatch(/store\.key: No such file/);
+    expect(r.stderr).toMatch(/written\.txt: Permission denied/);
+    expect(r.stdout + r.stderr).not.toContain(ACME);
+    const end = s.audit().filter((x) => x.mode === 'run' && x.phase === 'end').at(-1)!;
+    expect(end).toMatchObject({ tenant: 'acme', sandbox: 'bwrap', sandboxMode: 'required' });
+  });
+
+  it('attack: edit config.yaml and the recipes, or forge state, as the agent', async () => {
+    for (const f of ['etc/outloop/config.yaml', 'etc/outloop/recipes/len.yaml', 'etc/outloop/recipes/leak.yaml', 'var/lib/outloop/approvals.json', 'var/lib/outloop/budgets.json', 'var/log/outloop/audit.jsonl']) {
+      const r = await s.agentRaw(['sh', '-c', `echo 'tenants: {}' >> "$0"`, join(s.prefix, f)]);
+      expect(r.status, f).not.toBe(0);
+    }
+    const mv = await s.agentRaw(['mv', join(s.prefix, 'etc/outloop'), join(s.prefix, 'etc/aside')]);
+    expect(mv.status).not.toBe(0);
+    expect(readFileSync(join(s.prefix, 'etc/outloop/recipes/len.yaml'), 'utf8')).toBe(RECIPE);
+  });
+
+  it('attack: OUTLOOP_HOME / XDG_CONFIG_HOME pointed at a config of the agent\'s own change nothing', async () => {
+    const own = join(s.agent.home, 'evil');
+    mkdirSync(join(own, 'recipes'), { recursive: true });
+    writeFileSync(join(own, 'recipes', 'len.yaml'), RECIPE.replace('recipes:\n', "recipes:\n  leak:\n    description: reversed\n    run: [sh, -c, 'echo \"$T\" | rev']\n    env: { T: \"{{secrets.TOKEN}}\" }\n"));
+    writeFileSync(join(own, 'config.yaml'), configYaml(s, { globex: 'len:\n  secrets: { TOKEN: "local:globex/token" }\n  allow: ["*"]' }).replace(JSON.stringify(s.projects.globex), JSON.stringify(s.projects.acme)));
+    spawnSync('chown', ['-R', `${s.agent.uid}:${s.agent.gid}`, own]);
+    const env = { OUTLOOP_HOME: own, XDG_CONFIG_HOME: own, XDG_STATE_HOME: own };
+    const leak = await s.agent$(['exec', 'len.leak'], { env });
+    expect(leak.status).toBe(64);
+    expect(leak.stderr).toContain('unknown_recipe');
+    const r = await s.agent$(['exec', 'len.show'], { env });
+    expect(r.stdout).toBe(`${ACME.length} <[REDACTED:TOKEN]>`);
+    expect(r.stdout + leak.stdout).not.toContain(GLOBEX.split('').reverse().join(''));
+  });
+
+  it('attack: NODE_OPTIONS=--require into the client, then a heap snapshot and strace of it: the client holds nothing', async () => {
+    const dump = join(s.agent.home, 'dump.cjs');
+    const snap = join(s.agent.home, 'client.heapsnapshot');
+    writeFileSync(dump, `process.on('exit', () => { require('v8').writeHeapSnapshot(${JSON.stringify(snap)}); });\n`);
+    chownSync(dump, s.agent.uid, s.agent.gid);
+    const r = await s.agent$(['exec', 'len.show'], { env: { NODE_OPTIONS: `--require=${dump}` } });
+    expect(r.status, r.stderr).toBe(0);
+    const heap = readFileSync(snap, 'utf8');
+    expect(heap.length).toBeGreaterThan(100_000);
+    expect(heap).not.toContain(ACME);
+    if (CI || spawnSync('sh', ['-c', 'command -v strace']).status === 0) {
+      const trace = join(s.agent.home, 'trace.txt');
+      const t = await s.agentRaw(['strace', '-f', '-qq', '-s', '65536', '-o', trace, process.execPath, join(s.pkg, 'bin/outloop.js'), 'exec', 'len.show']);
+      expect(t.stdout).toContain('REDACTED');
+      const text = readFileSync(trace, 'utf8');
+      expect(text).toContain('REDACTED');
+      expect(text).not.toContain(ACME);
+      // The daemon cannot be traced by the agent.
+      const p = await s.agentRaw(['strace', '-p', String(s.daemon!.pid), '-o', '/dev/null'], { timeoutMs: 5000 });
+      expect(p.status).not.toBe(0);
+    }
+  });
+
+  it('attack: read a running child\'s /proc/<pid>/environ, cwd, root and run folder as the agent', async () => {
+    const run = s.startAgent([process.execPath, join(s.pkg, 'bin/outloop.js'), 'exec', 'len.hold']);
+    await waitFor(() => heldChildren().length > 0);
+    const [pid] = heldChildren();
+    for (const f of ['environ', 'root/', 'cwd/', 'mem']) {
+      const r = await s.agentRaw(['sh', '-c', 'cat "$0" 2>&1 || ls "$0" 2>&1', `/proc/${pid}/${f}`]);
+      expect(r.stdout, f).not.toContain(ACME);
+      expect(r.stdout, f).toMatch(/Permission denied/);
+    }
+    run.child.kill('SIGKILL');
+    await run.done;
+  });
+
+  it('a client that disconnects mid-run: the child is stopped and the end record says so', async () => {
+    const run = s.startAgent([process.execPath, join(s.pkg, 'bin/outloop.js'), 'exec', 'len.hold']);
+    await waitFor(() => run.stdout().includes('started'));
+    expect(heldChildren().length).toBeGreaterThan(0);
+    run.child.kill('SIGKILL');
+    await run.done;
+    await waitFor(() => heldChildren().length === 0);
+    await waitFor(() => s.audit().some((x) => x.phase === 'end' && x.recipe === 'hold' && x.exitCode === 129));
+    // The run's own end record (exit 129, SIGHUP) and the daemon's note of why.
+    await waitFor(() => s.audit().some((x) => x.code === 'client_gone'));
+    expect(s.audit().filter((x) => x.code === 'client_gone').at(-1)).toMatchObject({ mode: 'system', command: 'exec len.hold', peer: { uid: s.agent.uid } });
+  });
+
+  it('person-only: approve driven through a real pseudo-terminal by the agent is refused (77); root approves', async () => {
+    const ask = await s.agent$(['exec', 'len.refund', '--json']);
+    expect(ask.status).toBe(75);
+    const id = JSON.parse(ask.stdout).approvalId as string;
+    const cmd = `(sleep 1; printf 'yes\\r') | script -qec "${process.execPath} ${join(s.pkg, 'bin/outloop.js')} approve ${id}" /dev/null`;
+    const viaPty = await s.agentRaw(['sh', '-c', cmd]);
+    expect(viaPty.stdout).toContain('person_only');
+    expect(viaPty.status).toBe(77);
+    const tmux = await s.agentRaw(['python3', '-c', `import pty,sys; sys.exit(pty.spawn(["${process.execPath}", "${join(s.pkg, 'bin/outloop.js')}", "deny", "${id}"]) >> 8)`]);
+    expect(tmux.stdout).toContain('person_only');
+    expect((await s.agent$(['exec', 'len.refund'])).status).toBe(75);
+    for (const argv of [['secrets', 'set', 'local:acme/token'], ['session', '--tenant', 'acme', '--', 'true'], ['init', '--tenant', 'acme']]) {
+      const r = await s.agent$(argv, { input: 'x' });
+      expect(r.status, argv.join(' ')).toBe(77);
+      expect(r.stderr).toContain('[person_only]');
+    }
+    expect(s.audit().filter((x) => x.code === 'person_only').length).toBeGreaterThanOrEqual(5);
+    expect(s.audit().find((x) => x.code === 'person_only')).toMatchObject({ peer: { uid: s.agent.uid } });
+    // The person: root, in a terminal.
+    const ok = spawnSync('sh', ['-c', `(sleep 1; printf 'yes\\r') | script -qec "${process.execPath} ${join(s.pkg, 'bin/outloop.js')} approve ${id}" /dev/null`], { encoding: 'utf8', env: { PATH: process.env.PATH, OUTLOOP_SOCKET: s.socket } });
+    expect(ok.stdout).toContain(`approved ${id}`);
+    const ran = await s.agent$(['exec', 'len.refund']);
+    expect(ran.stdout).toBe(`refunded ${ACME.length}`);
+    expect(ran.status).toBe(0);
+  });
+
+  it('sudo outloop secrets set on a terminal: the client asks hidden, the daemon stores it, nothing echoed', async () => {
+    const value = 'typed-sys-secret-31f7a0c2';
+    const cmd = `(sleep 1; printf '${value}\\r') | script -qec "${process.execPath} ${join(s.pkg, 'bin/outloop.js')} secrets set local:acme/typed" /dev/null`;
+    const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', env: { PATH: process.env.PATH, OUTLOOP_SOCKET: s.socket } });
+    expect(r.stdout).toContain('input hidden');
+    expect(r.stdout).toContain('Stored a value for local:acme/typed');
+    expect(r.stdout).not.toContain(value);
+    const list = await s.agent$(['secrets', 'list', '--json']);
+    expect(list.stdout).toContain('local:acme/typed');
+  });
+
+  it('sessions: a session for acme is denied globex\'s project (wrong_tenant); only a person starts one', async () => {
+    const bin = join(s.pkg, 'bin/outloop.js');
+    const script = `cd ${s.projects.globex} && ${process.execPath} ${bin} exec len.show; echo "globex=$?"; cd ${s.projects.acme} && ${process.execPath} ${bin} exec len.show; echo " acme=$?"`;
+    const r = await s.root$(['session', '--tenant', 'acme', '--user', 'outloop-agent', '--', 'sh', '-c', script]);
+    expect(r.stderr).toContain('[wrong_tenant]');
+    expect(r.stdout).toContain('globex=77');
+    expect(r.stdout).toContain(`${ACME.length} <[REDACTED:TOKEN]> acme=0`);
+    expect(r.stdout).not.toContain(GLOBEX.length === ACME.length ? 'never' : String(GLOBEX.length));
+    // Outside any session the folder still decides.
+    const g = await s.agent$(['exec', 'len.show'], { cwd: s.projects.globex });
+    expect(g.stdout).toBe(`${GLOBEX.length} <[REDACTED:TOKEN]>`);
+  });
+
+  it('doctor names the mode and passes each system check; the MCP server works as a client (real MCP SDK client)', async () => {
+    const d = await s.agent$(['doctor', '--json']);
+    const report = JSON.parse(d.stdout) as { mode: string; findings: { section: string; check: string; severity: string }[] };
+    expect(report.mode).toBe('system');
+    const mode = report.findings.filter((f) => f.section === 'mode');
+    for (const c of ['daemon-user', 'caller', 'config', 'state', 'audit', 'core-dumps']) expect(mode.find((f) => f.check === c), c).toMatchObject({ severity: 'ok' });
+
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+    const transport = new StdioClientTransport({
+      command: 'setpriv', args: ['--reuid=outloop-agent', '--regid=outloop-agent', '--init-groups', '--', process.execPath, join(s.pkg, 'bin/outloop.js'), 'mcp'],
+      cwd: s.projects.acme, env: { PATH: '/usr/bin:/bin', OUTLOOP_SOCKET: s.socket, HOME: s.agent.home }, stderr: 'pipe',
+    });
+    const client = new Client({ name: 'outloop-system-test', version: '0.0.0' });
+    await client.connect(transport);
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain('len_show');
+      const r = await client.callTool({ name: 'len_show', arguments: {} });
+      expect(JSON.stringify(r)).toContain('[REDACTED:TOKEN]');
+      expect(JSON.stringify(r)).not.toContain(ACME);
+    } finally {
+      await client.close();
+    }
+    expect(s.audit().filter((x) => x.mode === 'mcp' && x.phase === 'end').at(-1)).toMatchObject({ tenant: 'acme', recipe: 'show' });
+  });
+
+  it('init --agent writes the agent\'s MCP entry for system mode, as the person, and no config', async () => {
+    const r = await s.agent$(['init', '--agent', 'claude-code']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('System mode');
+    expect(r.stdout).toContain('sudo outloop session --tenant TENANT -- claude');
+    expect(r.stdout).toContain(`OUTLOOP_SOCKET=${s.socket}`);
+    expect(JSON.parse(readFileSync(join(s.projects.acme!, '.mcp.json'), 'utf8'))).toEqual({ mcpServers: { outloop: { command: 'outloop', args: ['mcp'] } } });
+    expect(readFileSync(join(s.prefix, 'etc/outloop/config.yaml'), 'utf8')).toContain('len:');
+  });
+
+  it('bad input on the socket: malformed, oversized, wrong version; the daemon keeps serving', async () => {
+    const talk = (bytes: Buffer[]) => new Promise<{ frames: unknown[]; closed: boolean }>((res) => {
+      const c = connect(s.socket);
+      const dec = new FrameDecoder();
+      const frames: unknown[] = [];
+      c.on('data', (d) => frames.push(...dec.push(d)));
+      c.on('close', () => res({ frames, closed: true }));
+      c.on('error', () => {});
+      for (const b of bytes) c.write(b);
+    });
+    const head = (n: number) => {
+      const h = Buffer.alloc(4);
+      h.writeUInt32BE(n, 0);
+      return h;
+    };
+    const bad = await talk([head(5), Buffer.from('{nope')]);
+    expect(bad.frames).toEqual([expect.objectContaining({ t: 'error', code: 'bad_frame' })]);
+    const big = await talk([head(MAX_FRAME + 1), Buffer.alloc(1024)]);
+    expect(big.frames).toEqual([expect.objectContaining({ t: 'error', code: 'frame_too_large' })]);
+    const ver = await talk([encodeFrame({ t: 'hello', v: PROTOCOL_VERSION + 1, argv: [], cwd: '/', env: {} })]);
+    expect(ver.frames).toEqual([expect.objectContaining({ t: 'error', code: 'version_mismatch', exit: 69 })]);
+    expect((await s.agent$(['exec', 'len.show'])).status).toBe(0);
+  });
+
+  it('a client that stalls mid-frame is dropped after the stall limit while others are served', async () => {
+    const c = connect(s.socket);
+    c.on('error', () => {});
+    const closed = new Promise<unknown[]>((res) => {
+      const dec = new FrameDecoder();
+      const frames: unknown[] = [];
+      c.on('data', (d) => frames.push(...dec.push(d)));
+      c.on('close', () => res(frames));
+    });
+    c.write(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, argv: ['exec', 'len.show'], cwd: s.projects.acme!, env: {} }).subarray(0, 10));
+    expect((await s.agent$(['check', 'len.show'])).status).toBe(0);
+    expect(await closed).toEqual([expect.objectContaining({ code: 'stalled' })]);
+  }, 20_000);
+
+  it('64 concurrent clients are all answered (more than run at once: the rest wait their turn)', async () => {
+    const one = () => new Promise<{ code?: number; out: string }>((res) => {
+      const c = connect(s.socket);
+      const dec = new FrameDecoder();
+      let out = '';
+      c.on('data', (d) => {
+        for (const f of dec.push(d) as { t: string; d?: string; code?: number }[]) {
+          if (f.t === 'out') out += Buffer.from(f.d!, 'base64').toString();
+          if (f.t === 'exit') res({ code: f.code, out });
+        }
+      });
+      c.on('close', () => res({ out }));
+      c.write(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, argv: ['check', 'len.show', '--json'], cwd: s.projects.acme!, env: {}, stdinTty: false }));
+    });
+    const all = await Promise.all(Array.from({ length: 64 }, one));
+    expect(all.map((r) => r.code)).toEqual(Array(64).fill(0));
+    for (const r of all) expect(JSON.parse(r.out).decision).toBe('allow');
+  }, 120_000);
+
+  it('a daemon restart during a request: the client exits 69 with a clear message; the chain still verifies', async () => {
+    const run = s.startAgent([process.execPath, join(s.pkg, 'bin/outloop.js'), 'exec', 'len.hold']);
+    await waitFor(() => run.stdout().includes('started'));
+    expect(await s.stopDaemon()).toBe(0);
+    const r = await run.done;
+    expect(r.status).toBe(69);
+    expect(r.stderr).toContain('[daemon_unavailable]');
+    expect(r.stderr).toContain('went away');
+    expect(heldChildren()).toEqual([]);
+    // No daemon: no fall back to personal mode.
+    const none = await s.agent$(['exec', 'len.show']);
+    expect(none.status).toBe(69);
+    expect(none.stderr).toContain('cannot reach the outloop daemon');
+    await s.startDaemon();
+    const v = await s.agent$(['audit', 'verify']);
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+  }, 40_000);
+});
