@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, lstatSync, statSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { AuditLog, newAuditId } from '../audit/index.js';
+import { newAuditId, type AuditLog } from '../audit/index.js';
+import { openAuditLog } from '../audit/install.js';
 import { DeniedError, type OutloopError } from '../errors.js';
 import { detectSandbox, probeCacheFile } from '../sandbox/detect.js';
 import { assertedTenant, classify, commandWords, isPerson } from './access.js';
@@ -60,7 +61,8 @@ export class Daemon {
     this.paths = systemPaths(opts.prefix);
     this.peercred = loadPeercred(opts.packageRoot);
     // The one place the daemon builds its audit log (the keyed chain's options go here).
-    this.audit = new AuditLog(systemHomes(this.paths).auditFile);
+    // The same keyed chain, head file and journald copy as the workers' records: one chain, one key (the daemon's).
+    this.audit = openAuditLog(systemHomes(this.paths));
     this.log = opts.log ?? ((l) => process.stderr.write(`outloopd: ${l}\n`));
     this.stallMs = opts.stallMs ?? STALL_MS;
   }

@@ -300,7 +300,11 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     expect(r.stdout).toContain('System mode');
     expect(r.stdout).toContain('sudo outloop session --tenant TENANT -- claude');
     expect(r.stdout).toContain(`OUTLOOP_SOCKET=${s.socket}`);
-    expect(JSON.parse(readFileSync(join(s.projects.acme!, '.mcp.json'), 'utf8'))).toEqual({ mcpServers: { outloop: { command: 'outloop', args: ['mcp'] } } });
+    // outloop is not on the agent's PATH here, so the launcher is written by absolute path (as in personal mode).
+    const entry = JSON.parse(readFileSync(join(s.projects.acme!, '.mcp.json'), 'utf8')).mcpServers.outloop;
+    expect(entry.command).toMatch(/^\/.*node$/);
+    expect(entry.args).toEqual([expect.stringMatching(/\/bin\/outloop\.js$/), 'mcp']);
+    expect(r.stderr).toContain('outloop is not on PATH');
     expect(readFileSync(join(s.prefix, 'etc/outloop/config.yaml'), 'utf8')).toContain('len:');
   });
 
