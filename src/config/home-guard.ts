@@ -21,6 +21,9 @@ export function unsafeConfigPath(path: string, uid: number): { path: string; why
   } catch {
     return undefined; // not there: nothing to swap yet, and loading reports what is missing
   }
+  // A FIFO or a device would hang or flood the reader; say what it is rather than who could write it.
+  const kind = statSync(chains[chains.length - 1]!);
+  if (!kind.isFile() && !kind.isDirectory()) return { path: chains[chains.length - 1]!, why: 'is not a regular file (a FIFO, device or socket), so it is not read' };
   for (const start of chains) {
     for (let p = start, leaf = true; ; leaf = false) {
       let st;
