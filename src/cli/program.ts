@@ -52,6 +52,10 @@ const EXAMPLES: Readonly<Record<string, string[]>> = {
   doctor: ['outloop doctor', 'outloop doctor --json | jq \'.findings[] | select(.severity != "ok")\''],
   demo: ['outloop demo'],
   schema: ['outloop schema config > config.schema.json', 'outloop schema recipe'],
+  system: ['sudo outloop system install', 'sudo outloop system import /home/me', 'sudo outloop system uninstall'],
+  'system install': ['sudo outloop system install', 'outloop system install --prefix /tmp/ol --user outloop   # side by side, for tests'],
+  'system uninstall': ['sudo outloop system uninstall', 'sudo outloop system uninstall --purge   # also the config, store and audit log'],
+  'system import': ['sudo outloop system import            # the sudo caller\'s home', 'sudo outloop system import /srv/outloop-home'],
   completion: ['eval "$(outloop completion bash)"      # in ~/.bashrc', 'eval "$(outloop completion zsh)"       # in ~/.zshrc', 'outloop completion fish > ~/.config/fish/completions/outloop.fish'],
 };
 
