@@ -19,7 +19,9 @@ export interface HostViolation {
 // scheme with one slash or with backslashes (`http:/x`, `http:\\x` are http://x/), and a scheme-relative
 // `//host/x` (or `\\host`) standing as its own token, which a client resolves against an https base.
 // Other schemes with one slash are left alone: `/usr/bin:/bin` is a PATH, not a URL.
-const URL_IN_TEXT = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S*|\b(?:https?|wss?):[/\\]+\S*|(?<![^\s"'`=(<[{,;])[/\\]{2}[^/\\\s]\S*/gi;
+// A backslash form (`\\host`) counts only when its host has a dot or a port, or is localhost: a JSON or C
+// escape of free text (`it \\o/` for `it \o/`) is not a URL to a host named "o".
+const URL_IN_TEXT = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S*|\b(?:https?|wss?):[/\\]+\S*|(?<![^\s"'`=(<[{,;])\/\/[^/\\\s]\S*|(?<![^\s"'`=(<[{,;])(?:\\\\|\/\\|\\\/)(?=(?:[^/\\\s?#]*[.:]|localhost\b))[^/\\\s]\S*/gi;
 const CLOSING = /["'`<>)\]},;]+$/;
 const WEB_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:']);
 // Characters no sane authority holds and that URL parsers disagree about.
