@@ -64,7 +64,7 @@ const NO_CORE = ['-c', 'ulimit -c 0 2>/dev/null; exec "$@"', 'outloop-child'];
  * The child inherits outloop's limits, so when ours already forbid core dumps (the usual default) the
  * wrapper shell, one extra exec per call, is not needed. Where that cannot be read, wrap.
  */
-function coreDumpsAlreadyOff(): boolean {
+export function coreDumpsAlreadyOff(): boolean {
   try {
     const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max core file size'));
     const [soft, hard] = line?.slice('Max core file size'.length).trim().split(/\s+/) ?? [];

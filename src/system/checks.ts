@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { SystemContext } from './mode.js';
 import { systemPaths } from './paths.js';
+import { coreDumpsAlreadyOff } from '../runner/spawn.js';
 
 /** doctor's mode section. Each check of system mode, passed or failed, with what it stands for. */
 export interface ModeCheck {
@@ -25,15 +26,6 @@ function owned(path: string, uid: number, notWritableBy: 'others' | 'group+other
   }
 }
 
-function coreLimitZero(): boolean {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max core file size'));
-    const [soft, hard] = line?.slice('Max core file size'.length).trim().split(/\s+/) ?? [];
-    return soft === '0' && hard === '0';
-  } catch {
-    return false;
-  }
-}
 
 export function modeChecks(ctx: SystemContext | undefined): ModeCheck[] {
   if (!ctx) {
@@ -49,7 +41,7 @@ export function modeChecks(ctx: SystemContext | undefined): ModeCheck[] {
   add('config', owned(p.configFile, 0, 'group+others') ?? owned(p.etcDir, 0, 'group+others') ?? owned(p.recipesDir, 0, 'group+others'), `config and recipes are root-owned and not writable by others (${p.etcDir})`, `sudo chown -R root:root ${p.etcDir} && sudo chmod -R go-w ${p.etcDir}`);
   add('state', owned(p.stateDir, me, 'group+others', 0o700), `store, key, approvals and budgets are the daemon's alone (${p.stateDir}, 0700)`, `sudo outloop system install${ctx.prefix === '/' ? '' : ` --prefix ${ctx.prefix}`} (puts owners and modes back)`);
   add('audit', owned(p.logDir, me, 'group+others', 0o750), `the audit log is appended by the daemon only (${p.logDir})`, `sudo outloop system install${ctx.prefix === '/' ? '' : ` --prefix ${ctx.prefix}`}`);
-  add('core-dumps', coreLimitZero() ? undefined : 'core dumps are allowed for the daemon (a crash could write its memory to disk)', 'core dumps are off (LimitCORE=0)', 'Start outloopd from the unit (LimitCORE=0), or with `ulimit -c 0`.');
+  add('core-dumps', coreDumpsAlreadyOff() ? undefined : 'core dumps are allowed for the daemon (a crash could write its memory to disk)', 'core dumps are off (LimitCORE=0)', 'Start outloopd from the unit (LimitCORE=0), or with `ulimit -c 0`.');
   out.push(ctx.session
     ? { check: 'session', severity: 'ok', message: `this request is bound to the agent session of tenant ${ctx.session}` }
     : { check: 'session', severity: 'ok', message: 'no agent session: the working folder decides the tenant (a person binds one with `sudo outloop session --tenant T -- CMD`)' });
