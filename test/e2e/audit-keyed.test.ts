@@ -2,18 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configYaml, type E2E, makeE2E } from './helpers.js';
+import { makeAuditE2E } from './audit-fixture.js';
+import type { E2E } from './helpers.js';
 
-const RECIPES = `service: au
-secrets: [TOKEN]
-recipes:
-  echo:
-    description: print the call number
-    params:
-      n: { type: integer, min: 0, max: 1000 }
-    run: [sh, -c, 'echo "call {{params.n}} $T"']
-    env: { T: "{{secrets.TOKEN}}" }
-`;
 
 /** The attacker's tool: the unkeyed chain recomputed over edited records (canonical JSON, SHA-256). */
 function canonical(v: unknown): string {
@@ -37,10 +28,7 @@ describe('audit verify on a keyed chain (personal mode)', () => {
   let e: E2E;
   const auditFile = () => join(e.home, 'audit.jsonl');
   beforeAll(async () => {
-    e = makeE2E(['acme']);
-    e.writeRecipe('au', RECIPES);
-    e.writeConfig(configYaml(e, { acme: 'au:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]' }));
-    await e.setSecret('local:acme/token', 'keyed-e2e-token-0b1c2d3e4f5a6b7c');
+    e = await makeAuditE2E('keyed-e2e-token-0b1c2d3e4f5a6b7c');
     for (let n = 0; n < 3; n++) expect((await e.cli(['exec', 'au.echo', '-p', `n=${n}`])).status).toBe(0);
   }, 60_000);
   afterAll(() => e?.cleanup());
@@ -129,11 +117,8 @@ describe('audit verify on a keyed chain (personal mode)', () => {
 
 describe('audit lookup after audit.key was deleted', () => {
   it('refuses instead of answering "not used"', async () => {
-    const e = makeE2E(['acme']);
+    const e = await makeAuditE2E('lookup-token-9f8e7d6c5b4a3210');
     try {
-      e.writeRecipe('au', RECIPES);
-      e.writeConfig(configYaml(e, { acme: 'au:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]' }));
-      await e.setSecret('local:acme/token', 'lookup-token-9f8e7d6c5b4a3210');
       expect((await e.cli(['exec', 'au.echo', '-p', 'n=1'])).status).toBe(0);
       expect((await e.cli(['audit', 'lookup'], { input: 'lookup-token-9f8e7d6c5b4a3210\n' })).status).toBe(0);
       rmSync(join(e.home, 'audit.key'));

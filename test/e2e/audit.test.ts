@@ -1,33 +1,16 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configYaml, type E2E, makeE2E, probeLines } from './helpers.js';
+import { makeAuditE2E } from './audit-fixture.js';
+import { type E2E, probeLines } from './helpers.js';
 
-const RECIPES = `service: au
-secrets: [TOKEN]
-recipes:
-  echo:
-    description: print the call number
-    params:
-      n: { type: integer, min: 0, max: 1000 }
-    run: [sh, -c, 'echo "call {{params.n}} $T"']
-    env: { T: "{{secrets.TOKEN}}" }
-  marker:
-    description: touches a marker file in the project
-    run: [sh, -c, 'touch "$1/marker"', sh, '{{project}}']
-    env: { T: "{{secrets.TOKEN}}" }
-    sandbox: { paths: [{ path: "{{project}}", mode: rw }] }
-`;
 const TOKEN = 'audit-e2e-token-3f9a1c77d2b84e0a';
 
 describe('audit log', () => {
   let e: E2E;
   const auditFile = () => join(e.home, 'audit.jsonl');
   beforeAll(async () => {
-    e = makeE2E(['acme']);
-    e.writeRecipe('au', RECIPES);
-    e.writeConfig(configYaml(e, { acme: 'au:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]' }));
-    await e.setSecret('local:acme/token', TOKEN);
+    e = await makeAuditE2E(TOKEN);
   });
   afterAll(() => e?.cleanup());
 

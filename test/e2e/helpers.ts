@@ -110,6 +110,19 @@ export function configYaml(e: Sandbox, services: Record<string, string>, extra =
   return `${extra}tenants:\n${tenants}`;
 }
 
+/** The grant most tests start from: every built-in stripe recipe, the key at local:TENANT/stripe. */
+export function stripeGrant(tenant: string): string {
+  return `stripe:\n  secrets: { STRIPE_KEY: "local:${tenant}/stripe" }\n  allow: ["*"]`;
+}
+
+/** A sandbox whose tenant acme may run every stripe recipe, with `key` stored as its STRIPE_KEY. */
+export async function makeStripeE2E(key: string): Promise<E2E> {
+  const e = makeE2E();
+  e.writeConfig(configYaml(e, { acme: stripeGrant('acme') }));
+  await e.setSecret('local:acme/stripe', key);
+  return e;
+}
+
 export function indent(s: string, n: number): string {
   return s
     .split('\n')

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
-import { configYaml, type E2E, leakForms, makeE2E, plantedSecret, probeLines, until } from './helpers.js';
+import { configYaml, type E2E, leakForms, makeE2E, plantedSecret, probeLines, stripeGrant, until } from './helpers.js';
 
 /**
  * `outloop redact`: stdin to stdout through the same redactor as exec, with the values of this tenant's
@@ -20,8 +20,8 @@ describe('outloop redact', () => {
   beforeAll(async () => {
     e = makeE2E();
     e.writeConfig(configYaml(e, {
-      acme: 'stripe:\n  secrets: { STRIPE_KEY: "local:acme/stripe" }\n  allow: ["*"]',
-      globex: 'stripe:\n  secrets: { STRIPE_KEY: "local:globex/stripe" }\n  allow: ["*"]',
+      acme: stripeGrant('acme'),
+      globex: stripeGrant('globex'),
     }));
     await e.setSecret('local:acme/stripe', ACME);
     await e.setSecret('local:globex/stripe', GLOBEX);

@@ -3,7 +3,7 @@ import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
-import { configYaml, type E2E, makeE2E, plantedSecret } from './helpers.js';
+import { type E2E, makeStripeE2E, plantedSecret } from './helpers.js';
 
 /** `outloop redact < file` reads ahead in 1 MiB pieces: values across those seams are still masked whole. */
 const KEY = plantedSecret('acme');
@@ -11,9 +11,7 @@ const KEY = plantedSecret('acme');
 describe('outloop redact with a file on stdin', () => {
   let e: E2E;
   beforeAll(async () => {
-    e = makeE2E();
-    e.writeConfig(configYaml(e, { acme: 'stripe:\n  secrets: { STRIPE_KEY: "local:acme/stripe" }\n  allow: ["*"]' }));
-    await e.setSecret('local:acme/stripe', KEY);
+    e = await makeStripeE2E(KEY);
   });
   afterAll(() => e.cleanup());
 

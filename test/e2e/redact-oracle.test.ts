@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configYaml, type E2E, makeE2E } from './helpers.js';
+import { type E2E, makeStripeE2E } from './helpers.js';
 
 /**
  * Issue 16 item 1, carried out through the real CLI: `outloop redact` as a prefix oracle. Each call
@@ -13,9 +13,7 @@ const KEY = 'acme_key_' + 'Qx7-pL2_vR9mZk4TfW0aYc8NbH3sJdE';
 describe('outloop redact is no prefix oracle', () => {
   let e: E2E;
   beforeAll(async () => {
-    e = makeE2E();
-    e.writeConfig(configYaml(e, { acme: 'stripe:\n  secrets: { STRIPE_KEY: "local:acme/stripe" }\n  allow: ["*"]' }));
-    await e.setSecret('local:acme/stripe', KEY);
+    e = await makeStripeE2E(KEY);
   });
   afterAll(() => e.cleanup());
 

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configYaml, type E2E, makeE2E } from '../e2e/helpers.js';
+import { configYaml, type E2E, makeE2E, stripeGrant } from '../e2e/helpers.js';
 
 // Every sandbox made here is removed after the file, so no outloop-test-* folder is left in /tmp.
 const made: E2E[] = [];
@@ -63,7 +63,7 @@ describe('a team recipe file extends and overrides a built-in service', () => {
   it('hosts are per file: a team action cannot use the built-in file\'s hosts, nor a built-in one the team\'s', async () => {
     const e = track(makeE2E(['acme']));
     e.writeRecipe('stripe', TEAM);
-    e.writeConfig(configYaml(e, { acme: 'stripe:\n  secrets: { STRIPE_KEY: "local:acme/stripe" }\n  allow: ["*"]' }));
+    e.writeConfig(configYaml(e, { acme: stripeGrant('acme') }));
     const denied = await e.cli(['check', 'stripe.team-export', '--json']);
     expect(denied.status).toBe(77);
     expect(JSON.parse(denied.stdout)).toMatchObject({ code: 'host_not_allowed' });
@@ -80,7 +80,7 @@ describe('a team recipe file extends and overrides a built-in service', () => {
     const extra = join(e.root, 'team-recipes');
     mkdirSync(extra, { recursive: true });
     writeFileSync(join(extra, 'stripe.yaml'), TEAM.replace('Team version of get-invoice', 'Shared-folder version').replace(/  team-export:[\s\S]*$/, ''));
-    e.writeConfig(`recipePaths: [${JSON.stringify(extra)}]\n${configYaml(e, { acme: 'stripe:\n  secrets: { STRIPE_KEY: "local:acme/stripe" }\n  allow: ["*"]' })}`);
+    e.writeConfig(`recipePaths: [${JSON.stringify(extra)}]\n${configYaml(e, { acme: stripeGrant('acme') })}`);
     const json = await e.cli(['recipes', 'show', 'stripe', '--json']);
     expect(json.status, json.stderr).toBe(0);
     const by = Object.fromEntries((JSON.parse(json.stdout) as { recipes: { recipe: string; description: string; source: string; overrides?: string }[] }).recipes.map((r) => [r.recipe, r]));
