@@ -147,7 +147,7 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
     // Outside bwrap the child's bundle sits in a run folder of its own (seatbelt is shown it).
     let bundleDir: string | undefined;
     if (pl && !(fact?.available && fact.kind === 'bwrap')) {
-      const dir = createRunDir({ 'ca-bundle.pem': pl.bundle, 'node-proxy.mjs': pl.preload });
+      const dir = createRunDir(pl.files);
       cleanup.push(() => dir.remove());
       bundleDir = dir.path;
       spec = { ...spec, env: { ...spec.env, ...pl.env(dir.path, spec.env.NODE_OPTIONS) } };
@@ -156,7 +156,7 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
       kind = 'bwrap';
       // perl when the system has one only root can change (a few ms), else a second node (45-80 ms).
       const fwd = proxy ? pickForwarder(resolveSystemCommand('perl'), process.execPath) : undefined;
-      const support = createRunDir({ ...(fwd ? { [fwd.file]: fwd.source } : {}), ...(pl ? { 'ca-bundle.pem': pl.bundle, 'node-proxy.mjs': pl.preload } : {}) });
+      const support = createRunDir({ ...(fwd ? { [fwd.file]: fwd.source } : {}), ...(pl ? pl.files : {}) });
       cleanup.push(() => support.remove());
       if (pl) spec = { ...spec, env: { ...spec.env, ...pl.env(SUPPORT_MOUNT, spec.env.NODE_OPTIONS) } };
       let inner: string[];

@@ -2,12 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { checkServerIdentity, createSecureContext, rootCertificates, TLSSocket, type SecureContext } from 'node:tls';
 import type { LeafIssuer } from '../placeholder/ca.js';
 import { addCounts, type Counted, type PlaceholderSecret, type Substituter } from '../placeholder/substitute.js';
-import type { Redactor } from '../redact/index.js';
-import { redactTransform } from '../redact/transform.js';
+import { IdleRelease, type Redactor, type RedactorStream } from '../redact/index.js';
 import type { Surface } from '../recipe/schema.js';
 import { parseSigv4, payloadHash, resignedAuthorization } from '../placeholder/sigv4.js';
 import type { EgressRecord, ProxyHooks, ProxyTarget } from './proxy.js';
@@ -77,7 +76,7 @@ export class Interceptor implements ProxyHooks {
     this.http.on('clientError', (_e, sock: Duplex) => sock.destroy());
     // noDelay: a request or reply in two small writes must not wait for a delayed ACK.
     // One secure context for the run: building one from a few hundred roots per connection costs ~10 ms.
-    this.tlsAgent = new HttpsAgent({ keepAlive: true, noDelay: true, secureContext: createSecureContext({ ca: [...trustAnchors(), ...(o.extraCa ?? [])] }) });
+    this.tlsAgent = new HttpsAgent({ keepAlive: true, noDelay: true, secureContext: upstreamContext(o.extraCa ?? []) });
   }
 
   attach(record: (r: EgressRecord) => EgressRecord, track: (s: Duplex) => void): void {
@@ -196,13 +195,13 @@ export class Interceptor implements ProxyHooks {
       up.on('error', (err: NodeJS.ErrnoException) => this.upstreamFailed(res, t, rec, err));
       up.on('response', (ur) => {
         addCounts(this.totals, t.host, counts);
-        const raw: string[] = [];
         const noBody = req.method === 'HEAD' || ur.statusCode === 204 || ur.statusCode === 304;
+        const raw: string[] = [];
         for (let i = 0; i < ur.rawHeaders.length; i += 2) {
           const k = ur.rawHeaders[i]!.toLowerCase();
-          if (HOP.has(k) || (k === 'content-length' && !noBody)) continue;
-          raw.push(ur.rawHeaders[i]!, this.o.redactor.redactString(ur.rawHeaders[i + 1]!));
+          if (!HOP.has(k) && !(k === 'content-length' && !noBody)) raw.push(ur.rawHeaders[i]!, ur.rawHeaders[i + 1]!);
         }
+        redactHeaderValues(this.o.redactor, raw);
         ur.on('data', (d: Buffer) => (rec.bytesIn += d.length));
         const length = Number(ur.headers['content-length'] ?? NaN);
         if (!noBody && length <= SMALL_REPLY) {
@@ -217,7 +216,7 @@ export class Interceptor implements ProxyHooks {
           return;
         }
         res.writeHead(ur.statusCode ?? 502, ur.statusMessage, raw);
-        ur.pipe(redactTransform(this.o.redactor.stream())).pipe(res);
+        pipeRedacted(ur, res, this.o.redactor.stream());
       });
       rec.bytesOut += Buffer.byteLength(`${req.method} ${path.value} HTTP/1.1\r\n`) + h.value.reduce((n, x) => n + Buffer.byteLength(x) + 2, 2);
       if (body) {
@@ -257,4 +256,110 @@ export class Interceptor implements ProxyHooks {
       send(b.value);
     });
   }
+}
+
+/**
+ * Upstream trust: node's built-in roots (already parsed, shared by every default context) plus only those
+ * certificates of the system bundle and NODE_EXTRA_CA_CERTS that node does not have. Passing all ~300 as
+ * `ca` re-parses each one and cost ~100 ms at the start of every placeholder run.
+ */
+function upstreamContext(extraCa: readonly string[]): SecureContext {
+  const extra = beyondNodeRoots([...trustAnchors(), ...extraCa]);
+  const ctx = createSecureContext();
+  const native = (ctx as unknown as { context?: { addCACert?: (pem: string) => void } }).context;
+  if (typeof native?.addCACert !== 'function') return createSecureContext({ ca: [...trustAnchors(), ...extraCa] });
+  for (const c of extra) native.addCACert(c);
+  return ctx;
+}
+
+/** The certificates node does not already trust by itself (its built-in roots), in the order given. */
+export function beyondNodeRoots(pems: readonly string[]): string[] {
+  const body = (pem: string) => pem.replace(/-----[^-]+-----|\s+/g, '');
+  const known = new Set(rootCertificates.map(body));
+  return pems.filter((c) => !known.has(body(c)));
+}
+
+/**
+ * Redact a reply's header values (rawHeaders order, values at odd indexes) in one pass of the redactor
+ * instead of one per header: joined with NUL, which no header value can contain. If a mask ever spanned a
+ * separator the split would not line up, and each value is redacted on its own instead.
+ */
+export function redactHeaderValues(redactor: Redactor, raw: string[]): void {
+  const values: string[] = [];
+  for (let i = 1; i < raw.length; i += 2) values.push(raw[i]!);
+  if (!values.length) return;
+  const joined = redactor.redactStringCounted(values.join('\0'));
+  if (joined.count === 0) return;
+  const parts = joined.output.split('\0');
+  for (let i = 1, j = 0; i < raw.length; i += 2, j++) raw[i] = parts.length === values.length ? parts[j]! : redactor.redactString(raw[i]!);
+}
+
+/** Write at most this much per write towards the child; smaller pieces are gathered first. */
+const BATCH = 256 * 1024;
+
+/**
+ * A long reply through the redactor to the child: what the redactor releases is gathered into writes of
+ * up to BATCH bytes (flushed at the latest on the next turn of the event loop, so a slow stream is not
+ * held), with backpressure from the child's socket; held bytes are let go under the pause rule as in a
+ * child's output.
+ */
+function pipeRedacted(src: Readable, dst: ServerResponse, stream: RedactorStream): void {
+  let batch: Buffer[] = [];
+  let size = 0;
+  let scheduled = false;
+  let waiting = false;
+  const flush = () => {
+    scheduled = false;
+    if (size === 0 || dst.destroyed) return;
+    const out = batch.length === 1 ? batch[0]! : Buffer.concat(batch, size);
+    batch = [];
+    size = 0;
+    if (!dst.write(out) && !waiting) {
+      waiting = true;
+      src.pause();
+      dst.once('drain', () => {
+        waiting = false;
+        src.resume();
+      });
+    }
+  };
+  const emit = (b: Buffer) => {
+    if (b.length === 0) return;
+    batch.push(b);
+    size += b.length;
+    if (size >= BATCH) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  const fail = () => {
+    idle.stop();
+    src.destroy();
+    dst.destroy();
+  };
+  const idle = new IdleRelease(stream, emit, fail);
+  src.on('data', (d: Buffer) => {
+    try {
+      emit(stream.push(d));
+      idle.after();
+    } catch {
+      fail();
+    }
+  });
+  src.on('end', () => {
+    idle.stop();
+    try {
+      emit(stream.end());
+    } catch {
+      return fail();
+    }
+    flush();
+    dst.end();
+  });
+  src.on('error', fail);
+  dst.on('close', () => {
+    idle.stop();
+    if (!src.readableEnded) src.destroy();
+  });
 }

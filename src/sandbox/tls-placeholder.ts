@@ -1,12 +1,12 @@
 import { LeafIssuer, loadOrCreateCa } from '../placeholder/ca.js';
 import { Substituter, type PlaceholderSecret } from '../placeholder/substitute.js';
 import { NODE_PROXY_PRELOAD } from '../placeholder/node-proxy.js';
-import { Interceptor, trustAnchors } from './tls-intercept.js';
+import { beyondNodeRoots, Interceptor, trustAnchors } from './tls-intercept.js';
 
 /**
  * What a placeholder run adds to the sandbox: the proxy's hooks, the CA bundle the child trusts (outloop's
  * CA plus the system's and outloop's own NODE_EXTRA_CA_CERTS, so hosts the proxy does not look into still
- * verify), and the variables that point the usual clients at it.
+ * verify; for node children only the part node lacks), and the variables that point the usual clients at it.
  */
 export async function placeholderProxy(ph: { secrets: PlaceholderSecret[] }, stateDir: string) {
   const ca = loadOrCreateCa(stateDir);
@@ -15,8 +15,12 @@ export async function placeholderProxy(ph: { secrets: PlaceholderSecret[] }, sta
   const { Redactor } = await import('../redact/index.js');
   const values = new Redactor(ph.secrets.map((s) => ({ name: s.name, value: s.value })));
   const hooks = new Interceptor({ substituter: new Substituter(ph.secrets), issuer: new LeafIssuer(ca), redactor: values });
-  const bundle = [ca.certPem.trim(), ...trustAnchors().map((c) => c.trim())].join('\n') + '\n';
-  return { hooks, bundle, preload: NODE_PROXY_PRELOAD, env: (dir: string, nodeOptions: string | undefined) => caEnv(dir, nodeOptions) };
+  const anchors = [ca.certPem, ...trustAnchors()].map((c) => c.trim());
+  const pem = (certs: string[]) => certs.join('\n') + '\n';
+  // Node adds NODE_EXTRA_CA_CERTS to its own roots, parsing each at start-up (~0.3 ms a certificate), so
+  // node children get only what node lacks; curl, Python and git replace their store and get the whole.
+  const files = { 'ca-bundle.pem': pem(anchors), 'node-ca.pem': pem(beyondNodeRoots(anchors)), 'node-proxy.mjs': NODE_PROXY_PRELOAD };
+  return { hooks, files, env: (dir: string, nodeOptions: string | undefined) => caEnv(dir, nodeOptions) };
 }
 
 /** The child's variables: every usual client trusts the bundle; node children get the proxy preload too. */
@@ -25,7 +29,7 @@ export function caEnv(dir: string, nodeOptions: string | undefined): Record<stri
   return {
     NODE_OPTIONS: `${nodeOptions ? `${nodeOptions} ` : ''}--import="${dir}/node-proxy.mjs"`,
     SSL_CERT_FILE: file,
-    NODE_EXTRA_CA_CERTS: file,
+    NODE_EXTRA_CA_CERTS: `${dir}/node-ca.pem`,
     REQUESTS_CA_BUNDLE: file,
     CURL_CA_BUNDLE: file,
     GIT_SSL_CAINFO: file,
