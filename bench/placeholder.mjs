@@ -39,6 +39,10 @@ const server = createServer({ key: readFileSync(join(root, 'leaf.key')), cert: r
     res.end('{"ok":true}\n');
   });
 });
+// Fairness check: how many TLS connections the server accepted per exec (the same in both modes means the
+// placeholder proxy reuses its upstream connection the way the child reuses its tunnel).
+let conns = 0;
+server.on('secureConnection', () => conns++);
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const port = server.address().port;
 
@@ -85,8 +89,9 @@ await cli(['secrets', 'set', 'local:a/t'], TOKEN);
 const res = { plain: [], ph: [] };
 for (let i = 0; i < rounds + 1; i++) {
   for (const m of ['plain', 'ph']) {
+    conns = 0;
     const r = await cli(['exec', `${m}.go`]);
-    if (i > 0) res[m].push({ ...JSON.parse(r.out), total: r.ms });
+    if (i > 0) res[m].push({ ...JSON.parse(r.out), total: r.ms, conns });
   }
 }
 server.close();
@@ -105,4 +110,5 @@ ${row('p95', '  one small request, 95th percentile')}
 ${row('down', `one ${LARGE / 1048576} MiB response`)}
 ${row('upload', `one ${LARGE / 1048576} MiB upload`)}
 ${row('total', 'whole outloop exec')}
+  server TLS connections per exec: allow-list ${med(res.plain.map((x) => x.conns))}, placeholder ${med(res.ph.map((x) => x.conns))}
 target: placeholder <= 1.3x the allow-list proxy per request`);

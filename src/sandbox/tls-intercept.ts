@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { checkServerIdentity, createSecureContext, rootCertificates, TLSSocket, type SecureContext } from 'node:tls';
 import type { LeafIssuer } from '../placeholder/ca.js';
 import { addCounts, type Counted, type PlaceholderSecret, type Substituter } from '../placeholder/substitute.js';
@@ -60,6 +60,7 @@ export class Interceptor implements ProxyHooks {
   private readonly http: Server;
   private readonly targets = new WeakMap<object, ProxyTarget>();
   private readonly contexts = new Map<string, SecureContext>();
+  private readonly tracked = new WeakSet<object>();
   private readonly totals = new Map<string, { secret: string; host: string; surface: string; count: number }>();
   private record: (r: EgressRecord) => EgressRecord = (r) => r;
   private track: (s: Duplex) => void = () => {};
@@ -191,7 +192,12 @@ export class Interceptor implements ProxyHooks {
       const up = t.tls
         ? httpsRequest({ ...opts, agent: this.tlsAgent, ...(isIP(t.host) ? {} : { servername: t.host }), checkServerIdentity: (_n: string, cert) => checkServerIdentity(t.host, cert) })
         : httpRequest({ ...opts, agent: this.plainAgent });
-      up.on('socket', (s) => this.track(s));
+      // A keep-alive socket comes back for every request: track it once, not once per request.
+      up.on('socket', (s) => {
+        if (this.tracked.has(s)) return;
+        this.tracked.add(s);
+        this.track(s);
+      });
       up.on('error', (err: NodeJS.ErrnoException) => this.upstreamFailed(res, t, rec, err));
       up.on('response', (ur) => {
         addCounts(this.totals, t.host, counts);
@@ -295,7 +301,7 @@ export function redactHeaderValues(redactor: Redactor, raw: string[]): void {
 }
 
 /** Write at most this much per write towards the child; smaller pieces are gathered first. */
-const BATCH = 256 * 1024;
+export const BATCH = 256 * 1024;
 
 /**
  * A long reply through the redactor to the child: what the redactor releases is gathered into writes of
@@ -303,7 +309,7 @@ const BATCH = 256 * 1024;
  * held), with backpressure from the child's socket; held bytes are let go under the pause rule as in a
  * child's output.
  */
-function pipeRedacted(src: Readable, dst: ServerResponse, stream: RedactorStream): void {
+export function pipeRedacted(src: Readable, dst: Writable, stream: RedactorStream): void {
   let batch: Buffer[] = [];
   let size = 0;
   let scheduled = false;
