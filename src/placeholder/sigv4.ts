@@ -64,6 +64,8 @@ export function signature(
   req: { method: string; pathAndQuery: string; rawHeaders: readonly string[]; payloadHash: string },
   auth: Omit<Sigv4Auth, 'signature' | 'accessKeyId'>,
   secretKey: string,
+  /** A presigned URL carries its date in the query (X-Amz-Date), not in a header. */
+  amzDateOverride?: string,
 ): string {
   const q = req.pathAndQuery.indexOf('?');
   const path = q < 0 ? req.pathAndQuery : req.pathAndQuery.slice(0, q);
@@ -75,7 +77,7 @@ export function signature(
   }
   const headers = auth.signedHeaders.map((h) => `${h}:${(values.get(h) ?? []).join(',')}\n`).join('');
   const canonical = [req.method, canonicalUri(path, auth.service), canonicalQuery(query), headers, auth.signedHeaders.join(';'), req.payloadHash].join('\n');
-  const amzDate = values.get('x-amz-date')?.[0] ?? '';
+  const amzDate = amzDateOverride ?? values.get('x-amz-date')?.[0] ?? '';
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
   const key = hmac(hmac(hmac(hmac(`AWS4${secretKey}`, auth.date), auth.region), auth.service), 'aws4_request');
@@ -91,4 +93,43 @@ export function payloadHash(rawHeaders: readonly string[], body: Buffer | undefi
 export function resignedAuthorization(auth: Sigv4Auth, req: Parameters<typeof signature>[0], secretKey: string): string {
   const sig = signature(req, auth, secretKey);
   return `AWS4-HMAC-SHA256 Credential=${auth.accessKeyId}/${auth.date}/${auth.region}/${auth.service}/aws4_request, SignedHeaders=${auth.signedHeaders.join(';')}, Signature=${sig}`;
+}
+
+/**
+ * Presigned URLs (query-string auth, as `getSignedUrl` and `aws s3 presign` make them): the child signed
+ * the URL with the placeholder keys, so X-Amz-Credential names the placeholder key id. Swap in the real
+ * key id (and session token), sign the canonical request again (the query without X-Amz-Signature, the
+ * date from X-Amz-Date, S3's UNSIGNED-PAYLOAD unless the query names a payload hash) with the real secret
+ * key, and put the new signature where the old one was. Undefined when the target is not a presigned
+ * request by `placeholderKeyId`.
+ */
+export function resignedPresignedTarget(
+  req: { method: string; pathAndQuery: string; rawHeaders: readonly string[] },
+  keys: { placeholderKeyId: string; accessKeyId: string; secretKey: string; sessionToken?: { placeholder: string; value: string } },
+): string | undefined {
+  const q = req.pathAndQuery.indexOf('?');
+  if (q < 0) return undefined;
+  const pairs = req.pathAndQuery.slice(q + 1).split('&');
+  const get = (name: string) => {
+    const p = pairs.find((x) => x.startsWith(`${name}=`));
+    return p === undefined ? undefined : decode(p.slice(name.length + 1));
+  };
+  if (get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') return undefined;
+  const cred = /^([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request$/.exec(get('X-Amz-Credential') ?? '');
+  const signedHeaders = get('X-Amz-SignedHeaders');
+  const amzDate = get('X-Amz-Date');
+  // The real key id too: a recipe that lists `query` has had the placeholder swapped already.
+  if (!cred || !keys.placeholderKeyId || ![keys.placeholderKeyId, keys.accessKeyId].includes(cred[1]!) || !signedHeaders || !amzDate || get('X-Amz-Signature') === undefined) return undefined;
+  const auth = { date: cred[2]!, region: cred[3]!, service: cred[4]!, signedHeaders: signedHeaders.split(';') };
+  const swapped = pairs.map((p) => {
+    if (p.startsWith('X-Amz-Credential=')) return `X-Amz-Credential=${uriEncode(`${keys.accessKeyId}/${auth.date}/${auth.region}/${auth.service}/aws4_request`)}`;
+    if (keys.sessionToken && p.startsWith('X-Amz-Security-Token=') && decode(p.slice(21)) === keys.sessionToken.placeholder) return `X-Amz-Security-Token=${uriEncode(keys.sessionToken.value)}`;
+    return p;
+  });
+  const head = `${req.pathAndQuery.slice(0, q)}?`;
+  const unsigned = `${head}${swapped.filter((p) => !p.startsWith('X-Amz-Signature=')).join('&')}`;
+  const payload = get('X-Amz-Content-Sha256') ?? (auth.service === 's3' ? 'UNSIGNED-PAYLOAD' : sha256(''));
+  const sig = signature({ method: req.method, pathAndQuery: unsigned, rawHeaders: req.rawHeaders, payloadHash: payload }, auth, keys.secretKey, amzDate);
+  // The new signature where the old one was: the rest of the URL stays as the child sent it.
+  return head + swapped.map((p) => (p.startsWith('X-Amz-Signature=') ? `X-Amz-Signature=${sig}` : p)).join('&');
 }

@@ -26,6 +26,15 @@ export interface Counted {
   count: number;
 }
 
+/** What re-signing needs for one host: the real pair, and the placeholders a presigned URL carries. */
+export interface SigningKey {
+  secretKey: string;
+  accessKeyId: string | undefined;
+  name: string;
+  placeholderKeyId: string;
+  sessionToken?: { placeholder: string; value: string };
+}
+
 export type Swap<T> = { ok: true; value: T; counts: Counted[] } | { ok: false; secret: PlaceholderSecret; surface: Surface };
 
 /** The parts of a URL where a surface means "the request target" (path and query alike). */
@@ -52,10 +61,16 @@ export class Substituter {
   }
 
   /** The real SigV4 secret key for host:port, when its service re-signs. */
-  signingKey(host: string, port: number): { secretKey: string; accessKeyId: string | undefined; name: string } | undefined {
+  signingKey(host: string, port: number): SigningKey | undefined {
     const own = this.ownedBy(host, port).filter((s) => s.sign === 'aws-sigv4');
     const key = own.find((s) => s.name === 'AWS_SECRET_ACCESS_KEY');
-    return key ? { secretKey: key.value, accessKeyId: own.find((s) => s.name === 'AWS_ACCESS_KEY_ID')?.value, name: key.name } : undefined;
+    if (!key) return undefined;
+    const id = own.find((s) => s.name === 'AWS_ACCESS_KEY_ID');
+    const token = own.find((s) => s.name === 'AWS_SESSION_TOKEN');
+    return {
+      secretKey: key.value, accessKeyId: id?.value, name: key.name, placeholderKeyId: id?.sentinel ?? '',
+      ...(token ? { sessionToken: { placeholder: token.sentinel, value: token.value } } : {}),
+    };
   }
 
   /** Does a body to host:port need buffering for substitution? */

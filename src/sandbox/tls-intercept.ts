@@ -8,7 +8,7 @@ import type { LeafIssuer } from '../placeholder/ca.js';
 import { addCounts, type Counted, type PlaceholderSecret, type Substituter } from '../placeholder/substitute.js';
 import { IdleRelease, type Redactor, type RedactorStream } from '../redact/index.js';
 import type { Surface } from '../recipe/schema.js';
-import { parseSigv4, payloadHash, resignedAuthorization } from '../placeholder/sigv4.js';
+import { parseSigv4, payloadHash, resignedAuthorization, resignedPresignedTarget } from '../placeholder/sigv4.js';
 import type { EgressRecord, ProxyHooks, ProxyTarget } from './proxy.js';
 
 /**
@@ -166,6 +166,14 @@ export class Interceptor implements ProxyHooks {
     const sig = signer && authAt >= 0 ? parseSigv4(h.value[authAt + 1]!) : undefined;
     const resign = sig && sig.accessKeyId === signer!.accessKeyId ? sig : undefined;
     const signed = new Set(resign?.signedHeaders ?? []);
+    // A presigned URL (query-string SigV4) by the placeholder key: the signature moves into the target.
+    const presigned = signer && !resign && signer.accessKeyId !== undefined
+      ? resignedPresignedTarget({ method: req.method ?? 'GET', pathAndQuery: path.value, rawHeaders: h.value }, { ...signer, accessKeyId: signer.accessKeyId })
+      : undefined;
+    if (presigned !== undefined) {
+      path.value = presigned;
+      counts.push({ secret: signer!.name, surface: 'sigv4', count: 1 });
+    }
 
     const headers: OutgoingHttpHeaders = {};
     for (let i = 0; i < h.value.length; i += 2) {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSigv4, payloadHash, signature } from '../../src/placeholder/sigv4.js';
+import { parseSigv4, payloadHash, resignedPresignedTarget, signature } from '../../src/placeholder/sigv4.js';
 import { configYaml, type E2E, makeE2E } from '../e2e/helpers.js';
 import { startTlsApi, type TlsApi } from './helpers.js';
 
@@ -24,8 +24,12 @@ describe('placeholder runs: AWS SigV4 re-signing', () => {
     s3 = await startTlsApi(e.root, '-', (req, res, body) => {
       const auth = parseSigv4(req.headers.authorization ?? '');
       const hash = payloadHash(req.rawHeaders, Buffer.from(body))!;
-      const good = auth && auth.accessKeyId === AKID && signature({ method: req.method!, pathAndQuery: req.url!, rawHeaders: req.rawHeaders, payloadHash: hash }, auth, SECRET) === auth.signature;
-      verdicts.push(good ? 'valid' : `invalid ${auth?.accessKeyId ?? 'none'}`);
+      let good = auth && auth.accessKeyId === AKID && signature({ method: req.method!, pathAndQuery: req.url!, rawHeaders: req.rawHeaders, payloadHash: hash }, auth, SECRET) === auth.signature;
+      // A presigned URL: signing it again with the real pair must give the URL as it came (presign.test.ts
+      // checks that signer against AWS's own presigner).
+      const presigned = !auth && /[?&]X-Amz-Signature=/.test(req.url!);
+      if (presigned) good = resignedPresignedTarget({ method: req.method!, pathAndQuery: req.url!, rawHeaders: req.rawHeaders }, { placeholderKeyId: AKID, accessKeyId: AKID, secretKey: SECRET }) === req.url;
+      verdicts.push(good ? (presigned ? 'valid presigned' : 'valid') : `invalid ${auth?.accessKeyId ?? (presigned ? 'presigned' : 'none')}`);
       if (!good) {
         res.writeHead(403).end('<Error><Code>SignatureDoesNotMatch</Code></Error>\n');
         return true;
@@ -101,5 +105,28 @@ describe('placeholder runs: AWS SigV4 re-signing', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('from the sdk\n');
     expect(verdicts).toEqual(['valid', 'valid']);
+  });
+
+  it('a presigned URL (@aws-sdk/s3-request-presigner) made with the placeholder keys works through the proxy', async () => {
+    const project = e.projects.acme!;
+    verdicts = [];
+    objects.set('/bucket/shared.txt', 'presigned body');
+    const repo = resolve(import.meta.dirname, '../..');
+    writeFileSync(join(project, 'presign.mjs'), [
+      "import { createRequire } from 'node:module';",
+      "import https from 'node:https';",
+      `const require = createRequire(${JSON.stringify(join(repo, 'package.json'))});`,
+      "const { S3Client, GetObjectCommand } = require('@aws-sdk/client-s3');",
+      "const { getSignedUrl } = require('@aws-sdk/s3-request-presigner');",
+      `const s3 = new S3Client({ region: 'us-east-1', endpoint: 'https://127.0.0.1:${s3.port}', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });`,
+      "const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'bucket', Key: 'shared.txt' }), { expiresIn: 300 });",
+      "if (!url.includes(process.env.AWS_ACCESS_KEY_ID)) throw new Error('not presigned by the placeholder key');",
+      "https.get(url, (res) => { let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => console.log(res.statusCode, b)); });",
+    ].join('\n'));
+    const r = await e.cli(['run', '--service', 'aws', '--', 'node', 'presign.mjs'], { env: { NODE_EXTRA_CA_CERTS: s3.caFile } });
+    expect(r.stderr).not.toMatch(/Error|refused|outloop:/);
+    expect(r.stdout).toBe('200 presigned body\n');
+    expect(verdicts).toEqual(['valid presigned']);
+    expect(e.audit().at(-1)!.substitutions).toEqual([{ secret: 'AWS_SECRET_ACCESS_KEY', host: '127.0.0.1', surface: 'sigv4', count: 1 }]);
   });
 });
