@@ -1,8 +1,8 @@
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
 import { createHmac, randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { AuditError } from '../errors.js';
-import { fsyncDir } from '../fs/atomic.js';
+import { createFileExclusive } from '../fs/atomic.js';
 import { readHead } from './head.js';
 import { describeOsError } from './os-error.js';
 
@@ -70,30 +70,10 @@ function readKey(file: string): KeyState {
 
 /** Link a complete new key into place; false when another process's key got there first. */
 function createKey(file: string): boolean {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
   try {
-    try {
-      const data = Buffer.from(`${randomBytes(KEY_BYTES).toString('base64')}\n`);
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      linkSync(tmp, file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw err;
-    }
-    fsyncDir(dirname(file));
-    return true;
+    return createFileExclusive(file, `${randomBytes(KEY_BYTES).toString('base64')}\n`);
   } catch (err) {
-    if (err instanceof AuditError) throw err;
     throw new AuditError(`cannot create the install key ${file}: ${describeOsError(err)}`, { cause: err });
-  } finally {
-    rmSync(tmp, { force: true });
   }
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -10,22 +10,52 @@ import { randomBytes } from 'node:crypto';
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd = openSync(tmp, 'wx', mode);
+  const tmp = writeTemp(path, data, mode);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(dir);
+}
+
+/**
+ * Create a file whole, only if it does not exist yet: the complete, synced temp file is hard-linked into
+ * place, so a racing process either wins or sees the other's complete file, and a crash or a full disk
+ * never leaves a short file under the name (a key written half would otherwise be read as damaged).
+ * Returns false when the name was already taken.
+ */
+export function createFileExclusive(path: string, data: string | Uint8Array, mode = 0o600): boolean {
+  const tmp = writeTemp(path, data, mode);
+  try {
+    linkSync(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  fsyncDir(dirname(path));
+  return true;
+}
+
+/** A synced temp file beside `path` holding all of `data` (writeSync may write less than asked). */
+function writeTemp(path: string, data: string | Uint8Array, mode: number): string {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', mode);
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
   } catch (err) {
-    if (fd !== -1) closeSync(fd);
+    closeSync(fd);
     rmSync(tmp, { force: true });
     throw err;
   }
-  fsyncDir(dir);
+  closeSync(fd);
+  return tmp;
 }
 
 export function fsyncDir(dir: string): void {

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createFileExclusive } from '../fs/atomic.js';
 import { join } from 'node:path';
 import { Exit, OutloopError } from '../errors.js';
 import { issue, newKey, spkiOf } from './x509.js';
@@ -42,21 +42,11 @@ export function loadOrCreateCa(stateDir: string, now = new Date()): Ca {
     });
     const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const fd = openSync(tmp, 'wx', 0o600);
     try {
-      const buf = Buffer.from(keyPem + certPem);
-      writeSync(fd, buf);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      linkSync(tmp, file);
+      // Another run may create it at the same moment: whichever file got there first is the CA.
+      createFileExclusive(file, keyPem + certPem);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw caError(file, err);
-    } finally {
-      rmSync(tmp, { force: true });
+      throw caError(file, err);
     }
     text = readFileSync(file, 'utf8');
   }
