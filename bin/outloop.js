@@ -27,8 +27,13 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   }
 } else {
   // Node 22+ can keep compiled code between runs; an agent calls outloop thousands of times.
+  // Kept in the user's cache folder, not Node's default under the shared /tmp: it holds only outloop's
+  // own compiled code, and a run must leave nothing behind in TMPDIR.
   const { enableCompileCache } = await import('node:module');
-  enableCompileCache?.();
+  if (enableCompileCache) {
+    const { homedir } = await import('node:os');
+    enableCompileCache(`${process.env.XDG_CACHE_HOME || `${homedir()}/.cache`}/outloop/node-compile-cache`);
+  }
   const { main } = await import('../dist/cli.mjs');
   const { fileURLToPath } = await import('node:url');
   process.exitCode = await main(argv, { packageRoot: fileURLToPath(new URL('..', import.meta.url)) });
