@@ -112,7 +112,9 @@ describe.skipIf(!tmuxOk)('outloop run on a terminal (tmux)', () => {
       'ints=0; trap \'ints=$((ints+1))\' INT',
       'trap \'echo "winch: $(stty size)"\' WINCH',
       'echo ready',
-      'for i in $(seq 1 60); do sleep 0.05; [ -f stop ] && break; done',
+      // Runs until the test has seen the new size (the stop file), not for a fixed time: under load the
+      // resize can arrive seconds later, and a child that already exited would never print it.
+      'for i in $(seq 1 600); do sleep 0.05; [ -f stop ] && break; done',
       'echo "ints=$ints"',
       'exit 3',
     ].join('\n'));
