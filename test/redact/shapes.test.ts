@@ -329,6 +329,17 @@ describe('ShapeStream', () => {
     expect(s.count).toBe(1);
   });
 
+  it('on a pause, a keyword cut off inside a word is no token start: a hex id ending in "be" comes out as is', () => {
+    // Found by CI: a random value ending in `be` (a prefix of `bedrock-api-key-`) was masked at a pause.
+    const s = new ShapeStream(builtinShapes());
+    s.push(Buffer.from('start acme_39a2b92e69070be'));
+    expect(s.idle().toString()).toBe('start acme_39a2b92e69070be');
+    // At a word start the same cut keyword is still held fail-closed.
+    const t = new ShapeStream(builtinShapes());
+    t.push(Buffer.from('key: 0123456789 bedrock-api'));
+    expect(t.idle().toString()).toBe('key: 0123456789 [REDACTED:aws-amazon-bedrock-api-key-short-lived]');
+  });
+
   it('on a pause masks a complete secret and the continuation of it', () => {
     const s = new ShapeStream(builtinShapes());
     const key = `AKIA${pick(UPPER32, 16)}`;

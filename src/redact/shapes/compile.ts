@@ -479,6 +479,10 @@ export function renderShapes(buf: Buffer, findings: readonly ShapeFinding[]): Bu
   return findings.length === 0 ? buf : splice(buf, findings, (f) => labelFor(f.ruleId));
 }
 
+/** What `\b` counts as a word character. */
+const REGEX_WORD = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_') REGEX_WORD[c.charCodeAt(0)] = 1;
+
 /**
  * The rule of the first keyword in `buf` that belongs to a case-sensitive rule (a token prefix such as
  * ghp_ or eyJ, as opposed to a label such as `token` in an assignment), or of a prefix of such a keyword
@@ -495,6 +499,9 @@ export function prefixRuleIn(set: ShapeSet, buf: Buffer): string | undefined {
       const kw = entry.exact ?? entry.folded;
       const avail = Math.min(kw.length, buf.length - p);
       if (avail < kw.length && avail < 2) continue;
+      // A keyword cut off by the pause counts only where a token can start: the rules put \b before
+      // their keyword, so the `be` ending `acme_39a2b92e69070be` is no start of `bedrock-api-key-`.
+      if (avail < kw.length && p > 0 && REGEX_WORD[buf[p - 1]!]) continue;
       let ok = true;
       for (let j = 0; j < avail && ok; j++) ok = (entry.exact ? buf[p + j] : FOLD[buf[p + j]!]) === kw[j];
       if (ok) return set.rules[entry.rules.find((r) => !set.rules[r]!.re.ignoreCase)!]!.id;

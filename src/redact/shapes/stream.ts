@@ -12,7 +12,7 @@
  * - Pause (idle): the held partial line is redacted as if complete and released, so prompts and progress
  *   output are not held back. The trailing word (after the last separator) is treated fail-closed when it
  *   could be the start of a token: if it holds a token prefix (ghp_, eyJ, sk_live_, ... the keywords of
- *   case-sensitive rules) it is masked when it is 8 bytes or longer, and in every case the rest of that
+ *   case-sensitive rules; a keyword cut off by the pause only where a word starts) it is masked when it is 8 bytes or longer, and in every case the rest of that
  *   token, when output resumes, is dropped up to the next separator. The same holds for a finding that
  *   reaches the end of the held bytes. An open PEM block is not released on a pause.
  * - End: everything held is redacted as complete; an unterminated PEM block with a body is masked whole.
