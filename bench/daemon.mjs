@@ -12,8 +12,9 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } f
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeFrame } from '../dist/client.mjs';
+import { createRequire } from 'node:module';
 
+const { encodeFrame } = createRequire(import.meta.url)('../dist/load.cjs').entry('client');
 const rounds = Number(process.argv[2] ?? 30);
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');

@@ -1,7 +1,7 @@
 // Bundle the CLI with esbuild: one entry, code-split so each command's modules (and heavy dependencies)
 // load only when that command runs. Node resolves and compiles one file per chunk instead of hundreds.
-import { build } from 'esbuild';
-import { rmSync, writeFileSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
+import { build, transform } from 'esbuild';
+import { rmSync, writeFileSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -59,6 +59,7 @@ execFileSync(process.execPath, ['scripts/gen-shape-rules.mjs'], { stdio: 'inheri
 // Build beside dist/ and swap it in with renames, so a CLI started meanwhile (a parallel test run) sees
 // the old build or the new one, never a half-written folder.
 const out = `dist.tmp-${process.pid}`;
+const id = buildId();
 rmSync(out, { recursive: true, force: true });
 await build({
   // version.mjs: what bin/outloop.js answers --version from without loading the CLI at all. System mode:
@@ -73,13 +74,49 @@ await build({
   // Native addon: loaded from node_modules at run time, only when the OS keychain is used.
   external: ['@napi-rs/keyring', 'node-pty'],
   chunkNames: 'chunks/[name]-[hash]',
-  // .mjs: Node knows the format without looking for a package.json beside each chunk.
+  // .mjs for now: each chunk is turned into .cjs below.
   outExtension: { '.js': '.mjs' },
   sourcemap: false,
   minify: true,
-  define: { __OUTLOOP_BUILD_ID__: JSON.stringify(buildId()) },
+  define: { __OUTLOOP_BUILD_ID__: JSON.stringify(id) },
   legalComments: 'none',
   plugins: [builtinsWithoutFacade],
+  logLevel: 'warning',
+});
+
+// esbuild splits only ESM; each chunk is then turned into CommonJS, which src/boot/load.ts compiles
+// through V8's code cache (Node 20 has none for modules) and which spares node's ESM loader. Relative
+// imports of chunks become require() (dynamic ones too, kept lazy behind a promise); import.meta.url
+// becomes the chunk's own file URL.
+const outputs = [...readdirSync(out).filter((f) => f.endsWith('.mjs')), ...readdirSync(join(out, 'chunks')).map((f) => `chunks/${f}`)];
+const names = new Set(outputs.map((f) => f.split('/').pop()));
+const spec = /(["'])(\.\.?\/(?:chunks\/)?)([\w.-]+)\.mjs\1/g;
+for (const f of outputs) {
+  const esm = readFileSync(join(out, f), 'utf8').replace(spec, (m, q, dir, name) => (names.has(`${name}.mjs`) ? `${q}${dir}${name}.cjs${q}` : m));
+  const { code } = await transform(esm, {
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20.19',
+    minify: true,
+    supported: { 'dynamic-import': false },
+    define: { 'import.meta.url': '__outloop_import_meta_url' },
+    logLevel: 'warning',
+  });
+  const meta = code.includes('__outloop_import_meta_url') ? 'var __outloop_import_meta_url=process.getBuiltinModule("node:url").pathToFileURL(__filename).href;' : '';
+  writeFileSync(join(out, f.replace(/\.mjs$/, '.cjs')), meta + code);
+  unlinkSync(join(out, f));
+}
+await build({
+  entryPoints: { load: 'src/boot/load.ts' },
+  outdir: out,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20.19',
+  outExtension: { '.js': '.cjs' },
+  minify: true,
+  define: { __OUTLOOP_BUILD_ID__: JSON.stringify(id) },
+  legalComments: 'none',
   logLevel: 'warning',
 });
 

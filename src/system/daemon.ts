@@ -108,8 +108,8 @@ export class Daemon {
   }
 
   private spawnWorker(): Promise<ChildProcess> {
-    const file = join(this.opts.packageRoot, 'dist', 'worker.mjs');
-    const w = spawn(process.execPath, [file, '--prefix', this.opts.prefix], {
+    const file = join(this.opts.packageRoot, 'dist', 'load.cjs');
+    const w = spawn(process.execPath, [file, 'worker', '--prefix', this.opts.prefix], {
       stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
       env: { ...WORKER_ENV, HOME: this.paths.stateDir },
       cwd: this.paths.stateDir,

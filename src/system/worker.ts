@@ -53,5 +53,4 @@ process.once('message', (job: Job) => {
 // While it waits, load what a request would otherwise load cold: the config parser and schema (the
 // install's config folder is root-owned, so the parse cache cannot be written there) and the rest of
 // the command line.
-await import('../cold.js');
-process.send({ t: 'ready' });
+void import('../cold.js').then(() => process.send!({ t: 'ready' }));

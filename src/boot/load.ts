@@ -1,0 +1,132 @@
+/**
+ * dist/load.cjs: loads the bundle's CommonJS chunks through V8's code cache.
+ *
+ * An agent starts outloop thousands of times, and compiling its JavaScript was the largest share of a
+ * no-op exec. Node 20 has no module compile cache (`module.enableCompileCache` is 22+, and ESM has no
+ * cache API at all), so each chunk is compiled here with `vm.Script` and the bytecode V8 produced for it
+ * is kept between runs, the way v8-compile-cache does for CommonJS. CommonJS, not ESM, also spares node's
+ * ESM loader (resolution, module jobs, fs/promises and readline it loads for itself).
+ *
+ * The cache holds compiled code of outloop's own source only: V8 serialises bytecode and the literals of
+ * the source, never a value the process computed, so no secret can reach it. It is keyed by node version,
+ * architecture and build id, lives in the user's cache folder (0700, checked to be the user's own and
+ * writable by no one else, since bytecode it accepts would run as outloop), and any failure to read or
+ * write it only costs the compile. OUTLOOP_CODE_CACHE=0 turns it off.
+ */
+import type { Script } from 'node:vm';
+
+declare const __OUTLOOP_BUILD_ID__: string;
+
+const fs = process.getBuiltinModule('node:fs');
+const path = process.getBuiltinModule('node:path');
+const vm = process.getBuiltinModule('node:vm');
+
+interface Loaded {
+  exports: unknown;
+}
+type Require = (id: string) => unknown;
+
+const loaded = new Map<string, Loaded>();
+/** Scripts compiled without a usable cache entry: their code is saved when the process exits. */
+const fresh: { script: Script; file: string }[] = [];
+let cacheDir: string | null | undefined;
+let nodeRequire: Require | undefined;
+
+/** The cache folder when it is safe to use, else null (decided once per process: one stat). */
+function cacheFolder(): string | null {
+  if (cacheDir !== undefined) return cacheDir;
+  cacheDir = null;
+  if (process.env.OUTLOOP_CODE_CACHE === '0') return null;
+  const home = process.env.HOME;
+  const base = process.env.XDG_CACHE_HOME || (home ? path.join(home, '.cache') : '');
+  if (!path.isAbsolute(base)) return null;
+  const dir = path.join(base, 'outloop', `v8-${process.version}-${process.arch}-${__OUTLOOP_BUILD_ID__}`);
+  try {
+    const st = fs.statSync(dir);
+    // Someone else's folder, or one others can write: its bytecode would run as this user. Not used.
+    if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) return null;
+  } catch {
+    // Not made yet: made at exit, once there is code to keep.
+  }
+  cacheDir = dir;
+  return dir;
+}
+
+function cacheFile(dir: string, file: string): string {
+  return path.join(dir, `${path.basename(file)}.bin`);
+}
+
+function readCache(file: string): Buffer | undefined {
+  const dir = cacheFolder();
+  if (!dir) return undefined;
+  try {
+    return fs.readFileSync(cacheFile(dir, file));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A new build made a new folder: older builds' caches would only take up space (other node versions of
+ *  this build are kept, as CI and version managers switch between them). */
+function pruneOthers(dir: string): void {
+  const parent = path.dirname(dir);
+  for (const name of fs.readdirSync(parent)) {
+    if (name.startsWith('v8-') && !name.endsWith(`-${__OUTLOOP_BUILD_ID__}`)) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
+/** At exit: the bytecode of every chunk that ran without a cache entry, including what ran lazily. */
+function saveCaches(): void {
+  const dir = cacheFolder();
+  if (!dir || fresh.length === 0) return;
+  try {
+    if (fs.mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) pruneOthers(dir);
+    const st = fs.statSync(dir);
+    if (st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) return;
+    for (const { script, file } of fresh) {
+      const target = cacheFile(dir, file);
+      const tmp = `${target}.${process.pid}.tmp`;
+      // A temp name and a rename: parallel runs each write whole files, and a reader never sees half.
+      fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+      fs.renameSync(tmp, target);
+    }
+  } catch {
+    // A read-only or full home: the next run compiles again, nothing else changes.
+  }
+}
+
+/** Load one chunk of dist/ (a path ending .cjs) and what it requires, each once. */
+export function load(file: string): unknown {
+  const known = loaded.get(file);
+  if (known) return known.exports;
+  const mod: Loaded = { exports: {} };
+  loaded.set(file, mod);
+  const source = fs.readFileSync(file, 'utf8');
+  const cachedData = readCache(file);
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+  });
+  if (!cachedData || script.cachedDataRejected) {
+    if (fresh.length === 0) process.once('exit', saveCaches);
+    fresh.push({ script, file });
+  }
+  const dir = path.dirname(file);
+  // Chunks name each other by relative path; anything else (the keychain and pty native packages) goes
+  // to node's own require, resolved from this chunk's folder.
+  const require: Require = (id) => {
+    if (id.startsWith('./') || id.startsWith('../')) return load(path.join(dir, id));
+    nodeRequire ??= process.getBuiltinModule('node:module').createRequire(file);
+    return nodeRequire(id);
+  };
+  (script.runInThisContext() as (e: unknown, r: Require, m: Loaded, f: string, d: string) => void)(mod.exports, require, mod, file, dir);
+  return mod.exports;
+}
+
+/** The exports of entry dist/<name>.cjs. */
+export function entry<T>(name: string): T {
+  return load(path.join(__dirname, `${name}.cjs`)) as T;
+}
+
+// `node dist/load.cjs NAME ARGS...` runs entry NAME (the daemon starts its workers so).
+if (require.main === module) entry(process.argv[2] ?? '');
