@@ -16,7 +16,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.stdout.write(`${VERSION}\n`);
 } else if (socket) {
   const { runClient, prepareSession, initAgent } = await import('../dist/client.mjs');
-  const s = argv[0] === 'session' ? prepareSession(argv) : { argv };
+  // A session's root loads the peercred addon (it becomes a subreaper) from the package, found from here.
+  const s = argv[0] === 'session' ? await prepareSession(argv, new URL('..', import.meta.url)) : { argv };
   if (argv[0] === 'init' && argv.some((a) => a === '--agent' || a.startsWith('--agent='))) {
     process.exitCode = await initAgent(argv, socket);
   } else if (s.error) {
