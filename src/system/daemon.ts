@@ -322,11 +322,12 @@ export class Daemon {
 
   /**
    * The session a caller's process belongs to: its pid or an ancestor's, with the same start time.
-   * A session whose client has gone (CMD exited, or the root died) is still found while its root process
-   * is alive: a process whose chain passes through it is denied `session_ended` rather than bound by its
-   * folder, which would be looser than the session was. Normally there is none: the root stops what CMD
-   * left behind before its client ends. Once the root is gone (pid freed, or reused with another start
-   * time) no chain can pass through it, and the record is dropped.
+   * A session whose connection has closed is still found while its root process exists (an exiting
+   * process's files are closed before its children are handed on): a process whose chain passes through
+   * it is denied `session_ended` rather than bound by its folder, which would be looser than the session
+   * was. Normally there is none: the root stops what CMD left behind before it ends the session. Once the
+   * root is gone (pid freed, or reused with another start time) no chain can pass through it, and the
+   * record is dropped.
    */
   private sessionOf(pid: number): Session | undefined {
     for (const s of this.sessions) if (s.ended && readStat(s.pid)?.startTime !== s.startTime) this.sessions.delete(s);
