@@ -13,6 +13,7 @@ const argv = process.argv.slice(2);
 const fs = process.getBuiltinModule('node:fs');
 const socket = argv[0] === 'system' ? '' : process.env.OUTLOOP_SOCKET || (fs.existsSync('/etc/outloop/system.json') || fs.existsSync('/run/outloop/broker.sock') ? '/run/outloop/broker.sock' : '');
 const { entry } = require('../dist/load.cjs');
+const root = require('node:path').join(__dirname, '..');
 const exit = (code) => {
   process.exitCode = code;
 };
@@ -21,15 +22,16 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.stdout.write(`${entry('version').VERSION}\n`);
 } else if (socket) {
   const { runClient, prepareSession, initAgent } = entry('client');
-  const s = argv[0] === 'session' ? prepareSession(argv) : { argv };
-  if (argv[0] === 'init' && argv.some((a) => a === '--agent' || a.startsWith('--agent='))) {
-    initAgent(argv, socket).then(exit);
-  } else if (s.error) {
-    process.stderr.write(`outloop: ${s.error} [usage]\n`);
-    exit(64);
-  } else {
-    runClient(s.argv, socket).then(exit);
-  }
+  // A session's root loads the peercred addon (it becomes a subreaper) from the package, found from here.
+  const session = argv[0] === 'session' ? prepareSession(argv, root) : Promise.resolve({ argv });
+  session.then((s) => {
+    if (argv[0] === 'init' && argv.some((a) => a === '--agent' || a.startsWith('--agent='))) return initAgent(argv, socket);
+    if (s.error) {
+      process.stderr.write(`outloop: ${s.error} [usage]\n`);
+      return 64;
+    }
+    return runClient(s.argv, socket);
+  }).then(exit);
 } else {
-  entry('cli').main(argv, { packageRoot: require('node:path').join(__dirname, '..') }).then(exit);
+  entry('cli').main(argv, { packageRoot: root }).then(exit);
 }

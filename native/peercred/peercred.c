@@ -1,11 +1,24 @@
 // SO_PEERCRED for Node: the uid, gid and pid the kernel recorded for the other end of a Unix socket
 // when it connected. Node has no API for it, and a daemon must not take a caller's identity from the
-// caller's own words.
+// caller's own words. Also the two calls an `outloop session` root needs to keep the session's processes
+// in its tree (a child subreaper), which Node has no API for either.
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+static napi_value throw_errno(napi_env env, const char* code, const char* what) {
+  char msg[128];
+  snprintf(msg, sizeof msg, "%s failed: %s", what, strerror(errno));
+  napi_throw_error(env, code, msg);
+  return NULL;
+}
 
 static napi_value peercred(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -19,12 +32,7 @@ static napi_value peercred(napi_env env, napi_callback_info info) {
 #ifdef SO_PEERCRED
   struct ucred cred;
   socklen_t len = sizeof cred;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) {
-    char msg[128];
-    snprintf(msg, sizeof msg, "getsockopt(SO_PEERCRED) failed: %s", strerror(errno));
-    napi_throw_error(env, "EPEERCRED", msg);
-    return NULL;
-  }
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) return throw_errno(env, "EPEERCRED", "getsockopt(SO_PEERCRED)");
   napi_value out, v;
   napi_create_object(env, &out);
   napi_create_int32(env, cred.pid, &v);
@@ -40,9 +48,60 @@ static napi_value peercred(napi_env env, napi_callback_info info) {
 #endif
 }
 
+// subreaper(): orphans of this process's descendants (a double fork, a setsid daemon) are reparented to
+// it instead of init, so they stay in its tree. Not inherited by children.
+static napi_value subreaper(napi_env env, napi_callback_info info) {
+  (void)info;
+#ifdef PR_SET_CHILD_SUBREAPER
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return throw_errno(env, "ESUBREAPER", "prctl(PR_SET_CHILD_SUBREAPER)");
+  return NULL;
+#else
+  napi_throw_error(env, "ENOSYS", "PR_SET_CHILD_SUBREAPER is not available on this platform");
+  return NULL;
+#endif
+}
+
+// reapAdopted(keep): reap exited children other than `keep`; returns how many, or -1 when this process
+// has no children at all. A subreaper must reap what it adopted (libuv waits only for the pids it spawned),
+// but must never reap libuv's own child: libuv waits for it by pid, and if someone else took its exit
+// status the child's 'exit' event would never come. So each exited child is first looked at with WNOWAIT
+// and reaped by pid only if it is not `keep`. The kernel offers exited children in list order and
+// `keep` is the oldest, so once it is the one offered the rest wait for the next call (libuv reaps it).
+static napi_value reap_adopted(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t keep = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_int32(env, argv[0], &keep) != napi_ok) {
+    napi_throw_type_error(env, NULL, "reapAdopted(keep): keep must be a pid (or 0)");
+    return NULL;
+  }
+  int32_t reaped = 0;
+  for (;;) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD && reaped == 0) reaped = -1;
+      break;
+    }
+    if (si.si_pid == 0 || si.si_pid == keep) break;
+    siginfo_t done;
+    if (waitid(P_PID, (id_t)si.si_pid, &done, WEXITED | WNOHANG) != 0 && errno != ECHILD) break;
+    reaped++;
+  }
+  napi_value out;
+  napi_create_int32(env, reaped, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "peercred", NAPI_AUTO_LENGTH, peercred, NULL, &fn);
   napi_set_named_property(env, exports, "peercred", fn);
+  napi_create_function(env, "subreaper", NAPI_AUTO_LENGTH, subreaper, NULL, &fn);
+  napi_set_named_property(env, exports, "subreaper", fn);
+  napi_create_function(env, "reapAdopted", NAPI_AUTO_LENGTH, reap_adopted, NULL, &fn);
+  napi_set_named_property(env, exports, "reapAdopted", fn);
   return exports;
 }

@@ -33,6 +33,8 @@ interface Session {
   pid: number;
   startTime: string;
   uid: number;
+  /** Its client has gone, but the root process may still be there (see sessionOf). */
+  ended?: boolean;
 }
 
 export interface DaemonOptions {
@@ -225,7 +227,8 @@ export class Daemon {
         worker.kill('SIGHUP');
         if (!this.stopping) void this.recordGone(cred, hello);
       }
-      if (session) this.sessions.delete(session);
+      // Kept, marked ended, while its root lives: see sessionOf.
+      if (session) session.ended = true;
     });
     sock.on('error', () => {});
   }
@@ -266,6 +269,10 @@ export class Daemon {
 
     const env: Record<string, string> = { ...hello.env };
     const session = this.sessionOf(cred.pid);
+    if (session?.ended) {
+      return refuse(new DeniedError('session_ended', `this process belongs to an agent session for tenant "${session.tenant}" that has ended`,
+        'Stop: a person starts a new session (`sudo outloop session --tenant T -- CMD`).'), { tenant: session.tenant, session: session.pid });
+    }
     if (session) {
       const claimed = assertedTenant(hello.argv) ?? hello.env.OUTLOOP_TENANT;
       if (claimed !== undefined && claimed !== '' && claimed !== session.tenant) {
@@ -313,8 +320,17 @@ export class Daemon {
     }
   }
 
-  /** The session a caller's process belongs to: its pid or an ancestor's, with the same start time. */
+  /**
+   * The session a caller's process belongs to: its pid or an ancestor's, with the same start time.
+   * A session whose connection has closed is still found while its root process exists (an exiting
+   * process's files are closed before its children are handed on): a process whose chain passes through
+   * it is denied `session_ended` rather than bound by its folder, which would be looser than the session
+   * was. Normally there is none: the root stops what CMD left behind before it ends the session. Once the
+   * root is gone (pid freed, or reused with another start time) no chain can pass through it, and the
+   * record is dropped.
+   */
   private sessionOf(pid: number): Session | undefined {
+    for (const s of this.sessions) if (s.ended && readStat(s.pid)?.startTime !== s.startTime) this.sessions.delete(s);
     return this.sessions.size === 0 ? undefined : sessionFor(ancestry(pid), this.sessions);
   }
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -9,12 +9,26 @@ export interface PeerCred {
   gid: number;
 }
 
-let addon: { peercred(fd: number): PeerCred } | undefined;
+/** native/peercred: SO_PEERCRED for the daemon, and the subreaper calls for a session's root (session.ts). */
+export interface PeerAddon {
+  peercred(fd: number): PeerCred;
+  /** prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of this process's descendants are reparented to it. */
+  subreaper(): void;
+  /** Reap exited children except `keep` (libuv's own); how many, or -1 when there are no children at all. */
+  reapAdopted(keep: number): number;
+}
+
+let addon: PeerAddon | undefined;
 
 /** The N-API addon (native/peercred), built by `npm ci`'s install step. */
+export function loadAddon(packageRoot: string): PeerAddon {
+  addon ??= createRequire(import.meta.url)(join(packageRoot, 'native', 'peercred', 'build', 'Release', 'peercred.node')) as PeerAddon;
+  return addon;
+}
+
 export function loadPeercred(packageRoot: string): (fd: number) => PeerCred {
-  addon ??= createRequire(import.meta.url)(join(packageRoot, 'native', 'peercred', 'build', 'Release', 'peercred.node')) as { peercred(fd: number): PeerCred };
-  return (fd) => addon!.peercred(fd);
+  const a = loadAddon(packageRoot);
+  return (fd) => a.peercred(fd);
 }
 
 /** The fields of /proc/<pid>/stat a session needs: the parent and the start time (clock ticks since boot). */
@@ -62,4 +76,15 @@ export function ancestry(pid: number, procRoot = '/proc'): ProcStat[] {
     cur = st.ppid;
   }
   return chain;
+}
+
+/** The processes (zombies too) whose parent is ppid (one pass over /proc: for the end of a session, not a hot path). */
+export function childrenOf(ppid: number, procRoot = '/proc'): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync(procRoot)) {
+    if (!/^\d+$/.test(name)) continue;
+    const st = readStat(Number(name), procRoot);
+    if (st?.ppid === ppid) out.push(st.pid);
+  }
+  return out;
 }

@@ -1,14 +1,22 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setSessionHandler } from './client.js';
+import { childrenOf, loadAddon, type PeerAddon } from './peer.js';
+
+/** How long processes left behind by CMD get to stop on SIGTERM before SIGKILL. */
+const LEFTOVER_GRACE_MS = 2000;
 
 /**
  * `sudo outloop session --tenant T [--user NAME] -- CMD...`, the client side. The daemon registers this
  * process (pid and start time) as the session's root before CMD starts, so CMD's first request is already
- * bound; CMD then runs as the person who ran sudo (SUDO_UID), or --user, never as root. The session ends
- * when this process does.
+ * bound; CMD then runs as the person who ran sudo (SUDO_UID), or --user, never as root.
+ *
+ * The binding follows the ppid chain, so this process is a child subreaper: a double fork or a setsid
+ * daemon is reparented here, not to init, and stays in the session. When CMD exits, whatever it left
+ * behind is stopped before the session ends: once this process is gone they would be init's and
+ * unbound. The session ends when this process does.
  */
-export function prepareSession(argv: string[]): { argv: string[]; error?: string } {
+export function prepareSession(argv: string[], packageRoot: string): { argv: string[]; error?: string } {
   // Only a person may start one; anyone else is sent on to the daemon, which refuses and records it.
   if (process.getuid?.() !== 0) return { argv };
   const dash = argv.indexOf('--');
@@ -22,13 +30,65 @@ export function prepareSession(argv: string[]): { argv: string[]; error?: string
   if (!as || as === 'root') return { argv, error: 'outloop session runs its command as the person, not root: run it with sudo from your own account, or pass --user NAME' };
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
   if (!setpriv) return { argv, error: 'outloop session needs setpriv (util-linux) to start the command as the person' };
+  let addon: PeerAddon;
+  try {
+    addon = loadAddon(packageRoot);
+    addon.subreaper();
+  } catch (err) {
+    // Without it a double fork leaves the session: no session rather than one an agent can walk out of.
+    return { argv, error: `outloop session cannot keep the session's processes in its tree (${(err as Error).message})` };
+  }
   setSessionHandler((_sock, finish) => {
     const child = spawn(setpriv, [`--reuid=${as}`, `--regid=${as}`, '--init-groups', '--', ...cmd], { stdio: 'inherit' });
+    let keep = child.pid ?? 0;
+    process.on('SIGCHLD', () => addon.reapAdopted(keep));
+    // Ctrl-C and Ctrl-\ reach CMD from the terminal itself; this process outlives them to clean up.
+    for (const sig of ['SIGINT', 'SIGQUIT'] as const) process.on(sig, () => {});
+    // Sent to this process alone (sudo relays what it is sent): CMD decides, and the cleanup still runs.
+    for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
     child.once('error', (err) => {
       process.stderr.write(`outloop: cannot start ${cmd[0]}: ${err.message}\n`);
       finish(127);
     });
-    child.once('exit', (code, signal) => finish(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
+    child.once('exit', (code, signal) => {
+      keep = 0; // libuv has reaped it: every child left is an adopted one
+      void endLeftovers(addon).then(() => finish(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
+    });
   });
   return { argv: head };
+}
+
+/**
+ * Stop every process CMD left behind: SIGTERM, then SIGKILL after a grace. As the subreaper this process
+ * is the parent of all of them (a leftover's own children come here when it dies), so the tree is empty
+ * when it has no children left. Done while the session is still registered, so until then they are
+ * still bound to its tenant.
+ */
+async function endLeftovers(addon: PeerAddon): Promise<void> {
+  const deadline = Date.now() + LEFTOVER_GRACE_MS;
+  const asked = new Set<number>();
+  while (addon.reapAdopted(0) !== -1) {
+    const left = childrenOf(process.pid);
+    if (left.length === 0) return;
+    const late = Date.now() >= deadline;
+    for (const pid of left) {
+      if (!late && asked.has(pid)) continue;
+      asked.add(pid);
+      try {
+        process.kill(pid, late ? 'SIGKILL' : 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+    // Woken by the next exit, or after a short while to escalate (a leftover may ignore SIGTERM).
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        process.off('SIGCHLD', done);
+        resolve();
+      };
+      const t = setTimeout(done, 100);
+      process.on('SIGCHLD', done);
+    });
+  }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync, chownSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,19 @@ async function waitFor(pred: () => boolean, ms = 15_000): Promise<void> {
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A fresh folder of the agent's for a test's fifos. */
+function agentDir(name: string): string {
+  const d = join(s.agent.home, name);
+  mkdirSync(d);
+  chownSync(d, s.agent.uid, s.agent.gid);
+  return d;
+}
+
+/** What a session's CMD and the orphan it forks need, passed in the environment rather than quoted in. */
+function orphanEnv(d: string, orphan: string): NodeJS.ProcessEnv {
+  return { D: d, ORPHAN: orphan, GLOBEX: s.projects.globex, NODE: process.execPath, BIN: join(s.pkg, 'bin/outloop.js') };
 }
 
 describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent as another uid', () => {
@@ -265,6 +278,65 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     // Outside any session the folder still decides.
     const g = await s.agent$(['exec', 'len.show'], { cwd: s.projects.globex });
     expect(g.stdout).toBe(`${GLOBEX.length} <[REDACTED:TOKEN]>`);
+  });
+
+  it('sessions: a double fork does not leave the session (the root is a subreaper): the orphan in globex\'s project is denied wrong_tenant', async () => {
+    const d = agentDir('orphan');
+    // The orphan waits for "go", sent only once the middle process (setsid -f's parent) has exited, so
+    // it asks after it was reparented; it reports its parent then and what outloop said.
+    const orphan = 'read x < "$D/go"; cd "$GLOBEX"; p=$(cut -d" " -f4 /proc/$$/stat); r=$("$NODE" "$BIN" exec len.show 2>&1); echo "ppid=$p exit=$? $r" > "$D/out"';
+    const cmd = 'mkfifo "$D/go" "$D/out"; ( setsid -f sh -c "$ORPHAN" </dev/null >/dev/null 2>&1 ); echo go > "$D/go"; cat "$D/out"; echo "root=$PPID"';
+    const r = await s.root$(['session', '--tenant', 'acme', '--user', 'outloop-agent', '--', 'sh', '-c', cmd], { env: orphanEnv(d, orphan) });
+    expect(r.stdout).toContain('exit=77');
+    expect(r.stdout).toContain('[wrong_tenant]');
+    expect(r.stdout).not.toContain(`${GLOBEX.length} <`);
+    // The session's tenant was asserted for the orphan's request, in globex's project.
+    expect(s.audit().filter((x) => x.code === 'wrong_tenant').at(-1)).toMatchObject({ decision: 'deny', project: s.projects.globex, reason: expect.stringContaining('asserts tenant "acme"') });
+    // Adopted by the session's root (CMD's parent: setpriv execs CMD), not by init.
+    const root = /root=(\d+)/.exec(r.stdout)?.[1];
+    expect(r.stdout).toContain(`ppid=${root} `);
+  });
+
+  it('sessions: what CMD leaves behind is stopped when it exits, even a setsid orphan that ignores SIGTERM', async () => {
+    const d = agentDir('leftover');
+    const orphan = 'trap "" TERM HUP; echo $$ > "$D/pid"; read x < "$D/never"; cd "$GLOBEX"; "$NODE" "$BIN" exec len.show > "$D/late" 2>&1';
+    const cmd = 'mkfifo "$D/pid" "$D/never"; ( setsid -f sh -c "$ORPHAN" </dev/null >/dev/null 2>&1 ); cat "$D/pid"';
+    const r = await s.root$(['session', '--tenant', 'acme', '--user', 'outloop-agent', '--', 'sh', '-c', cmd], { env: orphanEnv(d, orphan) });
+    expect(r.status).toBe(0);
+    const pid = Number(r.stdout.trim());
+    expect(pid).toBeGreaterThan(1);
+    // root$ returns once the root has exited, and the root exits only after its tree is empty.
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+  });
+
+  it('sessions: a process whose chain passes through a session root whose client has gone is denied session_ended, not bound by its folder', async () => {
+    // A root that ends its session but lives on (as a crashed or half-exited client would): this script,
+    // as root, registers a session, asks as the agent from globex's project, ends the session, asks again.
+    const hello = encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, argv: ['session', '--tenant', 'acme'], cwd: '/', env: {}, stdinTty: false }).toString('base64');
+    const script = `
+      import { connect } from 'node:net';
+      import { spawnSync } from 'node:child_process';
+      import { once } from 'node:events';
+      const [socket, hello, bin, cwd, home] = process.argv.slice(1);
+      const ask = () => spawnSync('setpriv', ['--reuid=outloop-agent', '--regid=outloop-agent', '--init-groups', '--', process.execPath, bin, 'exec', 'len.show', '--json'],
+        { cwd, env: { PATH: process.env.PATH, OUTLOOP_SOCKET: socket, HOME: home }, encoding: 'utf8' }).stdout;
+      const sock = connect(socket);
+      sock.write(Buffer.from(hello, 'base64'));
+      const [first] = await once(sock, 'data');
+      const during = ask();
+      sock.end();
+      await once(sock, 'close');
+      console.log(JSON.stringify({ first: first.toString('latin1'), during, after: ask() }));
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, s.socket, hello, join(s.pkg, 'bin/outloop.js'), s.projects.globex!, s.agent.home], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const out = JSON.parse(r.stdout) as { first: string; during: string; after: string };
+    expect(out.first).toContain('"t":"session"');
+    expect(JSON.parse(out.during)).toMatchObject({ ok: false, code: 'wrong_tenant' });
+    expect(JSON.parse(out.after)).toMatchObject({ ok: false, code: 'session_ended' });
+    expect(out.after).not.toContain(String(GLOBEX.length));
+    expect(s.audit().filter((x) => x.code === 'session_ended').at(-1)).toMatchObject({ decision: 'deny', tenant: 'acme', peer: { uid: s.agent.uid } });
+    // Once the root is gone the record goes with it: outside any session the folder decides again.
+    expect((await s.agent$(['exec', 'len.show'], { cwd: s.projects.globex })).stdout).toBe(`${GLOBEX.length} <[REDACTED:TOKEN]>`);
   });
 
   it('doctor names the mode and passes each system check; the MCP server works as a client (real MCP SDK client)', async () => {
