@@ -58,6 +58,7 @@ export class JournalSink {
   private readonly journald: string;
   private readonly syslog: string;
   private readonly identifier: string;
+  private present: boolean | undefined;
 
   constructor(opts: JournalOptions = {}) {
     this.journald = opts.journald ?? JOURNALD_SOCKET;
@@ -66,7 +67,9 @@ export class JournalSink {
   }
 
   send(record: AuditRecord, line: string): JournalOutcome {
-    const native = dgramAddon();
+    // Where neither socket exists (containers, CI) two stats spare loading the addon on every exec.
+    this.present ??= existsSync(this.journald) || existsSync(this.syslog);
+    const native = this.present ? dgramAddon() : null;
     if (!native) return { sent: false };
     const message = line.length <= MAX_DATAGRAM ? line : summary(record);
     let errno = native.send(this.journald, journaldDatagram(record, message, this.identifier));

@@ -66,9 +66,9 @@ export function readAt(fd: number, position: number, length: number): Buffer {
 }
 
 /** Newlines in the first `end` bytes: the 1-based number of the line starting at `end` is this plus one. */
-export function countNewlines(fd: number, end: number): number {
+export function countNewlines(fd: number, end: number, from = 0): number {
   let count = 0;
-  for (let pos = 0; pos < end; pos += CHUNK) {
+  for (let pos = from; pos < end; pos += CHUNK) {
     const chunk = readAt(fd, pos, Math.min(CHUNK, end - pos));
     for (let at = chunk.indexOf(NL); at !== -1; at = chunk.indexOf(NL, at + 1)) count++;
   }

@@ -1,13 +1,13 @@
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AuditError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic.js';
 import { LockTimeoutError, withFileLock } from '../fs/lock.js';
 import { ZERO_HASH } from './canonical.js';
 import { KEYED_CHAIN } from './chain.js';
-import { readHead, writeHead } from './head.js';
+import { type AuditHead, readHead, writeHead } from './head.js';
 import { type JournalOptions, JournalSink } from './journal.js';
-import { countNewlines, readLastLine, readLines } from './lines.js';
+import { countNewlines, readAt, readLastLine, readLines } from './lines.js';
 import { describeOsError } from './os-error.js';
 import { buildRecord, entryProblem, parseRecordLine } from './record.js';
 import type { AuditEntry, AuditRecord } from './types.js';
@@ -40,6 +40,8 @@ export class AuditLog {
   private readonly keySource: AuditLogOptions['chainKey'];
   private key: Buffer | undefined;
   private readonly journal: JournalSink | undefined;
+  /** The head after this process's last start record, not yet written (see headAfter). */
+  private pending: AuditHead | undefined;
 
   constructor(file: string, opts: AuditLogOptions = {}) {
     this.file = file;
@@ -62,7 +64,7 @@ export class AuditLog {
       throw new AuditError(`cannot write the audit log ${this.file}: invalid record (${problem}); ${consequence(entry)}`);
     }
     try {
-      mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+      // The lock's folder is the log's: acquiring it makes the folder when it is missing.
       return await withFileLock(this.lockFile, () => this.appendLocked(entry), { timeoutMs: this.lockTimeoutMs });
     } catch (err) {
       throw this.asAuditError(err, entry);
@@ -100,7 +102,7 @@ export class AuditLog {
       try {
         writeFully(fd, line);
         fdatasyncSync(fd);
-        if (this.headFile) this.writeHeadAfter(fd, size, prev, record, size + line.length, key);
+        if (this.headFile) this.headAfter(fd, size, prev, record, size + line.length, key);
       } catch (err) {
         // A half-written line would make every later append refuse; the failure is reported either way.
         try {
@@ -123,17 +125,23 @@ export class AuditLog {
    * The new head: the count carries on from the old head when that one ended where this append began,
    * else (an older log, a crash between the two writes) it is counted once, O(N) on that append only.
    */
-  private writeHeadAfter(fd: number, size: number, prev: string, record: AuditRecord, bytes: number, key: Buffer | undefined): void {
-    const old = readHead(this.headFile!);
-    const before = 'head' in old && old.head.bytes === size && old.head.hash === prev ? old.head.records : size === 0 ? 0 : countNewlines(fd, size);
-    writeHead(this.headFile!, {
-      v: 1,
-      records: before + 1,
-      bytes,
-      hash: record.hash,
-      chain: key ? KEYED_CHAIN : 'sha256',
-      ts: record.ts,
-    }, key);
+  private headAfter(fd: number, size: number, prev: string, record: AuditRecord, bytes: number, key: Buffer | undefined): void {
+    const known = this.pending ?? (() => {
+      const old = readHead(this.headFile!);
+      return 'head' in old ? old.head : undefined;
+    })();
+    const before = recordsBefore(fd, size, prev, known);
+    const head: AuditHead = { v: 1, records: before + 1, bytes, hash: record.hash, chain: key ? KEYED_CHAIN : 'sha256', ts: record.ts };
+    // A start record is followed by its end record within the same run, which writes the head for both:
+    // the file is replaced once per exec, not twice. A run that dies in between leaves the head one record
+    // behind the log, which verify accepts (as after a crash between a line and its head), and the next
+    // append, by whichever process, brings it up to date.
+    if (record.phase === 'start') {
+      this.pending = head;
+      return;
+    }
+    this.pending = undefined;
+    writeHead(this.headFile!, head, key);
   }
 
   private lastHash(fd: number, size: number, entry: AuditEntry): string {
@@ -171,6 +179,20 @@ export class AuditLog {
     }
     return new AuditError(`${head}: ${describeOsError(err)}; ${consequence(entry)}`, { cause: err });
   }
+}
+
+/**
+ * How many records the log holds before this append: the known head's count when it ends right here; when
+ * other processes appended since (concurrent execs), that count plus the lines after it; else (an older
+ * log, a head that is missing or off a line boundary) all lines counted, O(N) on that append only.
+ */
+function recordsBefore(fd: number, size: number, prev: string, known: AuditHead | undefined): number {
+  if (size === 0) return 0;
+  if (known && known.bytes === size && known.hash === prev) return known.records;
+  if (known && known.bytes > 0 && known.bytes < size && readAt(fd, known.bytes - 1, 1)[0] === 0x0a) {
+    return known.records + countNewlines(fd, size, known.bytes);
+  }
+  return countNewlines(fd, size);
 }
 
 function writeFully(fd: number, buf: Buffer): void {

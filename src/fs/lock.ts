@@ -2,7 +2,7 @@ import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync, mkdirSy
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isSameProcess, startTime } from '../util/process.js';
+import { isSameProcess, ownStartTime } from '../util/process.js';
 
 /**
  * An inter-process lock on a path: `path` is created with O_EXCL and holds `pid:start:token`, the owner's
@@ -49,13 +49,30 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T> | T, op
   }
 }
 
+const made = new Set<string>();
+/** A lock's folder is made once per process: an exec takes the audit lock twice. */
+function madeDir(dir: string): void {
+  if (made.has(dir)) return;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  made.add(dir);
+}
+
 async function acquire(path: string, timeoutMs: number): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
-  const token = `${process.pid}:${startTime(process.pid) ?? 'x'}:${randomBytes(8).toString('hex')}`;
+  const token = `${process.pid}:${ownStartTime() ?? 'x'}:${randomBytes(8).toString('hex')}`;
   let delay = 1;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  madeDir(dirname(path));
   for (;;) {
-    if (tryCreate(path, token)) {
+    let created: boolean;
+    try {
+      created = tryCreate(path, token);
+    } catch (err) {
+      // The folder went away since this process made it (a long-running MCP server): make it again.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !made.delete(dirname(path))) throw err;
+      madeDir(dirname(path));
+      continue;
+    }
+    if (created) {
       return () => {
         if (readText(path) === token) rmSync(path, { force: true });
       };
@@ -134,7 +151,7 @@ function readOwner(path: string): Owner | undefined {
 }
 
 // Can start times be read here? Then a live owner must also match its recorded start time.
-const startTimesReadable = () => startTime(process.pid) !== undefined;
+const startTimesReadable = () => ownStartTime() !== undefined;
 
 function isStale(o: Owner): boolean {
   if (o.ageMs > ANY_LOCK_STALE_MS) return true;

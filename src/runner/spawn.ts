@@ -30,6 +30,11 @@ export interface ChildSpec {
   dieWithParent?: boolean;
   /** Run it where everything it starts, even in another session, ends with it (runner/contain.ts; sandbox/run.ts applies it). */
   contain?: boolean;
+  /**
+   * Set by sandbox/run.ts when argv starts a bwrap pid namespace with --die-with-parent: all the child
+   * starts is inside it and dies with it, so the group watchdog (one more process per exec) is not needed.
+   */
+  namespaced?: boolean;
 }
 
 export interface ChildSinks {
@@ -122,7 +127,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     else child.stdin.end(spec.stdin);
   }
   const pid = child.pid;
-  const disarm = spec.dieWithParent && pid !== undefined ? armGroupWatchdog(pid) : () => {};
+  const disarm = spec.dieWithParent && !spec.namespaced && pid !== undefined ? armGroupWatchdog(pid) : () => {};
   const killGroup = (sig: NodeJS.Signals) => {
     if (pid === undefined) return;
     try {

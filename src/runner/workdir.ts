@@ -1,7 +1,7 @@
 import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isSameProcess, startTime } from '../util/process.js';
+import { isSameProcess, ownStartTime } from '../util/process.js';
 
 /**
  * The child's private working directory (also its HOME and TMPDIR): created 0700, recipe files written
@@ -22,7 +22,7 @@ export interface RunDir {
 
 let self: string | undefined;
 function ownTag(): string {
-  self ??= `${process.pid}-${startTime(process.pid) ?? 'x'}`;
+  self ??= `${process.pid}-${ownStartTime() ?? 'x'}`;
   return self;
 }
 

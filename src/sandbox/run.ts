@@ -173,6 +173,7 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
       const home = input.userHome && !declared.some((d) => d.path === input.userHome) ? [input.userHome] : [];
       spec = {
         ...spec,
+        namespaced: true,
         argv: [...BWRAP_SHIELD, fact.path, ...bwrapArgv({ system: systemMounts(), extra, runDir: spec.cwd, supportDir: support.path, protect: [homes.configDir, homes.stateDir, ...home], inner })],
       };
     } else if (fact?.available && fact.kind === 'seatbelt') {
@@ -190,7 +191,7 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
       const url = await proxy.listen({ host: '127.0.0.1', port: 0 });
       spec = { ...spec, env: { ...spec.env, ...proxyEnv(url) } };
     }
-    if (kind === 'none' && contain?.available && contain.kind === 'bwrap') spec = { ...spec, argv: inPidNamespace(contain.path, spec.argv) };
+    if (kind === 'none' && contain?.available && contain.kind === 'bwrap') spec = { ...spec, namespaced: true, argv: inPidNamespace(contain.path, spec.argv) };
   } catch (err) {
     await proxy?.close().catch(() => {});
     for (const c of cleanup) await c();

@@ -15,6 +15,13 @@ export function isAlive(pid: number): boolean {
  * undefined where that cannot be read (not Linux, the process is gone). With the pid it names one process
  * for good: a pid the kernel hands to a new process after the old one died comes with another start time.
  */
+let ownStart: string | undefined | null = null;
+/** This process's own start time: read once, it cannot change. */
+export function ownStartTime(): string | undefined {
+  if (ownStart === null) ownStart = startTime(process.pid);
+  return ownStart;
+}
+
 export function startTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -167,4 +167,32 @@ describe('the head outside the log', () => {
     await new AuditLog(file, { chainKey: KEY }).append(entry());
     expect(JSON.parse(readFileSync(`${file}.head`, 'utf8'))).toMatchObject({ records: 4 });
   });
+
+  it('a start record leaves the head to its end record: one head write per exec, and both are covered then', async () => {
+    const { file } = await keyedLog(2);
+    const before = readFileSync(`${file}.head`, 'utf8');
+    const log = new AuditLog(file, { chainKey: KEY });
+    const start = await log.append(entry({ phase: 'start' }));
+    // Not written yet: one record past the head, which verify accepts (the run may still be going, or died).
+    expect(readFileSync(`${file}.head`, 'utf8')).toBe(before);
+    expect(verifyAuditFile(file, { chainKey: KEY })).toEqual({ ok: true, records: 3, keyed: 3 });
+    const end = await log.append(entry({ id: start.id, phase: 'end' }));
+    expect(JSON.parse(readFileSync(`${file}.head`, 'utf8'))).toMatchObject({ records: 4, bytes: statSync(file).size, hash: end.hash });
+    // Cut back to before the end record: the head now says more than the log has.
+    truncateSync(file, statSync(file).size - Buffer.byteLength(`${lines(file)[3]!}\n`));
+    expect(verifyAuditFile(file, { chainKey: KEY }).tampered).toMatch(/truncated: it has 3 record\(s\).*head file says 4/);
+  });
+
+  it('interleaved runs (two processes\' starts and ends) keep an exact count in the head', async () => {
+    const { file } = await keyedLog(1);
+    const a = new AuditLog(file, { chainKey: KEY });
+    const b = new AuditLog(file, { chainKey: KEY });
+    const sa = await a.append(entry({ phase: 'start' }));
+    const sb = await b.append(entry({ phase: 'start' }));
+    await a.append(entry({ id: sa.id, phase: 'end' }));
+    expect(JSON.parse(readFileSync(`${file}.head`, 'utf8'))).toMatchObject({ records: 4, bytes: statSync(file).size });
+    await b.append(entry({ id: sb.id, phase: 'end' }));
+    expect(JSON.parse(readFileSync(`${file}.head`, 'utf8'))).toMatchObject({ records: 5, bytes: statSync(file).size });
+    expect(verifyAuditFile(file, { chainKey: KEY })).toEqual({ ok: true, records: 5, keyed: 5 });
+  });
 });

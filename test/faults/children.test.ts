@@ -25,6 +25,11 @@ recipes:
     run: [sh, -c, 'setsid sh -c "${HOSTPID}; echo \\$p > $1/gc.pid; exec sleep 60" & echo started; sleep 60', sh, '{{project}}']
     env: { T: "{{secrets.TOKEN}}" }
     timeout: 1s
+  family:
+    description: a child in the group and a setsid one, both in the background with the secret; the shell waits
+    run: [sh, -c, '(${HOSTPID}; echo $p > "$1/bg.pid"; exec sleep 60) & setsid sh -c "${HOSTPID}; echo \\$p > $1/ss.pid; exec sleep 60" & while [ ! -s "$1/bg.pid" ] || [ ! -s "$1/ss.pid" ]; do sleep 0.01; done; echo ready; wait', sh, '{{project}}']
+    env: { T: "{{secrets.TOKEN}}" }
+    timeout: 50s
   daemonize:
     description: the child exits at once, leaving a setsid grandchild holding stdout
     run: [sh, -c, 'setsid sh -c "${HOSTPID}; echo \\$p > $1/dm.pid; exec sleep 60" & while [ ! -s "$1/dm.pid" ]; do sleep 0.01; done; echo bye', sh, '{{project}}']
@@ -90,6 +95,19 @@ describe('children end with the run (sandbox: off)', () => {
     const c = await e.cli(['check', 'kids.hold']);
     expect(c.status).toBe(0);
     expect(e.runDirs()).toEqual([]);
+  });
+
+  it('SIGKILL to outloop: what the child started in the background, in its group or in a session of its own, dies too (the pid namespace, no watchdog process)', async () => {
+    const s = e.start(['exec', 'kids.family']);
+    await until(() => s.stdout().includes('ready'), 'the child to be ready');
+    const pids = [readPid(e, 'bg.pid'), readPid(e, 'ss.pid')];
+    cleanup.push(...pids);
+    for (const p of pids) expect(alive(p)).toBe(true);
+    s.child.kill('SIGKILL');
+    expect((await s.done).signal).toBe('SIGKILL');
+    await until(() => pids.every((p) => !alive(p)), 'the background processes to die', 5000).catch(() => {});
+    expect(pids.filter(alive)).toEqual([]);
+    expect(holdersOfToken()).toEqual([]);
   });
 
   it('the timeout holds against a setsid grandchild that keeps stdout open: exit 124 at once, the grandchild killed', async () => {
