@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { AuditRecord } from './types.js';
 
@@ -40,7 +39,8 @@ export function dgramAddon(): Addon | null {
     const file = fileURLToPath(new URL(`${up}native/dgram/build/Release/dgram.node`, import.meta.url));
     if (!existsSync(file)) continue;
     try {
-      addon = createRequire(import.meta.url)(file) as Addon;
+      // node:module only here: importing it loads node's ESM loader on every exec.
+      addon = process.getBuiltinModule('node:module').createRequire(import.meta.url)(file) as Addon;
     } catch {
       addon = null;
     }

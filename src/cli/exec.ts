@@ -3,7 +3,7 @@ import type { Gate, Plan } from '../policy/decide.js';
 import { describeContract, type OutputContract } from '../output/contract.js';
 import type { RenderedCommand } from '../recipe/render.js';
 import { cliDeps } from './deps.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../util/sleep.js';
 import { ApprovalStore } from '../broker/approvals.js';
 import { DeniedError, UsageError } from '../errors.js';
 import type { CliOptions } from './main.js';

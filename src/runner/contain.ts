@@ -20,7 +20,7 @@ import { findExecutable } from './which.js';
  * react: so bwrap ignores them (the child inside gets the group's signal itself), and the first process
  * inside puts the default handlers back (node does at start-up; `env --default-signal` otherwise).
  */
-export const BWRAP_SHIELD = ['/bin/sh', '-c', 'trap "" INT TERM HUP QUIT PIPE; exec "$@"', 'outloop-sandbox'];
+export const BWRAP_SHIELD = ['/bin/sh', '-c', 'trap "" INT TERM HUP QUIT PIPE; exec "$@"', 'outloop-sandbox'] as const;
 
 /** By absolute path: the child's PATH may not lead to it. */
 export function defaultSignalEnv(): string[] {

@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as osConstants } from 'node:os';
 import { Exit } from '../errors.js';
+import { BWRAP_SHIELD } from './contain.js';
 import { armGroupWatchdog } from './watchdog.js';
 
 /**
@@ -87,9 +88,15 @@ export function coreDumpsAlreadyOff(): boolean {
  * (watchdog.ts) then ends the rest of its process group.
  */
 export function wrappedArgv(spec: Pick<ChildSpec, 'argv' | 'dieWithParent'>): string[] {
-  const argv = coreDumpsAlreadyOff() ? spec.argv : ['/bin/sh', ...NO_CORE, ...spec.argv];
+  const argv = coreDumpsAlreadyOff() ? spec.argv : withoutCoreDumps(spec.argv);
   const setpriv = spec.dieWithParent && process.platform === 'linux' ? setprivPath() : undefined;
   return setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...argv] : argv;
+}
+
+/** The sandbox's signal shield is a shell already: it sets the limit too, one exec fewer per call. */
+function withoutCoreDumps(argv: string[]): string[] {
+  const shielded = argv[0] === BWRAP_SHIELD[0] && argv[1] === BWRAP_SHIELD[1] && argv[2] === BWRAP_SHIELD[2];
+  return shielded ? [BWRAP_SHIELD[0], '-c', `ulimit -c 0 2>/dev/null; ${BWRAP_SHIELD[2]}`, ...argv.slice(3)] : ['/bin/sh', ...NO_CORE, ...argv];
 }
 
 function setprivPath(): string | undefined {

@@ -1,4 +1,4 @@
-import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSameProcess, ownStartTime } from '../util/process.js';
@@ -28,7 +28,7 @@ function ownTag(): string {
 
 export function createRunDir(files: Record<string, string>): RunDir {
   const path = mkdtempSync(join(tmpdir(), `${PREFIX}${ownTag()}-`));
-  const remove = () => rmSync(path, { recursive: true, force: true });
+  const remove = () => removeRunDir(path, Object.keys(files));
   try {
     for (const [name, content] of Object.entries(files)) writeFileSync(join(path, name), content, { mode: 0o600, flag: 'wx' });
   } catch (err) {
@@ -36,6 +36,28 @@ export function createRunDir(files: Record<string, string>): RunDir {
     throw err;
   }
   return { path, remove };
+}
+
+/**
+ * The files outloop wrote, then the folder: most runs leave nothing else, and node 20's rmSync is a module
+ * of its own (rimraf) that each exec would load for a nearly empty folder. Whatever else the child left
+ * is removed recursively.
+ */
+function removeRunDir(path: string, written: string[]): void {
+  try {
+    for (const name of written) {
+      try {
+        unlinkSync(join(path, name));
+      } catch (err) {
+        // The child removed it: fine. Anything else (made it a folder) goes to the recursive removal.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    rmdirSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    rmSync(path, { recursive: true, force: true });
+  }
 }
 
 /** The owner a run folder's name gives: pid, and start time when the name has one. */

@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /** Who is on the other end of a connection, as the kernel recorded it when the client connected. */
@@ -22,7 +21,7 @@ let addon: PeerAddon | undefined;
 
 /** The N-API addon (native/peercred), built by `npm ci`'s install step. */
 export function loadAddon(packageRoot: string): PeerAddon {
-  addon ??= createRequire(import.meta.url)(join(packageRoot, 'native', 'peercred', 'build', 'Release', 'peercred.node')) as PeerAddon;
+  addon ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)(join(packageRoot, 'native', 'peercred', 'build', 'Release', 'peercred.node')) as PeerAddon;
   return addon;
 }
 

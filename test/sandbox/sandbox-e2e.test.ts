@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, configYaml, type E2E, makeE2E, plantedSecret, startApi, until } from '../e2e/helpers.js';
 import { findExecutable } from '../../src/runner/which.js';
+import { BIN } from '../helpers/cli.js';
 import { pidsWith, requireBwrap, skipWithoutBwrap } from './helpers.js';
 
 /**
@@ -100,6 +102,10 @@ recipes:
     risk: read
     run: [sh, -c, 'ulimit -v']
     maxMemory: 256MiB
+  core:
+    description: shows its core-dump limits, soft and hard
+    risk: read
+    run: [sh, -c, 'ulimit -c; ulimit -Hc']
   project:
     description: reads a file of the project it declares
     risk: read
@@ -207,6 +213,14 @@ recipes:
     const r = await e.cli(['exec', 'box.memory']);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(String(256 * 1024));
+  });
+
+  it('core dumps are off in the sandboxed child, soft and hard, even when outloop was started with them on', () => {
+    // Raised first, so the limit the child reports is outloop's doing (the wrapper runs only then).
+    const r = spawnSync('sh', ['-c', 'ulimit -c unlimited && exec "$@"', 'sh', process.execPath, BIN, 'exec', 'box.core'], { cwd: e.projects.acme, env: e.env, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('0\n0\n');
   });
 
   it('PATH can neither hide bwrap nor swap in a fake one: the child is still sandboxed', async () => {
