@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
-const { encodeFrame } = createRequire(import.meta.url)('../dist/load.cjs').entry('client');
+const { encodeFrame } = createRequire(import.meta.url)('../dist/client.cjs');
 const rounds = Number(process.argv[2] ?? 30);
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');

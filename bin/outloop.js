@@ -12,7 +12,8 @@ const argv = process.argv.slice(2);
 // outloopd and loads nothing else (no config, store or state of the caller's). `system` sets it up.
 const fs = process.getBuiltinModule('node:fs');
 const socket = argv[0] === 'system' ? '' : process.env.OUTLOOP_SOCKET || (fs.existsSync('/etc/outloop/system.json') || fs.existsSync('/run/outloop/broker.sock') ? '/run/outloop/broker.sock' : '');
-const { entry } = require('../dist/load.cjs');
+// The pipeline's chunks go through the code-cache loader; the system-mode client is one plain file.
+const entry = (name) => require('../dist/load.cjs').entry(name);
 const root = require('node:path').join(__dirname, '..');
 const exit = (code) => {
   process.exitCode = code;
@@ -21,7 +22,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   // Tools probe the version often: answered from one tiny module, not the CLI.
   process.stdout.write(`${entry('version').VERSION}\n`);
 } else if (socket) {
-  const { runClient, prepareSession, initAgent } = entry('client');
+  const { runClient, prepareSession, initAgent } = require('../dist/client.cjs');
   // A session's root loads the peercred addon (it becomes a subreaper) from the package, found from here.
   const session = argv[0] === 'session' ? prepareSession(argv, root) : Promise.resolve({ argv });
   session.then((s) => {

@@ -62,9 +62,9 @@ const out = `dist.tmp-${process.pid}`;
 const id = buildId();
 rmSync(out, { recursive: true, force: true });
 await build({
-  // version.mjs: what bin/outloop.js answers --version from without loading the CLI at all. System mode:
-  // the thin client, the daemon and its per-request worker share the pipeline's chunks.
-  entryPoints: { cli: 'src/cli/main.ts', version: 'src/version.ts', client: 'src/system/client-entry.ts', outloopd: 'src/system/daemon.ts', worker: 'src/system/worker.ts' },
+  // version: what bin/outloop.js answers --version from without loading the CLI at all. System mode: the
+  // daemon and its per-request worker share the pipeline's chunks.
+  entryPoints: { cli: 'src/cli/main.ts', version: 'src/version.ts', outloopd: 'src/system/daemon.ts', worker: 'src/system/worker.ts' },
   outdir: out,
   bundle: true,
   splitting: true,
@@ -106,19 +106,36 @@ for (const f of outputs) {
   writeFileSync(join(out, f.replace(/\.mjs$/, '.cjs')), meta + code);
   unlinkSync(join(out, f));
 }
-await build({
-  entryPoints: { load: 'src/boot/load.ts' },
-  outdir: out,
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20.19',
-  outExtension: { '.js': '.cjs' },
-  minify: true,
-  define: { __OUTLOOP_BUILD_ID__: JSON.stringify(id) },
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+// One file each, loaded by node's own require: the chunk loader, and the system-mode client (12 KB, what
+// an agent starts on every call there: no chunks, no code cache, nothing of the pipeline).
+const META = 'var __outloop_import_meta_url=require("node:url").pathToFileURL(__filename).href;';
+// The loader keys V8's code cache on a hash of everything it may load, computed here once the rest of
+// dist/ is written: V8 checks only a script's length before it trusts cached bytecode, so a key that a
+// changed chunk of the same length could share would run the old code.
+const distId = () => {
+  const h = createHash('sha256');
+  for (const f of [...readdirSync(out), ...readdirSync(join(out, 'chunks')).map((c) => `chunks/${c}`)].sort()) {
+    if (f.endsWith('.cjs')) h.update(f).update(readFileSync(join(out, f)));
+  }
+  return h.digest('hex').slice(0, 16);
+};
+for (const [name, entry] of [['client', 'src/system/client-entry.ts'], ['load', 'src/boot/load.ts']]) {
+  await build({
+    entryPoints: { [name]: entry },
+    outdir: out,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20.19',
+    outExtension: { '.js': '.cjs' },
+    minify: true,
+    define: { __OUTLOOP_DIST_ID__: JSON.stringify(name === 'load' ? distId() : ''), 'import.meta.url': '__outloop_import_meta_url' },
+    banner: { js: META },
+    legalComments: 'none',
+    plugins: [builtinsWithoutFacade],
+    logLevel: 'warning',
+  });
+}
 
 const old = `dist.old-${process.pid}`;
 try {

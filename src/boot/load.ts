@@ -9,13 +9,14 @@
  *
  * The cache holds compiled code of outloop's own source only: V8 serialises bytecode and the literals of
  * the source, never a value the process computed, so no secret can reach it. It is keyed by node version,
- * architecture and build id, lives in the user's cache folder (0700, checked to be the user's own and
+ * architecture and a hash of the built files (V8 itself checks only a script's length), lives in the user's cache folder (0700, checked to be the user's own and
  * writable by no one else, since bytecode it accepts would run as outloop), and any failure to read or
  * write it only costs the compile. OUTLOOP_CODE_CACHE=0 turns it off.
  */
 import type { Script } from 'node:vm';
 
-declare const __OUTLOOP_BUILD_ID__: string;
+/** A hash of dist/ as built (scripts/build.mjs): the cache key. */
+declare const __OUTLOOP_DIST_ID__: string;
 
 const fs = process.getBuiltinModule('node:fs');
 const path = process.getBuiltinModule('node:path');
@@ -40,7 +41,7 @@ function cacheFolder(): string | null {
   const home = process.env.HOME;
   const base = process.env.XDG_CACHE_HOME || (home ? path.join(home, '.cache') : '');
   if (!path.isAbsolute(base)) return null;
-  const dir = path.join(base, 'outloop', `v8-${process.version}-${process.arch}-${__OUTLOOP_BUILD_ID__}`);
+  const dir = path.join(base, 'outloop', `v8-${process.version}-${process.arch}-${__OUTLOOP_DIST_ID__}`);
   try {
     const st = fs.statSync(dir);
     // Someone else's folder, or one others can write: its bytecode would run as this user. Not used.
@@ -71,7 +72,7 @@ function readCache(file: string): Buffer | undefined {
 function pruneOthers(dir: string): void {
   const parent = path.dirname(dir);
   for (const name of fs.readdirSync(parent)) {
-    if (name.startsWith('v8-') && !name.endsWith(`-${__OUTLOOP_BUILD_ID__}`)) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+    if (name.startsWith('v8-') && !name.endsWith(`-${__OUTLOOP_DIST_ID__}`)) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
   }
 }
 

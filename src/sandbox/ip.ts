@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP, type BlockList } from 'node:net';
 
 /**
  * Which addresses the egress proxy treats as "inside": anything that is not the public internet. A name
@@ -35,7 +35,9 @@ const RANGES: [AddressClass, string, number, 'ipv4' | 'ipv6'][] = [
 const lists = new Map<AddressClass, BlockList>();
 for (const [cls, net, prefix, type] of RANGES) {
   let l = lists.get(cls);
-  if (!l) lists.set(cls, (l = new BlockList()));
+  // net.BlockList is a lazy getter that loads two modules: read only when an address is classified, not
+  // by every process that imports node:net (the system-mode client among them).
+  if (!l) lists.set(cls, (l = new (process.getBuiltinModule('node:net').BlockList)()));
   l.addSubnet(net, prefix, type);
 }
 

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { isatty } from 'node:tty';
 import { encodeFrame, FrameDecoder, PASSED_ENV, PROTOCOL_VERSION, type DaemonFrame, type Hello } from './protocol.js';
 
 /**
@@ -22,11 +23,15 @@ export function runClient(argv: string[], socket: string): Promise<number> {
   return new Promise((resolve) => {
     const sock = connect(socket);
     let finished = false;
+    // process.stdin is made on first use (a file or pipe stream, and the modules behind it): only for
+    // the commands that read it. isatty(0) answers the terminal question without it.
+    let readsStdin = false;
+    const stdinTty = isatty(0);
     const finish = (code: number) => {
       if (finished) return;
       finished = true;
       sock.destroy();
-      process.stdin.pause();
+      if (readsStdin) process.stdin.pause();
       resolve(code);
     };
     sock.once('error', (err: NodeJS.ErrnoException) => {
@@ -35,18 +40,20 @@ export function runClient(argv: string[], socket: string): Promise<number> {
     sock.once('connect', () => {
       const env: Hello['env'] = {};
       for (const k of PASSED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
-      const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env, stdinTty: Boolean(process.stdin.isTTY) };
+      const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env, stdinTty };
       sock.write(encodeFrame(hello));
       const cmd = argv.find((a) => !a.startsWith('-'));
-      if (cmd === 'secrets' && argv.includes('set') && process.stdin.isTTY) {
+      if (cmd === 'secrets' && argv.includes('set') && stdinTty) {
         // The daemon has no terminal: the value is asked for here, hidden, and sent as stdin.
         // personal mode's prompt, loaded only here (the hot path stays node:net and the protocol).
         const ref = argv[argv.indexOf('set') + 1] ?? 'the secret';
+        readsStdin = true;
         void import('../cli/prompt.js').then((m) => m.readSecretValue(ref)).then((v) => {
           sock.write(encodeFrame({ t: 'stdin', d: Buffer.from(v).toString('base64') }));
           sock.write(encodeFrame({ t: 'stdin-end' }));
         }, () => finish(130));
       } else if (cmd !== undefined && READS_STDIN.has(cmd)) {
+        readsStdin = true;
         process.stdin.on('data', (d: Buffer) => {
           // Frames stay well under the limit whatever size the reads come in.
           for (let i = 0; i < d.length; i += 256 * 1024) sock.write(encodeFrame({ t: 'stdin', d: d.subarray(i, i + 256 * 1024).toString('base64') }));
