@@ -63,7 +63,16 @@ export interface ShapeSet {
   /** The same as one bit per hash (32 KiB, stays in L1 cache): the hot loop reads only this. */
   readonly tripleBits: Uint8Array;
   /** Per hash: the keywords holding such a triple, each with the offset of the triple in the keyword. */
-  readonly groups: readonly { entry: KeywordEntry; offset: number }[][];
+  readonly groups: readonly Hit[][];
+  /**
+   * The groups flat, for the scan: group g's hits are [hitStart[g-1], hitStart[g]), each the exact
+   * triple it stands for (compared first: most hits of a 18-bit hash are other triples), its offset
+   * and its keyword.
+   */
+  readonly hitStart: Int32Array;
+  readonly hitTriple: Int32Array;
+  readonly hitOffset: Int32Array;
+  readonly hitEntry: readonly KeywordEntry[];
   /** Keywords of 2 or 3 bytes, one needle per spelling (indexed in the triples too, see compileShapes). */
   readonly short: readonly { needle: Buffer; entry: KeywordEntry }[];
   /** The 2-byte needles' entries: the last even position is checked for them after the scan. */
@@ -77,7 +86,7 @@ export interface ShapeSet {
 
 /**
  * A set's keyword index as plain data, so the packaged set's can be computed at build time and embedded
- * (building it costs more start-up than reading it). `hits` is flat: hash, entry, offset, ...
+ * (building it costs more start-up than reading it). `hits` is flat: triple, entry, offset, ...
  */
 export interface ShapeIndex {
   entries: { first: number[] | null; folded: number[]; exact: number[] | null; rules: number[] }[];
@@ -91,7 +100,7 @@ export function exportIndex(set: ShapeSet): ShapeIndex {
   for (let k = 0; k < TRIPLE_SLOTS; k++) {
     const g = set.triples[k]!;
     // Hits of the 2-3 byte needles are not exported: compileShapes derives them from `short`.
-    if (g !== 0) for (const h of set.groups[g - 1]!) if (at.has(h.entry)) hits.push(k, at.get(h.entry)!, h.offset);
+    if (g !== 0) for (const h of set.groups[g - 1]!) if (at.has(h.entry)) hits.push(h.triple, at.get(h.entry)!, h.offset);
   }
   return {
     entries: set.entries.map((e) => ({
@@ -202,9 +211,21 @@ const TRIPLE_BITS = 18;
 const TRIPLE_SLOTS = 1 << TRIPLE_BITS;
 const TRIPLE_SHIFT = 32 - TRIPLE_BITS;
 
+/** Three bytes as one number, the first in the high bits (what the scan loop computes). */
+function tripleOf(a: number, b: number, c: number): number {
+  return (a << 16) | (b << 8) | c;
+}
+
 /** Multiplicative hash of three bytes; the scan loop inlines the same expression. */
 function tripleHash(a: number, b: number, c: number): number {
-  return Math.imul((a << 16) | (b << 8) | c, 0x9e3779b1) >>> TRIPLE_SHIFT;
+  return Math.imul(tripleOf(a, b, c), 0x9e3779b1) >>> TRIPLE_SHIFT;
+}
+
+/** One indexed triple: it is `triple`, found at `offset` in `entry`'s keyword. */
+interface Hit {
+  entry: KeywordEntry;
+  offset: number;
+  triple: number;
 }
 
 /**
@@ -274,9 +295,10 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false, preb
   const list = prebuilt ? prebuilt.entries.map(entryFromPlain) : [...entries.values()];
   const triples = new Uint16Array(TRIPLE_SLOTS);
   const tripleBits = new Uint8Array(TRIPLE_SLOTS >>> 3);
-  const groups: { entry: KeywordEntry; offset: number }[][] = [];
+  const groups: Hit[][] = [];
   const short: { needle: Buffer; entry: KeywordEntry }[] = [];
-  const addHit = (k: number, entry: KeywordEntry, offset: number) => {
+  const addHit = (triple: number, entry: KeywordEntry, offset: number) => {
+    const k = tripleHash(triple >>> 16, (triple >>> 8) & 0xff, triple & 0xff);
     let g = triples[k]!;
     if (g === 0) {
       groups.push([]);
@@ -284,8 +306,7 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false, preb
       tripleBits[k >> 3] = tripleBits[k >> 3]! | (1 << (k & 7));
     }
     const group = groups[g - 1]!;
-    // Different triples can share a hash: one entry per (keyword, offset) is enough.
-    if (!group.some((h) => h.entry === entry && h.offset === offset)) group.push({ entry, offset });
+    if (!group.some((h) => h.entry === entry && h.offset === offset && h.triple === triple)) group.push({ entry, offset, triple });
   };
   const pairs: KeywordEntry[] = [];
   if (prebuilt) {
@@ -310,7 +331,7 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false, preb
       // A class head already lists both cases where they count; the two bytes after it are spelled.
       const seconds = variants(kw[offset + 1]!, fold);
       const thirds = variants(kw[offset + 2]!, fold);
-      for (const a of heads) for (const b of seconds) for (const c of thirds) addHit(tripleHash(a, b, c), entry, offset);
+      for (const a of heads) for (const b of seconds) for (const c of thirds) addHit(tripleOf(a, b, c), entry, offset);
     }
   }
   // 2-3 byte keywords go through the same strided scan (a pass of Buffer.indexOf per needle cost as much
@@ -323,13 +344,19 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false, preb
     const spelled: KeywordEntry = { first: null, folded: entry.folded, exact: needle, rules: entry.rules };
     const [a, b] = [needle[0]!, needle[1]!];
     for (let x = 0; x < 256; x++) {
-      if (needle.length === 2) addHit(tripleHash(a, b, x), spelled, 0);
-      addHit(tripleHash(x, a, b), spelled, -1);
+      if (needle.length === 2) addHit(tripleOf(a, b, x), spelled, 0);
+      addHit(tripleOf(x, a, b), spelled, -1);
     }
-    if (needle.length === 3) addHit(tripleHash(a, b, needle[2]!), spelled, 0);
+    if (needle.length === 3) addHit(tripleOf(a, b, needle[2]!), spelled, 0);
     if (needle.length === 2) pairs.push(spelled);
   }
-  return { rules: compiled, entries: list, triples, tripleBits, groups, short, pairs, ids: compiled.map((r) => r.id), rank: new Map(compiled.map((r, i) => [r.id, i])), maxMultiline };
+  const hitStart = new Int32Array(groups.length + 1);
+  for (let g = 0; g < groups.length; g++) hitStart[g + 1] = hitStart[g]! + groups[g]!.length;
+  const flat = groups.flat();
+  const hitTriple = Int32Array.from(flat, (h) => h.triple);
+  const hitOffset = Int32Array.from(flat, (h) => h.offset);
+  const hitEntry = flat.map((h) => h.entry);
+  return { rules: compiled, entries: list, triples, tripleBits, groups, hitStart, hitTriple, hitOffset, hitEntry, short, pairs, ids: compiled.map((r) => r.id), rank: new Map(compiled.map((r, i) => [r.id, i])), maxMultiline };
 }
 
 /**
@@ -404,7 +431,7 @@ function matchesAt(buf: Buffer, at: number, entry: KeywordEntry): boolean {
 export function findShapes(set: ShapeSet, buf: Buffer, final = true): ShapeFinding[] {
   const n = buf.length;
   if (n < 2) return [];
-  const { triples, groups, rules } = set;
+  const { triples, hitStart, hitTriple, hitOffset, hitEntry, rules } = set;
   // Per rule, the window waiting to be searched; overlapping windows of a rule are merged so no byte is
   // searched twice by one rule. Anchored rules try once per word start instead.
   const pendS = new Int32Array(rules.length).fill(-1);
@@ -459,12 +486,14 @@ export function findShapes(set: ShapeSet, buf: Buffer, final = true): ShapeFindi
   const bits = set.tripleBits;
   const last = n - 2;
   for (let i = 0; i < last; i += 2) {
-    const k = Math.imul((bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!, 0x9e3779b1) >>> TRIPLE_SHIFT;
+    const t = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    const k = Math.imul(t, 0x9e3779b1) >>> TRIPLE_SHIFT;
     if ((bits[k >> 3]! & (1 << (k & 7))) === 0) continue;
-    const group = groups[triples[k]! - 1]!;
-    for (let j = 0; j < group.length; j++) {
-      const at = i - group[j]!.offset;
-      if (matchesAt(bytes, at, group[j]!.entry)) open(at, group[j]!.entry);
+    const g = triples[k]!;
+    for (let h = hitStart[g - 1]!, e = hitStart[g]!; h < e; h++) {
+      if (hitTriple[h] !== t) continue;
+      const at = i - hitOffset[h]!;
+      if (matchesAt(bytes, at, hitEntry[h]!)) open(at, hitEntry[h]!);
     }
   }
   if ((n & 1) === 0) for (const entry of set.pairs) if (matchesAt(bytes, n - 2, entry)) open(n - 2, entry);
