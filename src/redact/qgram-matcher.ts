@@ -33,10 +33,10 @@ export class QgramMatcher implements Matcher {
   readonly #step: number;
   readonly #bits: Int32Array;
   readonly #bitShift: number;
-  // Open-addressed gram table: slot -> gram, and its entries' run in the entry arrays [start, start+len).
-  readonly #keys: Int32Array;
+  // Open-addressed gram table: slot s holds its gram at 2s and its entry count at 2s+1 (one cache line
+  // per probe, 0 = empty slot); the entries' run in the entry arrays is [start[s], start[s] + count).
+  readonly #slots: Int32Array;
   readonly #start: Int32Array;
-  readonly #len: Int32Array;
   readonly #mask: number;
   readonly #entLit: Int32Array;
   readonly #entOff: Int32Array;
@@ -64,14 +64,14 @@ export class QgramMatcher implements Matcher {
     let e = 0;
     for (const i of long) for (let off = 0; off < step; off++) grams[e++] = gramAt(literals[i]!.bytes, off);
     const distinct = countDistinct(grams);
-    const bitCount = pow2Between(distinct * 16, 1 << 16, 1 << 22);
+    // About 3% of bits set: every sampled gram reads the bitset, and only hits probe the table.
+    const bitCount = pow2Between(distinct * 32, 1 << 16, 1 << 22);
     this.#bits = new Int32Array(bitCount >>> 5);
     this.#bitShift = 32 - Math.log2(bitCount);
     const slots = pow2Between(distinct * 2, 1 << 8, 1 << 23);
     this.#mask = slots - 1;
-    this.#keys = new Int32Array(slots);
+    this.#slots = new Int32Array(slots * 2);
     this.#start = new Int32Array(slots);
-    this.#len = new Int32Array(slots);
     // Pass 1: claim each gram's slot and count its entries; pass 2: place entries in per-slot runs.
     const slotOf = new Int32Array(entries);
     for (e = 0; e < entries; e++) {
@@ -79,13 +79,13 @@ export class QgramMatcher implements Matcher {
       const h = Math.imul(g, GOLDEN) >>> this.#bitShift;
       this.#bits[h >>> 5]! |= 1 << (h & 31);
       const slot = this.#slotFor(g, true);
-      this.#len[slot]!++;
+      this.#slots[2 * slot + 1]!++;
       slotOf[e] = slot;
     }
     let at = 0;
     for (let s = 0; s < slots; s++) {
       this.#start[s] = at;
-      at += this.#len[s]!;
+      at += this.#slots[2 * s + 1]!;
     }
     const fill = this.#start.slice();
     this.#entLit = new Int32Array(entries);
@@ -109,13 +109,14 @@ export class QgramMatcher implements Matcher {
   /** The slot holding gram g (claiming an empty one when `insert`), or -1 when absent. */
   #slotFor(g: number, insert: boolean): number {
     let s = Math.imul(g ^ (g >>> 15), 0x2c1b3c6d) & this.#mask;
+    const table = this.#slots;
     for (;;) {
-      if (this.#len[s] === 0) {
+      if (table[2 * s + 1] === 0) {
         if (!insert) return -1;
-        this.#keys[s] = g;
+        table[2 * s] = g;
         return s;
       }
-      if (this.#keys[s] === g) return s;
+      if (table[2 * s] === g) return s;
       s = (s + 1) & this.#mask;
     }
   }
@@ -134,7 +135,7 @@ export class QgramMatcher implements Matcher {
         const slot = this.#slotFor(g, false);
         if (slot === -1) continue;
         const first = this.#start[slot]!;
-        const last = first + this.#len[slot]!;
+        const last = first + this.#slots[2 * slot + 1]!;
         for (let e = first; e < last; e++) {
           const start = p - this.#entOff[e]!;
           const c = start + this.#entCheckAt[e]!;
