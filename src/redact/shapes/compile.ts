@@ -82,6 +82,8 @@ export interface ShapeSet {
   readonly rank: ReadonlyMap<string, number>;
   /** Longest window a multiline rule can need: the stream's cap for holding an open block. */
   readonly maxMultiline: number;
+  /** The keyword entry that is exactly `-----BEGIN`, when a rule has it (see scanShapes). */
+  readonly pemBegin: KeywordEntry | undefined;
 }
 
 /**
@@ -356,7 +358,7 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false, preb
   const hitTriple = Int32Array.from(flat, (h) => h.triple);
   const hitOffset = Int32Array.from(flat, (h) => h.offset);
   const hitEntry = flat.map((h) => h.entry);
-  return { rules: compiled, entries: list, triples, tripleBits, groups, hitStart, hitTriple, hitOffset, hitEntry, short, pairs, ids: compiled.map((r) => r.id), rank: new Map(compiled.map((r, i) => [r.id, i])), maxMultiline };
+  return { rules: compiled, entries: list, triples, tripleBits, groups, hitStart, hitTriple, hitOffset, hitEntry, short, pairs, ids: compiled.map((r) => r.id), rank: new Map(compiled.map((r, i) => [r.id, i])), maxMultiline, pemBegin: list.find((e) => e.exact !== null && PEM_BEGIN.equals(e.exact)) };
 }
 
 /**
@@ -429,8 +431,21 @@ function matchesAt(buf: Buffer, at: number, entry: KeywordEntry): boolean {
  * there (an unterminated PEM block at the end is masked; in the middle of a stream it is not over yet).
  */
 export function findShapes(set: ShapeSet, buf: Buffer, final = true): ShapeFinding[] {
+  return scanShapes(set, buf, final).findings;
+}
+
+const PEM_BEGIN = Buffer.from('-----BEGIN');
+
+/**
+ * findShapes, and whether the scan met `-----BEGIN` (always true when no rule has that keyword): the
+ * stream must hold an unfinished PEM block, and when the keyword scan saw no BEGIN there is none, so it
+ * does not search the buffer for one again.
+ */
+export function scanShapes(set: ShapeSet, buf: Buffer, final = true): { findings: ShapeFinding[]; sawPemBegin: boolean } {
+  const pemBegin = set.pemBegin;
+  let sawPemBegin = pemBegin === undefined;
   const n = buf.length;
-  if (n < 2) return [];
+  if (n < 2) return { findings: [], sawPemBegin };
   const { triples, hitStart, hitTriple, hitOffset, hitEntry, rules } = set;
   // Per rule, the window waiting to be searched; overlapping windows of a rule are merged so no byte is
   // searched twice by one rule. Anchored rules try once per word start instead.
@@ -442,6 +457,7 @@ export function findShapes(set: ShapeSet, buf: Buffer, final = true): ShapeFindi
   let lineS = 0;
   let lineE = -1;
   const open = (p: number, entry: KeywordEntry) => {
+    if (entry === pemBegin) sawPemBegin = true;
     const len = entry.folded.length;
     if (p < lineS || p >= lineE) {
       lineS = p === 0 ? 0 : buf.lastIndexOf(10, p - 1) + 1;
@@ -498,7 +514,7 @@ export function findShapes(set: ShapeSet, buf: Buffer, final = true): ShapeFindi
   }
   if ((n & 1) === 0) for (const entry of set.pairs) if (matchesAt(bytes, n - 2, entry)) open(n - 2, entry);
   for (let r = 0; r < rules.length; r++) if (pendE[r]! >= 0 && !rules[r]!.anchored) runRule(rules[r]!, buf, pendS[r]!, pendE[r]!, raw, final);
-  return mergeFindings(raw, set.rank);
+  return { findings: mergeFindings(raw, set.rank), sawPemBegin };
 }
 
 /**
