@@ -4,7 +4,13 @@ import type { Matcher, Occurrence } from './matcher.js';
 import { PrefixIndex } from './prefix-index.js';
 
 const Q = 4;
+/**
+ * Table entries (literals x step) at most. 1,000 values with all their forms get step 10, not 25: the
+ * full step made their sampling pass 8% faster end to end but took 6 MB more (and twice the build time).
+ */
 const MAX_ENTRIES = 300_000;
+/** The longest step: offsets and check positions are packed in 16 bits. */
+const MAX_STEP = 255;
 const GOLDEN = 0x9e3779b1 | 0;
 
 /**
@@ -15,6 +21,15 @@ const GOLDEN = 0x9e3779b1 | 0;
  * slot, mostly zero), then against an exact gram table, and only then are candidate literals compared
  * byte by byte at the implied start. Literals shorter than 4 bytes (refused or warned about elsewhere,
  * but still masked) go through a LiteralMatcher. Holdback comes from a PrefixIndex over all literals.
+ *
+ * Layout, for speed at 1,000 values (29,000 literals): ordinary text shares many grams with the
+ * literals (hex forms against git SHAs and request ids, a value's common part against its 200
+ * siblings), so a sampled gram that is in the table is common, and its entries are walked often. They
+ * lie in one run per gram (not a linked list), and each entry carries a second gram of its literal
+ * (its first four bytes, or the four after them when the hit is at offset 0), compared before any
+ * literal byte is read: a walk touches a few neighbouring ints instead of scattered Buffers. The bitset
+ * and the gram table are sized by the distinct grams (about a third of literals x step), which keeps
+ * the bitset in cache and the tables small.
  */
 export class QgramMatcher implements Matcher {
   readonly literals: readonly Literal[];
@@ -24,13 +39,15 @@ export class QgramMatcher implements Matcher {
   readonly #step: number;
   readonly #bits: Int32Array;
   readonly #bitShift: number;
-  // Open-addressed exact table: gram -> head of a linked list of (literal, offset) entries.
-  readonly #keys: Int32Array;
-  readonly #heads: Int32Array;
+  // Open-addressed gram table: slot s holds its gram at 2s and its entry count at 2s+1 (one cache line
+  // per probe, 0 = empty slot); the entries' run in the entry arrays is [start[s], start[s] + count).
+  readonly #slots: Int32Array;
+  readonly #start: Int32Array;
   readonly #mask: number;
   readonly #entLit: Int32Array;
-  readonly #entOff: Int32Array;
-  readonly #entNext: Int32Array;
+  /** The sampled gram's offset in the literal (low 8 bits) and where the check gram lies (high 8). */
+  readonly #entAt: Uint16Array;
+  readonly #entCheck: Int32Array;
 
   constructor(literals: readonly Literal[]) {
     this.literals = literals;
@@ -44,33 +61,46 @@ export class QgramMatcher implements Matcher {
     });
     this.#short = short.length > 0 ? { matcher: new LiteralMatcher(short.map((i) => literals[i]!)), index: short } : undefined;
     const minLen = long.reduce((m, i) => Math.min(m, literals[i]!.bytes.length), Infinity);
-    // The tables hold literals x step entries: past MAX_ENTRIES a shorter step keeps them bounded
-    // (1,000 values with all their forms would take ~27 MB at the full step, ~12 MB capped).
-    this.#step = long.length === 0 ? 1 : Math.max(1, Math.min(minLen - Q + 1, Math.max(4, Math.floor(MAX_ENTRIES / long.length))));
-    const entries = long.length * this.#step;
-    const bitCount = pow2Between(entries * 16, 1 << 16, 1 << 24);
+    // The tables hold literals x step entries (10 bytes each): past MAX_ENTRIES a shorter step keeps
+    // them bounded (1,000 values: 3 MB of entries, 3 MB of gram table).
+    this.#step = long.length === 0 ? 1 : Math.max(1, Math.min(minLen - Q + 1, MAX_STEP, Math.max(4, Math.floor(MAX_ENTRIES / long.length))));
+    const step = this.#step;
+    const entries = long.length * step;
+    const distinct = countDistinct(long, literals, step);
+    // About 3% of bits set: every sampled gram reads the bitset, and only hits probe the table.
+    const bitCount = pow2Between(distinct * 32, 1 << 16, 1 << 22);
     this.#bits = new Int32Array(bitCount >>> 5);
     this.#bitShift = 32 - Math.log2(bitCount);
-    const slots = pow2Between(entries * 2, 1 << 8, 1 << 23);
+    const slots = pow2Between(distinct * 2, 1 << 8, 1 << 23);
     this.#mask = slots - 1;
-    this.#keys = new Int32Array(slots);
-    this.#heads = new Int32Array(slots).fill(-1);
-    this.#entLit = new Int32Array(entries);
-    this.#entOff = new Int32Array(entries);
-    this.#entNext = new Int32Array(entries);
-    let e = 0;
+    this.#slots = new Int32Array(slots * 2);
+    this.#start = new Int32Array(slots);
+    // Pass 1: claim each gram's slot and count its entries; pass 2: place entries in per-slot runs.
     for (const i of long) {
-      const b = literals[i]!.bytes;
-      for (let off = 0; off < this.#step; off++) {
-        const g = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24);
+      for (let off = 0; off < step; off++) {
+        const g = gramAt(literals[i]!.bytes, off);
         const h = Math.imul(g, GOLDEN) >>> this.#bitShift;
         this.#bits[h >>> 5]! |= 1 << (h & 31);
-        const slot = this.#slotFor(g, true);
-        this.#entLit[e] = i;
-        this.#entOff[e] = off;
-        this.#entNext[e] = this.#heads[slot]!;
-        this.#heads[slot] = e;
-        e++;
+        this.#slots[2 * this.#slotFor(g, true) + 1]!++;
+      }
+    }
+    let at = 0;
+    for (let s = 0; s < slots; s++) {
+      this.#start[s] = at;
+      at += this.#slots[2 * s + 1]!;
+    }
+    const fill = this.#start.slice();
+    this.#entLit = new Int32Array(entries);
+    this.#entAt = new Uint16Array(entries);
+    this.#entCheck = new Int32Array(entries);
+    for (const i of long) {
+      const b = literals[i]!.bytes;
+      for (let off = 0; off < step; off++) {
+        const k = fill[this.#slotFor(gramAt(b, off), false)]!++;
+        this.#entLit[k] = i;
+        const checkAt = off === 0 ? Math.min(Q, b.length - Q) : 0;
+        this.#entAt[k] = off | (checkAt << 8);
+        this.#entCheck[k] = gramAt(b, checkAt);
       }
     }
   }
@@ -78,14 +108,14 @@ export class QgramMatcher implements Matcher {
   /** The slot holding gram g (claiming an empty one when `insert`), or -1 when absent. */
   #slotFor(g: number, insert: boolean): number {
     let s = Math.imul(g ^ (g >>> 15), 0x2c1b3c6d) & this.#mask;
+    const table = this.#slots;
     for (;;) {
-      const head = this.#heads[s]!;
-      if (head === -1) {
+      if (table[2 * s + 1] === 0) {
         if (!insert) return -1;
-        this.#keys[s] = g;
+        table[2 * s] = g;
         return s;
       }
-      if (this.#keys[s] === g) return s;
+      if (table[2 * s] === g) return s;
       s = (s + 1) & this.#mask;
     }
   }
@@ -103,11 +133,16 @@ export class QgramMatcher implements Matcher {
         if ((bits[h >>> 5]! & (1 << (h & 31))) === 0) continue;
         const slot = this.#slotFor(g, false);
         if (slot === -1) continue;
-        for (let e = this.#heads[slot]!; e !== -1; e = this.#entNext[e]!) {
-          const start = p - this.#entOff[e]!;
+        const first = this.#start[slot]!;
+        const last = first + this.#slots[2 * slot + 1]!;
+        for (let e = first; e < last; e++) {
+          const at = this.#entAt[e]!;
+          const start = p - (at & 0xff);
+          const c = start + (at >>> 8);
+          if (start < 0 || c + Q > n || (buf[c]! | (buf[c + 1]! << 8) | (buf[c + 2]! << 16) | (buf[c + 3]! << 24)) !== this.#entCheck[e]) continue;
           const lit = this.literals[this.#entLit[e]!]!.bytes;
           const end = start + lit.length;
-          if (start < 0 || end > n) continue;
+          if (end > n) continue;
           let k = 0;
           while (k < lit.length && buf[start + k] === lit[k]) k++;
           if (k === lit.length) out.push({ start, end, literal: this.#entLit[e]! });
@@ -127,6 +162,21 @@ export class QgramMatcher implements Matcher {
   partials(buf: Buffer): Occurrence[] {
     return this.#prefixes.partials(buf);
   }
+}
+
+function gramAt(b: Uint8Array, off: number): number {
+  return b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24);
+}
+
+/** Distinct grams at offsets 0..step-1 of the literals, counted on a sorted array (native sort). */
+function countDistinct(long: readonly number[], literals: readonly Literal[], step: number): number {
+  const grams = new Int32Array(long.length * step);
+  let e = 0;
+  for (const i of long) for (let off = 0; off < step; off++) grams[e++] = gramAt(literals[i]!.bytes, off);
+  grams.sort();
+  let n = 0;
+  for (let i = 0; i < grams.length; i++) if (i === 0 || grams[i] !== grams[i - 1]) n++;
+  return n;
 }
 
 function pow2Between(want: number, min: number, max: number): number {

@@ -49,4 +49,29 @@ describe('terminal noise view', () => {
   it('does not join ordinary lines, only wrap-length base64 lines', () => {
     expect(redact(`${S.slice(0, 14)}\n${S.slice(14)}\n`)).toBe(`${S.slice(0, 14)}\n${S.slice(14)}\n`);
   });
+
+  it('builds each write\'s view in one shared buffer without one stream clobbering another (stdout and stderr)', () => {
+    // Colour codes inside the value, writes of 64 KiB, two streams pushed in turn: every view is built
+    // in the same scratch buffer, so a view or held bytes that outlived its push would be overwritten.
+    const line = (i: number) => `${E}[2m${i}${E}[0m ${S.slice(0, 9)}${E}[31m${S.slice(9, 20)}${E}[0m${S.slice(20)} ${E}[32mok${E}[0m\n`;
+    const text = Buffer.from(Array.from({ length: 3000 }, (_, i) => line(i)).join(''));
+    const a = r.stream();
+    const b = r.stream();
+    const outA: Buffer[] = [];
+    const outB: Buffer[] = [];
+    // Different cuts per stream, so each ends its writes inside a value at other places.
+    for (let at = 0, k = 0; at < text.length; k++) {
+      const n = 65536 - 37 * k;
+      outA.push(a.push(text.subarray(at, at + n)));
+      outB.push(b.push(text.subarray(at + 11, at + n + 11)));
+      at += n;
+    }
+    outA.push(a.end());
+    const tailB = Buffer.concat([...outB, b.end()]);
+    const whole = r.redactBuffer(text).output;
+    expect(Buffer.concat(outA).equals(whole)).toBe(true);
+    expect(tailB.equals(r.redactBuffer(text.subarray(11)).output)).toBe(true);
+    expect(a.count).toBe(3000);
+    expect(whole.includes(S.slice(9, 20))).toBe(false);
+  });
 });

@@ -37,6 +37,22 @@ describe('QgramMatcher', () => {
     expect(q.findAll(Buffer.from('no secrets here at all, just words and words')).length).toBe(0);
   });
 
+  it('holds back every prefix of a large set sharing their first bytes, and nothing else (the 4-byte start filter)', () => {
+    // 2,000 literals that share their first two bytes, so only the hashed 4-byte table turns tails away.
+    const lits = Array.from({ length: 2000 }, (_, i) => lit(`se${(i * 7919).toString(36)}-${'y'.repeat(i % 5)}tail`));
+    const q = new QgramMatcher(lits);
+    const ref = new LiteralMatcher(lits);
+    for (let i = 0; i < lits.length; i += 37) {
+      const bytes = lits[i]!.bytes;
+      for (let cut = 1; cut < bytes.length; cut += 3) {
+        const text = Buffer.concat([Buffer.from('log line se0 sexx: '), bytes.subarray(0, cut)]);
+        expect(q.pendingStart(text)).toBe(text.length - cut);
+        expect(q.partials(text).map(key).sort()).toEqual(ref.partials(text).map(key).sort());
+      }
+    }
+    expect(q.pendingStart(Buffer.from('nothing pending: sexy'))).toBe(ref.pendingStart(Buffer.from('nothing pending: sexy')));
+  });
+
   it('still finds literals shorter than a gram', () => {
     const q = new QgramMatcher([lit('ab'), lit('abcdefgh'), lit('z')]);
     expect(q.findAll(Buffer.from('xabx z abcdefgh')).map(key).sort()).toEqual(['1:3:0', '5:6:2', '7:15:1', '7:9:0'].sort());

@@ -124,6 +124,33 @@ describe('secret-shape rules: coverage', () => {
     }
   });
 
+  it('2- and 3-byte keywords are found by the strided scan at both parities, up to the last byte', () => {
+    // The scan samples a triple at every even offset: a short needle lies at the start of one (any third
+    // byte) or at its end (any first byte), and a 2-byte needle at an even n-2 is in no sample at all.
+    const set2 = compileShapes([
+      { id: 'pair', keywords: ['ZQ'], before: 12, pattern: '[a-z]{8}ZQ' },
+      { id: 'three', keywords: ['k9~'], pattern: 'k9~[0-9]{6}' },
+      { id: 'folded', keywords: ['qv'], ignoreCase: true, before: 12, pattern: '[0-9]{8}qv' },
+    ]);
+    for (let pad = 0; pad < 6; pad++) {
+      const head = '#'.repeat(pad);
+      for (const [text, id] of [
+        [`${head} abcdefghZQ`, 'pair'],
+        [`${head} abcdefghZQ ${head}`, 'pair'],
+        [`${head} k9~123456`, 'three'],
+        [`${head}k9~123456 `, 'three'],
+        [`${head} 12345678qv`, 'folded'],
+        [`${head} 12345678QV`, 'folded'],
+        [`${head} 12345678Qv `, 'folded'],
+      ] as const) {
+        expect(findShapes(set2, Buffer.from(text)).map((f) => f.ruleId), `${JSON.stringify(text)}`).toEqual([id]);
+      }
+      // Only the spellings a short folded keyword is searched in (lower, UPPER, Capitalized), as before.
+      expect(findShapes(set2, Buffer.from(`${head} 12345678qV`))).toEqual([]);
+      expect(findShapes(set2, Buffer.from(`${head} abcdefghZq`))).toEqual([]);
+    }
+  });
+
   it('findShapes returns sorted, non-overlapping spans of the secret parts', () => {
     const all = samples();
     const text = all.map(([, t]) => t).join('\n');

@@ -1,9 +1,10 @@
 /**
  * Finding secret shapes in bytes without running every regex over every byte (that runs below 1 MB/s).
  *
- * 1. One pass over the buffer looks up each byte pair (case-folded) in a 64K table of keyword prefixes;
- *    a hit is confirmed by comparing the keyword's remaining bytes (exactly, or folded for ignoreCase
- *    rules). Most bytes cost one table read.
+ * 1. One pass over the buffer looks up the byte triple at every even offset in a hashed bitset of the
+ *    keywords' triples (every keyword, 2 bytes or more, has one that falls on a sample); a hit is
+ *    confirmed by comparing the keyword's bytes (exactly, or folded for ignoreCase rules). Most samples
+ *    cost one table read.
  * 2. A confirmed keyword opens a window for each of its rules: `before` bytes back and `after` bytes past
  *    the keyword, clipped to the keyword's line unless the rule is multiline. Overlapping windows of one
  *    rule are merged, so a rule runs at most once over any byte.
@@ -57,24 +58,37 @@ interface KeywordEntry {
 export interface ShapeSet {
   readonly rules: readonly CompiledRule[];
   readonly entries: readonly KeywordEntry[];
-  /** Hashed byte triple -> 1 + index into groups; 0 when no keyword has that triple at offset 0 or 1. */
+  /** Hashed byte triple -> 1 + index into groups; 0 when no keyword has that triple at offset -1, 0 or 1. */
   readonly triples: Uint16Array;
-  /** The same as one bit per hash (8 KiB, stays in L1 cache): the hot loop reads only this. */
+  /** The same as one bit per hash (32 KiB, stays in L1 cache): the hot loop reads only this. */
   readonly tripleBits: Uint8Array;
   /** Per hash: the keywords holding such a triple, each with the offset of the triple in the keyword. */
-  readonly groups: readonly { entry: KeywordEntry; offset: number }[][];
-  /** Keywords of 2 or 3 bytes, found with Buffer.indexOf (one needle per spelling). */
+  readonly groups: readonly Hit[][];
+  /**
+   * The groups flat, for the scan: group g's hits are [hitStart[g-1], hitStart[g]), each the exact
+   * triple it stands for (compared first: most hits of a 18-bit hash are other triples), its offset
+   * and its keyword.
+   */
+  readonly hitStart: Int32Array;
+  readonly hitTriple: Int32Array;
+  readonly hitOffset: Int32Array;
+  readonly hitEntry: readonly KeywordEntry[];
+  /** Keywords of 2 or 3 bytes, one needle per spelling (indexed in the triples too, see compileShapes). */
   readonly short: readonly { needle: Buffer; entry: KeywordEntry }[];
+  /** The 2-byte needles' entries: the last even position is checked for them after the scan. */
+  readonly pairs: readonly KeywordEntry[];
   readonly ids: readonly string[];
   /** Rule id -> position in the set, for naming merged findings. */
   readonly rank: ReadonlyMap<string, number>;
   /** Longest window a multiline rule can need: the stream's cap for holding an open block. */
   readonly maxMultiline: number;
+  /** The keyword entry that is exactly `-----BEGIN`, when a rule has it (see scanShapes). */
+  readonly pemBegin: KeywordEntry | undefined;
 }
 
 /**
  * A set's keyword index as plain data, so the packaged set's can be computed at build time and embedded
- * (building it costs more start-up than reading it). `hits` is flat: hash, entry, offset, ...
+ * (building it costs more start-up than reading it). `hits` is flat: triple, entry, offset, ...
  */
 export interface ShapeIndex {
   entries: { first: number[] | null; folded: number[]; exact: number[] | null; rules: number[] }[];
@@ -85,9 +99,10 @@ export interface ShapeIndex {
 export function exportIndex(set: ShapeSet): ShapeIndex {
   const at = new Map(set.entries.map((e, i) => [e, i]));
   const hits: number[] = [];
-  for (let k = 0; k < 65536; k++) {
+  for (let k = 0; k < TRIPLE_SLOTS; k++) {
     const g = set.triples[k]!;
-    if (g !== 0) for (const h of set.groups[g - 1]!) hits.push(k, at.get(h.entry)!, h.offset);
+    // Hits of the 2-3 byte needles are not exported: compileShapes derives them from `short`.
+    if (g !== 0) for (const h of set.groups[g - 1]!) if (at.has(h.entry)) hits.push(h.triple, at.get(h.entry)!, h.offset);
   }
   return {
     entries: set.entries.map((e) => ({
@@ -189,9 +204,30 @@ function gatesPass(rule: CompiledRule, buf: Buffer, end: number): boolean {
   return true;
 }
 
-/** 16-bit multiplicative hash of three bytes; the scan loop inlines the same expression. */
+/**
+ * Bits of the triple hash. 18, not 16: with the 2-3 byte needles indexed (about 3,000 triples), a 16-bit
+ * table had 5% of its bits set and everyday log text (`request`, `fetching`, `Author:`) hit it on 6% of
+ * samples, five in six of them collisions. The bitset is 32 KiB and stays in L1 cache.
+ */
+const TRIPLE_BITS = 18;
+const TRIPLE_SLOTS = 1 << TRIPLE_BITS;
+const TRIPLE_SHIFT = 32 - TRIPLE_BITS;
+
+/** Three bytes as one number, the first in the high bits (what the scan loop computes). */
+function tripleOf(a: number, b: number, c: number): number {
+  return (a << 16) | (b << 8) | c;
+}
+
+/** Multiplicative hash of three bytes; the scan loop inlines the same expression. */
 function tripleHash(a: number, b: number, c: number): number {
-  return Math.imul((a << 16) | (b << 8) | c, 0x9e3779b1) >>> 16;
+  return Math.imul(tripleOf(a, b, c), 0x9e3779b1) >>> TRIPLE_SHIFT;
+}
+
+/** One indexed triple: it is `triple`, found at `offset` in `entry`'s keyword. */
+interface Hit {
+  entry: KeywordEntry;
+  offset: number;
+  triple: number;
 }
 
 /**
@@ -259,19 +295,22 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false, preb
     }
   }
   const list = prebuilt ? prebuilt.entries.map(entryFromPlain) : [...entries.values()];
-  const triples = new Uint16Array(65536);
-  const tripleBits = new Uint8Array(8192);
-  const groups: { entry: KeywordEntry; offset: number }[][] = [];
+  const triples = new Uint16Array(TRIPLE_SLOTS);
+  const tripleBits = new Uint8Array(TRIPLE_SLOTS >>> 3);
+  const groups: Hit[][] = [];
   const short: { needle: Buffer; entry: KeywordEntry }[] = [];
-  const addHit = (k: number, entry: KeywordEntry, offset: number) => {
+  const addHit = (triple: number, entry: KeywordEntry, offset: number) => {
+    const k = tripleHash(triple >>> 16, (triple >>> 8) & 0xff, triple & 0xff);
     let g = triples[k]!;
     if (g === 0) {
       groups.push([]);
       g = triples[k] = groups.length;
       tripleBits[k >> 3] = tripleBits[k >> 3]! | (1 << (k & 7));
     }
-    groups[g - 1]!.push({ entry, offset });
+    const group = groups[g - 1]!;
+    if (!group.some((h) => h.entry === entry && h.offset === offset && h.triple === triple)) group.push({ entry, offset, triple });
   };
+  const pairs: KeywordEntry[] = [];
   if (prebuilt) {
     // The packaged set's index, computed at build time (see scripts/gen-shape-rules.mjs).
     for (const [needle, e] of prebuilt.short) short.push({ needle: Buffer.from(needle), entry: list[e]! });
@@ -283,8 +322,7 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false, preb
     const fold = entry.exact === null;
     if (kw.length < 4) {
       if (entry.first) throw new InternalError('a keyword with a leading class must be 4 or more bytes');
-      // Too short for the strided scan: a native search per spelling (lower, UPPER, Capitalized when
-      // folded). Each costs a pass over the output, so rules keep short keywords few and rare.
+      // One needle per spelling (lower, UPPER, Capitalized when folded), indexed below.
       for (const needle of fold ? shortSpellings(kw) : [Buffer.from(kw)]) short.push({ needle, entry });
       continue;
     }
@@ -295,10 +333,32 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false, preb
       // A class head already lists both cases where they count; the two bytes after it are spelled.
       const seconds = variants(kw[offset + 1]!, fold);
       const thirds = variants(kw[offset + 2]!, fold);
-      for (const a of heads) for (const b of seconds) for (const c of thirds) addHit(tripleHash(a, b, c), entry, offset);
+      for (const a of heads) for (const b of seconds) for (const c of thirds) addHit(tripleOf(a, b, c), entry, offset);
     }
   }
-  return { rules: compiled, entries: list, triples, tripleBits, groups, short, ids: compiled.map((r) => r.id), rank: new Map(compiled.map((r, i) => [r.id, i])), maxMultiline };
+  // 2-3 byte keywords go through the same strided scan (a pass of Buffer.indexOf per needle cost as much
+  // as the scan itself): the sample at even i holds a needle starting at i as its first bytes (any third
+  // byte for a 2-byte needle) and one starting at i+1 as its last two (any first byte), so both are
+  // indexed, 257 or 512 triples a needle. Each spelling is its own exact entry, so a hit is that
+  // spelling and nothing else. The one position no sample covers, a 2-byte needle at an even n-2, is
+  // checked after the scan (see findShapes).
+  for (const { needle, entry } of short) {
+    const spelled: KeywordEntry = { first: null, folded: entry.folded, exact: needle, rules: entry.rules };
+    const [a, b] = [needle[0]!, needle[1]!];
+    for (let x = 0; x < 256; x++) {
+      if (needle.length === 2) addHit(tripleOf(a, b, x), spelled, 0);
+      addHit(tripleOf(x, a, b), spelled, -1);
+    }
+    if (needle.length === 3) addHit(tripleOf(a, b, needle[2]!), spelled, 0);
+    if (needle.length === 2) pairs.push(spelled);
+  }
+  const hitStart = new Int32Array(groups.length + 1);
+  for (let g = 0; g < groups.length; g++) hitStart[g + 1] = hitStart[g]! + groups[g]!.length;
+  const flat = groups.flat();
+  const hitTriple = Int32Array.from(flat, (h) => h.triple);
+  const hitOffset = Int32Array.from(flat, (h) => h.offset);
+  const hitEntry = flat.map((h) => h.entry);
+  return { rules: compiled, entries: list, triples, tripleBits, groups, hitStart, hitTriple, hitOffset, hitEntry, short, pairs, ids: compiled.map((r) => r.id), rank: new Map(compiled.map((r, i) => [r.id, i])), maxMultiline, pemBegin: list.find((e) => e.exact !== null && PEM_BEGIN.equals(e.exact)) };
 }
 
 /**
@@ -371,9 +431,22 @@ function matchesAt(buf: Buffer, at: number, entry: KeywordEntry): boolean {
  * there (an unterminated PEM block at the end is masked; in the middle of a stream it is not over yet).
  */
 export function findShapes(set: ShapeSet, buf: Buffer, final = true): ShapeFinding[] {
+  return scanShapes(set, buf, final).findings;
+}
+
+const PEM_BEGIN = Buffer.from('-----BEGIN');
+
+/**
+ * findShapes, and whether the scan met `-----BEGIN` (always true when no rule has that keyword): the
+ * stream must hold an unfinished PEM block, and when the keyword scan saw no BEGIN there is none, so it
+ * does not search the buffer for one again.
+ */
+export function scanShapes(set: ShapeSet, buf: Buffer, final = true): { findings: ShapeFinding[]; sawPemBegin: boolean } {
+  const pemBegin = set.pemBegin;
+  let sawPemBegin = pemBegin === undefined;
   const n = buf.length;
-  if (n < 2) return [];
-  const { triples, groups, rules } = set;
+  if (n < 2) return { findings: [], sawPemBegin };
+  const { triples, hitStart, hitTriple, hitOffset, hitEntry, rules } = set;
   // Per rule, the window waiting to be searched; overlapping windows of a rule are merged so no byte is
   // searched twice by one rule. Anchored rules try once per word start instead.
   const pendS = new Int32Array(rules.length).fill(-1);
@@ -384,6 +457,7 @@ export function findShapes(set: ShapeSet, buf: Buffer, final = true): ShapeFindi
   let lineS = 0;
   let lineE = -1;
   const open = (p: number, entry: KeywordEntry) => {
+    if (entry === pemBegin) sawPemBegin = true;
     const len = entry.folded.length;
     if (p < lineS || p >= lineE) {
       lineS = p === 0 ? 0 : buf.lastIndexOf(10, p - 1) + 1;
@@ -422,25 +496,25 @@ export function findShapes(set: ShapeSet, buf: Buffer, final = true): ShapeFindi
       }
     }
   };
-  // Stride 2: every keyword of 4+ bytes has an indexed triple on an even offset (see compileShapes).
+  // Stride 2: every keyword has an indexed triple on an even offset (see compileShapes).
   // Locals the `open` closure does not capture, so V8 keeps them in registers in the hot loop.
   const bytes = buf;
   const bits = set.tripleBits;
   const last = n - 2;
   for (let i = 0; i < last; i += 2) {
-    const k = Math.imul((bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!, 0x9e3779b1) >>> 16;
+    const t = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    const k = Math.imul(t, 0x9e3779b1) >>> TRIPLE_SHIFT;
     if ((bits[k >> 3]! & (1 << (k & 7))) === 0) continue;
-    const group = groups[triples[k]! - 1]!;
-    for (let j = 0; j < group.length; j++) {
-      const at = i - group[j]!.offset;
-      if (matchesAt(bytes, at, group[j]!.entry)) open(at, group[j]!.entry);
+    const g = triples[k]!;
+    for (let h = hitStart[g - 1]!, e = hitStart[g]!; h < e; h++) {
+      if (hitTriple[h] !== t) continue;
+      const at = i - hitOffset[h]!;
+      if (matchesAt(bytes, at, hitEntry[h]!)) open(at, hitEntry[h]!);
     }
   }
-  for (const { needle, entry } of set.short) {
-    for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) open(at, entry);
-  }
+  if ((n & 1) === 0) for (const entry of set.pairs) if (matchesAt(bytes, n - 2, entry)) open(n - 2, entry);
   for (let r = 0; r < rules.length; r++) if (pendE[r]! >= 0 && !rules[r]!.anchored) runRule(rules[r]!, buf, pendS[r]!, pendE[r]!, raw, final);
-  return mergeFindings(raw, set.rank);
+  return { findings: mergeFindings(raw, set.rank), sawPemBegin };
 }
 
 /**
@@ -491,7 +565,9 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_
  */
 export function prefixRuleIn(set: ShapeSet, buf: Buffer): string | undefined {
   const seen = new Set<KeywordEntry>();
-  for (const g of set.groups) for (const { entry } of g) seen.add(entry);
+  const known = new Set(set.entries);
+  // The needles' spelled entries (see compileShapes) are the `short` entries below, in their place.
+  for (const g of set.groups) for (const { entry } of g) if (known.has(entry)) seen.add(entry);
   for (const { entry } of set.short) seen.add(entry);
   const prefixRules = [...seen].filter((e) => e.rules.some((r) => !set.rules[r]!.re.ignoreCase));
   for (let p = 0; p < buf.length; p++) {

@@ -19,7 +19,7 @@
  */
 import { InternalError } from '../../errors.js';
 import type { RedactorStream } from '../stream.js';
-import { findShapes, labelFor, prefixRuleIn, renderShapes, type ShapeSet } from './compile.js';
+import { findShapes, labelFor, prefixRuleIn, renderShapes, scanShapes, type ShapeFinding, type ShapeSet } from './compile.js';
 
 const EMPTY = Buffer.alloc(0);
 export const MAX_LINE = 16 * 1024;
@@ -102,8 +102,11 @@ export class ShapeStream implements RedactorStream {
     if (buf.length === 0) return EMPTY;
     let cut = continuedCut(buf, buf.lastIndexOf(10) + 1);
     if (buf.length - cut > MAX_LINE) cut = forcedCut(buf);
+    // The lines before the cut, scanned once: that scan also says whether a BEGIN is among them, and
+    // only then is the buffer searched for an unfinished block (was: a backward search of every write).
+    const scanned = scanShapes(this.#set, buf.subarray(0, cut), false);
     // Only what lies before the cut counts: an END line without its newline yet is still arriving.
-    const pem = openPem(buf, cut);
+    const pem = scanned.sawPemBegin ? openPem(buf, cut) : -1;
     if (pem >= 0) {
       if (buf.length - pem > this.#pemCap) {
         // Too long to hold: mask what we have and drop the rest of the block as it arrives.
@@ -116,7 +119,7 @@ export class ShapeStream implements RedactorStream {
       // Hold the whole line the block starts on: a rule may read the text before BEGIN with it.
       cut = pem === 0 ? 0 : buf.lastIndexOf(10, pem - 1) + 1;
     }
-    const out = this.#redact(buf.subarray(0, cut), false);
+    const out = pem >= 0 ? this.#redact(buf.subarray(0, cut), false) : this.#render(buf.subarray(0, cut), scanned.findings);
     // Copy: the caller may reuse its chunk's memory once push returns.
     if (cut < buf.length) this.#held = Buffer.from(buf.subarray(cut));
     return out;
@@ -155,7 +158,11 @@ export class ShapeStream implements RedactorStream {
 
   #redact(buf: Buffer, final = true): Buffer {
     if (buf.length === 0) return EMPTY;
-    const findings = findShapes(this.#set, buf, final);
+    return this.#render(buf, findShapes(this.#set, buf, final));
+  }
+
+  #render(buf: Buffer, findings: ShapeFinding[]): Buffer {
+    if (buf.length === 0) return EMPTY;
     this.#count += findings.length;
     return renderShapes(buf, findings);
   }
