@@ -154,8 +154,28 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     child.stdout?.destroy();
     child.stderr?.destroy();
   };
+  /** After a kill: the output is closed after `ms`, whatever still flows. */
+  let hardCloseTimer: NodeJS.Timeout | undefined;
   const closeOutputSoon = (ms: number) => {
-    closeTimer ??= setTimeout(closeOutput, ms);
+    hardCloseTimer ??= setTimeout(closeOutput, ms);
+  };
+  // After the child exits: what it wrote before is still in the pipes, and may wait there for our own
+  // reader (backpressure) for any length of time. So the grace counts only idle time: no byte came and
+  // no sink is waiting to drain. Only a straggler that holds the pipes and writes nothing is cut off.
+  let lastData = Date.now();
+  const noteData = () => {
+    lastData = Date.now();
+  };
+  child.stdout?.on('data', noteData);
+  child.stderr?.on('data', noteData);
+  const closeOutputWhenIdle = (ms: number) => {
+    const check = () => {
+      const waiting = sinks.stdout.writableNeedDrain || sinks.stderr.writableNeedDrain;
+      const idle = Date.now() - lastData;
+      if (!waiting && idle >= ms) closeOutput();
+      else closeTimer = setTimeout(check, waiting ? ms : ms - idle);
+    };
+    closeTimer ??= setTimeout(check, ms);
   };
 
   // A signal sent to outloop goes to the child's group once; outloop then exits with the child's status.
@@ -198,11 +218,11 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
   }
   for (const sink of [sinks.stdout, sinks.stderr]) sink.once(STOP_CHILD, () => killGroup('SIGKILL'));
   // Once the child itself exits, anything it left running in its group would hold our pipes open; what
-  // left the group is not waited for beyond a moment to read what the child wrote before it exited.
+  // left the group is not waited for beyond a moment of silence (closeOutputWhenIdle).
   void exited.then(() => {
     childGone = true;
     killGroup('SIGKILL');
-    closeOutputSoon(OUTPUT_GRACE_MS);
+    closeOutputWhenIdle(OUTPUT_GRACE_MS);
   }, () => {});
   // Closing the output on purpose ends the relay early; that is not an error.
   const relay = (from: Readable, to: Writable) => relayInto(from, to, () => outputClosed);
@@ -220,6 +240,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     if (forceTimer) clearTimeout(forceTimer);
     if (pipeTimer) clearTimeout(pipeTimer);
     if (closeTimer) clearTimeout(closeTimer);
+    if (hardCloseTimer) clearTimeout(hardCloseTimer);
     for (const [sig, fn] of forwarders) process.off(sig, fn);
     disarm();
     if (pumpTty) {

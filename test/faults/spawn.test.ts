@@ -1,4 +1,7 @@
-import { PassThrough } from 'node:stream';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runChild } from '../../src/runner/spawn.js';
 
@@ -44,4 +47,34 @@ describe('runChild against a setsid straggler holding stdout', () => {
       /* gone */
     }
   });
+});
+
+describe('runChild when outloop\'s own reader is slow', () => {
+  it('keeps everything the child wrote before it exited, however long the reader stalls (no cut after the grace)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outloop-slow-reader-'));
+    const done = join(dir, 'done');
+    let got = 0;
+    let stalled = false;
+    // A reader that takes nothing until the child has exited, then another 2.5 s (past the 1 s grace the
+    // runner gives stragglers), then everything. What the child wrote waits in its pipe and node's buffers meanwhile.
+    const stdout = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _enc, cb) {
+        got += chunk.length;
+        if (stalled) return cb();
+        stalled = true;
+        const wait = () => (existsSync(done) ? setTimeout(cb, 2500) : setTimeout(wait, 10));
+        wait();
+      },
+    });
+    const stderr = new PassThrough().resume();
+    // Small enough to fit in the pipe and node's buffers, so the child can finish and exit while the
+    // reader stalls; large enough that some of it is still in the pipe then (a 1 s cut lost 32 KiB).
+    const size = 160 * 1024;
+    const r = await runChild(spec(`head -c ${size} /dev/zero; touch ${done}`, 60_000), { stdout, stderr });
+    await new Promise<void>((resolve) => stdout.end(resolve));
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.exitCode).toBe(0);
+    expect(got).toBe(size);
+  }, 30_000);
 });
