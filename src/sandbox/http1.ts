@@ -25,6 +25,8 @@ export interface RequestHead {
   framing: Framing;
   /** The child does not want the connection kept (Connection: close, or HTTP/1.0). */
   close: boolean;
+  /** Connection tokens, lower case: each names a header for this hop only. */
+  connection: string[];
   upgrade: boolean;
   host: string;
   /** Bytes of the head, including the blank line (and any empty lines before it). */
@@ -39,6 +41,7 @@ export interface ResponseHead {
   framing: Framing;
   /** The origin will not take another request on this connection. */
   close: boolean;
+  connection: string[];
   size: number;
 }
 
@@ -82,16 +85,35 @@ function fields(lines: string[]): string[] | { why: string } {
   return raw;
 }
 
-function valuesOf(raw: readonly string[], name: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) out.push(raw[i + 1]!);
-  return out;
+/** The headers that frame a message, gathered in one pass over the head. */
+interface Framers {
+  te: string[];
+  cl: string[];
+  host: string[];
+  /** Connection tokens, lower case. */
+  connection: string[];
+  upgrade: boolean;
 }
 
-/** The comma-separated tokens of every header of that name, lower case. */
-export function tokensOf(raw: readonly string[], name: string): string[] {
-  return valuesOf(raw, name).flatMap((v) => v.split(',')).map((s) => s.trim().toLowerCase()).filter(Boolean);
+function framers(raw: readonly string[]): Framers {
+  const f: Framers = { te: [], cl: [], host: [], connection: [], upgrade: false };
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Most names are none of these: a first-letter test before lower-casing.
+    const c = name.charCodeAt(0) | 0x20;
+    if (c !== 0x74 && c !== 0x63 && c !== 0x68 && c !== 0x75) continue;
+    switch (name.toLowerCase()) {
+      case 'transfer-encoding': f.te.push(raw[i + 1]!); break;
+      case 'content-length': f.cl.push(raw[i + 1]!); break;
+      case 'host': f.host.push(raw[i + 1]!); break;
+      case 'connection': f.connection.push(...tokens(raw[i + 1]!)); break;
+      case 'upgrade': f.upgrade = true; break;
+    }
+  }
+  return f;
 }
+
+const tokens = (v: string) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
 
 export function parseRequestHead(buf: Buffer): Parsed<RequestHead> {
   const s = splitHead(buf, true);
@@ -103,9 +125,7 @@ export function parseRequestHead(buf: Buffer): Parsed<RequestHead> {
   const raw = fields(s.lines);
   if (!Array.isArray(raw)) return { ok: false, why: raw.why };
   const minor = m[3] === '1' ? 1 : 0;
-  const te = valuesOf(raw, 'transfer-encoding');
-  const cl = valuesOf(raw, 'content-length');
-  const host = valuesOf(raw, 'host');
+  const { te, cl, host, connection, upgrade } = framers(raw);
   let framing: Framing = { kind: 'none' };
   if (te.length && cl.length) return { ok: false, why: 'Content-Length together with Transfer-Encoding' };
   if (te.length) {
@@ -119,10 +139,8 @@ export function parseRequestHead(buf: Buffer): Parsed<RequestHead> {
     if (length > 0) framing = { kind: 'length', length };
   }
   if (host.length > 1 || (minor === 1 && host.length === 0)) return { ok: false, why: 'not exactly one Host header' };
-  const conn = tokensOf(raw, 'connection');
-  const close = conn.includes('close') || (minor === 0 && !conn.includes('keep-alive'));
-  const upgrade = conn.includes('upgrade') || valuesOf(raw, 'upgrade').length > 0;
-  return { ok: true, head: { method, target, minor, raw, framing, close, upgrade, host: host[0] ?? '', size: s.size } };
+  const close = connection.includes('close') || (minor === 0 && !connection.includes('keep-alive'));
+  return { ok: true, head: { method, target, minor, raw, framing, close, connection, upgrade: upgrade || connection.includes('upgrade'), host: host[0] ?? '', size: s.size } };
 }
 
 /** A reply head; `method` is the request's (HEAD has no body whatever the headers say). */
@@ -135,11 +153,11 @@ export function parseResponseHead(buf: Buffer, method: string): Parsed<ResponseH
   if (!Array.isArray(raw)) return { ok: false, why: raw.why };
   const status = Number(m[2]);
   const minor = m[1] === '1' ? 1 : 0;
-  const conn = tokensOf(raw, 'connection');
-  let close = conn.includes('close') || (minor === 0 && !conn.includes('keep-alive'));
+  const f = framers(raw);
+  const te = f.te.flatMap(tokens);
+  const cl = f.cl.flatMap(tokens);
+  let close = f.connection.includes('close') || (minor === 0 && !f.connection.includes('keep-alive'));
   let framing: Framing;
-  const te = tokensOf(raw, 'transfer-encoding');
-  const cl = tokensOf(raw, 'content-length');
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) framing = { kind: 'none' };
   else if (te.length) framing = te[te.length - 1] === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
   else if (cl.length) {
@@ -148,7 +166,7 @@ export function parseResponseHead(buf: Buffer, method: string): Parsed<ResponseH
     framing = { kind: 'length', length: Number(cl[0]) };
   } else framing = { kind: 'close' };
   if (framing.kind === 'close') close = true;
-  return { ok: true, head: { status, reason: m[3] ?? '', minor, raw, framing, close, size: s.size } };
+  return { ok: true, head: { status, reason: m[3] ?? '', minor, raw, framing, close, connection: f.connection, size: s.size } };
 }
 
 /**

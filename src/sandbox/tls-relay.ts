@@ -2,7 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import { normalHost } from './egress-rules.js';
 import type { Redactor } from '../redact/index.js';
 import type { Counted, PlaceholderSecret, Substituter } from '../placeholder/substitute.js';
-import { ChunkedDecoder, parseRequestHead, parseResponseHead, tokensOf, writeHead, type RequestHead, type ResponseHead } from './http1.js';
+import { ChunkedDecoder, parseRequestHead, parseResponseHead, writeHead, type RequestHead, type ResponseHead } from './http1.js';
 import type { EgressRecord, ProxyTarget } from './proxy.js';
 import { RedactedPump, redactHeaderValues } from './redacted-pump.js';
 import { badFraming, misdirected, refusalBytes, upstreamFailed, wrongHost, type Refusal } from './tls-refusals.js';
@@ -80,10 +80,13 @@ class Relay {
   private upOutSize = 0;
   private upWaiting = false;
   private detachUp: (() => void) | undefined;
+  private ended = false;
 
   constructor(private readonly client: TLSSocket, private readonly t: ProxyTarget, private readonly d: RelayDeps) {
     client.on('data', (b: Buffer) => this.fromClient(b));
+    // The child may close its side after its last request (the socket allows half-open): the reply still goes out.
     client.on('end', () => {
+      this.ended = true;
       if (this.phase === 'head' || this.phase === 'body') this.close();
     });
     client.on('close', () => this.clientGone());
@@ -95,6 +98,8 @@ class Relay {
     else {
       this.inBuf = this.inBuf.length ? Buffer.concat([this.inBuf, b]) : b;
       if (this.phase === 'head') this.next();
+      // A pipelined request waits in the buffer for the reply before it; a flood of them waits in the socket.
+      else if (this.inBuf.length > QUEUE_MAX) this.client.pause();
     }
     this.flushUp();
   }
@@ -123,11 +128,10 @@ class Relay {
     if (!path.ok) return this.refuse(wrongHost(this.d.record, t, path.secret, path.surface));
     const counts = [...h.counts, ...path.counts];
     if (counts.length && head.host && misdirectedHost(head.host, t)) return this.refuse(misdirected(this.d.record, t, head.host));
-    const drop = new Set([...HOP, 'accept-encoding', ...tokensOf(head.raw, 'connection')]);
     const out: string[] = [];
     for (let i = 0; i < h.value.length; i += 2) {
       const name = h.value[i]!;
-      if (drop.has(name.toLowerCase())) continue;
+      if (hopByHop(name, head.connection) || /^accept-encoding$/i.test(name)) continue;
       // A value with a line break would end the header early towards the service.
       if (/[\0\r\n]/.test(h.value[i + 1]!)) return this.refuse(badFraming(this.d.record, t, `a value that cannot go in the ${name} header`));
       out.push(name, h.value[i + 1]!);
@@ -208,8 +212,6 @@ class Relay {
     const ex = this.ex!;
     ex.sent = true;
     this.phase = 'wait';
-    // A pipelined request stays unread until this reply is complete.
-    this.client.pause();
     if (ex.replied) this.exchangeDone();
   }
 
@@ -349,11 +351,10 @@ class Relay {
 
   /** The status line and the reply's own headers, redacted, hop-by-hop ones dropped, with `extra`. */
   private replyLead(head: ResponseHead, extra: string[], keepLength = false): string {
-    const drop = new Set([...HOP, ...tokensOf(head.raw, 'connection')]);
     const raw: string[] = [];
     for (let i = 0; i < head.raw.length; i += 2) {
-      const k = head.raw[i]!.toLowerCase();
-      if (!drop.has(k) && (keepLength || k !== 'content-length')) raw.push(head.raw[i]!, head.raw[i + 1]!);
+      const k = head.raw[i]!;
+      if (!hopByHop(k, head.connection) && (keepLength || !/^content-length$/i.test(k))) raw.push(k, head.raw[i + 1]!);
     }
     raw.push(':reason', head.reason);
     redactHeaderValues(this.d.redactor, raw);
@@ -438,6 +439,8 @@ class Relay {
   private replyDone(ex: Exchange): void {
     ex.replied = true;
     if (ex.reply?.close || ex.dirty || !ex.sent) this.dropUp();
+    // The connection has carried a request now: the service may drop it while idle, so the next may be retried.
+    else this.upReused = true;
     if (!ex.sent || ex.closeAfter) return this.close();
     if (this.phase === 'wait') this.exchangeDone();
   }
@@ -446,8 +449,10 @@ class Relay {
   private exchangeDone(): void {
     this.ex = undefined;
     this.phase = 'head';
-    this.client.resume();
+    if (this.client.isPaused()) this.client.resume();
     this.next();
+    // Nothing more can come: a request cut off by the end is not one.
+    if (this.ended && this.phase === 'head') this.close();
     this.flushUp();
   }
 
@@ -500,6 +505,12 @@ class Relay {
     if (s && clean) this.d.pool.release(this.t, s);
     else s?.destroy();
   }
+}
+
+/** Addressed to this hop only: the standard ones and those the message's Connection header names. */
+function hopByHop(name: string, connection: readonly string[]): boolean {
+  const k = name.toLowerCase();
+  return HOP.has(k) || (connection.length > 0 && connection.includes(k));
 }
 
 /**

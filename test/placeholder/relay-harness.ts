@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { LeafIssuer, loadOrCreateCa } from '../../src/placeholder/ca.js';
 import { Substituter, type PlaceholderSecret } from '../../src/placeholder/substitute.js';
 import { Redactor } from '../../src/redact/index.js';
@@ -53,6 +53,35 @@ export async function startUpstream(dir: string, reply: Reply): Promise<Upstream
   });
 }
 
+/**
+ * A TLS service that reads bodiless request heads itself and answers with whatever bytes `answer`
+ * writes: for replies node's server would never send (a connection dropped under a request, framing
+ * that cannot be read). `seen` lists `connection#:request-line` for every head that arrived.
+ */
+export async function startRawUpstream(dir: string, answer: (sock: TLSSocket, line: string, conn: number, n: number) => void) {
+  const ca = testCa(dir, 'relay-raw-upstream');
+  const seen: string[] = [];
+  let conns = 0;
+  const server = createTlsServer(ca.leaf(['127.0.0.1']), (sock) => {
+    const conn = ++conns;
+    let buf = '';
+    let n = 0;
+    sock.on('error', () => {});
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
+        const line = buf.slice(0, buf.indexOf('\r\n'));
+        buf = buf.slice(end + 4);
+        seen.push(`${conn}:${line}`);
+        answer(sock, line, conn, ++n);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { port, caPem: readFileSync(ca.caFile, 'utf8'), seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
 export interface RelayProxy {
   port: number;
   proxy: EgressProxy;
@@ -62,7 +91,7 @@ export interface RelayProxy {
   close(): Promise<void>;
 }
 
-export async function startRelayProxy(dir: string, up: Upstream, secrets: PlaceholderSecret[], opts: { relay?: boolean } = {}): Promise<RelayProxy> {
+export async function startRelayProxy(dir: string, up: Pick<Upstream, 'port' | 'caPem'>, secrets: PlaceholderSecret[], opts: { relay?: boolean } = {}): Promise<RelayProxy> {
   const ca = loadOrCreateCa(join(dir, 'state'));
   const hooks = new Interceptor({
     substituter: new Substituter(secrets), issuer: new LeafIssuer(ca),

@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlaceholderSecret } from '../../src/placeholder/substitute.js';
 import { ghToken } from './helpers.js';
-import { readAll, splitReplies, startRelayProxy, startUpstream, type RelayProxy, type Upstream } from './relay-harness.js';
+import { readAll, splitReplies, startRawUpstream, startRelayProxy, startUpstream, type RelayProxy, type Upstream } from './relay-harness.js';
 
 /**
  * The byte relay (src/sandbox/tls-relay.ts) that carries a placeholder host's requests after TLS
@@ -267,6 +267,16 @@ describe('the byte relay keeps requests apart on a kept connection', () => {
     expect(up.connections).toBe(1);
   });
 
+  it('a child that closes its side after its requests still gets the replies, then the connection ends', async () => {
+    await fresh();
+    const s = await p.tunnel();
+    const all = readAll(s);
+    const h = `Host: ${authority()}\r\nAuthorization: Bearer ${SENT}\r\n`;
+    s.end(`GET /h1 HTTP/1.1\r\n${h}\r\nGET /h2 HTTP/1.1\r\n${h}\r\n`);
+    const replies = splitReplies(await all, ['GET', 'GET']);
+    expect(replies.map((r) => JSON.parse(r.body.toString()).url)).toEqual(['/h1', '/h2']);
+  });
+
   it('an HTTP/1.0 request gets its reply and the connection closes after it', async () => {
     await fresh();
     const got = await raw(`GET /old HTTP/1.0\r\nAuthorization: Bearer ${SENT}\r\n\r\n`);
@@ -308,5 +318,53 @@ describe('the byte relay keeps requests apart on a kept connection', () => {
     expect(JSON.parse((await go('GET', '/after')).body.toString())).toMatchObject({ ok: true, url: '/after' });
     expect(up.connections).toBe(2);
     again.destroy();
+  });
+});
+
+describe('the byte relay and a service that misbehaves', () => {
+  const ok = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+
+  it('a kept connection the service drops under a request: a GET goes once more on a new one, a POST is not repeated', async () => {
+    // The second request on each connection finds it closed, as when a keep-alive timeout races the request.
+    const raw = await startRawUpstream(dir, (sock, line, _conn, n) => (n === 1 ? sock.write(ok(line)) : sock.destroy()));
+    const px = await startRelayProxy(dir, raw, secrets().map((s) => ({ ...s, hosts: [`127.0.0.1:${raw.port}`] })));
+    try {
+      const s = await px.tunnel(`127.0.0.1:${raw.port}`);
+      const all = readAll(s);
+      const h = `Host: 127.0.0.1:${raw.port}\r\n`;
+      s.write(`GET /a HTTP/1.1\r\n${h}\r\nGET /b HTTP/1.1\r\n${h}\r\nPOST /c HTTP/1.1\r\n${h}\r\n`);
+      const got = splitReplies(await all, ['GET', 'GET', 'POST']);
+      expect(got.map((r) => `${r.status} ${r.body.toString().split('\n')[0]}`)).toEqual([
+        '200 GET /a HTTP/1.1', '200 GET /b HTTP/1.1',
+        expect.stringMatching(/^502 outloop: 127\.0\.0\.1:\d+ \(127\.0\.0\.1\) did not answer \(ECONNRESET\)/),
+      ]);
+      expect(raw.seen).toEqual(['1:GET /a HTTP/1.1', '1:GET /b HTTP/1.1', '2:GET /b HTTP/1.1', '2:POST /c HTTP/1.1']);
+    } finally {
+      await px.close();
+      await raw.close();
+    }
+  });
+
+  it('a reply read to the end of the connection reaches the child chunked; one whose length cannot be read is a 502', async () => {
+    const raw = await startRawUpstream(dir, (sock, line) => {
+      if (line.startsWith('GET /eof')) sock.end(`HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end, echo ${REAL}`);
+      else sock.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef');
+    });
+    const px = await startRelayProxy(dir, raw, secrets().map((s) => ({ ...s, hosts: [`127.0.0.1:${raw.port}`] })));
+    try {
+      const s = await px.tunnel(`127.0.0.1:${raw.port}`);
+      const all = readAll(s);
+      const h = `Host: 127.0.0.1:${raw.port}\r\n`;
+      s.write(`GET /eof HTTP/1.1\r\n${h}\r\nGET /two-lengths HTTP/1.1\r\n${h}\r\n`);
+      const [a, b] = splitReplies(await all, ['GET', 'GET']);
+      expect(a!.headers['transfer-encoding']).toEqual(['chunked']);
+      expect(a!.body.toString()).toBe('until the end, echo [REDACTED:TOKEN]');
+      expect(b!.status).toBe(502);
+      expect(raw.seen).toEqual(['1:GET /eof HTTP/1.1', '2:GET /two-lengths HTTP/1.1']);
+      expect(px.proxy.records().egress.find((r) => r.port === raw.port)!.reason).toContain('an unusable Content-Length');
+    } finally {
+      await px.close();
+      await raw.close();
+    }
   });
 });
