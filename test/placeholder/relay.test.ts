@@ -158,6 +158,17 @@ describe('the byte relay refuses request framing that could be read two ways', (
     expect(denials().filter((r) => r.startsWith('placeholder_wrong_host'))).toHaveLength(2);
   });
 
+  it('a real value with a line break in it is not written into a header (it would start another header)', async () => {
+    up.seen.length = 0;
+    up.heads = 0;
+    const multi = secrets().map((x) => (x.name === 'TOKEN' ? { ...x, value: `${REAL}\r\nX-Injected: 1` } : x));
+    p = await startRelayProxy(dir, up, multi);
+    const got = await raw(`GET /a HTTP/1.1\r\nHost: ${authority()}\r\nAuthorization: Bearer ${SENT}\r\n\r\n`);
+    expect(got).toMatch(/^HTTP\/1\.1 400 /);
+    expect(got).toContain('a value that cannot go in the Authorization header');
+    expect(up.heads).toBe(0);
+  });
+
   it('a request with a real value in it goes only to the host verified: another Host header is refused (421)', async () => {
     await fresh();
     const got = await raw(`GET /a HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer ${SENT}\r\n\r\n`);
