@@ -44,6 +44,7 @@ export class Substituter {
   private readonly bySentinel: Map<string, PlaceholderSecret>;
   /** Longest sentinel: a streaming scan keeps this many bytes minus one between chunks. */
   readonly maxLen: number;
+  private readonly owners = new Map<string, PlaceholderSecret[]>();
 
   constructor(readonly secrets: readonly PlaceholderSecret[]) {
     this.bySentinel = new Map(secrets.map((s) => [s.sentinel, s]));
@@ -52,7 +53,14 @@ export class Substituter {
 
   /** Secrets whose value may go to host:port. */
   ownedBy(host: string, port: number): PlaceholderSecret[] {
-    return this.secrets.filter((s) => matchEntry(host, String(port), s.hosts) !== undefined);
+    const key = `${host}\0${port}`;
+    let own = this.owners.get(key);
+    if (!own) {
+      // Asked for every request of a connection: the hosts entries do not change during the run.
+      own = this.secrets.filter((s) => matchEntry(host, String(port), s.hosts) !== undefined);
+      if (this.owners.size < 256) this.owners.set(key, own);
+    }
+    return own;
   }
 
   /** Does the proxy need to see inside this connection (TLS termination)? */
@@ -83,7 +91,7 @@ export class Substituter {
     let out = text;
     for (const s of this.secrets) {
       if (!out.includes(s.sentinel)) continue;
-      if (matchEntry(host, String(port), s.hosts) === undefined) return { ok: false, secret: s, surface };
+      if (!this.ownedBy(host, port).includes(s)) return { ok: false, secret: s, surface };
       if (!s.surfaces.has(surface)) continue;
       const parts = out.split(s.sentinel);
       const key = `${s.name}\0${surface}`;
@@ -136,7 +144,8 @@ export class Substituter {
 
   /** A scanner for a streamed body: the first sentinel of another host's secret, across chunk seams. */
   scanner(host: string, port: number): (chunk: Buffer) => PlaceholderSecret | undefined {
-    const foreign = this.secrets.filter((s) => matchEntry(host, String(port), s.hosts) === undefined);
+    const own = this.ownedBy(host, port);
+    const foreign = this.secrets.filter((s) => !own.includes(s));
     let tail = '';
     return (chunk) => {
       if (!foreign.length) return undefined;

@@ -2,14 +2,19 @@ import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
-import type { Duplex, Readable, Writable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { checkServerIdentity, createSecureContext, rootCertificates, TLSSocket, type SecureContext } from 'node:tls';
 import type { LeafIssuer } from '../placeholder/ca.js';
-import { addCounts, type Counted, type PlaceholderSecret, type Substituter } from '../placeholder/substitute.js';
-import { IdleRelease, type Redactor, type RedactorStream } from '../redact/index.js';
-import type { Surface } from '../recipe/schema.js';
+import { addCounts, type Counted, type Substituter } from '../placeholder/substitute.js';
+import type { Redactor } from '../redact/index.js';
 import { parseSigv4, payloadHash, resignedAuthorization, resignedPresignedTarget } from '../placeholder/sigv4.js';
 import type { EgressRecord, ProxyHooks, ProxyTarget } from './proxy.js';
+import { pipeRedacted, redactHeaderValues } from './redacted-pump.js';
+import { HOP, misdirectedHost, relay, SMALL_REPLY } from './tls-relay.js';
+import { misdirected, upstreamFailed, wrongHost, type Refusal } from './tls-refusals.js';
+import { UpstreamPool } from './upstream-pool.js';
+
+export { BATCH, pipeRedacted, redactHeaderValues } from './redacted-pump.js';
 
 /**
  * The placeholder half of the egress proxy, loaded only for a placeholder run. For a CONNECT to one of a
@@ -26,13 +31,12 @@ export interface InterceptOptions {
   redactor: Redactor;
   /** Extra trust anchors for upstreams (PEM text), besides node's roots and the system bundle. */
   extraCa?: string[];
+  /** false: every request takes node's http path (the byte relay is for hosts without body swap or SigV4). */
+  relay?: boolean;
 }
 
-/** Replies up to this size (with a Content-Length) are redacted whole and sent in one write. */
-const SMALL_REPLY = 1024 * 1024;
 /** A body buffered for substitution may not exceed this. */
 const MAX_BODY = 32 * 1024 * 1024;
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
 
 /** The trust store for upstreams and for the child's bundle: node's roots, the system bundle, outloop's NODE_EXTRA_CA_CERTS. */
@@ -65,6 +69,7 @@ export class Interceptor implements ProxyHooks {
   private record: (r: EgressRecord) => EgressRecord = (r) => r;
   private track: (s: Duplex) => void = () => {};
   private readonly tlsAgent: HttpsAgent;
+  private readonly pool: UpstreamPool;
   private readonly plainAgent = new HttpAgent({ keepAlive: true, noDelay: true });
 
   constructor(private readonly o: InterceptOptions) {
@@ -77,7 +82,9 @@ export class Interceptor implements ProxyHooks {
     this.http.on('clientError', (_e, sock: Duplex) => sock.destroy());
     // noDelay: a request or reply in two small writes must not wait for a delayed ACK.
     // One secure context for the run: building one from a few hundred roots per connection costs ~10 ms.
-    this.tlsAgent = new HttpsAgent({ keepAlive: true, noDelay: true, secureContext: upstreamContext(o.extraCa ?? []) });
+    const trust = upstreamContext(o.extraCa ?? []);
+    this.tlsAgent = new HttpsAgent({ keepAlive: true, noDelay: true, secureContext: trust });
+    this.pool = new UpstreamPool(trust, (s) => this.track(s));
   }
 
   attach(record: (r: EgressRecord) => EgressRecord, track: (s: Duplex) => void): void {
@@ -94,6 +101,7 @@ export class Interceptor implements ProxyHooks {
   }
 
   close(): void {
+    this.pool.close();
     this.tlsAgent.destroy();
     this.plainAgent.destroy();
   }
@@ -119,32 +127,24 @@ export class Interceptor implements ProxyHooks {
     const sock = new TLSSocket(client as Socket, { isServer: true, secureContext: this.context(t.host), ALPNProtocols: ['http/1.1'] });
     sock.on('error', () => client.destroy());
     this.track(sock);
-    this.targets.set(sock, { ...t, tls: true });
+    const target = { ...t, tls: true };
+    if (this.relays(t)) {
+      relay(sock, target, { sub: this.o.substituter, redactor: this.o.redactor, pool: this.pool, record: (r) => this.record(r), counted: (host, counts) => addCounts(this.totals, host, counts) });
+      return;
+    }
+    this.targets.set(sock, target);
     this.http.emit('connection', sock);
   }
 
-  private refuse(res: ServerResponse, t: ProxyTarget, s: PlaceholderSecret, surface: Surface): void {
-    this.record({ host: t.host, port: t.port, ip: t.ip, decision: 'deny', bytesIn: 0, bytesOut: 0,
-      reason: `placeholder_wrong_host: the placeholder of ${s.name} (${surface}) is only for ${s.service}'s hosts; not replaced, not sent` });
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', connection: 'close', 'x-outloop-refusal': 'placeholder_wrong_host' })
-      .end(`outloop: request to ${t.host}:${t.port} refused (placeholder_wrong_host): it carries the placeholder of ${s.name}, which only ${s.service}'s hosts (${s.hosts.join(', ')}) receive. It was not replaced and not sent.\n`);
+  /** A host whose requests need no body swap and no re-signing takes the byte relay (tls-relay.ts). */
+  private relays(t: ProxyTarget): boolean {
+    const sub = this.o.substituter;
+    return this.o.relay !== false && !sub.bodySwap(t.host, t.port) && !sub.signingKey(t.host, t.port);
   }
 
-  private upstreamFailed(res: ServerResponse, t: ProxyTarget, rec: EgressRecord, err: NodeJS.ErrnoException): void {
-    const code = err.code ?? err.message;
-    const unverified = /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|SIGNATURE|VERIFY/i.test(code);
-    rec.reason = unverified ? `upstream_unverified: ${code}` : `connect failed: ${code}`;
-    if (unverified) rec.decision = 'deny';
+  private refuse(res: ServerResponse, r: Refusal): void {
     if (res.headersSent) res.destroy();
-    else
-      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', connection: 'close', ...(unverified ? { 'x-outloop-refusal': 'upstream_unverified' } : {}) })
-        .end(unverified
-          ? `outloop: ${t.host}:${t.port} refused (upstream_unverified): its certificate did not verify (${code}); nothing was sent.\n`
-          : `outloop: ${t.host}:${t.port} (${t.ip}) did not answer (${code}).\n`);
+    else res.writeHead(r.status, r.headers).end(r.body);
   }
 
   /** One request: swap, refuse or pass on; the reply comes back through the redactor. */
@@ -154,11 +154,13 @@ export class Interceptor implements ProxyHooks {
     if (t.tls) rec.intercepted = true;
     const counts: Counted[] = [];
     const h = sub.headers(req.rawHeaders, t.host, t.port);
-    if (!h.ok) return this.refuse(res, t, h.secret, h.surface);
+    if (!h.ok) return this.refuse(res, wrongHost(this.record, t, h.secret, h.surface));
     counts.push(...h.counts);
     const path = sub.target(pathAndQuery, t.host, t.port);
-    if (!path.ok) return this.refuse(res, t, path.secret, path.surface);
+    if (!path.ok) return this.refuse(res, wrongHost(this.record, t, path.secret, path.surface));
     counts.push(...path.counts);
+    const host = req.headers.host;
+    if (t.tls && counts.length && host && misdirectedHost(host, t)) return this.refuse(res, misdirected(this.record, t, host));
 
     // SigV4: the child signed with placeholder keys; once the access key id is the real one, sign again.
     const signer = sub.signingKey(t.host, t.port);
@@ -206,7 +208,7 @@ export class Interceptor implements ProxyHooks {
         this.tracked.add(s);
         this.track(s);
       });
-      up.on('error', (err: NodeJS.ErrnoException) => this.upstreamFailed(res, t, rec, err));
+      up.on('error', (err: NodeJS.ErrnoException) => this.refuse(res, upstreamFailed(t, rec, err)));
       up.on('response', (ur) => {
         addCounts(this.totals, t.host, counts);
         const noBody = req.method === 'HEAD' || ur.statusCode === 204 || ur.statusCode === 304;
@@ -245,7 +247,7 @@ export class Interceptor implements ProxyHooks {
         if (hit) {
           up.destroy();
           req.unpipe(up);
-          this.refuse(res, t, hit, 'body');
+          this.refuse(res, wrongHost(this.record, t, hit, 'body'));
         }
       });
       req.pipe(up);
@@ -264,7 +266,7 @@ export class Interceptor implements ProxyHooks {
         return;
       }
       const b = sub.body(Buffer.concat(parts), req.headers['content-type'], t.host, t.port);
-      if (!b.ok) return this.refuse(res, t, b.secret, b.surface);
+      if (!b.ok) return this.refuse(res, wrongHost(this.record, t, b.secret, b.surface));
       counts.push(...b.counts);
       headers['content-length'] = String(b.value.length);
       send(b.value);
@@ -291,89 +293,4 @@ export function beyondNodeRoots(pems: readonly string[]): string[] {
   const body = (pem: string) => pem.replace(/-----[^-]+-----|\s+/g, '');
   const known = new Set(rootCertificates.map(body));
   return pems.filter((c) => !known.has(body(c)));
-}
-
-/**
- * Redact a reply's header values (rawHeaders order, values at odd indexes) in one pass of the redactor
- * instead of one per header: joined with NUL, which no header value can contain. If a mask ever spanned a
- * separator the split would not line up, and each value is redacted on its own instead.
- */
-export function redactHeaderValues(redactor: Redactor, raw: string[]): void {
-  const values: string[] = [];
-  for (let i = 1; i < raw.length; i += 2) values.push(raw[i]!);
-  if (!values.length) return;
-  const joined = redactor.redactStringCounted(values.join('\0'));
-  if (joined.count === 0) return;
-  const parts = joined.output.split('\0');
-  for (let i = 1, j = 0; i < raw.length; i += 2, j++) raw[i] = parts.length === values.length ? parts[j]! : redactor.redactString(raw[i]!);
-}
-
-/** Write at most this much per write towards the child; smaller pieces are gathered first. */
-export const BATCH = 256 * 1024;
-
-/**
- * A long reply through the redactor to the child: what the redactor releases is gathered into writes of
- * up to BATCH bytes (flushed at the latest on the next turn of the event loop, so a slow stream is not
- * held), with backpressure from the child's socket; held bytes are let go under the pause rule as in a
- * child's output.
- */
-export function pipeRedacted(src: Readable, dst: Writable, stream: RedactorStream): void {
-  let batch: Buffer[] = [];
-  let size = 0;
-  let scheduled = false;
-  let waiting = false;
-  const flush = () => {
-    scheduled = false;
-    if (size === 0 || dst.destroyed) return;
-    const out = batch.length === 1 ? batch[0]! : Buffer.concat(batch, size);
-    batch = [];
-    size = 0;
-    if (!dst.write(out) && !waiting) {
-      waiting = true;
-      src.pause();
-      dst.once('drain', () => {
-        waiting = false;
-        src.resume();
-      });
-    }
-  };
-  const emit = (b: Buffer) => {
-    if (b.length === 0) return;
-    batch.push(b);
-    size += b.length;
-    if (size >= BATCH) flush();
-    else if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
-  };
-  const fail = () => {
-    idle.stop();
-    src.destroy();
-    dst.destroy();
-  };
-  const idle = new IdleRelease(stream, emit, fail);
-  src.on('data', (d: Buffer) => {
-    try {
-      emit(stream.push(d));
-      idle.after();
-    } catch {
-      fail();
-    }
-  });
-  src.on('end', () => {
-    idle.stop();
-    try {
-      emit(stream.end());
-    } catch {
-      return fail();
-    }
-    flush();
-    dst.end();
-  });
-  src.on('error', fail);
-  dst.on('close', () => {
-    idle.stop();
-    if (!src.readableEnded) src.destroy();
-  });
 }

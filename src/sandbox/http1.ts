@@ -1,0 +1,243 @@
+/**
+ * Strict HTTP/1.1 message framing for the placeholder relay (tls-relay.ts), which forwards requests as
+ * bytes instead of through node's server and client. A proxy that reads where a request ends differently
+ * from the origin behind it lets a second request hide inside the first (request smuggling), and here the
+ * hidden one would leave with a real credential in it. So every request head that could be read two ways
+ * is refused, not repaired: Content-Length together with Transfer-Encoding, more than one Content-Length,
+ * a Transfer-Encoding other than `chunked`, obs-fold, bare CR or LF, NUL, a head over MAX_HEAD. Replies
+ * come from the service's own host and are re-framed towards the child anyway, so they are read with the
+ * RFC 9112 rules rather than refused for what an origin may legally send.
+ */
+export const MAX_HEAD = 64 * 1024;
+/** A chunk-size line or a trailer section longer than this is not a real client's. */
+const MAX_LINE = 4096;
+const MAX_TRAILERS = 16 * 1024;
+
+export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' };
+
+export interface RequestHead {
+  method: string;
+  target: string;
+  /** HTTP/1.x minor version. */
+  minor: 0 | 1;
+  /** [name, value, ...] as sent, names in their own case. */
+  raw: string[];
+  framing: Framing;
+  /** The child does not want the connection kept (Connection: close, or HTTP/1.0). */
+  close: boolean;
+  /** Connection tokens, lower case: each names a header for this hop only. */
+  connection: string[];
+  upgrade: boolean;
+  host: string;
+  /** Bytes of the head, including the blank line (and any empty lines before it). */
+  size: number;
+}
+
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  minor: 0 | 1;
+  raw: string[];
+  framing: Framing;
+  /** The origin will not take another request on this connection. */
+  close: boolean;
+  connection: string[];
+  size: number;
+}
+
+/** undefined: the head is not complete yet. */
+export type Parsed<T> = { ok: true; head: T } | { ok: false; why: string } | undefined;
+
+// A field value: visible characters, obs-text, SP and HT inside; no other control character.
+const FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\0-\x08\x0a-\x1f\x7f]*?)[ \t]*$/;
+const BAD_BYTES_DONE = /\0|(?<!\r)\n|\r(?!\n)/;
+// While the head is incomplete, a CR at the very end may still get its LF.
+const BAD_BYTES_SO_FAR = /\0|(?<!\r)\n|\r(?!\n|$)/;
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+
+/** The head's lines, or why it is refused; `skip` leading empty lines are allowed (RFC 9112 §2.2). */
+function splitHead(buf: Buffer, skipEmpty: boolean): { lines: string[]; size: number } | { why: string } | undefined {
+  let start = 0;
+  if (skipEmpty) while (buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
+  const end = buf.indexOf('\r\n\r\n', start, 'latin1');
+  if (end < 0 || end - start > MAX_HEAD) {
+    const seen = buf.toString('latin1', start, Math.min(buf.length, start + MAX_HEAD + 4));
+    if (BAD_BYTES_SO_FAR.test(seen)) return { why: 'a bare CR, LF or NUL in the head' };
+    if (buf.length - start > MAX_HEAD) return { why: `a head longer than ${MAX_HEAD} bytes` };
+    return undefined;
+  }
+  const text = buf.toString('latin1', start, end);
+  if (BAD_BYTES_DONE.test(text)) return { why: 'a bare CR, LF or NUL in the head' };
+  return { lines: text.split('\r\n'), size: end + 4 };
+}
+
+/** Header lines to [name, value, ...]; obs-fold and malformed lines are refused. */
+function fields(lines: string[]): string[] | { why: string } {
+  const raw: string[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line[0] === ' ' || line[0] === '\t') return { why: 'a folded header line (obs-fold)' };
+    const m = FIELD.exec(line);
+    if (!m) return { why: 'a malformed header line' };
+    raw.push(m[1]!, m[2]!);
+  }
+  return raw;
+}
+
+/** The headers that frame a message, gathered in one pass over the head. */
+interface Framers {
+  te: string[];
+  cl: string[];
+  host: string[];
+  /** Connection tokens, lower case. */
+  connection: string[];
+  upgrade: boolean;
+}
+
+function framers(raw: readonly string[]): Framers {
+  const f: Framers = { te: [], cl: [], host: [], connection: [], upgrade: false };
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Most names are none of these: a first-letter test before lower-casing.
+    const c = name.charCodeAt(0) | 0x20;
+    if (c !== 0x74 && c !== 0x63 && c !== 0x68 && c !== 0x75) continue;
+    switch (name.toLowerCase()) {
+      case 'transfer-encoding': f.te.push(raw[i + 1]!); break;
+      case 'content-length': f.cl.push(raw[i + 1]!); break;
+      case 'host': f.host.push(raw[i + 1]!); break;
+      case 'connection': f.connection.push(...tokens(raw[i + 1]!)); break;
+      case 'upgrade': f.upgrade = true; break;
+    }
+  }
+  return f;
+}
+
+const tokens = (v: string) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+
+export function parseRequestHead(buf: Buffer): Parsed<RequestHead> {
+  const s = splitHead(buf, true);
+  if (!s || 'why' in s) return s && { ok: false, why: s.why };
+  const m = REQUEST_LINE.exec(s.lines[0]!);
+  if (!m) return { ok: false, why: 'a malformed request line' };
+  const [, method, target] = m as unknown as [string, string, string];
+  if (!(target.startsWith('/') || (target === '*' && method === 'OPTIONS'))) return { ok: false, why: 'a request target that is not a path' };
+  const raw = fields(s.lines);
+  if (!Array.isArray(raw)) return { ok: false, why: raw.why };
+  const minor = m[3] === '1' ? 1 : 0;
+  const { te, cl, host, connection, upgrade } = framers(raw);
+  let framing: Framing = { kind: 'none' };
+  if (te.length && cl.length) return { ok: false, why: 'Content-Length together with Transfer-Encoding' };
+  if (te.length) {
+    if (te.length > 1 || te[0]!.toLowerCase() !== 'chunked' || minor === 0) return { ok: false, why: 'a Transfer-Encoding other than chunked' };
+    framing = { kind: 'chunked' };
+  }
+  if (cl.length > 1) return { ok: false, why: 'more than one Content-Length' };
+  if (cl.length) {
+    if (!/^\d{1,15}$/.test(cl[0]!)) return { ok: false, why: 'a Content-Length that is not one number' };
+    const length = Number(cl[0]);
+    if (length > 0) framing = { kind: 'length', length };
+  }
+  if (host.length > 1 || (minor === 1 && host.length === 0)) return { ok: false, why: 'not exactly one Host header' };
+  const close = connection.includes('close') || (minor === 0 && !connection.includes('keep-alive'));
+  return { ok: true, head: { method, target, minor, raw, framing, close, connection, upgrade: upgrade || connection.includes('upgrade'), host: host[0] ?? '', size: s.size } };
+}
+
+/** A reply head; `method` is the request's (HEAD has no body whatever the headers say). */
+export function parseResponseHead(buf: Buffer, method: string): Parsed<ResponseHead> {
+  const s = splitHead(buf, false);
+  if (!s || 'why' in s) return s && { ok: false, why: s.why };
+  const m = STATUS_LINE.exec(s.lines[0]!);
+  if (!m) return { ok: false, why: 'a malformed status line' };
+  const raw = fields(s.lines);
+  if (!Array.isArray(raw)) return { ok: false, why: raw.why };
+  const status = Number(m[2]);
+  const minor = m[1] === '1' ? 1 : 0;
+  const f = framers(raw);
+  const te = f.te.flatMap(tokens);
+  const cl = f.cl.flatMap(tokens);
+  let close = f.connection.includes('close') || (minor === 0 && !f.connection.includes('keep-alive'));
+  let framing: Framing;
+  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) framing = { kind: 'none' };
+  else if (te.length) framing = te[te.length - 1] === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
+  else if (cl.length) {
+    // Repeated equal values are allowed (RFC 9110 §8.6); differing ones leave the length unknown.
+    if (!cl.every((v) => v === cl[0]) || !/^\d{1,15}$/.test(cl[0]!)) return { ok: false, why: 'an unusable Content-Length' };
+    framing = { kind: 'length', length: Number(cl[0]) };
+  } else framing = { kind: 'close' };
+  if (framing.kind === 'close') close = true;
+  return { ok: true, head: { status, reason: m[3] ?? '', minor, raw, framing, close, connection: f.connection, size: s.size } };
+}
+
+/**
+ * A chunked body, decoded as it arrives. `push` hands each piece of data to `onData` and says how many
+ * input bytes belonged to the body: less than given only once the body (with its trailers) is complete,
+ * the rest being the next message. Chunk extensions are allowed and dropped; trailers are read, checked
+ * like header lines and dropped.
+ */
+export class ChunkedDecoder {
+  private state: 'size' | 'data' | 'cr' | 'lf' | 'trailer' | 'done' = 'size';
+  private left = 0;
+  private line = '';
+  private trailerBytes = 0;
+
+  get done(): boolean {
+    return this.state === 'done';
+  }
+
+  push(buf: Buffer, onData: (piece: Buffer) => void): number | { why: string } {
+    let i = 0;
+    while (i < buf.length && this.state !== 'done') {
+      if (this.state === 'data') {
+        const n = Math.min(this.left, buf.length - i);
+        onData(buf.subarray(i, i + n));
+        i += n;
+        this.left -= n;
+        if (this.left === 0) this.state = 'cr';
+      } else if (this.state === 'cr' || this.state === 'lf') {
+        if (buf[i] !== (this.state === 'cr' ? 0x0d : 0x0a)) return { why: 'chunk data not followed by CRLF' };
+        i++;
+        this.state = this.state === 'cr' ? 'lf' : 'size';
+      } else {
+        const nl = buf.indexOf(0x0a, i);
+        const upto = nl < 0 ? buf.length : nl;
+        this.line += buf.toString('latin1', i, upto);
+        if (this.state === 'trailer') this.trailerBytes += upto - i + 1;
+        if (this.line.length > MAX_LINE || this.trailerBytes > MAX_TRAILERS) return { why: 'a chunk line or trailer section too long' };
+        if (nl < 0) return buf.length;
+        i = nl + 1;
+        if (!this.line.endsWith('\r')) return { why: 'a bare LF in the chunked body' };
+        const line = this.line.slice(0, -1);
+        this.line = '';
+        const err = this.state === 'size' ? this.sizeLine(line) : this.trailerLine(line);
+        if (err) return { why: err };
+      }
+    }
+    return i;
+  }
+
+  private sizeLine(line: string): string | undefined {
+    const m = /^([0-9A-Fa-f]{1,13})(?:[ \t]*;[\t\x20-\x7e]*)?$/.exec(line);
+    if (!m) return 'a malformed chunk size';
+    this.left = parseInt(m[1]!, 16);
+    this.state = this.left === 0 ? 'trailer' : 'data';
+    return undefined;
+  }
+
+  private trailerLine(line: string): string | undefined {
+    if (line === '') {
+      this.state = 'done';
+      return undefined;
+    }
+    if (line[0] === ' ' || line[0] === '\t') return 'a folded trailer line (obs-fold)';
+    if (/[\0\r]/.test(line) || !FIELD.test(line)) return 'a malformed trailer line';
+    return undefined;
+  }
+}
+
+/** Serialise a head: the start line, then [name, value, ...]. */
+export function writeHead(start: string, raw: readonly string[]): string {
+  let s = `${start}\r\n`;
+  for (let i = 0; i < raw.length; i += 2) s += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  return `${s}\r\n`;
+}

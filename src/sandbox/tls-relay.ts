@@ -1,0 +1,537 @@
+import type { TLSSocket } from 'node:tls';
+import { normalHost } from './egress-rules.js';
+import type { Redactor } from '../redact/index.js';
+import type { Counted, PlaceholderSecret, Substituter } from '../placeholder/substitute.js';
+import { ChunkedDecoder, parseRequestHead, parseResponseHead, writeHead, type RequestHead, type ResponseHead } from './http1.js';
+import type { EgressRecord, ProxyTarget } from './proxy.js';
+import { RedactedPump, redactHeaderValues } from './redacted-pump.js';
+import { badFraming, misdirected, refusalBytes, upstreamFailed, wrongHost, type Refusal } from './tls-refusals.js';
+import type { UpstreamPool } from './upstream-pool.js';
+
+/**
+ * The placeholder proxy's fast path: after TLS termination, requests that need only header, Basic or
+ * query substitution are relayed as bytes on the two sockets instead of through node's http server and
+ * client (about 1 ms per request on loopback, most of the proxy's cost for small requests). Only the head
+ * is parsed (strictly, http1.ts); bodies are streamed through with their framing checked and counted.
+ * One request at a time per connection: a pipelined request waits in the buffer until the reply before
+ * it is complete. Replies pass the run's redactor, headers and body; since a mask is not as long as what
+ * it hides, a body the redactor sees in pieces goes to the child chunked, a small one whole with its new
+ * length. Body substitution and SigV4 need the whole request and keep node's path (tls-intercept.ts).
+ */
+export interface RelayDeps {
+  sub: Substituter;
+  redactor: Redactor;
+  pool: UpstreamPool;
+  record: (r: EgressRecord) => EgressRecord;
+  counted: (host: string, counts: Counted[]) => void;
+}
+
+/** Replies up to this size (with a Content-Length) are redacted whole and sent in one write. */
+export const SMALL_REPLY = 1024 * 1024;
+/** Hop-by-hop: addressed to the proxy, not passed on in either direction. */
+export const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+/** A streamed reply may be this far ahead of the child before the service is paused. */
+const REPLY_BUFFER = 1024 * 1024;
+/** Held from the child while the upstream connection is still being made. */
+const QUEUE_MAX = 1024 * 1024;
+const EMPTY: Buffer = Buffer.alloc(0);
+/** Requests that may be sent again when a kept connection turns out to be closed (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+interface Exchange {
+  head: RequestHead;
+  counts: Counted[];
+  scan: (chunk: Buffer) => PlaceholderSecret | undefined;
+  /** The request as first written, kept while a reused connection may have died under it (no body). */
+  retry: Buffer | undefined;
+  left: number;
+  chunks: ChunkedDecoder | undefined;
+  /** The whole request is with the upstream. */
+  sent: boolean;
+  closeAfter: boolean;
+  rbuf: Buffer;
+  reply: ResponseHead | undefined;
+  rleft: number;
+  rchunks: ChunkedDecoder | undefined;
+  whole: Buffer[] | undefined;
+  wholeHead: string;
+  pump: RedactedPump | undefined;
+  /** The reply head, written together with the first piece of the body. */
+  pendingHead: Buffer | undefined;
+  /** Anything of the reply reached the child. */
+  started: boolean;
+  replied: boolean;
+  /** The upstream sent more than the reply: its connection is not reused. */
+  dirty: boolean;
+}
+
+export function relay(client: TLSSocket, t: ProxyTarget, d: RelayDeps): void {
+  new Relay(client, t, d);
+}
+
+class Relay {
+  private inBuf: Buffer = EMPTY;
+  private phase: 'head' | 'body' | 'wait' | 'closed' = 'head';
+  private ex: Exchange | undefined;
+  private up: TLSSocket | undefined;
+  private upReused = false;
+  private connecting = false;
+  private upOut: Buffer[] = [];
+  private upOutSize = 0;
+  private upWaiting = false;
+  private detachUp: (() => void) | undefined;
+  private ended = false;
+
+  constructor(private readonly client: TLSSocket, private readonly t: ProxyTarget, private readonly d: RelayDeps) {
+    client.on('data', (b: Buffer) => this.fromClient(b));
+    // The child may close its side after its last request (the socket allows half-open): the reply still goes out.
+    client.on('end', () => {
+      this.ended = true;
+      if (this.phase === 'head' || this.phase === 'body') this.close();
+    });
+    client.on('close', () => this.clientGone());
+  }
+
+  private fromClient(b: Buffer): void {
+    if (this.phase === 'closed') return;
+    if (this.phase === 'body') this.body(b);
+    else {
+      this.inBuf = this.inBuf.length ? Buffer.concat([this.inBuf, b]) : b;
+      if (this.phase === 'head') this.next();
+      // A pipelined request waits in the buffer for the reply before it; a flood of them waits in the socket.
+      else if (this.inBuf.length > QUEUE_MAX) this.client.pause();
+    }
+    this.flushUp();
+  }
+
+  /** Read the requests in the buffer, one at a time. */
+  private next(): void {
+    while (this.phase === 'head' && this.inBuf.length) {
+      const r = parseRequestHead(this.inBuf);
+      if (!r) return;
+      if (!r.ok) return this.refuse(badFraming(this.d.record, this.t, r.why));
+      this.inBuf = this.inBuf.subarray(r.head.size);
+      this.begin(r.head);
+    }
+  }
+
+  private begin(head: RequestHead): void {
+    const { sub } = this.d;
+    const t = this.t;
+    if (head.upgrade) {
+      this.client.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return this.close();
+    }
+    const h = sub.headers(head.raw, t.host, t.port);
+    if (!h.ok) return this.refuse(wrongHost(this.d.record, t, h.secret, h.surface));
+    const path = sub.target(head.target, t.host, t.port);
+    if (!path.ok) return this.refuse(wrongHost(this.d.record, t, path.secret, path.surface));
+    const counts = [...h.counts, ...path.counts];
+    if (counts.length && head.host && misdirectedHost(head.host, t)) return this.refuse(misdirected(this.d.record, t, head.host));
+    const out: string[] = [];
+    for (let i = 0; i < h.value.length; i += 2) {
+      const name = h.value[i]!;
+      if (hopByHop(name, head.connection) || /^accept-encoding$/i.test(name)) continue;
+      // A value with a line break would end the header early towards the service.
+      if (/[\0\r\n]/.test(h.value[i + 1]!)) return this.refuse(badFraming(this.d.record, t, `a value that cannot go in the ${name} header`));
+      out.push(name, h.value[i + 1]!);
+    }
+    // The reply must be readable by the redactor: no compression on the way back.
+    out.push('Accept-Encoding', 'identity');
+    if (!head.host) out.push('Host', authority(t));
+    if (head.framing.kind === 'chunked') out.push('Transfer-Encoding', 'chunked');
+    const bytes = Buffer.from(writeHead(`${head.method} ${path.value} HTTP/1.1`, out), 'latin1');
+    t.rec.intercepted = true;
+    t.rec.bytesOut += bytes.length;
+    const ex: Exchange = {
+      head, counts, scan: sub.scanner(t.host, t.port), retry: undefined,
+      left: head.framing.kind === 'length' ? head.framing.length : 0,
+      chunks: head.framing.kind === 'chunked' ? new ChunkedDecoder() : undefined,
+      sent: false, closeAfter: head.close || head.minor === 0,
+      rbuf: EMPTY, reply: undefined, rleft: 0, rchunks: undefined, whole: undefined, wholeHead: '', pump: undefined,
+      pendingHead: undefined, started: false, replied: false, dirty: false,
+    };
+    this.ex = ex;
+    this.phase = 'body';
+    this.toUp(bytes);
+    if (head.framing.kind === 'none') {
+      if (IDEMPOTENT.has(head.method)) ex.retry = bytes;
+      this.ensureUp();
+      return this.requestDone();
+    }
+    const rest = this.inBuf;
+    this.inBuf = EMPTY;
+    if (rest.length) this.body(rest);
+    // After the body that is already here, so head and body leave in one write.
+    this.ensureUp();
+  }
+
+  /** Request body bytes; what follows the body is kept for the next request. */
+  private body(b: Buffer): void {
+    const ex = this.ex!;
+    if (ex.chunks) {
+      const used = ex.chunks.push(b, (piece) => this.forward(piece, true));
+      if (this.phase !== 'body') return;
+      if (typeof used !== 'number') return this.midBody(used.why);
+      if (!ex.chunks.done) return;
+      this.toUp(LAST_CHUNK);
+      this.inBuf = b.subarray(used);
+    } else {
+      const n = Math.min(ex.left, b.length);
+      if (!this.forward(b.subarray(0, n), false)) return;
+      ex.left -= n;
+      if (ex.left > 0) return;
+      this.inBuf = b.subarray(n);
+    }
+    this.requestDone();
+  }
+
+  /** One piece of a request body on to the service, unless it carries another host's placeholder. */
+  private forward(piece: Buffer, chunked: boolean): boolean {
+    if (this.phase !== 'body' || piece.length === 0) return this.phase === 'body';
+    const hit = this.ex!.scan(piece);
+    if (hit) {
+      this.dropUp();
+      this.refuse(wrongHost(this.d.record, this.t, hit, 'body'));
+      return false;
+    }
+    this.t.rec.bytesOut += piece.length;
+    if (chunked) this.toUp(Buffer.from(`${piece.length.toString(16)}\r\n`, 'latin1'), piece, CRLF);
+    else this.toUp(piece);
+    return true;
+  }
+
+  /** A chunked body that breaks its framing half-way: the service never gets a complete request. */
+  private midBody(why: string): void {
+    this.dropUp();
+    if (this.ex?.started) return this.close(true);
+    this.refuse(badFraming(this.d.record, this.t, why));
+  }
+
+  private requestDone(): void {
+    const ex = this.ex!;
+    ex.sent = true;
+    this.phase = 'wait';
+    if (ex.replied) this.exchangeDone();
+  }
+
+  // ---- upstream ----
+
+  private toUp(...bufs: Buffer[]): void {
+    for (const b of bufs) {
+      this.upOut.push(b);
+      this.upOutSize += b.length;
+    }
+  }
+
+  private flushUp(): void {
+    const up = this.up;
+    if (!this.upOutSize) return;
+    if (!up) {
+      if (this.upOutSize > QUEUE_MAX && this.phase === 'body') this.client.pause();
+      return;
+    }
+    const data = this.upOut.length === 1 ? this.upOut[0]! : Buffer.concat(this.upOut, this.upOutSize);
+    this.upOut = [];
+    this.upOutSize = 0;
+    if (!up.write(data) && !this.upWaiting) {
+      this.upWaiting = true;
+      if (this.phase === 'body') this.client.pause();
+      up.once('drain', () => {
+        this.upWaiting = false;
+        if (this.phase === 'body') this.client.resume();
+      });
+    }
+  }
+
+  private ensureUp(): void {
+    if (this.phase !== 'closed' && !this.up && !this.connecting) this.connect();
+  }
+
+  private connect(): void {
+    this.connecting = true;
+    this.d.pool.get(this.t, (err, s, reused) => {
+      this.connecting = false;
+      if (err || !s) {
+        this.upOut = [];
+        this.upOutSize = 0;
+        if (this.phase === 'closed' || !this.ex) return;
+        if (this.ex.started) return this.close(true);
+        return this.refuse(upstreamFailed(this.t, this.t.rec, err ?? new Error('no connection')));
+      }
+      if (this.phase === 'closed') return this.d.pool.release(this.t, s);
+      this.bind(s, reused);
+      this.flushUp();
+      if (this.phase === 'body' && !this.upWaiting) this.client.resume();
+    });
+  }
+
+  private bind(s: TLSSocket, reused: boolean): void {
+    this.up = s;
+    this.upReused = reused;
+    const data = (b: Buffer) => this.fromUp(b);
+    const end = () => this.upEnded(false);
+    const fail = () => this.upEnded(true);
+    s.on('data', data).on('end', end).on('close', fail).on('error', fail);
+    this.detachUp = () => s.off('data', data).off('end', end).off('close', fail).off('error', fail);
+  }
+
+  private unbind(): TLSSocket | undefined {
+    const s = this.up;
+    this.detachUp?.();
+    this.detachUp = undefined;
+    this.up = undefined;
+    this.upWaiting = false;
+    return s;
+  }
+
+  private dropUp(): void {
+    this.unbind()?.destroy();
+  }
+
+  private fromUp(b: Buffer): void {
+    const ex = this.ex;
+    // Nothing is asked, or the reply is complete: the service is out of step; forget this connection.
+    if (!ex || ex.replied) return this.dropUp();
+    this.t.rec.bytesIn += b.length;
+    ex.retry = undefined;
+    if (ex.reply) this.replyBody(b);
+    else {
+      ex.rbuf = ex.rbuf.length ? Buffer.concat([ex.rbuf, b]) : b;
+      this.replyHead(ex);
+    }
+  }
+
+  private upEnded(failed: boolean): void {
+    const ex = this.ex;
+    const reused = this.upReused;
+    this.unbind();
+    if (!ex || ex.replied || this.phase === 'closed') return;
+    if (!failed && ex.reply?.framing.kind === 'close') return this.replyEnd(ex);
+    // A kept connection the service closed as the request went out: once more on a new one.
+    if (reused && ex.retry && !ex.reply && ex.rbuf.length === 0) {
+      const again = ex.retry;
+      ex.retry = undefined;
+      this.upOut = [];
+      this.upOutSize = 0;
+      this.toUp(again);
+      return this.connect();
+    }
+    this.broken(ex, 'the connection closed before the reply was complete', 'ECONNRESET');
+  }
+
+  /** The service's reply cannot be passed on. */
+  private broken(ex: Exchange, why: string, code: string): void {
+    this.dropUp();
+    if (ex.started) return this.close(true);
+    this.t.rec.reason = `upstream reply unusable: ${why}`;
+    this.refuse(upstreamFailed(this.t, { ...this.t.rec }, Object.assign(new Error(why), { code })));
+  }
+
+  private replyHead(ex: Exchange): void {
+    for (;;) {
+      const r = parseResponseHead(ex.rbuf, ex.head.method);
+      if (!r) return;
+      if (!r.ok) return this.broken(ex, r.why, 'EPROTO');
+      const head = r.head;
+      const rest = ex.rbuf.subarray(head.size);
+      if (head.status === 101) return this.broken(ex, 'an upgrade nobody asked for', 'EPROTO');
+      if (head.status < 200) {
+        // 100 Continue and the like, for the child that asked (HTTP/1.0 clients do not know them).
+        if (ex.head.minor === 1) this.toClient(Buffer.from(this.replyLead(head, []), 'latin1'));
+        ex.rbuf = rest;
+        continue;
+      }
+      ex.reply = head;
+      ex.rbuf = EMPTY;
+      this.d.counted(this.t.host, ex.counts);
+      return this.replyStart(ex, head, rest);
+    }
+  }
+
+  /** The status line and the reply's own headers, redacted, hop-by-hop ones dropped, with `extra`. */
+  private replyLead(head: ResponseHead, extra: string[], keepLength = false): string {
+    const raw: string[] = [];
+    for (let i = 0; i < head.raw.length; i += 2) {
+      const k = head.raw[i]!;
+      if (!hopByHop(k, head.connection) && (keepLength || !/^content-length$/i.test(k))) raw.push(k, head.raw[i + 1]!);
+    }
+    raw.push(':reason', head.reason);
+    redactHeaderValues(this.d.redactor, raw);
+    const reason = raw.pop()!;
+    raw.pop();
+    return writeHead(`HTTP/1.1 ${head.status}${reason ? ` ${reason}` : ''}`, [...raw, ...extra]);
+  }
+
+  private replyStart(ex: Exchange, head: ResponseHead, rest: Buffer): void {
+    const f = head.framing;
+    const closing = ex.closeAfter || !ex.sent ? ['Connection', 'close'] : [];
+    if (f.kind === 'none') {
+      this.toClient(Buffer.from(this.replyLead(head, closing, true), 'latin1'));
+      ex.dirty = rest.length > 0;
+      return this.replyDone(ex);
+    }
+    if (f.kind === 'length' && f.length <= SMALL_REPLY) {
+      ex.whole = [];
+      ex.rleft = f.length;
+      ex.wholeHead = this.replyLead(head, closing);
+    } else {
+      // Streamed through the redactor: chunked to the child, or to the end of the connection for HTTP/1.0.
+      if (ex.head.minor === 0) ex.closeAfter = true;
+      ex.pendingHead = Buffer.from(this.replyLead(head, ex.head.minor === 1 ? ['Transfer-Encoding', 'chunked', ...closing] : ['Connection', 'close']), 'latin1');
+      ex.rleft = f.kind === 'length' ? f.length : 0;
+      ex.rchunks = f.kind === 'chunked' ? new ChunkedDecoder() : undefined;
+      const chunked = ex.head.minor === 1;
+      ex.pump = new RedactedPump({
+        // Paused only once the child is well behind: a pause at every write (node's 16 KiB mark) stalls the
+        // service between batches and left the 16 MiB bench reply waiting two thirds of its time.
+        write: (b) => {
+          this.toClient(...(chunked ? [Buffer.from(`${b.length.toString(16)}\r\n`, 'latin1'), b, CRLF] : [b]));
+          return this.client.writableLength < REPLY_BUFFER;
+        },
+        drained: (cb) => this.client.once('drain', cb),
+        end: () => {
+          if (chunked || ex.pendingHead) this.toClient(...(chunked ? [LAST_CHUNK] : []));
+          this.replyDone(ex);
+        },
+        gone: () => this.client.destroyed,
+        pause: () => this.up?.pause(),
+        resume: () => this.up?.resume(),
+        fail: () => {
+          this.dropUp();
+          this.close(true);
+        },
+      }, this.d.redactor.stream());
+    }
+    if (f.kind === 'length' && f.length === 0) return this.replyEnd(ex);
+    if (rest.length) this.replyBody(rest);
+  }
+
+  private replyBody(b: Buffer): void {
+    const ex = this.ex!;
+    const f = ex.reply!.framing;
+    if (f.kind === 'close') return this.deliver(ex, b);
+    if (ex.rchunks) {
+      const used = ex.rchunks.push(b, (piece) => this.deliver(ex, piece));
+      if (typeof used !== 'number') return this.broken(ex, used.why, 'EPROTO');
+      if (!ex.rchunks.done) return;
+      ex.dirty = used < b.length;
+    } else {
+      const n = Math.min(ex.rleft, b.length);
+      this.deliver(ex, b.subarray(0, n));
+      ex.rleft -= n;
+      if (ex.rleft > 0) return;
+      ex.dirty = n < b.length;
+    }
+    this.replyEnd(ex);
+  }
+
+  private deliver(ex: Exchange, piece: Buffer): void {
+    if (piece.length === 0) return;
+    if (ex.whole) ex.whole.push(piece);
+    else ex.pump!.data(piece);
+  }
+
+  private replyEnd(ex: Exchange): void {
+    if (!ex.whole) return ex.pump!.end();
+    const body = this.d.redactor.redactBuffer(ex.whole.length === 1 ? ex.whole[0]! : Buffer.concat(ex.whole)).output;
+    // Head and body in one write: no small-segment stall, and the length the child reads is the masked one.
+    const head = ex.wholeHead.replace(/\r\n$/, `Content-Length: ${body.length}\r\n\r\n`);
+    this.toClient(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+    this.replyDone(ex);
+  }
+
+  private replyDone(ex: Exchange): void {
+    ex.replied = true;
+    if (ex.reply?.close || ex.dirty || !ex.sent) this.dropUp();
+    // The connection has carried a request now: the service may drop it while idle, so the next may be retried.
+    else this.upReused = true;
+    if (!ex.sent || ex.closeAfter) return this.close();
+    if (this.phase === 'wait') this.exchangeDone();
+  }
+
+  /** Both halves of the exchange are through: on to the next request on this connection. */
+  private exchangeDone(): void {
+    this.ex = undefined;
+    this.phase = 'head';
+    if (this.client.isPaused()) this.client.resume();
+    this.next();
+    // Nothing more can come: a request cut off by the end is not one.
+    if (this.ended && this.phase === 'head') this.close();
+    this.flushUp();
+  }
+
+  // ---- the child ----
+
+  private toClient(...parts: Buffer[]): boolean {
+    const ex = this.ex;
+    if (ex?.pendingHead) {
+      parts.unshift(ex.pendingHead);
+      ex.pendingHead = undefined;
+    }
+    if (ex) ex.started = true;
+    if (this.client.destroyed || !this.client.writable) return false;
+    if (parts.length === 1) return this.client.write(parts[0]!);
+    this.client.cork();
+    let ok = true;
+    for (const p of parts) ok = this.client.write(p);
+    this.client.uncork();
+    return ok;
+  }
+
+  private refuse(r: Refusal): void {
+    if (this.ex && !this.ex.sent) this.dropUp();
+    if (this.client.writable) this.client.end(refusalBytes(r));
+    this.close();
+  }
+
+  /** No more requests on this connection; `now`: cut it (a reply already under way cannot be finished). */
+  private close(now = false): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    this.ex?.pump?.stop();
+    this.parkUp();
+    if (now) this.client.destroy();
+    else if (this.client.writable) this.client.end();
+    // Read on and drop what still comes, so the refusal is not lost to a reset.
+    this.client.resume();
+  }
+
+  private clientGone(): void {
+    this.close();
+    this.dropUp();
+  }
+
+  /** A connection between exchanges is clean and waits for the child's next one; one mid-exchange is not. */
+  private parkUp(): void {
+    const ex = this.ex;
+    const clean = (!ex || (ex.sent && ex.replied)) && !this.upOutSize;
+    const s = this.unbind();
+    if (s && clean) this.d.pool.release(this.t, s);
+    else s?.destroy();
+  }
+}
+
+/** Addressed to this hop only: the standard ones and those the message's Connection header names. */
+function hopByHop(name: string, connection: readonly string[]): boolean {
+  const k = name.toLowerCase();
+  return HOP.has(k) || (connection.length > 0 && connection.includes(k));
+}
+
+/**
+ * A request that carries a real value must go to the host the proxy verified: the Host header naming
+ * another name (another site on the same CDN address, domain fronting) would take the value there.
+ */
+export function misdirectedHost(host: string, t: ProxyTarget): boolean {
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(host);
+  if (!m) return true;
+  const port = m[2] === undefined ? 443 : Number(m[2]);
+  return port !== t.port || normalHost(m[1]!) !== t.host;
+}
+
+function authority(t: ProxyTarget): string {
+  const h = t.host.includes(':') ? `[${t.host}]` : t.host;
+  return t.port === 443 ? h : `${h}:${t.port}`;
+}
