@@ -18,7 +18,21 @@ export function auditLogOptions(stateDir: string, auditFile: string): AuditLogOp
 }
 
 export function openAuditLog(homes: Pick<Homes, 'stateDir' | 'auditFile'>): AuditLog {
+  if (opened && opened.homes.auditFile === homes.auditFile && opened.homes.stateDir === homes.stateDir) return opened.log;
   return new AuditLog(homes.auditFile, auditLogOptions(homes.stateDir, homes.auditFile));
+}
+
+let opened: { homes: Pick<Homes, 'stateDir' | 'auditFile'>; log: AuditLog } | undefined;
+
+/**
+ * For a process that waits for its one request (the daemon's spare worker): the log its records go to,
+ * opened now, with the chain key read and the journal's addon loaded, so the request's first record
+ * does not pay for them. Only a key that exists is read: none is made ahead of a request.
+ */
+export function openAuditLogAhead(homes: Pick<Homes, 'stateDir' | 'auditFile'>): void {
+  const log = openAuditLog(homes);
+  if (existsSync(join(homes.stateDir, 'audit.key'))) log.prepare();
+  opened = { homes: { stateDir: homes.stateDir, auditFile: homes.auditFile }, log };
 }
 
 export function chainKeyFor(stateDir: string, auditFile: string): Buffer {

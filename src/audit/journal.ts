@@ -66,6 +66,10 @@ export class JournalSink {
     this.identifier = opts.identifier ?? 'outloop';
   }
 
+  prepare(): void {
+    dgramAddon();
+  }
+
   send(record: AuditRecord, line: string): JournalOutcome {
     // Where neither socket exists (containers, CI) two stats spare loading the addon on every exec.
     this.present ??= existsSync(this.journald) || existsSync(this.syslog);

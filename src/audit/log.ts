@@ -58,6 +58,16 @@ export class AuditLog {
     return this.key;
   }
 
+  /** Read the chain key and load the journal's addon now rather than at the first record. */
+  prepare(): void {
+    try {
+      this.chainKey();
+    } catch {
+      // The first append reads it again and fails closed with the reason.
+    }
+    this.journal?.prepare();
+  }
+
   async append(entry: AuditEntry): Promise<AuditRecord> {
     const problem = entryProblem(entry);
     if (problem) {

@@ -5,6 +5,7 @@ import { isWithin } from '../policy/tenant.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { expandHome } from '../paths.js';
 import type { ParseCache } from './cache.js';
+import { keptOrLoad } from './kept.js';
 import type { Config, TenantConfig } from './schema.js';
 import { splitTenants } from './sections.js';
 import { createHash } from 'node:crypto';
@@ -31,7 +32,12 @@ export interface LoadedConfig {
 const EMPTY: Config = { tenants: {}, recipePaths: [], storeKey: 'auto', recordRetention: '30d' };
 
 /** Read and validate config.yaml. Any problem throws ConfigError (exit 78): fail closed. */
-export async function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: ParseCache): Promise<LoadedConfig> {
+export function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: ParseCache): Promise<LoadedConfig> {
+  // Beyond the file, the result depends on HOME alone (`~` in project and recipe paths).
+  return keptOrLoad(`config\0${file}\0${env.HOME ?? ''}`, [file], () => readConfig(file, env, cache));
+}
+
+async function readConfig(file: string, env: NodeJS.ProcessEnv, cache?: ParseCache): Promise<LoadedConfig> {
   let text: string;
   try {
     text = readRegularFile(file);

@@ -4,6 +4,7 @@ import { readRegularFile } from '../fs/read-regular.js';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ParseCache } from '../config/cache.js';
+import { keptOrLoad } from '../config/kept.js';
 import type { LintResult, ServiceRecipes } from './types.js';
 
 export type { LoadedRecipe, ServiceRecipes, LintResult } from './types.js';
@@ -18,29 +19,31 @@ export function recipeDirs(builtinDir: string, homeRecipesDir: string, recipePat
 }
 
 /** Load one service: only `<service>.yaml` (or .yml) from each folder is read, which keeps exec fast. */
-export async function loadService(service: string, dirs: string[], cache?: ParseCache): Promise<ServiceRecipes | undefined> {
+export function loadService(service: string, dirs: string[], cache?: ParseCache): Promise<ServiceRecipes | undefined> {
+  const files = dirs.flatMap((dir) => ['.yaml', '.yml'].map((ext) => resolve(join(dir, service + ext))));
+  return keptOrLoad(`service\0${service}\0${files.join('\0')}`, files, () => readService(service, files, cache));
+}
+
+async function readService(service: string, files: string[], cache?: ParseCache): Promise<ServiceRecipes | undefined> {
   const out: ServiceRecipes = { service, files: [], recipes: new Map() };
-  for (const dir of dirs) {
-    for (const ext of ['.yaml', '.yml']) {
-      const file = resolve(join(dir, service + ext));
-      let text: string;
-      try {
-        text = readRegularFile(file);
-      } catch (err) {
-        if (isMissing(err)) continue;
-        throw new ConfigError([{ file, message: `cannot read recipe file: ${(err as Error).message}` }]);
-      }
-      const res = await lintCached(file, text, cache);
-      const errors = res.problems.filter((p) => p.severity !== 'warning');
-      if (errors.length) throw new ConfigError(errors);
-      out.files.push(file);
-      // Action by action: a later folder's action replaces the earlier one of the same name, new ones add.
-      // Each action keeps the hosts and secrets of the file that defined it, so a team file can neither
-      // widen a built-in action's hosts nor inherit the built-in's. Copies: cached results stay untouched.
-      for (const r of res.recipes) {
-        const prev = out.recipes.get(r.name);
-        out.recipes.set(r.name, prev ? { ...r, overrides: prev.file } : r);
-      }
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readRegularFile(file);
+    } catch (err) {
+      if (isMissing(err)) continue;
+      throw new ConfigError([{ file, message: `cannot read recipe file: ${(err as Error).message}` }]);
+    }
+    const res = await lintCached(file, text, cache);
+    const errors = res.problems.filter((p) => p.severity !== 'warning');
+    if (errors.length) throw new ConfigError(errors);
+    out.files.push(file);
+    // Action by action: a later folder's action replaces the earlier one of the same name, new ones add.
+    // Each action keeps the hosts and secrets of the file that defined it, so a team file can neither
+    // widen a built-in action's hosts nor inherit the built-in's. Copies: cached results stay untouched.
+    for (const r of res.recipes) {
+      const prev = out.recipes.get(r.name);
+      out.recipes.set(r.name, prev ? { ...r, overrides: prev.file } : r);
     }
   }
   return out.files.length ? out : undefined;

@@ -3,11 +3,12 @@ import { main } from '../cli/main.js';
 import { fixHomes } from '../paths.js';
 import { enterSystemMode } from './mode.js';
 import { systemHomes, systemPaths } from './paths.js';
+import { warmUp } from './warm.js';
 
 /**
  * One request in the daemon, in a process of its own: the same command code as personal mode
  * (src/cli/main.ts, the broker pipeline), so flags, output, exit codes and audit fields are identical by
- * construction. The daemon starts it ahead of time (modules loaded, waiting), hands it one job over IPC and
+ * construction. The daemon starts it ahead of time (warmed up by warm.ts, waiting), hands it one job over IPC and
  * relays its stdout and stderr. A worker serves one request and exits, so nothing of one caller's request
  * (cwd, tenant, stdin) is left for the next.
  *
@@ -31,7 +32,8 @@ if (!prefix || !process.send) {
   process.stderr.write('outloop worker: started by outloopd only\n');
   process.exit(64);
 }
-fixHomes(systemHomes(systemPaths(prefix)));
+const homes = systemHomes(systemPaths(prefix));
+fixHomes(homes);
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
 process.once('message', (job: Job) => {
@@ -50,7 +52,6 @@ process.once('message', (job: Job) => {
     process.disconnect?.();
   })();
 });
-// While it waits, load what a request would otherwise load cold: the config parser and schema (the
-// install's config folder is root-owned, so the parse cache cannot be written there) and the rest of
-// the command line.
-void import('../cold.js').then(() => process.send!({ t: 'ready' }));
+// While it waits, do what a request would otherwise do cold (warm.ts); ready only then, so the daemon
+// hands requests to spares that are.
+void warmUp(homes, packageRoot).then(() => process.send!({ t: 'ready' }));

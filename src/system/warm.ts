@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheKeyFor, openAuditLogAhead } from '../audit/install.js';
+import { ParseCache } from '../config/cache.js';
+import { keepParsed } from '../config/kept.js';
+import { loadConfig } from '../config/load.js';
+import type { Homes } from '../paths.js';
+import { loadService, recipeDirs, serviceNames } from '../recipe/load.js';
+import { LOADERS } from '../secrets/registry.js';
+
+/**
+ * What a spare worker does while it waits for its request: everything no request changes, so that the
+ * request itself only decides and runs. It loads the modules an exec and a run reach after policy, opens
+ * the audit log (the chain key read), compiles the packaged secret shapes, and parses config.yaml and
+ * every recipe file; config/kept.ts hands those to the request only while each file is unchanged, and
+ * the request checks the config folder (checkConfigHome) as always. Nothing here depends on, or is left
+ * by, a caller: a spare serves one request and exits (worker.ts).
+ *
+ * A config that does not load is not kept: the request loads it again and reports the problem there.
+ */
+export async function warmUp(homes: Homes, packageRoot: string): Promise<void> {
+  // The cold chunk holds the YAML parser and the validators: a changed file is parsed without a load.
+  await Promise.all([
+    import('../cold.js'),
+    import('../sandbox/run.js'),
+    import('../sandbox/proxy.js'),
+    import('../sandbox/detect.js'),
+    import('./harden.js'),
+    import('../redact/shapes/index.js').then((m) => m.builtinShapes()),
+    LOADERS.local!(),
+  ]);
+  openAuditLogAhead(homes);
+  keepParsed();
+  // The daemon's parse cache lives in its state folder (the config folder is root's), as for a request;
+  // its MAC key is read only if the install key exists (none is made ahead of a request).
+  const key = join(homes.stateDir, 'audit.key');
+  const cache = ParseCache.forConfigDir(homes.stateDir, () => (existsSync(key) ? cacheKeyFor(homes.stateDir, homes.auditFile) : undefined));
+  try {
+    const config = await loadConfig(homes.configFile, process.env, cache);
+    const dirs = recipeDirs(join(packageRoot, 'recipes'), homes.recipesDir, config.recipePaths);
+    for (const service of serviceNames(dirs)) await loadService(service, dirs, cache).catch(() => undefined);
+  } catch {
+    // Reported by the request that loads it.
+  }
+}
