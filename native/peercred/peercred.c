@@ -1,12 +1,15 @@
 // SO_PEERCRED for Node: the uid, gid and pid the kernel recorded for the other end of a Unix socket
 // when it connected. Node has no API for it, and a daemon must not take a caller's identity from the
 // caller's own words. Also the two calls an `outloop session` root needs to keep the session's processes
-// in its tree (a child subreaper), which Node has no API for either.
+// in its tree (a child subreaper), which Node has no API for either. And dup2, for a daemon worker that
+// ends its output before its process has finished exiting.
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #ifdef __linux__
@@ -95,6 +98,23 @@ static napi_value reap_adopted(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// endOutput(): /dev/null over stdout and stderr, so the pipes they were end (the reader sees EOF once it
+// has read everything written before) while the process still runs. dup2 swaps each descriptor in one
+// step: no open elsewhere in the process can be handed fd 1 or 2 in between, as it could after a close.
+static napi_value end_output(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, "EENDOUTPUT", "open(/dev/null)");
+  if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return throw_errno(env, "EENDOUTPUT", "dup2(/dev/null)");
+  }
+  close(fd);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "peercred", NAPI_AUTO_LENGTH, peercred, NULL, &fn);
@@ -103,5 +123,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "subreaper", fn);
   napi_create_function(env, "reapAdopted", NAPI_AUTO_LENGTH, reap_adopted, NULL, &fn);
   napi_set_named_property(env, exports, "reapAdopted", fn);
+  napi_create_function(env, "endOutput", NAPI_AUTO_LENGTH, end_output, NULL, &fn);
+  napi_set_named_property(env, exports, "endOutput", fn);
   return exports;
 }

@@ -1,11 +1,10 @@
 import { readdirSync, realpathSync } from 'node:fs';
-import { readRegularFile } from '../fs/read-regular.js';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isWithin } from '../policy/tenant.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { expandHome } from '../paths.js';
 import type { ParseCache } from './cache.js';
-import { keptOrLoad } from './kept.js';
+import { keptOrLoad, type Read } from './kept.js';
 import type { Config, TenantConfig } from './schema.js';
 import { splitTenants } from './sections.js';
 import { createHash } from 'node:crypto';
@@ -34,13 +33,13 @@ const EMPTY: Config = { tenants: {}, recipePaths: [], storeKey: 'auto', recordRe
 /** Read and validate config.yaml. Any problem throws ConfigError (exit 78): fail closed. */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv, cache?: ParseCache): Promise<LoadedConfig> {
   // Beyond the file, the result depends on HOME alone (`~` in project and recipe paths).
-  return keptOrLoad(`config\0${file}\0${env.HOME ?? ''}`, [file], () => readConfig(file, env, cache));
+  return keptOrLoad(`config\0${file}\0${env.HOME ?? ''}`, [file], (read) => readConfig(file, env, read, cache));
 }
 
-async function readConfig(file: string, env: NodeJS.ProcessEnv, cache?: ParseCache): Promise<LoadedConfig> {
+async function readConfig(file: string, env: NodeJS.ProcessEnv, read: Read, cache?: ParseCache): Promise<LoadedConfig> {
   let text: string;
   try {
-    text = readRegularFile(file);
+    text = read(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file, exists: false, config: EMPTY, projects: [], recipePaths: [] };
     throw new ConfigError([{ file, message: `cannot read config: ${(err as Error).message}` }]);

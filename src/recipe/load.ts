@@ -4,7 +4,7 @@ import { readRegularFile } from '../fs/read-regular.js';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ParseCache } from '../config/cache.js';
-import { keptOrLoad } from '../config/kept.js';
+import { keptOrLoad, type Read } from '../config/kept.js';
 import type { LintResult, ServiceRecipes } from './types.js';
 
 export type { LoadedRecipe, ServiceRecipes, LintResult } from './types.js';
@@ -21,15 +21,15 @@ export function recipeDirs(builtinDir: string, homeRecipesDir: string, recipePat
 /** Load one service: only `<service>.yaml` (or .yml) from each folder is read, which keeps exec fast. */
 export function loadService(service: string, dirs: string[], cache?: ParseCache): Promise<ServiceRecipes | undefined> {
   const files = dirs.flatMap((dir) => ['.yaml', '.yml'].map((ext) => resolve(join(dir, service + ext))));
-  return keptOrLoad(`service\0${service}\0${files.join('\0')}`, files, () => readService(service, files, cache));
+  return keptOrLoad(`service\0${service}\0${files.join('\0')}`, files, (read) => readService(service, files, read, cache));
 }
 
-async function readService(service: string, files: string[], cache?: ParseCache): Promise<ServiceRecipes | undefined> {
+async function readService(service: string, files: string[], read: Read, cache?: ParseCache): Promise<ServiceRecipes | undefined> {
   const out: ServiceRecipes = { service, files: [], recipes: new Map() };
   for (const file of files) {
     let text: string;
     try {
-      text = readRegularFile(file);
+      text = read(file);
     } catch (err) {
       if (isMissing(err)) continue;
       throw new ConfigError([{ file, message: `cannot read recipe file: ${(err as Error).message}` }]);

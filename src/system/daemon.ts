@@ -161,6 +161,8 @@ export class Daemon {
     const pendingStdin: (Buffer | null)[] = [];
     let closed = false;
     let session: Session | undefined;
+    // The exit frame is sent: a worker still exiting is not a request the client left.
+    let answered = false;
 
     const send = (msg: object): boolean => (closed ? true : sock.write(encodeFrame(msg)));
     const fail = (err: ProtocolError) => {
@@ -208,7 +210,7 @@ export class Daemon {
             worker = w;
             if (closed) w.kill('SIGHUP'); // the client left while the request waited for a worker
             for (const b of pendingStdin.splice(0)) feed(b);
-          }, (s) => (session = s)).catch((err) => {
+          }, (s) => (session = s), () => (answered = true)).catch((err) => {
             this.log(`request failed: ${(err as Error).message}`);
             send({ t: 'error', code: 'internal', message: `outloopd could not serve the request: ${(err as Error).message}`, next: 'Check the daemon log (journalctl -u outloopd).', exit: 70 });
             sock.end();
@@ -223,7 +225,7 @@ export class Daemon {
     sock.on('close', () => {
       closed = true;
       clearTimeout(stall);
-      if (worker && worker.exitCode === null && worker.signalCode === null) {
+      if (worker && !answered && worker.exitCode === null && worker.signalCode === null) {
         worker.kill('SIGHUP');
         if (!this.stopping) void this.recordGone(cred, hello);
       }
@@ -233,7 +235,7 @@ export class Daemon {
     sock.on('error', () => {});
   }
 
-  private async serve(hello: Hello, cred: PeerCred, sock: Socket, send: (m: object) => boolean, attach: (w: ChildProcess) => void, onSession: (s: Session) => void): Promise<void> {
+  private async serve(hello: Hello, cred: PeerCred, sock: Socket, send: (m: object) => boolean, attach: (w: ChildProcess) => void, onSession: (s: Session) => void, answered: () => void): Promise<void> {
     const json = hello.argv.includes('--json');
     const refuse = async (err: OutloopError, extra: Record<string, unknown> = {}) => {
       const words = commandWords(hello.argv);
@@ -297,13 +299,21 @@ export class Daemon {
     relay(w.stderr!, 'err');
     w.stdin!.on('error', () => {});
     const done = Promise.all([
-      new Promise<number>((resolve) => w.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGHUP' ? 129 : 70)))),
+      new Promise<number>((resolve) => {
+        // `done` (worker.ts): the request is over and its output pipes are ended, while the process may
+        // still be exiting. A worker that dies first ends the request with its exit.
+        w.once('message', (m: { t?: unknown; code?: unknown }) => {
+          if (m?.t === 'done' && Number.isInteger(m.code) && (m.code as number) >= 0 && (m.code as number) <= 255) resolve(m.code as number);
+        });
+        w.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGHUP' ? 129 : 70)));
+      }),
       new Promise((r) => w.stdout!.once('close', r)),
       new Promise((r) => w.stderr!.once('close', r)),
     ]);
     attach(w);
     w.send(job);
     const [code] = await done;
+    answered();
     send({ t: 'exit', code });
   }
 

@@ -15,6 +15,8 @@ export interface PeerAddon {
   subreaper(): void;
   /** Reap exited children except `keep` (libuv's own); how many, or -1 when there are no children at all. */
   reapAdopted(keep: number): number;
+  /** dup2 of /dev/null over fds 1 and 2: a worker's output pipes end (EOF at the daemon) before its process exits. */
+  endOutput(): void;
 }
 
 let addon: PeerAddon | undefined;

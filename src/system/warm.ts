@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load.js';
 import type { Homes } from '../paths.js';
 import { loadService, recipeDirs, serviceNames } from '../recipe/load.js';
 import { LOADERS } from '../secrets/registry.js';
+import { loadAddon } from './peer.js';
 
 /**
  * What a spare worker does while it waits for its request: everything no request changes, so that the
@@ -29,6 +30,8 @@ export async function warmUp(homes: Homes, packageRoot: string): Promise<void> {
     import('../redact/shapes/index.js').then((m) => m.builtinShapes()),
     LOADERS.local!(),
   ]);
+  // The addon that ends the request's output (worker.ts).
+  loadAddon(packageRoot);
   openAuditLogAhead(homes);
   keepParsed();
   // The daemon's parse cache lives in its state folder (the config folder is root's), as for a request;

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
 import { fixHomes } from '../paths.js';
 import { enterSystemMode } from './mode.js';
+import { loadAddon } from './peer.js';
 import { systemHomes, systemPaths } from './paths.js';
 import { warmUp } from './warm.js';
 
@@ -49,7 +50,15 @@ process.once('message', (job: Job) => {
     if (job.stdinTty) Object.defineProperty(process.stdin, 'isTTY', { value: true });
     const code = await main(job.argv, { packageRoot });
     process.exitCode = code;
-    process.disconnect?.();
+    // What the request wrote is in the pipes by now (writes to a pipe are synchronous on Linux, and main
+    // awaits the child's output). Ending them and saying so lets the daemon answer while this process is
+    // still exiting; should either fail, it answers at the exit, as for a crash.
+    try {
+      loadAddon(packageRoot).endOutput();
+      process.send!({ t: 'done', code }, () => process.disconnect?.());
+    } catch {
+      process.disconnect?.();
+    }
   })();
 });
 // While it waits, do what a request would otherwise do cold (warm.ts); ready only then, so the daemon
