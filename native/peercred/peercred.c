@@ -2,13 +2,14 @@
 // when it connected. Node has no API for it, and a daemon must not take a caller's identity from the
 // caller's own words. Also the two calls an `outloop session` root needs to keep the session's processes
 // in its tree (a child subreaper), which Node has no API for either. And dup2, for a daemon worker that
-// ends its output before its process has finished exiting.
+// ends its output before its process has finished exiting, and setrlimit, which Node has no API for.
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
@@ -115,6 +116,14 @@ static napi_value end_output(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// noCoreDumps(): RLIMIT_CORE 0, soft and hard, for this process and what it starts from now on.
+static napi_value no_core_dumps(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct rlimit none = {0, 0};
+  if (setrlimit(RLIMIT_CORE, &none) != 0) return throw_errno(env, "ERLIMIT", "setrlimit(RLIMIT_CORE)");
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "peercred", NAPI_AUTO_LENGTH, peercred, NULL, &fn);
@@ -125,5 +134,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "reapAdopted", fn);
   napi_create_function(env, "endOutput", NAPI_AUTO_LENGTH, end_output, NULL, &fn);
   napi_set_named_property(env, exports, "endOutput", fn);
+  napi_create_function(env, "noCoreDumps", NAPI_AUTO_LENGTH, no_core_dumps, NULL, &fn);
+  napi_set_named_property(env, exports, "noCoreDumps", fn);
   return exports;
 }

@@ -8,7 +8,7 @@ import { DeniedError, type OutloopError } from '../errors.js';
 import { detectSandbox, probeCacheFile } from '../sandbox/detect.js';
 import { assertedTenant, classify, commandWords, isPerson } from './access.js';
 import { systemHomes, systemPaths, type SystemPaths } from './paths.js';
-import { ancestry, loadPeercred, readStat, type PeerCred, type ProcStat } from './peer.js';
+import { ancestry, loadAddon, loadPeercred, readStat, type PeerCred, type ProcStat } from './peer.js';
 import { encodeFrame, FrameDecoder, parseHello, ProtocolError, STALL_MS, type Hello } from './protocol.js';
 import type { Job } from './worker.js';
 
@@ -409,6 +409,9 @@ export async function daemonMain(argv: string[], packageRoot: string): Promise<n
   const stallMs = Number(process.env.OUTLOOPD_STALL_MS) || undefined;
   const d = new Daemon({ prefix, packageRoot, ...(stallMs ? { stallMs } : {}) });
   try {
+    // The unit's LimitCORE=0 however outloopd was started: neither its memory nor a worker's (which holds
+    // values during a request) goes to a core file, and its children need no wrapper shell for that.
+    loadAddon(packageRoot).noCoreDumps();
     await d.start();
   } catch (err) {
     process.stderr.write(`outloopd: cannot start: ${(err as Error).message}\n`);

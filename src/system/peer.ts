@@ -17,6 +17,8 @@ export interface PeerAddon {
   reapAdopted(keep: number): number;
   /** dup2 of /dev/null over fds 1 and 2: a worker's output pipes end (EOF at the daemon) before its process exits. */
   endOutput(): void;
+  /** setrlimit(RLIMIT_CORE, 0, 0): no core dump of this process or of what it starts. */
+  noCoreDumps(): void;
 }
 
 let addon: PeerAddon | undefined;

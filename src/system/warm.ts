@@ -20,9 +20,9 @@ import { loadAddon } from './peer.js';
  * A config that does not load is not kept: the request loads it again and reports the problem there.
  */
 export async function warmUp(homes: Homes, packageRoot: string): Promise<void> {
-  // The cold chunk holds the YAML parser and the validators: a changed file is parsed without a load.
+  // Not the cold chunk (YAML, zod, the other commands: 20+ ms): the parse cache spares an exec it, and a
+  // spare whose config or recipes changed loads it below, through the parse.
   await Promise.all([
-    import('../cold.js'),
     import('../sandbox/run.js'),
     import('../sandbox/proxy.js'),
     import('../sandbox/detect.js'),
