@@ -4,6 +4,8 @@
 //   - the client alone: `outloop exec` against a stub socket that answers exit 0 at once, so the row is
 //     the client's own start-up, connect and framing (the target: 1.2x node -e 0 or less);
 //   - the whole exec through the real daemon (always sandboxed there: system mode ignores sandbox: off);
+//   - the same exec started the moment the one before it ended: served while the spare that replaces
+//     the last one warms up (the rows between give it time otherwise);
 //   - the same exec in personal mode, sandboxed and not, for comparison.
 //
 //   sudo node bench/daemon.mjs [rounds]
@@ -63,13 +65,19 @@ const cases = {
   'node -e 0': [['-e', '0'], {}],
   'client alone (stub daemon answers at once)': [[bin, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: stubSock }],
   'exec via outloopd (sandboxed)': [[bin, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: socket }],
+  'exec via outloopd, right after another': [[bin, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: socket }, 'after'],
   'personal mode exec, sandboxed': [[bin, 'exec', 'bench.noop'], { OUTLOOP_HOME: home }],
   'personal mode exec, sandbox off': [[bin, 'exec', 'benchoff.noop'], { OUTLOOP_HOME: home }],
 };
 try {
   for (const [args, env] of Object.values(cases)) await run(args, env);
   const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-  for (let i = 0; i < rounds; i++) for (const [k, [args, env]] of Object.entries(cases)) times[k].push(await run(args, env));
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, [args, env, after]] of Object.entries(cases)) {
+      if (after) await run(args, env);
+      times[k].push(await run(args, env));
+    }
+  }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const base = median(times['node -e 0']);
   console.log(`system mode, median of ${rounds} interleaved runs (node ${process.version})`);

@@ -34,9 +34,22 @@ interface Entry {
 }
 
 let kept: Map<string, Entry> | undefined;
+/** Once the request has begun, nothing more is kept and each result is handed out once. */
+let storing = false;
 
+/** The spare, before its request: keep what is loaded. */
 export function keepParsed(): void {
   kept ??= new Map();
+  storing = true;
+}
+
+/**
+ * The request has begun: a kept result still current is used once, and what is loaded from now on is
+ * not kept. A request that loads the same file twice (an MCP session's calls) gets fresh objects each
+ * time, as in personal mode, never one a previous call may have touched.
+ */
+export function useKept(): void {
+  storing = false;
 }
 
 /**
@@ -46,8 +59,10 @@ export function keepParsed(): void {
 export async function keptOrLoad<T>(key: string, files: readonly string[], load: (read: Read) => Promise<T>): Promise<T> {
   if (!kept) return load(readRegularFile);
   const hit = kept.get(key);
+  if (!storing) kept.delete(key);
   if (hit && current(hit)) return hit.value as T;
   kept.delete(key);
+  if (!storing) return load(readRegularFile);
   const now = Date.now();
   const before = files.map(stampOf);
   const hashes = new Map<string, string>();

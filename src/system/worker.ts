@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
+import { useKept } from '../config/kept.js';
 import { fixHomes } from '../paths.js';
 import { enterSystemMode } from './mode.js';
 import { loadAddon } from './peer.js';
@@ -39,6 +40,7 @@ const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
 process.once('message', (job: Job) => {
   void (async () => {
+    useKept();
     Object.assign(process.env, job.env);
     enterSystemMode({ prefix: prefix!, peer: job.peer, ...(job.session ? { session: job.session } : {}) });
     // The daemon's user may not be allowed into the caller's folder; the folder still names the project.

@@ -77,6 +77,22 @@ describe('kept parse results', () => {
     expect(load).toHaveBeenCalledTimes(4);
   });
 
+  it('once the request has begun, a kept result is used once and nothing more is kept', async () => {
+    const { keepParsed, keptOrLoad, useKept } = await modules();
+    keepParsed();
+    const file = join(dir, 'a.yaml');
+    writeFileSync(file, 'one');
+    const load = vi.fn(async (read: (f: string) => string) => ({ text: read(file) }));
+    const ahead = await keptOrLoad('k', [file], load);
+    useKept();
+    expect(await keptOrLoad('k', [file], load)).toBe(ahead);
+    const second = await keptOrLoad('k', [file], load);
+    expect(second).toEqual(ahead);
+    expect(second).not.toBe(ahead);
+    expect(await keptOrLoad('k', [file], load)).not.toBe(second);
+    expect(load).toHaveBeenCalledTimes(3);
+  });
+
   it('a load that fails is not kept: the next one tries again', async () => {
     const { keepParsed, keptOrLoad } = await modules();
     keepParsed();
