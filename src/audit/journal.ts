@@ -66,14 +66,13 @@ export class JournalSink {
     this.identifier = opts.identifier ?? 'outloop';
   }
 
+  /** Look for the sockets, and load the addon where one exists, now rather than at the first record. */
   prepare(): void {
-    dgramAddon();
+    if (this.socketsPresent()) dgramAddon();
   }
 
   send(record: AuditRecord, line: string): JournalOutcome {
-    // Where neither socket exists (containers, CI) two stats spare loading the addon on every exec.
-    this.present ??= existsSync(this.journald) || existsSync(this.syslog);
-    const native = this.present ? dgramAddon() : null;
+    const native = this.socketsPresent() ? dgramAddon() : null;
     if (!native) return { sent: false };
     const message = line.length <= MAX_DATAGRAM ? line : summary(record);
     let errno = native.send(this.journald, journaldDatagram(record, message, this.identifier));
@@ -81,6 +80,12 @@ export class JournalSink {
     if (!ABSENT.has(errno)) return { sent: false, errno };
     errno = native.send(this.syslog, Buffer.from(syslogLine(record, message, this.identifier), 'utf8'));
     return errno === 0 ? { sent: 'syslog' } : { sent: false, errno };
+  }
+
+  /** Where neither socket exists (containers, CI) two stats spare loading the addon on every exec. */
+  private socketsPresent(): boolean {
+    this.present ??= existsSync(this.journald) || existsSync(this.syslog);
+    return this.present;
   }
 }
 
