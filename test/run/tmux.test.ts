@@ -109,7 +109,7 @@ describe.skipIf(!tmuxOk)('outloop run on a terminal (tmux)', () => {
 
   it('delivers Ctrl-C to the child exactly once and a window size change as SIGWINCH', async () => {
     const s = session('keys', [
-      'ints=0; trap \'ints=$((ints+1))\' INT',
+      'ints=0; trap \'ints=$((ints+1)); echo "got int"\' INT',
       'trap \'echo "winch: $(stty size)"\' WINCH',
       'echo ready',
       // Runs until the test has seen the new size (the stop file), not for a fixed time: under load the
@@ -120,6 +120,9 @@ describe.skipIf(!tmuxOk)('outloop run on a terminal (tmux)', () => {
     ].join('\n'));
     await until(() => plain('keys').includes('ready'), 'ready');
     tmux('send-keys', '-t', 'keys', 'C-c');
+    // One at a time: a resize that overtakes the keypress (a signal is quicker than a byte through two
+    // terminals) would have the SIGINT land inside the WINCH trap and kill its `stty size`.
+    await until(() => plain('keys').includes('got int'), 'the Ctrl-C to reach the child');
     tmux('resize-window', '-t', 'keys', '-x', '80', '-y', '20');
     await until(() => /winch: \d+ 80/.test(plain('keys')), 'the new size to reach the child');
     writeFileSync(join(dir, 'stop'), '');
@@ -133,7 +136,7 @@ describe.skipIf(!tmuxOk)('outloop run on a terminal (tmux)', () => {
       '[ -t 1 ] && echo "stdout tty" || echo "stdout pipe"',
       'echo "k=$STRIPE_KEY"',
       'printf "ok? "; read a; echo "got $a"',
-      'ints=0; trap \'ints=$((ints+1))\' INT',
+      'ints=0; trap \'ints=$((ints+1)); echo "got int"\' INT',
       'echo armed',
       'for i in $(seq 1 40); do sleep 0.05; done',
       'echo "ints=$ints"',
