@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Homes } from '../paths.js';
+import { systemContext } from '../system/mode.js';
 import { deriveChainKey } from './chain.js';
 import { installKey } from './fingerprint.js';
 import { AuditLog, type AuditLogOptions } from './log.js';
@@ -14,7 +15,18 @@ import { AuditLog, type AuditLogOptions } from './log.js';
  * options from its own state folder, which the agent cannot read.
  */
 export function auditLogOptions(stateDir: string, auditFile: string): AuditLogOptions {
-  return { chainKey: () => chainKeyFor(stateDir, auditFile), journal: true };
+  return { chainKey: () => chainKeyFor(stateDir, auditFile), journal: true, context: callerFields };
+}
+
+/**
+ * In the daemon's worker, who asked, as the kernel said (SO_PEERCRED) and the session it is bound to:
+ * on every record, the same fields the daemon's own records carry. Read at each append, since a spare
+ * opens its log before it knows its caller.
+ */
+function callerFields(): Record<string, unknown> | undefined {
+  const ctx = systemContext();
+  if (!ctx) return undefined;
+  return { peer: { uid: ctx.peer.uid, gid: ctx.peer.gid, pid: ctx.peer.pid }, ...(ctx.sessionRoot !== undefined ? { session: ctx.sessionRoot } : {}) };
 }
 
 export function openAuditLog(homes: Pick<Homes, 'stateDir' | 'auditFile'>): AuditLog {

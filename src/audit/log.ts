@@ -24,6 +24,8 @@ export interface AuditLogOptions {
   headFile?: string | false;
   /** Also send each record to journald or syslog (journal.ts) as it is written. Default off. */
   journal?: boolean | JournalOptions;
+  /** Fields added to every record, read at each append; the entry's own fields win. */
+  context?: () => Record<string, unknown> | undefined;
 }
 
 /**
@@ -40,6 +42,7 @@ export class AuditLog {
   private readonly keySource: AuditLogOptions['chainKey'];
   private key: Buffer | undefined;
   private readonly journal: JournalSink | undefined;
+  private readonly context: AuditLogOptions['context'];
   /** The head after this process's last start record, not yet written (see headAfter). */
   private pending: AuditHead | undefined;
 
@@ -50,6 +53,7 @@ export class AuditLog {
     this.headFile = opts.headFile === false ? undefined : (opts.headFile ?? `${file}.head`);
     this.keySource = opts.chainKey;
     this.journal = opts.journal ? new JournalSink(opts.journal === true ? {} : opts.journal) : undefined;
+    this.context = opts.context;
   }
 
   private chainKey(): Buffer | undefined {
@@ -68,7 +72,9 @@ export class AuditLog {
     this.journal?.prepare();
   }
 
-  async append(entry: AuditEntry): Promise<AuditRecord> {
+  async append(given: AuditEntry): Promise<AuditRecord> {
+    const extra = this.context?.();
+    const entry = extra ? { ...extra, ...given } : given;
     const problem = entryProblem(entry);
     if (problem) {
       throw new AuditError(`cannot write the audit log ${this.file}: invalid record (${problem}); ${consequence(entry)}`);

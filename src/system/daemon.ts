@@ -286,7 +286,7 @@ export class Daemon {
     }
     const w = await this.takeWorker();
     const words = commandWords(hello.argv);
-    const job: Job = { argv: hello.argv, cwd: hello.cwd, env, peer: cred, ...(session ? { session: session.tenant } : {}), stdinTty: hello.stdinTty && (words[0] === 'approve' || words[0] === 'deny') };
+    const job: Job = { argv: hello.argv, cwd: hello.cwd, env, peer: cred, ...(session ? { session: session.tenant, sessionRoot: session.pid } : {}), stdinTty: hello.stdinTty && (words[0] === 'approve' || words[0] === 'deny') };
     // A client that does not read its output pauses the worker's pipes (and so the child), not the daemon's memory.
     const relay = (stream: NodeJS.ReadableStream, t: 'out' | 'err') =>
       stream.on('data', (d: Buffer) => {

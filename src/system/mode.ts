@@ -6,8 +6,9 @@ export interface SystemContext {
   prefix: string;
   /** The caller, from SO_PEERCRED. */
   peer: { uid: number; gid: number; pid: number };
-  /** The agent session the caller's process belongs to, if any. */
+  /** The agent session the caller's process belongs to, if any: its tenant and its root's pid. */
   session?: string;
+  sessionRoot?: number;
 }
 
 let current: SystemContext | undefined;

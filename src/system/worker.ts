@@ -26,6 +26,7 @@ export interface Job {
   /** The caller as SO_PEERCRED gave it, and its session's tenant: for doctor's mode checks. */
   peer: { uid: number; gid: number; pid: number };
   session?: string;
+  sessionRoot?: number;
 }
 
 const prefixAt = process.argv.indexOf('--prefix');
@@ -42,7 +43,7 @@ process.once('message', (job: Job) => {
   void (async () => {
     useKept();
     Object.assign(process.env, job.env);
-    enterSystemMode({ prefix: prefix!, peer: job.peer, ...(job.session ? { session: job.session } : {}) });
+    enterSystemMode({ prefix: prefix!, peer: job.peer, ...(job.session ? { session: job.session, sessionRoot: job.sessionRoot } : {}) });
     // The daemon's user may not be allowed into the caller's folder; the folder still names the project.
     try {
       process.chdir(job.cwd);

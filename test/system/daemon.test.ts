@@ -121,7 +121,10 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     expect(audit.status).toBe(0);
     expect(audit.stdout).toContain('"len"');
     const end = s.audit().filter((x) => x.phase === 'end' && x.mode === 'exec' && x.recipe === 'show').at(-1)!;
-    expect(end).toMatchObject({ tenant: 'acme', sandbox: 'bwrap' });
+    // Who asked, as the kernel said: on the worker's records as on the daemon's own.
+    expect(end).toMatchObject({ tenant: 'acme', sandbox: 'bwrap', peer: { uid: s.agent.uid } });
+    expect(s.audit().filter((x) => x.recipe === 'show' && x.id === end.id).map((x) => x.phase)).toEqual(['start', 'end']);
+    expect(s.audit().find((x) => x.id === end.id && x.phase === 'start')).toMatchObject({ peer: { uid: s.agent.uid } });
     for (const x of [r, j, list, red, audit]) expect(x.stdout + x.stderr).not.toContain(ACME);
   });
 
@@ -295,6 +298,8 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     // Adopted by the session's root (CMD's parent: setpriv execs CMD), not by init.
     const root = /root=(\d+)/.exec(r.stdout)?.[1];
     expect(r.stdout).toContain(`ppid=${root} `);
+    // The record names the asker and the session (its root's pid) it was bound to.
+    expect(s.audit().filter((x) => x.code === 'wrong_tenant').at(-1)).toMatchObject({ peer: { uid: s.agent.uid }, session: Number(root) });
   });
 
   it('sessions: what CMD leaves behind is stopped when it exits, even a setsid orphan that ignores SIGTERM', async () => {
