@@ -27,7 +27,8 @@ export async function warmUp(homes: Homes, packageRoot: string): Promise<void> {
     import('../sandbox/proxy.js'),
     import('../sandbox/detect.js'),
     import('./harden.js'),
-    import('../redact/shapes/index.js').then((m) => m.builtinShapes()),
+    // The keyword index is built on the first scan (compileShapes); a spare has the time, so now.
+    import('../redact/shapes/index.js').then((m) => void m.builtinShapes().tripleBits),
     LOADERS.local!(),
   ]);
   // The addon that ends the request's output (worker.ts).
