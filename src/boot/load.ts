@@ -43,6 +43,15 @@ function cacheFolder(): string | null {
   if (!path.isAbsolute(base)) return null;
   const dir = path.join(base, 'outloop', `v8-${process.version}-${process.arch}-${__OUTLOOP_DIST_ID__}`);
   try {
+    // Someone else's cache folder (root under a sudo that kept the caller's HOME): not used, and nothing
+    // made in it that its owner could then not write.
+    // (~/.cache may not exist yet: then its parent, the home folder, counts.)
+    const st = fs.statSync(base, { throwIfNoEntry: false }) ?? fs.statSync(path.dirname(base));
+    if (st.uid !== process.getuid?.()) return null;
+  } catch {
+    return null;
+  }
+  try {
     const st = fs.statSync(dir);
     // Someone else's folder, or one others can write: its bytecode would run as this user. Not used.
     if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) return null;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -74,6 +74,16 @@ describe('the V8 code cache (dist/load.cjs)', () => {
     expect(run(['--version']).status).toBe(0);
     expect(cacheDirs()).toHaveLength(1);
     expect(cacheDirs()[0]).not.toBe(old.split('/').pop());
+  });
+
+  // Needs root to own a folder as someone else: CI runs as root, and there it must run.
+  it.skipIf(process.getuid?.() !== 0 && !process.env.CI)('a cache folder in someone else\'s home (root under a sudo that kept HOME) is neither used nor made', () => {
+    const theirs = mkdtempSync(join(tmpdir(), 'outloop-codecache-theirs-'));
+    chownSync(theirs, 65534, 65534);
+    const r = spawnSync(process.execPath, [BIN, '--version'], { env: { PATH: process.env.PATH, HOME: theirs }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(readdirSync(theirs)).toEqual([]);
+    rmSync(theirs, { recursive: true, force: true });
   });
 
   it('a cache folder that cannot be made does not stop the command', () => {
