@@ -148,8 +148,13 @@ export class MatcherStream implements RedactorStream {
       const k = piece.view.indexOf(0x0a, this.#matcher.maxLength) + 1;
       if (k > 0 && k < piece.view.length) {
         const head = this.#scan(concatPieces(this.#held, subPiece(piece, 0, k)), 'push');
-        const tail = this.#scan(concatPieces(this.#held, subPiece(piece, k, piece.view.length)), 'push');
-        return nonEmpty(head, tail);
+        // What the seam left held is its last bytes (partial rule `off` always holds longest-1): when they
+        // all come from this write, they are scanned again in place with the rest instead of copied to it.
+        const h = this.#held.view.length;
+        const from = h <= k && this.#ghost.length === 0 ? k - h : -1;
+        if (from >= 0) this.#held = EMPTY_PIECE;
+        const rest = from >= 0 ? subPiece(piece, from, piece.view.length) : concatPieces(this.#held, subPiece(piece, k, piece.view.length));
+        return nonEmpty(head, this.#scan(rest, 'push'));
       }
     }
     return nonEmpty(this.#scan(concatPieces(this.#held, piece), 'push'));
