@@ -154,21 +154,21 @@ export class MatcherStream implements RedactorStream {
         const from = h <= k && this.#ghost.length === 0 ? k - h : -1;
         if (from >= 0) this.#held = EMPTY_PIECE;
         const rest = from >= 0 ? subPiece(piece, from, piece.view.length) : concatPieces(this.#held, subPiece(piece, k, piece.view.length));
-        return nonEmpty(head, this.#scan(rest, 'push'));
+        return nonEmpty(...head, ...this.#scan(rest, 'push'));
       }
     }
-    return nonEmpty(this.#scan(concatPieces(this.#held, piece), 'push'));
+    return nonEmpty(...this.#scan(concatPieces(this.#held, piece), 'push'));
   }
 
   idle(): Buffer {
     if (this.#ended || this.#held.raw.length === 0) return EMPTY;
-    return this.#scan(this.#held, 'idle');
+    return joinParts(nonEmpty(...this.#scan(this.#held, 'idle')));
   }
 
   end(): Buffer {
     if (this.#ended) return EMPTY;
     this.#ended = true;
-    const out = this.#scan(concatPieces(this.#held, this.#noise.end()), 'end');
+    const out = joinParts(nonEmpty(...this.#scan(concatPieces(this.#held, this.#noise.end()), 'end')));
     this.#ghost = EMPTY;
     return out;
   }
@@ -177,7 +177,7 @@ export class MatcherStream implements RedactorStream {
    * Match over remembered context + `cur`'s view, write what is final, hold the rest. Positions below
    * g (the remembered context) were written already; a region reaching into them is written clipped.
    */
-  #scan(cur: Piece, mode: Mode): Buffer {
+  #scan(cur: Piece, mode: Mode): Buffer[] {
     const g = this.#ghost.length;
     const buf = g === 0 ? cur.view : Buffer.concat([this.#ghost, cur.view]);
     const regions = buf.length === 0 ? [] : selectRegions(candidatesIn(this.#matcher, buf, mode !== 'push', this.#rule), this.#matcher.literals);
