@@ -9,10 +9,12 @@
  *   A string sequence's payload (a hyperlink's URL) is itself redacted in place before it is passed on,
  *   since a URL can carry a secret. An ESC that does not start a well-formed sequence within
  *   MAX_ESCAPE_BYTES is ordinary content.
- * - The line break (`\n` or `\r\n`) after a line of WRAP_MIN_COLUMNS or more base64/base64url
+ * - The line break (`\n` or `\r\n`) after a line of WRAP_MIN_COLUMNS to WRAP_MAX_COLUMNS base64/base64url
  *   characters and nothing else: `base64` wraps at 76, PEM at 64, so an encoded value that crosses a
  *   wrap is still one match. Other line breaks stay in the view (a value split across ordinary lines
- *   is not joined).
+ *   is not joined). The upper bound is what keeps the check cheap: a longer line is no wrapped output,
+ *   and once a line is past it nothing more of that line is looked at (a 16 MiB body on one line of
+ *   base64-looking bytes was walked byte by byte on every write).
  *
  * Skipped bytes are never dropped from the output: those inside a masked region are written right after
  * its replacement (escape sequences only, so colours survive; a skipped wrap break inside an encoded
@@ -25,6 +27,8 @@
 
 export const MAX_ESCAPE_BYTES = 4096;
 export const WRAP_MIN_COLUMNS = 60;
+/** Widest line whose break is taken as a wrap: far above any wrapper's width (76, 64, `base64 -w` choices). */
+export const WRAP_MAX_COLUMNS = 4096;
 
 const ESC = 0x1b;
 const BEL = 0x07;
@@ -104,7 +108,7 @@ export class NoiseTokenizer {
   readonly #scrub: PayloadScrubber;
   /** Bytes of an unfinished escape sequence (or a `\r` that may start a skipped break), held. */
   #pending: Buffer = Buffer.alloc(0);
-  /** base64 characters since the start of the current line, or -1 when the line has anything else. */
+  /** base64 characters since the start of the current line, or -1 when it has anything else or is too long. */
   #lineRun = 0;
   /** Redactions made inside string-sequence payloads. */
   count = 0;
@@ -188,12 +192,15 @@ export class NoiseTokenizer {
     return out;
   }
 
-  /** base64 run length of input[lineStart, end) as a whole line (with `carried` before it), or -1. */
+  /**
+   * base64 run length of input[lineStart, end) as a whole line (with `carried` before it), or -1. The
+   * length is checked before any byte is read, so a line already known not to wrap costs nothing.
+   */
   #runFrom(input: Buffer, lineStart: number, end: number, carried: number): number {
+    if (carried < 0 || carried + (end - lineStart) > WRAP_MAX_COLUMNS) return -1;
     let i = end;
     while (i > lineStart && B64[input[i - 1]!] === 1) i--;
-    if (i > lineStart) return -1;
-    return carried < 0 ? -1 : carried + (end - lineStart);
+    return i > lineStart ? -1 : carried + (end - lineStart);
   }
 
   /** The line run ending at `end` in this input, for the held-\r check. */
@@ -292,7 +299,7 @@ export function foldWraps(text: string): string {
     const line = lines[i]!;
     const body = line.endsWith('\r') ? line.slice(0, -1) : line;
     const last = i === lines.length - 1;
-    if (!last && body.length >= WRAP_MIN_COLUMNS && [...body].every((c) => B64[c.charCodeAt(0)] === 1)) out += body;
+    if (!last && body.length >= WRAP_MIN_COLUMNS && body.length <= WRAP_MAX_COLUMNS && [...body].every((c) => B64[c.charCodeAt(0)] === 1)) out += body;
     else out += last ? line : `${line}\n`;
   }
   return out;

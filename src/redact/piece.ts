@@ -1,4 +1,4 @@
-import { render as renderPlain, replacementFor, type Region } from './regions.js';
+import { renderParts, replacementFor, type Region } from './regions.js';
 import type { Piece } from './noise.js';
 
 /**
@@ -104,11 +104,14 @@ function escapesWithin(p: Piece, vs: number, ve: number): Buffer[] {
   return out;
 }
 
-/** raw up to the position of view byte `to`, with each region (view coordinates, all before `to`) replaced. */
-export function renderPiece(p: Piece, regions: readonly Region[], to: number): Buffer {
-  if (identity(p)) return renderPlain(p.raw, regions, to);
+/**
+ * raw up to the position of view byte `to`, with each region (view coordinates, all before `to`)
+ * replaced, as parts to write in order (some may be empty): joining them would copy the whole write.
+ */
+export function renderPiece(p: Piece, regions: readonly Region[], to: number): Buffer[] {
+  if (identity(p)) return renderParts(p.raw, regions, to);
   const rawTo = toRaw(p, to);
-  if (regions.length === 0) return p.raw.subarray(0, rawTo);
+  if (regions.length === 0) return [p.raw.subarray(0, rawTo)];
   const parts: Buffer[] = [];
   let at = 0;
   for (const r of regions) {
@@ -120,5 +123,5 @@ export function renderPiece(p: Piece, regions: readonly Region[], to: number): B
     at = re;
   }
   if (rawTo > at) parts.push(p.raw.subarray(at, rawTo));
-  return Buffer.concat(parts);
+  return parts;
 }

@@ -1,6 +1,6 @@
 import type { Literal } from './literals.js';
 import type { Matcher, Occurrence } from './matcher.js';
-import { splice } from './splice.js';
+import { splice, spliceParts } from './splice.js';
 
 /** An occurrence that may take part in a region; `partial` marks an end-of-stream prefix. */
 export interface Candidate extends Occurrence {
@@ -90,5 +90,12 @@ export function replacementFor(region: Region): string {
 
 /** buf[0, to) with each region (all must lie inside it) replaced by its labels. */
 export function render(buf: Buffer, regions: readonly Region[], to: number): Buffer {
-  return splice(buf, regions, (r) => Buffer.from(replacementFor(r), 'utf8'), to);
+  return splice(buf, regions, replacementBytes, to);
 }
+
+/** render's output in parts (see spliceParts). */
+export function renderParts(buf: Buffer, regions: readonly Region[], to: number): Buffer[] {
+  return spliceParts(buf, regions, replacementBytes, to);
+}
+
+const replacementBytes = (r: Region): Buffer => Buffer.from(replacementFor(r), 'utf8');

@@ -4,6 +4,11 @@
  */
 export function splice<S extends { start: number; end: number }>(buf: Buffer, spans: readonly S[], replace: (span: S) => Buffer, to = buf.length): Buffer {
   if (spans.length === 0) return buf.subarray(0, to);
+  return Buffer.concat(spliceParts(buf, spans, replace, to));
+}
+
+/** splice's output as the parts it is joined from (regions of buf and replacements), for a caller that writes parts. */
+export function spliceParts<S extends { start: number; end: number }>(buf: Buffer, spans: readonly S[], replace: (span: S) => Buffer, to = buf.length): Buffer[] {
   const parts: Buffer[] = [];
   let at = 0;
   for (const s of spans) {
@@ -12,5 +17,5 @@ export function splice<S extends { start: number; end: number }>(buf: Buffer, sp
     at = s.end;
   }
   if (to > at) parts.push(buf.subarray(at, to));
-  return Buffer.concat(parts);
+  return parts;
 }

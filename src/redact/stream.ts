@@ -48,6 +48,11 @@ import { candidatesIn, render, selectRegions, type PartialRule, type Region } fr
 export interface RedactorStream {
   /** Feed bytes; returns the bytes that are safe to emit now (possibly empty, may share memory with chunk). */
   push(chunk: Uint8Array): Buffer;
+  /**
+   * push's output as the parts it is made of, none empty (see pushParts): a caller that writes pieces
+   * anyway skips the copy that joins a small head (held bytes) to a large tail left in the chunk.
+   */
+  pushParts?(chunk: Uint8Array): Buffer[];
   /** The source has been silent for the idle interval: returns held bytes released under the pause rule. */
   idle(): Buffer;
   /** End of stream: returns the remaining bytes, with the end-of-stream rule applied. */
@@ -67,7 +72,19 @@ export const IDLE_MS = 200;
 
 const EMPTY = Buffer.alloc(0);
 /** Writes shorter than this are joined to held bytes by copying: the copy is cheaper than two scans. */
-const SEAM_MIN = 1024;
+export const SEAM_MIN = 1024;
+
+/** `s.push(chunk)` in parts, none empty: the stream's own parts when it has them. */
+export function pushParts(s: RedactorStream, chunk: Uint8Array): Buffer[] {
+  if (s.pushParts !== undefined) return s.pushParts(chunk);
+  const out = s.push(chunk);
+  return out.length === 0 ? [] : [out];
+}
+
+/** Parts as one buffer, copied only when there are two or more. */
+export function joinParts(parts: Buffer[]): Buffer {
+  return parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
 
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -117,8 +134,12 @@ export class MatcherStream implements RedactorStream {
   }
 
   push(chunk: Uint8Array): Buffer {
+    return joinParts(this.pushParts(chunk));
+  }
+
+  pushParts(chunk: Uint8Array): Buffer[] {
     if (this.#ended) throw new InternalError('redactor stream written after end');
-    if (chunk.byteLength === 0) return EMPTY;
+    if (chunk.byteLength === 0) return [];
     const piece = this.#noise.push(asBuffer(chunk));
     // Held bytes would force a copy of the whole write to join them. Scan a short seam first (held bytes
     // plus the write up to a line end past the longest literal): usually nothing is held after it, and
@@ -127,22 +148,27 @@ export class MatcherStream implements RedactorStream {
       const k = piece.view.indexOf(0x0a, this.#matcher.maxLength) + 1;
       if (k > 0 && k < piece.view.length) {
         const head = this.#scan(concatPieces(this.#held, subPiece(piece, 0, k)), 'push');
-        const tail = this.#scan(concatPieces(this.#held, subPiece(piece, k, piece.view.length)), 'push');
-        return head.length === 0 ? tail : tail.length === 0 ? head : Buffer.concat([head, tail]);
+        // What the seam left held is its last bytes (partial rule `off` always holds longest-1): when they
+        // all come from this write, they are scanned again in place with the rest instead of copied to it.
+        const h = this.#held.view.length;
+        const from = h <= k && this.#ghost.length === 0 ? k - h : -1;
+        if (from >= 0) this.#held = EMPTY_PIECE;
+        const rest = from >= 0 ? subPiece(piece, from, piece.view.length) : concatPieces(this.#held, subPiece(piece, k, piece.view.length));
+        return nonEmpty(...head, ...this.#scan(rest, 'push'));
       }
     }
-    return this.#scan(concatPieces(this.#held, piece), 'push');
+    return nonEmpty(...this.#scan(concatPieces(this.#held, piece), 'push'));
   }
 
   idle(): Buffer {
     if (this.#ended || this.#held.raw.length === 0) return EMPTY;
-    return this.#scan(this.#held, 'idle');
+    return joinParts(nonEmpty(...this.#scan(this.#held, 'idle')));
   }
 
   end(): Buffer {
     if (this.#ended) return EMPTY;
     this.#ended = true;
-    const out = this.#scan(concatPieces(this.#held, this.#noise.end()), 'end');
+    const out = joinParts(nonEmpty(...this.#scan(concatPieces(this.#held, this.#noise.end()), 'end')));
     this.#ghost = EMPTY;
     return out;
   }
@@ -151,7 +177,7 @@ export class MatcherStream implements RedactorStream {
    * Match over remembered context + `cur`'s view, write what is final, hold the rest. Positions below
    * g (the remembered context) were written already; a region reaching into them is written clipped.
    */
-  #scan(cur: Piece, mode: Mode): Buffer {
+  #scan(cur: Piece, mode: Mode): Buffer[] {
     const g = this.#ghost.length;
     const buf = g === 0 ? cur.view : Buffer.concat([this.#ghost, cur.view]);
     const regions = buf.length === 0 ? [] : selectRegions(candidatesIn(this.#matcher, buf, mode !== 'push', this.#rule), this.#matcher.literals);
@@ -199,6 +225,10 @@ export class MatcherStream implements RedactorStream {
   }
 }
 
+function nonEmpty(...parts: Buffer[]): Buffer[] {
+  return parts.filter((p) => p.length > 0);
+}
+
 /** A stream for a redactor with nothing to find: bytes pass as they come. */
 export class PassStream implements RedactorStream {
   #ended = false;
@@ -230,8 +260,13 @@ export class ChainStream implements RedactorStream {
     return this.first.pending + this.second.pending;
   }
   push(chunk: Uint8Array): Buffer {
-    const mid = this.first.push(chunk);
-    return mid.length === 0 ? EMPTY : this.second.push(mid);
+    return joinParts(this.pushParts(chunk));
+  }
+  /** Each part of the first stage goes on as its own write: a stream's output is the same for any chunking. */
+  pushParts(chunk: Uint8Array): Buffer[] {
+    const out: Buffer[] = [];
+    for (const mid of pushParts(this.first, chunk)) for (const part of pushParts(this.second, mid)) out.push(part);
+    return out;
   }
   idle(): Buffer {
     const mid = this.first.idle();

@@ -1,6 +1,6 @@
 import { Transform } from 'node:stream';
 import { IdleRelease } from './idle.js';
-import { IDLE_MS, type RedactorStream } from './stream.js';
+import { IDLE_MS, pushParts, type RedactorStream } from './stream.js';
 
 export interface RedactTransformOptions {
   /** Called once at the end with the total number of replacements. */
@@ -17,9 +17,11 @@ export function redactTransform(stream: RedactorStream, options: RedactTransform
   const t: Transform = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       try {
-        const out = stream.push(chunk);
+        // Parts are pushed as they are: joining them would copy the write (see RedactorStream.pushParts).
+        const parts = pushParts(stream, chunk);
         idle.after();
-        callback(null, out.length > 0 ? out : undefined);
+        for (const part of parts) t.push(part);
+        callback();
       } catch (err) {
         callback(err as Error);
       }

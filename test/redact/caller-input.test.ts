@@ -95,6 +95,24 @@ describe('caller-supplied input (outloop redact) is no prefix oracle', () => {
       { numRuns: 1000 },
     );
   });
+
+  it('masks a value across the end of what a long write\'s seam scan holds (rescanned in place, not copied)', () => {
+    // A write longer than SEAM_MIN after held bytes is scanned as a seam up to a line break, then the
+    // rest; with partial: off the seam always holds its last bytes, and those are scanned again with the
+    // rest. The value is moved over that boundary a few bytes at a time, with and without colour inside it.
+    const r = new Redactor(secrets, { partial: 'off' });
+    const rest = Array.from({ length: 60 }, (_, i) => `line ${i} ok\n`).join('');
+    for (const v of [KEY, `${KEY.slice(0, 12)}\x1b[31m${KEY.slice(12)}\x1b[0m`]) {
+      for (let q = 0; q <= 400; q += 3) {
+        const text = Buffer.from(`held ${'a'.repeat(80)}${v}${'b'.repeat(q)}\n${rest}`);
+        const want = r.redactBuffer(text).output;
+        expect(want.includes('[REDACTED:ACME_KEY]'), `q ${q}`).toBe(true);
+        const got = runStream(r, [text.subarray(0, 5), text.subarray(5)]);
+        expect(got.output.toString('latin1'), `q ${q}`).toBe(want.toString('latin1'));
+        expect(got.count).toBe(1);
+      }
+    }
+  });
 });
 
 describe('exec output: the held-prefix rule spares a tail the caller sent as a parameter', () => {

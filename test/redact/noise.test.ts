@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/redact/index.js';
-import { MAX_ESCAPE_BYTES } from '../../src/redact/noise.js';
+import { MAX_ESCAPE_BYTES, WRAP_MAX_COLUMNS } from '../../src/redact/noise.js';
 import { bytewise, runStream } from './helpers.js';
 
 const S = 'sk_live_51Habc123XYZsecretQ9';
@@ -48,6 +48,34 @@ describe('terminal noise view', () => {
 
   it('does not join ordinary lines, only wrap-length base64 lines', () => {
     expect(redact(`${S.slice(0, 14)}\n${S.slice(14)}\n`)).toBe(`${S.slice(0, 14)}\n${S.slice(14)}\n`);
+  });
+
+  it('takes a wrap break only after a line of at most WRAP_MAX_COLUMNS base64 characters', () => {
+    // S is all base64url, so its first 14 bytes end a base64 line and the rest starts the next.
+    const split = (pad: number) => `${'A'.repeat(pad)}${S.slice(0, 14)}\n${S.slice(14)}\n`;
+    expect(redact(split(WRAP_MAX_COLUMNS - 14))).toBe(`${'A'.repeat(WRAP_MAX_COLUMNS - 14)}[REDACTED:K]\n`);
+    // One column wider is no wrapped output: the break stays, and so does the line split.
+    expect(redact(split(WRAP_MAX_COLUMNS - 13))).toBe(split(WRAP_MAX_COLUMNS - 13));
+  });
+
+  it('masks a value split across 64 KiB writes inside a line of megabytes of base64-looking bytes', () => {
+    // The line is long past WRAP_MAX_COLUMNS, so the line check stops looking at it; the value
+    // matcher must still see the seam: a write boundary at every offset of the value.
+    const pad = 'x'.repeat(3 * 65536 - 10);
+    const text = Buffer.from(`${pad}${S}${'x'.repeat(2 * 65536)}\n${S.slice(0, 14)}\n${S.slice(14)}\n`);
+    const want = Buffer.from(`${pad}[REDACTED:K]${'x'.repeat(2 * 65536)}\n${S.slice(0, 14)}\n${S.slice(14)}\n`);
+    expect(r.redactBuffer(text).output.equals(want)).toBe(true);
+    for (let shift = 0; shift <= S.length; shift++) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < text.length; ) {
+        const n = at === 0 ? 65536 - 10 + shift : 65536;
+        chunks.push(text.subarray(at, at + n));
+        at += n;
+      }
+      const out = runStream(r, chunks);
+      expect(out.output.equals(want), `shift ${shift}`).toBe(true);
+      expect(out.count).toBe(1);
+    }
   });
 
   it('builds each write\'s view in one shared buffer without one stream clobbering another (stdout and stderr)', () => {

@@ -3,7 +3,7 @@ import { collectLiterals, type SecretValue } from '../../src/redact/index.js';
 const B64 = /^[A-Za-z0-9+/_-]$/;
 
 /**
- * The view of noise.ts restated naively for inputs without ESC: a `\r?\n` after a line of 60 or more
+ * The view of noise.ts restated naively for inputs without ESC: a `\r?\n` after a line of 60 to 4096
  * base64 characters (and nothing else) is skipped. Returns the view and, per view byte, its input index.
  */
 function view(input: Buffer): { bytes: number[]; at: number[] } {
@@ -16,7 +16,7 @@ function view(input: Buffer): { bytes: number[]; at: number[] } {
     if (isBreak) {
       const lineEnd = c === 0x0d ? i : i > lineStart && input[i - 1] === 0x0d && input[i - 1] !== undefined ? i - 1 : i;
       const line = input.subarray(lineStart, lineEnd).toString('latin1');
-      const wrap = line.length >= 60 && [...line].every((ch) => B64.test(ch));
+      const wrap = line.length >= 60 && line.length <= 4096 && [...line].every((ch) => B64.test(ch));
       if (c === 0x0a) lineStart = i + 1;
       if (wrap) continue;
     }

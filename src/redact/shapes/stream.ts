@@ -18,7 +18,7 @@
  * - End: everything held is redacted as complete; an unterminated PEM block with a body is masked whole.
  */
 import { InternalError } from '../../errors.js';
-import type { RedactorStream } from '../stream.js';
+import { joinParts, SEAM_MIN, type RedactorStream } from '../stream.js';
 import { findShapes, labelFor, prefixRuleIn, renderShapes, scanShapes, type ShapeFinding, type ShapeSet } from './compile.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -85,7 +85,24 @@ export class ShapeStream implements RedactorStream {
   }
 
   push(chunk: Uint8Array): Buffer {
+    return joinParts(this.pushParts(chunk));
+  }
+
+  /**
+   * A long write after a held partial line is taken in two: up to its first line break (the held line
+   * ends there: a short copy joins them) and the rest, scanned in place. Held bytes are a line or less,
+   * the write 64 KiB, so joining them whole copied the write on every write that ended mid-line. The
+   * output is the same: cuts fall on line structure, and a forced cut is measured from the end.
+   */
+  pushParts(chunk: Uint8Array): Buffer[] {
     if (this.#ended) throw new InternalError('shape redactor stream written after end');
+    const input = asBuffer(chunk);
+    const nl = this.#held.length > 0 && input.length > SEAM_MIN ? input.indexOf(10) + 1 : 0;
+    const parts = nl > 0 && nl < input.length ? [this.#pushOne(input.subarray(0, nl)), this.#pushOne(input.subarray(nl))] : [this.#pushOne(input)];
+    return parts.filter((p) => p.length > 0);
+  }
+
+  #pushOne(chunk: Buffer): Buffer {
     if (chunk.byteLength === 0) return EMPTY;
     let buf = this.#held.length === 0 ? asBuffer(chunk) : join(this.#held, asBuffer(chunk));
     this.#held = EMPTY;
@@ -113,7 +130,7 @@ export class ShapeStream implements RedactorStream {
         const head = this.#redact(buf.subarray(0, pem), false);
         this.#count++;
         this.#swallowPem = true;
-        const tail = this.push(Buffer.from(buf.subarray(pem + BEGIN.length)));
+        const tail = this.#pushOne(Buffer.from(buf.subarray(pem + BEGIN.length)));
         return Buffer.concat([head, labelFor('private-key'), tail]);
       }
       // Hold the whole line the block starts on: a rule may read the text before BEGIN with it.
