@@ -256,15 +256,24 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
  * cost every exec about 3 ms of its start-up. It settles when the pipe ends or is closed; an error on
  * either side rejects, unless `closedOnPurpose()` (the output was closed because the child is gone).
  */
-export function relayInto(from: Readable, to: Writable, closedOnPurpose: () => boolean): Promise<void> {
+function relayInto(from: Readable, to: Writable, closedOnPurpose: () => boolean): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    // One drain listener at a time: node resumes a child's pipes itself when the child exits, so a
+    // paused relay can see another write refused before the first drain.
+    let waiting = false;
     const onData = (chunk: Buffer) => {
       if (!to.write(chunk)) {
         from.pause();
-        to.once('drain', onDrain);
+        if (!waiting) {
+          waiting = true;
+          to.once('drain', onDrain);
+        }
       }
     };
-    const onDrain = () => from.resume();
+    const onDrain = () => {
+      waiting = false;
+      from.resume();
+    };
     const settle = (err?: unknown) => {
       from.off('data', onData);
       from.off('end', onEnd);
