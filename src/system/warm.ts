@@ -28,7 +28,7 @@ export async function warmUp(homes: Homes, packageRoot: string): Promise<void> {
     import('../sandbox/detect.js'),
     import('./harden.js'),
     // The keyword index is built on the first scan (compileShapes); a spare has the time, so now.
-    import('../redact/shapes/index.js').then((m) => void m.builtinShapes().tripleBits),
+    import('../redact/shapes/index.js').then((m) => void m.builtinShapes().index),
     LOADERS.local!(),
   ]);
   // The addon that ends the request's output (worker.ts).

@@ -58,6 +58,23 @@ interface KeywordEntry {
 export interface ShapeSet {
   readonly rules: readonly CompiledRule[];
   readonly entries: readonly KeywordEntry[];
+  /**
+   * The keyword index the scan uses. Built on first use, not with the set: a 256 Ki-slot table and some
+   * 15,000 hits for the packaged rules (about 9 ms before the JIT warms up), and most execs print little
+   * or nothing, while every one of them makes a set.
+   */
+  readonly index: KeywordIndex;
+  readonly ids: readonly string[];
+  /** Rule id -> position in the set, for naming merged findings. */
+  readonly rank: ReadonlyMap<string, number>;
+  /** Longest window a multiline rule can need: the stream's cap for holding an open block. */
+  readonly maxMultiline: number;
+  /** The keyword entry that is exactly `-----BEGIN`, when a rule has it (see scanShapes). */
+  readonly pemBegin: KeywordEntry | undefined;
+}
+
+/** The tables findShapes scans with (see compileShapes for how they are built). */
+export interface KeywordIndex {
   /** Hashed byte triple -> 1 + index into groups; 0 when no keyword has that triple at offset -1, 0 or 1. */
   readonly triples: Uint16Array;
   /** The same as one bit per hash (32 KiB, stays in L1 cache): the hot loop reads only this. */
@@ -77,13 +94,6 @@ export interface ShapeSet {
   readonly short: readonly { needle: Buffer; entry: KeywordEntry }[];
   /** The 2-byte needles' entries: the last even position is checked for them after the scan. */
   readonly pairs: readonly KeywordEntry[];
-  readonly ids: readonly string[];
-  /** Rule id -> position in the set, for naming merged findings. */
-  readonly rank: ReadonlyMap<string, number>;
-  /** Longest window a multiline rule can need: the stream's cap for holding an open block. */
-  readonly maxMultiline: number;
-  /** The keyword entry that is exactly `-----BEGIN`, when a rule has it (see scanShapes). */
-  readonly pemBegin: KeywordEntry | undefined;
 }
 
 /**
@@ -98,11 +108,12 @@ export interface ShapeIndex {
 
 export function exportIndex(set: ShapeSet): ShapeIndex {
   const at = new Map(set.entries.map((e, i) => [e, i]));
+  const { triples, groups, short } = set.index;
   const hits: number[] = [];
   for (let k = 0; k < TRIPLE_SLOTS; k++) {
-    const g = set.triples[k]!;
+    const g = triples[k]!;
     // Hits of the 2-3 byte needles are not exported: compileShapes derives them from `short`.
-    if (g !== 0) for (const h of set.groups[g - 1]!) if (at.has(h.entry)) hits.push(h.triple, at.get(h.entry)!, h.offset);
+    if (g !== 0) for (const h of groups[g - 1]!) if (at.has(h.entry)) hits.push(h.triple, at.get(h.entry)!, h.offset);
   }
   return {
     entries: set.entries.map((e) => ({
@@ -111,7 +122,7 @@ export function exportIndex(set: ShapeSet): ShapeIndex {
       exact: e.exact ? [...e.exact] : null,
       rules: [...e.rules],
     })),
-    short: set.short.map((s) => [[...s.needle], at.get(s.entry)!]),
+    short: short.map((s) => [[...s.needle], at.get(s.entry)!]),
     hits,
   };
 }
@@ -295,40 +306,12 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false, preb
     }
   }
   const list = prebuilt ? prebuilt.entries.map(entryFromPlain) : [...entries.values()];
-  // The keyword index (a 256 Ki-slot table and some 15,000 hits for the packaged rules, ~9 ms before the
-  // JIT warms up) is built when the first bytes are scanned, not when a redactor is made: most execs
-  // print little or nothing, and every one of them made it.
-  let tables: IndexTables | undefined;
-  const index = () => (tables ??= buildIndex(list, prebuilt));
+  let index: KeywordIndex | undefined;
   return {
     rules: compiled,
     entries: list,
-    get triples() {
-      return index().triples;
-    },
-    get tripleBits() {
-      return index().tripleBits;
-    },
-    get groups() {
-      return index().groups;
-    },
-    get hitStart() {
-      return index().hitStart;
-    },
-    get hitTriple() {
-      return index().hitTriple;
-    },
-    get hitOffset() {
-      return index().hitOffset;
-    },
-    get hitEntry() {
-      return index().hitEntry;
-    },
-    get short() {
-      return index().short;
-    },
-    get pairs() {
-      return index().pairs;
+    get index() {
+      return (index ??= buildIndex(list, prebuilt));
     },
     ids: compiled.map((r) => r.id),
     rank: new Map(compiled.map((r, i) => [r.id, i])),
@@ -337,10 +320,8 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false, preb
   };
 }
 
-type IndexTables = Pick<ShapeSet, 'triples' | 'tripleBits' | 'groups' | 'hitStart' | 'hitTriple' | 'hitOffset' | 'hitEntry' | 'short' | 'pairs'>;
-
 /** The keyword index over a rule set's entries: from the packaged set's prebuilt hits, or computed. */
-function buildIndex(list: KeywordEntry[], prebuilt: ShapeIndex | undefined): IndexTables {
+function buildIndex(list: KeywordEntry[], prebuilt: ShapeIndex | undefined): KeywordIndex {
   const triples = new Uint16Array(TRIPLE_SLOTS);
   const tripleBits = new Uint8Array(TRIPLE_SLOTS >>> 3);
   const groups: Hit[][] = [];
@@ -492,7 +473,8 @@ export function scanShapes(set: ShapeSet, buf: Buffer, final = true): { findings
   let sawPemBegin = pemBegin === undefined;
   const n = buf.length;
   if (n < 2) return { findings: [], sawPemBegin };
-  const { triples, hitStart, hitTriple, hitOffset, hitEntry, rules } = set;
+  const { rules } = set;
+  const { triples, tripleBits, hitStart, hitTriple, hitOffset, hitEntry, pairs } = set.index;
   // Per rule, the window waiting to be searched; overlapping windows of a rule are merged so no byte is
   // searched twice by one rule. Anchored rules try once per word start instead.
   const pendS = new Int32Array(rules.length).fill(-1);
@@ -545,7 +527,7 @@ export function scanShapes(set: ShapeSet, buf: Buffer, final = true): { findings
   // Stride 2: every keyword has an indexed triple on an even offset (see compileShapes).
   // Locals the `open` closure does not capture, so V8 keeps them in registers in the hot loop.
   const bytes = buf;
-  const bits = set.tripleBits;
+  const bits = tripleBits;
   const last = n - 2;
   for (let i = 0; i < last; i += 2) {
     const t = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
@@ -558,7 +540,7 @@ export function scanShapes(set: ShapeSet, buf: Buffer, final = true): { findings
       if (matchesAt(bytes, at, hitEntry[h]!)) open(at, hitEntry[h]!);
     }
   }
-  if ((n & 1) === 0) for (const entry of set.pairs) if (matchesAt(bytes, n - 2, entry)) open(n - 2, entry);
+  if ((n & 1) === 0) for (const entry of pairs) if (matchesAt(bytes, n - 2, entry)) open(n - 2, entry);
   for (let r = 0; r < rules.length; r++) if (pendE[r]! >= 0 && !rules[r]!.anchored) runRule(rules[r]!, buf, pendS[r]!, pendE[r]!, raw, final);
   return { findings: mergeFindings(raw, set.rank), sawPemBegin };
 }
@@ -613,8 +595,8 @@ export function prefixRuleIn(set: ShapeSet, buf: Buffer): string | undefined {
   const seen = new Set<KeywordEntry>();
   const known = new Set(set.entries);
   // The needles' spelled entries (see compileShapes) are the `short` entries below, in their place.
-  for (const g of set.groups) for (const { entry } of g) if (known.has(entry)) seen.add(entry);
-  for (const { entry } of set.short) seen.add(entry);
+  for (const g of set.index.groups) for (const { entry } of g) if (known.has(entry)) seen.add(entry);
+  for (const { entry } of set.index.short) seen.add(entry);
   const prefixRules = [...seen].filter((e) => e.rules.some((r) => !set.rules[r]!.re.ignoreCase));
   for (let p = 0; p < buf.length; p++) {
     for (const entry of prefixRules) {
