@@ -31,9 +31,16 @@ const loaded = new Map<string, Loaded>();
 /** Scripts compiled without a usable cache entry: their code is saved when the process exits. */
 const fresh: { script: Script; file: string }[] = [];
 let cacheDir: string | null | undefined;
+/** The folder is there (else nothing is read from it: it is made at exit). */
+let cacheMade = false;
 let nodeRequire: Require | undefined;
 
-/** The cache folder when it is safe to use, else null (decided once per process: one stat). */
+/** Only a folder of this user's that no one else can write: bytecode read from it runs as this user. */
+function safeFolder(st: { uid: number; mode: number }): boolean {
+  return st.uid === process.getuid?.() && (st.mode & 0o022) === 0;
+}
+
+/** The cache folder when it is safe to use, else null (decided once per process: two stats). */
 function cacheFolder(): string | null {
   if (cacheDir !== undefined) return cacheDir;
   cacheDir = null;
@@ -51,13 +58,15 @@ function cacheFolder(): string | null {
   } catch {
     return null;
   }
+  let st;
   try {
-    const st = fs.statSync(dir);
-    // Someone else's folder, or one others can write: its bytecode would run as this user. Not used.
-    if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) return null;
+    // Not made yet (undefined): made at exit, once there is code to keep.
+    st = fs.statSync(dir, { throwIfNoEntry: false });
   } catch {
-    // Not made yet: made at exit, once there is code to keep.
+    return null;
   }
+  if (st && (!st.isDirectory() || !safeFolder(st))) return null;
+  cacheMade = st !== undefined;
   cacheDir = dir;
   return dir;
 }
@@ -68,7 +77,7 @@ function cacheFile(dir: string, file: string): string {
 
 function readCache(file: string): Buffer | undefined {
   const dir = cacheFolder();
-  if (!dir) return undefined;
+  if (!dir || !cacheMade) return undefined;
   try {
     return fs.readFileSync(cacheFile(dir, file));
   } catch {
@@ -91,8 +100,7 @@ function saveCaches(): void {
   if (!dir || fresh.length === 0) return;
   try {
     if (fs.mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) pruneOthers(dir);
-    const st = fs.statSync(dir);
-    if (st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) return;
+    if (!safeFolder(fs.statSync(dir))) return;
     for (const { script, file } of fresh) {
       const target = cacheFile(dir, file);
       const tmp = `${target}.${process.pid}.tmp`;
