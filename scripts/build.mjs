@@ -88,6 +88,9 @@ await build({
 // through V8's code cache (Node 20 has none for modules) and which spares node's ESM loader. Relative
 // imports of chunks become require() (dynamic ones too, kept lazy behind a promise); import.meta.url
 // becomes the chunk's own file URL.
+// import.meta.url in CommonJS: the file's own URL. process.getBuiltinModule, not require: a chunk's
+// require is the loader's, which resolves only chunks and packages.
+const META = 'var __outloop_import_meta_url=process.getBuiltinModule("node:url").pathToFileURL(__filename).href;';
 const outputs = [...readdirSync(out).filter((f) => f.endsWith('.mjs')), ...readdirSync(join(out, 'chunks')).map((f) => `chunks/${f}`)];
 const names = new Set(outputs.map((f) => f.split('/').pop()));
 const spec = /(["'])(\.\.?\/(?:chunks\/)?)([\w.-]+)\.mjs\1/g;
@@ -102,13 +105,11 @@ for (const f of outputs) {
     define: { 'import.meta.url': '__outloop_import_meta_url' },
     logLevel: 'warning',
   });
-  const meta = code.includes('__outloop_import_meta_url') ? 'var __outloop_import_meta_url=process.getBuiltinModule("node:url").pathToFileURL(__filename).href;' : '';
-  writeFileSync(join(out, f.replace(/\.mjs$/, '.cjs')), meta + code);
+  writeFileSync(join(out, f.replace(/\.mjs$/, '.cjs')), (code.includes('__outloop_import_meta_url') ? META : '') + code);
   unlinkSync(join(out, f));
 }
 // One file each, loaded by node's own require: the chunk loader, and the system-mode client (12 KB, what
 // an agent starts on every call there: no chunks, no code cache, nothing of the pipeline).
-const META = 'var __outloop_import_meta_url=require("node:url").pathToFileURL(__filename).href;';
 // The loader keys V8's code cache on a hash of everything it may load, computed here once the rest of
 // dist/ is written: V8 checks only a script's length before it trusts cached bytecode, so a key that a
 // changed chunk of the same length could share would run the old code.
@@ -130,7 +131,8 @@ for (const [name, entry] of [['client', 'src/system/client-entry.ts'], ['load', 
     outExtension: { '.js': '.cjs' },
     minify: true,
     define: { __OUTLOOP_DIST_ID__: JSON.stringify(name === 'load' ? distId() : ''), 'import.meta.url': '__outloop_import_meta_url' },
-    banner: { js: META },
+    // The client's peercred addon is found from its own URL; the loader uses none.
+    ...(name === 'client' ? { banner: { js: META } } : {}),
     legalComments: 'none',
     plugins: [builtinsWithoutFacade],
     logLevel: 'warning',
