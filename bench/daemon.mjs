@@ -6,11 +6,13 @@
 //   - the whole exec through the real daemon (always sandboxed there: system mode ignores sandbox: off);
 //   - the same exec started the moment the one before it ended: served while the spare that replaces
 //     the last one warms up (the rows between give it time otherwise);
+//   - the same two rows with the native client (native/client, what `outloop session` puts first on the
+//     agent's PATH), when npm ci could build it;
 //   - the same exec in personal mode, sandboxed and not, for comparison.
 //
 //   sudo node bench/daemon.mjs [rounds]
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +23,7 @@ const rounds = Number(process.argv[2] ?? 30);
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
 const bin = join(pkg, 'bin', 'outloop.js');
+const nativeClient = join(pkg, 'native', 'client', 'build', 'Release', 'outloop');
 if (process.getuid() !== 0) {
   console.error('bench/daemon.mjs needs root (it creates a system install under a temporary prefix)');
   process.exit(77);
@@ -56,7 +59,8 @@ const socket = join(prefix, 'run/outloop/broker.sock');
 // Asynchronous spawns: the stub socket lives in this process and must keep answering.
 const run = (args, env) => new Promise((res, rej) => {
   const t = process.hrtime.bigint();
-  const x = spawn(process.execPath, args, { cwd: project, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // A case whose first word is the native client runs it directly; the rest are node's arguments.
+  const x = spawn(args[0] === nativeClient ? nativeClient : process.execPath, args[0] === nativeClient ? args.slice(1) : args, { cwd: project, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   x.stderr.on('data', (d) => (err += d));
   x.once('close', (code) => (code === 0 ? res(Number(process.hrtime.bigint() - t) / 1e6) : rej(new Error(`${args.join(' ')} exited ${code}: ${err}`))));
@@ -66,6 +70,11 @@ const cases = {
   'client alone (stub daemon answers at once)': [[bin, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: stubSock }],
   'exec via outloopd (sandboxed)': [[bin, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: socket }],
   'exec via outloopd, right after another': [[bin, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: socket }, 'after'],
+  ...(existsSync(nativeClient) ? {
+    'native client alone (stub daemon)': [[nativeClient, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: stubSock }],
+    'native client, exec via outloopd': [[nativeClient, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: socket }],
+    'native client, right after another': [[nativeClient, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: socket }, 'after'],
+  } : {}),
   'personal mode exec, sandboxed': [[bin, 'exec', 'bench.noop'], { OUTLOOP_HOME: home }],
   'personal mode exec, sandbox off': [[bin, 'exec', 'benchoff.noop'], { OUTLOOP_HOME: home }],
 };

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { setSessionHandler } from './client.js';
 import { childrenOf, loadAddon, type PeerAddon } from './peer.js';
 
@@ -38,8 +39,9 @@ export function prepareSession(argv: string[], packageRoot: string): { argv: str
     // Without it a double fork leaves the session: no session rather than one an agent can walk out of.
     return { argv, error: `outloop session cannot keep the session's processes in its tree (${(err as Error).message})` };
   }
+  const env = sessionEnv(process.env, packageRoot);
   setSessionHandler((_sock, finish) => {
-    const child = spawn(setpriv, [`--reuid=${as}`, `--regid=${as}`, '--init-groups', '--', ...cmd], { stdio: 'inherit' });
+    const child = spawn(setpriv, [`--reuid=${as}`, `--regid=${as}`, '--init-groups', '--', ...cmd], { stdio: 'inherit', env });
     let keep = child.pid ?? 0;
     process.on('SIGCHLD', () => addon.reapAdopted(keep));
     // Ctrl-C and Ctrl-\ reach CMD from the terminal itself; this process outlives them to clean up.
@@ -56,6 +58,22 @@ export function prepareSession(argv: string[], packageRoot: string): { argv: str
     });
   });
   return { argv: head };
+}
+
+/** Where `npm ci` builds the native client (native/client/outloop.c). */
+export function nativeClientDir(packageRoot: string): string {
+  return join(packageRoot, 'native', 'client', 'build', 'Release');
+}
+
+/**
+ * CMD's environment: the person's, with the native client first on PATH, so the agent's every `outloop`
+ * is a small program and not a Node start (the same protocol and decisions; it hands the rest to the
+ * JavaScript CLI). Without a C compiler at install it is not there, and `outloop` is the Node client.
+ */
+export function sessionEnv(env: NodeJS.ProcessEnv, packageRoot: string): NodeJS.ProcessEnv {
+  const dir = nativeClientDir(packageRoot);
+  if (!existsSync(join(dir, 'outloop'))) return env;
+  return { ...env, PATH: env.PATH ? `${dir}:${env.PATH}` : dir };
 }
 
 /**

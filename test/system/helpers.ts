@@ -14,6 +14,8 @@ import { detectSandbox } from '../../src/sandbox/detect.js';
 export const CI = process.env.CI === 'true';
 export const DAEMON_USER = 'outloop';
 export const AGENT_USER = 'outloop-agent';
+/** The system-mode client as a native program (native/client), relative to the package. */
+export const NATIVE_CLIENT = 'native/client/build/Release/outloop';
 
 function missingParts(): string[] {
   const miss: string[] = [];
@@ -114,6 +116,7 @@ export async function makeSystem(tenants: string[] = ['acme', 'globex']): Promis
   for (const p of ['bin', 'dist', 'recipes', 'package.json']) cpSync(resolve(p), join(pkg, p), { recursive: true });
   mkdirSync(join(pkg, 'native', 'peercred', 'build', 'Release'), { recursive: true });
   cpSync(resolve('native/peercred/build/Release/peercred.node'), join(pkg, 'native', 'peercred', 'build', 'Release', 'peercred.node'));
+  if (existsSync(resolve(NATIVE_CLIENT))) cpSync(resolve(NATIVE_CLIENT), join(pkg, NATIVE_CLIENT));
   symlinkSync(resolve('node_modules'), join(pkg, 'node_modules'));
   const bin = join(pkg, 'bin', 'outloop.js');
   const inst = spawnSync(process.execPath, [bin, 'system', 'install', '--prefix', prefix, '--user', DAEMON_USER], { encoding: 'utf8' });
