@@ -31,8 +31,12 @@ export async function warmUp(homes: Homes, packageRoot: string): Promise<void> {
     import('../redact/shapes/index.js').then((m) => void m.builtinShapes().index),
     LOADERS.local!(),
   ]);
-  // The addon that ends the request's output (worker.ts).
+  // The addon that ends the request's output (worker.ts), and the output streams themselves: node makes
+  // process.stdout on first use (a pipe socket here, about a millisecond), and these pipes are the spare's
+  // own from its start, not a caller's.
   loadAddon(packageRoot);
+  void process.stdout;
+  void process.stderr;
   openAuditLogAhead(homes);
   keepParsed();
   // The daemon's parse cache lives in its state folder (the config folder is root's), as for a request;
