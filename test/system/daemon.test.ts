@@ -24,6 +24,9 @@ recipes:
     run: [sh, -c, 'echo started; exec sleep 20']
     env: { T: "{{secrets.TOKEN}}" }
     timeout: 60s
+  core:
+    description: the core-file limit the child runs under
+    run: [sh, -c, 'ulimit -c']
   refund:
     description: needs a person's approval
     risk: write
@@ -458,5 +461,20 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     await s.startDaemon();
     const v = await s.agent$(['audit', 'verify']);
     expect(v.status, v.stdout + v.stderr).toBe(0);
+  }, 40_000);
+
+  it('started without LimitCORE=0 (ulimit -c unlimited), the daemon, its workers and their children still dump no core', async () => {
+    await s.stopDaemon();
+    await s.startDaemon({ coreLimit: 'unlimited' });
+    const coreLimit = (pid: number) => /^Max core file size\s+(\S+)\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.slice(1, 3);
+    // setpriv and the shell exec outloopd: the daemon is the started process itself.
+    const daemon = s.daemon!.pid!;
+    expect(readFileSync(`/proc/${daemon}/cmdline`, 'utf8')).toContain('outloopd');
+    expect(coreLimit(daemon)).toEqual(['0', '0']);
+    const workers = readFileSync(`/proc/${daemon}/task/${daemon}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    expect(workers.length).toBeGreaterThan(0);
+    for (const w of workers) expect(coreLimit(w)).toEqual(['0', '0']);
+    const r = await s.agent$(['exec', 'len.core']);
+    expect(r).toMatchObject({ status: 0, stdout: '0\n' });
   }, 40_000);
 });

@@ -71,7 +71,8 @@ export interface SystemEnv {
   projects: Record<string, string>;
   daemon: ChildProcess | undefined;
   daemonStderr(): string;
-  startDaemon(): Promise<void>;
+  /** outloopd as its user; `coreLimit` is the `ulimit -c` it is started under (0, as the unit's LimitCORE=0). */
+  startDaemon(o?: { coreLimit?: string }): Promise<void>;
   stopDaemon(): Promise<number | null>;
   /** `outloop ARGS` as the agent's uid (through setpriv), with OUTLOOP_SOCKET set. */
   agent$(args: string[], o?: RunOpts): Promise<Result>;
@@ -154,9 +155,9 @@ export async function makeSystem(tenants: string[] = ['acme', 'globex']): Promis
       return daemon;
     },
     daemonStderr: () => daemonErr,
-    async startDaemon() {
+    async startDaemon(o = {}) {
       // As the unit's LimitCORE=0 would: no core dump of the daemon's memory.
-      const [cmd, ...rest] = ['sh', '-c', 'ulimit -c 0 && exec "$@"', 'sh', ...setpriv(DAEMON_USER), process.execPath, join(pkg, 'bin', 'outloopd.js'), '--foreground', '--prefix', prefix] as unknown as [string, ...string[]];
+      const [cmd, ...rest] = ['sh', '-c', `ulimit -c ${o.coreLimit ?? '0'} && exec "$@"`, 'sh', ...setpriv(DAEMON_USER), process.execPath, join(pkg, 'bin', 'outloopd.js'), '--foreground', '--prefix', prefix] as unknown as [string, ...string[]];
       const d = spawn(cmd, rest, { env: { PATH: baseEnv.PATH, LANG: 'C.UTF-8', OUTLOOPD_STALL_MS: '1500' }, stdio: ['ignore', 'pipe', 'pipe'] });
       daemon = d;
       d.stderr!.setEncoding('utf8').on('data', (s: string) => (daemonErr += s));
