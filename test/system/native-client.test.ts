@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, MAX_FRAME, parseHello, PASSED_ENV, PROTOCOL_VERSION } from '../../src/system/protocol.js';
 import { VERSION } from '../../src/version.js';
@@ -214,7 +214,7 @@ describe.skipIf(skipSystem || skip)('the native client as the agent\'s uid again
   beforeAll(async () => {
     s = await makeSystem();
     s.writeRecipe('len', RECIPE);
-    s.writeConfig(configYaml(s, { acme: 'len:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]', globex: 'len:\n  allow: []' }));
+    s.writeConfig(configYaml(s, { acme: 'len:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  run: true', globex: 'len:\n  allow: []' }));
     await s.startDaemon();
     expect((await s.root$(['secrets', 'set', 'local:acme/token'], { input: ACME })).status).toBe(0);
   }, 60_000);
@@ -247,6 +247,37 @@ describe.skipIf(skipSystem || skip)('the native client as the agent\'s uid again
     expect((await s.agentRaw([nat, 'exec', 'len.show'])).stdout).toBe(`${ACME.length} <[REDACTED:TOKEN]>`);
     // The daemon saw the native client's requests as the agent's, from the kernel.
     expect(s.audit().filter((x) => x.phase === 'end' && x.recipe === 'show' && x.decision === 'allow').at(-1)).toMatchObject({ peer: { uid: s.agent.uid } });
+  });
+
+  it('run and mcp: a wrapped script and a real MCP SDK client through the native client', async () => {
+    const nat = join(s.pkg, NATIVE_CLIENT);
+    const script = join(s.projects.acme!, 'wrapped.sh');
+    writeFileSync(script, `#!/bin/sh\nread line\nprintf 'len=%s val=%s got=%s\\n' "\${#TOKEN}" "$TOKEN" "$line"\nexit 5\n`, { mode: 0o755 });
+    chownSync(script, s.agent.uid, s.agent.gid);
+    const args = ['run', '--service', 'len', '--', './wrapped.sh'];
+    const a = await s.agentRaw([nat, ...args], { input: 'from stdin\n' });
+    const b = await s.agent$(args, { input: 'from stdin\n' });
+    expect(a).toEqual(b);
+    expect(a).toMatchObject({ status: 5, stdout: `len=${ACME.length} val=[REDACTED:TOKEN] got=from stdin\n` });
+
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+    const transport = new StdioClientTransport({
+      command: 'setpriv', args: ['--reuid=outloop-agent', '--regid=outloop-agent', '--init-groups', '--', nat, 'mcp'],
+      cwd: s.projects.acme, env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, OUTLOOP_SOCKET: s.socket, HOME: s.agent.home }, stderr: 'pipe',
+    });
+    const client = new Client({ name: 'outloop-native-test', version: '0.0.0' });
+    await client.connect(transport);
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain('len_show');
+      const r = await client.callTool({ name: 'len_show', arguments: {} });
+      expect(JSON.stringify(r)).toContain('[REDACTED:TOKEN]');
+      expect(JSON.stringify(r)).not.toContain(ACME);
+    } finally {
+      await client.close();
+    }
+    expect(s.audit().filter((x) => x.mode === 'mcp' && x.phase === 'end').at(-1)).toMatchObject({ tenant: 'acme', recipe: 'show', peer: { uid: s.agent.uid } });
   });
 
   it('inside `outloop session`, `outloop` on PATH is the native client and works as the agent', async () => {
