@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SystemContext } from './mode.js';
 import { systemPaths } from './paths.js';
 import { coreDumpsAlreadyOff } from '../runner/spawn.js';
@@ -45,6 +46,11 @@ export function modeChecks(ctx: SystemContext | undefined): ModeCheck[] {
   out.push(ctx.session
     ? { check: 'session', severity: 'ok', message: `this request is bound to the agent session of tenant ${ctx.session}` }
     : { check: 'session', severity: 'ok', message: 'no agent session: the working folder decides the tenant (a person binds one with `sudo outloop session --tenant T -- CMD`)' });
-  out.push({ check: 'audit-chain', severity: 'warn', message: 'the audit chain is a plain hash chain: a writer of the log could recompute it (the keyed chain comes with the audit work)', fix: 'Keep the log readable only by the daemon (checked above).' });
+  // The chain's MAC key (derived from audit.key, made with the first record): the daemon's alone, or an
+  // agent that could read it could rewrite the log and recompute the chain.
+  const key = join(p.stateDir, 'audit.key');
+  add('audit-chain', existsSync(key) ? owned(key, me, 'group+others', 0o600) : undefined,
+    `the audit chain is keyed (HMAC under ${key}, the daemon's alone): the agent's uid can neither recompute nor forge it`,
+    `sudo outloop system install${ctx.prefix === '/' ? '' : ` --prefix ${ctx.prefix}`} (puts owners and modes back)`);
   return out;
 }

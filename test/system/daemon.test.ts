@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync, chownSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -348,11 +348,22 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
   });
 
   it('doctor names the mode and passes each system check; the MCP server works as a client (real MCP SDK client)', async () => {
+    // A record first, so the chain's key exists (it is made with the first record).
+    expect((await s.agent$(['exec', 'len.show'])).status).toBe(0);
     const d = await s.agent$(['doctor', '--json']);
     const report = JSON.parse(d.stdout) as { mode: string; findings: { section: string; check: string; severity: string }[] };
     expect(report.mode).toBe('system');
     const mode = report.findings.filter((f) => f.section === 'mode');
-    for (const c of ['daemon-user', 'caller', 'config', 'state', 'audit', 'core-dumps']) expect(mode.find((f) => f.check === c), c).toMatchObject({ severity: 'ok' });
+    for (const c of ['daemon-user', 'caller', 'config', 'state', 'audit', 'core-dumps', 'audit-chain']) expect(mode.find((f) => f.check === c), c).toMatchObject({ severity: 'ok' });
+    // The chain's key readable by the group: doctor says the chain is no longer the daemon's alone.
+    const key = join(s.prefix, 'var/lib/outloop/audit.key');
+    chmodSync(key, 0o640);
+    try {
+      const loose = JSON.parse((await s.agent$(['doctor', '--json'])).stdout) as typeof report;
+      expect(loose.findings.find((f) => f.section === 'mode' && f.check === 'audit-chain')).toMatchObject({ severity: 'fail' });
+    } finally {
+      chmodSync(key, 0o600);
+    }
 
     const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
     const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
