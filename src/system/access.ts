@@ -45,14 +45,19 @@ export function isPerson(uid: number): boolean {
   return uid === 0;
 }
 
-/** The tenant a request asserts with --tenant, before any `--` (what the session's tenant must match). */
-export function assertedTenant(argv: readonly string[]): string | undefined {
+/** The last value of an option (`--name V` or `--name=V`) before any `--`: what follows `--` is a command's. */
+export function optionValue(argv: readonly string[], name: string): string | undefined {
   let found: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') break;
-    if (a === '--tenant') found = argv[++i];
-    else if (a.startsWith('--tenant=')) found = a.slice('--tenant='.length);
+    if (a === name) found = argv[++i];
+    else if (a.startsWith(`${name}=`)) found = a.slice(name.length + 1);
   }
   return found;
+}
+
+/** The tenant a request asserts with --tenant (what the session's tenant must match). */
+export function assertedTenant(argv: readonly string[]): string | undefined {
+  return optionValue(argv, '--tenant');
 }

@@ -6,7 +6,7 @@ import { newAuditId, type AuditLog } from '../audit/index.js';
 import { openAuditLog } from '../audit/install.js';
 import { DeniedError, type OutloopError } from '../errors.js';
 import { detectSandbox, probeCacheFile } from '../sandbox/detect.js';
-import { assertedTenant, classify, commandWords, isPerson } from './access.js';
+import { assertedTenant, classify, commandWords, isPerson, optionValue } from './access.js';
 import { systemHomes, systemPaths, type SystemPaths } from './paths.js';
 import { ancestry, loadAddon, loadPeercred, readStat, type PeerCred, type ProcStat } from './peer.js';
 import { encodeFrame, FrameDecoder, parseHello, ProtocolError, STALL_MS, type Hello } from './protocol.js';
@@ -257,10 +257,15 @@ export class Daemon {
     }
     if (access === 'session') {
       const tenant = assertedTenant(hello.argv);
-      const root = readStat(cred.pid);
-      if (!tenant || !root) {
-        send({ t: 'error', code: 'usage', message: 'outloop session needs --tenant T', next: 'Run `sudo outloop session --tenant T -- CMD...`.', exit: 64 });
-        return;
+      const usage = (message: string) => send({ t: 'error', code: 'usage', message, next: 'Run `sudo outloop session --tenant T -- CMD...`, or `sudo outloop session --tenant T --pid PID` for an agent already running.', exit: 64 });
+      if (!tenant) return void usage('outloop session needs --tenant T');
+      // The root is the caller itself, or (--pid) a running agent the person names.
+      const named = optionValue(hello.argv, '--pid');
+      const root = named === undefined ? readStat(cred.pid) : /^[1-9]\d{0,9}$/.test(named) ? readStat(Number(named)) : undefined;
+      if (!root) return void usage(named === undefined ? 'the session\'s process is gone' : `--pid ${named}: no such running process`);
+      // init, systemd or outloopd itself as a root would bind every process on the machine, the daemon's children too.
+      if (named !== undefined && ancestry(process.pid).some((p) => p.pid === root.pid)) {
+        return void usage(`--pid ${named} is outloopd or one of its ancestors: every process descends from it`);
       }
       const s: Session = { tenant, pid: root.pid, startTime: root.startTime, uid: cred.uid };
       this.sessions.add(s);

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setSessionHandler } from './client.js';
-import { childrenOf, loadAddon, type PeerAddon } from './peer.js';
+import { optionValue } from './access.js';
+import { childrenOf, loadAddon, readStat, type PeerAddon } from './peer.js';
 
 /** How long processes left behind by CMD get to stop on SIGTERM before SIGKILL. */
 const LEFTOVER_GRACE_MS = 2000;
@@ -23,11 +24,13 @@ export function prepareSession(argv: string[], packageRoot: string): { argv: str
   const dash = argv.indexOf('--');
   const cmd = dash >= 0 ? argv.slice(dash + 1) : [];
   const head = dash >= 0 ? argv.slice(0, dash) : argv;
-  let user: string | undefined;
-  const ui = head.indexOf('--user');
-  if (ui >= 0) user = head[ui + 1];
+  const pid = optionValue(head, '--pid');
+  if (pid !== undefined) {
+    if (cmd.length > 0) return { argv, error: '--pid registers an agent that is already running: it takes no command after --' };
+    return registerRunning(head, Number(pid));
+  }
   if (cmd.length === 0) return { argv, error: 'outloop session needs a command after --, e.g. outloop session --tenant acme -- claude' };
-  const as = user ?? process.env.SUDO_USER;
+  const as = optionValue(head, '--user') ?? process.env.SUDO_USER;
   if (!as || as === 'root') return { argv, error: 'outloop session runs its command as the person, not root: run it with sudo from your own account, or pass --user NAME' };
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
   if (!setpriv) return { argv, error: 'outloop session needs setpriv (util-linux) to start the command as the person' };
@@ -56,6 +59,29 @@ export function prepareSession(argv: string[], packageRoot: string): { argv: str
       keep = 0; // libuv has reaped it: every child left is an adopted one
       void endLeftovers(addon).then(() => finish(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
     });
+  });
+  return { argv: head };
+}
+
+/** How often a registered agent is looked for: it is not this process's child, so no exit event comes. */
+const REGISTERED_POLL_MS = 250;
+
+/**
+ * `sudo outloop session --tenant T --pid PID`: an agent already running becomes a session's root (the
+ * daemon checks the pid and takes its start time). What it starts from now on is bound to T until it
+ * exits or this command is stopped. Unlike a session this process starts, the root is no subreaper: a
+ * process that double-forks out of the agent's tree leaves the session (docs/system-mode.md).
+ */
+function registerRunning(head: string[], pid: number): { argv: string[] } {
+  const root = Number.isSafeInteger(pid) ? readStat(pid) : undefined;
+  setSessionHandler((_sock, finish) => {
+    const tenant = optionValue(head, '--tenant');
+    process.stderr.write(`outloop: pid ${pid} and what it starts from now on are bound to tenant ${tenant}; this ends when it exits, or with Ctrl-C\n`);
+    const watch = setInterval(() => {
+      if (readStat(pid)?.startTime === root?.startTime) return;
+      clearInterval(watch);
+      finish(0);
+    }, REGISTERED_POLL_MS);
   });
   return { argv: head };
 }

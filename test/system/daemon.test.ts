@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -317,13 +317,41 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     expect(existsSync(`/proc/${pid}`)).toBe(false);
   });
 
+  it('sessions: an agent already running, registered with --pid, is bound from then on (wrong_tenant in globex\'s project); the registration ends when it exits; init or the daemon cannot be a root', async () => {
+    const d = agentDir('registered');
+    // The agent runs before any session; it asks only when told (through a fifo), after it is registered.
+    const script = 'mkfifo "$D/go"; echo ready; read x < "$D/go"; cd "$GLOBEX"; "$NODE" "$BIN" exec len.show; echo " globex=$?"; cd "$ACME"; "$NODE" "$BIN" exec len.show; echo " acme=$?"';
+    const agent = s.startAgent(['sh', '-c', script], { env: { ...orphanEnv(d, ''), ACME: s.projects.acme } });
+    await waitFor(() => agent.stdout().includes('ready'));
+    const reg = spawn(process.execPath, [join(s.pkg, 'bin/outloop.js'), 'session', '--tenant', 'acme', '--pid', String(agent.child.pid)], { env: { PATH: process.env.PATH, OUTLOOP_SOCKET: s.socket }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let regErr = '';
+    reg.stderr.setEncoding('utf8').on('data', (x: string) => (regErr += x));
+    const regExit = new Promise<number | null>((res) => reg.once('exit', (code) => res(code)));
+    await waitFor(() => regErr.includes('are bound to tenant acme'));
+    writeFileSync(join(d, 'go'), 'go\n');
+    const r = await agent.done;
+    expect(r.stdout).toContain('globex=77');
+    expect(r.stderr).toContain('[wrong_tenant]');
+    expect(r.stdout).toContain(`${ACME.length} <[REDACTED:TOKEN]> acme=0`);
+    expect(s.audit().filter((x) => x.code === 'wrong_tenant').at(-1)).toMatchObject({ project: s.projects.globex, session: agent.child.pid });
+    // The agent has exited: the registration ends by itself.
+    expect(await regExit).toBe(0);
+    for (const pid of ['1', String(s.daemon!.pid), '0', 'x', '99999999']) {
+      const bad = await s.root$(['session', '--tenant', 'acme', '--pid', pid]);
+      expect(bad.status, pid).toBe(64);
+      expect(bad.stderr).toMatch(/--pid \S+: no such running process|is outloopd or one of its ancestors/);
+    }
+    // As the agent's uid: refused like any session start.
+    expect((await s.agent$(['session', '--tenant', 'acme', '--pid', String(process.pid)])).status).toBe(77);
+  });
+
   it('sessions: a process whose chain passes through a session root whose client has gone is denied session_ended, not bound by its folder', async () => {
     // A root that ends its session but lives on (as a crashed or half-exited client would): this script,
     // as root, registers a session, asks as the agent from globex's project, ends the session, asks again.
     const hello = encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, argv: ['session', '--tenant', 'acme'], cwd: '/', env: {}, stdinTty: false }).toString('base64');
     const script = `
       import { connect } from 'node:net';
-      import { spawnSync } from 'node:child_process';
+      import { spawn, spawnSync } from 'node:child_process';
       import { once } from 'node:events';
       const [socket, hello, bin, cwd, home] = process.argv.slice(1);
       const ask = () => spawnSync('setpriv', ['--reuid=outloop-agent', '--regid=outloop-agent', '--init-groups', '--', process.execPath, bin, 'exec', 'len.show', '--json'],
