@@ -1,5 +1,5 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
-import { Exit } from '../errors.js';
+import { Exit, UsageError } from '../errors.js';
 import { checkCommand, execCommand } from './exec.js';
 import { RUN_HELP, runCommand } from './run.js';
 import { REDACT_HELP, redactCommand } from './redact.js';
@@ -52,6 +52,7 @@ const EXAMPLES: Readonly<Record<string, string[]>> = {
   doctor: ['outloop doctor', 'outloop doctor --json | jq \'.findings[] | select(.severity != "ok")\''],
   demo: ['outloop demo'],
   schema: ['outloop schema config > config.schema.json', 'outloop schema recipe'],
+  session: ['sudo outloop session --tenant acme -- claude', 'sudo outloop session --tenant acme --pid 4242'],
   system: ['sudo outloop system install', 'sudo outloop system import /home/me', 'sudo outloop system uninstall'],
   'system install': ['sudo outloop system install', 'outloop system install --prefix /tmp/ol --user outloop   # side by side, for tests'],
   'system uninstall': ['sudo outloop system uninstall', 'sudo outloop system uninstall --purge   # also the config, store and audit log'],
@@ -419,6 +420,18 @@ Examples:
     .description('show the main job end to end in a temporary home: store, policy, curl, redaction, audit')
     .action(async () => {
       set(await demoCommand(opts));
+    });
+
+  // Listed here so personal mode says what it is for rather than "unknown command" (the system-mode
+  // client sends it to outloopd, which registers the session).
+  program
+    .command('session')
+    .description('system mode: run an agent as a session bound to one tenant (sudo outloop session --tenant T -- CMD)')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => {
+      set(printError(new UsageError('outloop session binds an agent to a tenant through outloopd, and this machine is in personal mode (no system install)',
+        { next: 'Install system mode (sudo outloop system install), or bind by folder here: run the agent in the tenant\'s project, or pass --tenant.' }), false));
     });
 
   const system = program.command('system').description('system mode: the broker as a daemon under its own user (root only)');

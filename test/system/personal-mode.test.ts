@@ -14,6 +14,14 @@ describe('personal mode says what it protects against', () => {
     expect(sb.run(['doctor']).stdout).toContain('Mode: personal\n  ok    personal: same user as the agent: guards against accidental leaks, not a hostile agent');
   });
 
+  it('outloop session says it needs system mode (64), and runs nothing', () => {
+    const r = sb.run(['session', '--tenant', 'acme', '--', 'sh', '-c', 'echo ran']);
+    expect(r.status).toBe(64);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('this machine is in personal mode (no system install) [usage]');
+    expect(r.stderr).toContain('next: Install system mode (sudo outloop system install)');
+  });
+
   it('an unreachable OUTLOOP_SOCKET is exit 69, with no fall back to personal mode', () => {
     const r = sb.run(['exec', 'x.y'], { env: { OUTLOOP_SOCKET: `${sb.root}/no.sock` } });
     expect(r.status).toBe(69);
