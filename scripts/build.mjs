@@ -61,7 +61,7 @@ execFileSync(process.execPath, ['scripts/gen-shape-rules.mjs'], { stdio: 'inheri
 const out = `dist.tmp-${process.pid}`;
 const id = buildId();
 rmSync(out, { recursive: true, force: true });
-await build({
+const { metafile } = await build({
   // version: what bin/outloop.js answers --version from without loading the CLI at all. System mode: the
   // daemon and its per-request worker share the pipeline's chunks.
   entryPoints: { cli: 'src/cli/main.ts', version: 'src/version.ts', outloopd: 'src/system/daemon.ts', worker: 'src/system/worker.ts' },
@@ -82,6 +82,7 @@ await build({
   legalComments: 'none',
   plugins: [builtinsWithoutFacade],
   logLevel: 'warning',
+  metafile: true,
 });
 
 // esbuild splits only ESM; each chunk is then turned into CommonJS, which src/boot/load.ts compiles
@@ -108,6 +109,35 @@ for (const f of outputs) {
   writeFileSync(join(out, f.replace(/\.mjs$/, '.cjs')), (code.includes('__outloop_import_meta_url') ? META : '') + code);
   unlinkSync(join(out, f));
 }
+// The hot pack: what `exec` and `check` load, every chunk of it in one file (dist/hot.pack), which the
+// loader compiles once through one code cache entry instead of reading and compiling ~37 files. The
+// chunks stay as files too (the daemon, the worker and cold commands load them one by one). A secret
+// backend's chunk is never in it: test/backends/deny-loads-nothing watches those files being read.
+const HOT_DYNAMIC = ['src/sandbox/run.ts', 'src/redact/shapes/index.ts'];
+const rel = (p) => p.slice(out.length + 1).replace(/\.mjs$/, '.cjs');
+const metaOutputs = Object.entries(metafile.outputs).filter(([p]) => p.endsWith('.mjs'));
+const byEntry = new Map(metaOutputs.filter(([, o]) => o.entryPoint).map(([p, o]) => [o.entryPoint, rel(p)]));
+const staticImports = new Map(metaOutputs.map(([p, o]) => [rel(p), o.imports.filter((i) => i.kind === 'import-statement' && !i.external).map((i) => rel(i.path))]));
+const pack = [];
+const visit = (f) => {
+  if (pack.includes(f)) return;
+  pack.push(f);
+  for (const d of staticImports.get(f) ?? []) visit(d);
+};
+visit('cli.cjs');
+for (const e of HOT_DYNAMIC) {
+  if (!byEntry.has(e)) throw new Error(`build: hot chunk for ${e} not found`);
+  visit(byEntry.get(e));
+}
+const backends = new Set([...byEntry].filter(([e]) => e.startsWith('adapters/')).map(([, f]) => f));
+if (pack.some((f) => backends.has(f))) throw new Error('build: a secret backend chunk would be in the hot pack');
+// The loader keeps which members a cache entry has run in a 16-byte header (src/boot/load.ts).
+if (pack.length > 128) throw new Error(`build: ${pack.length} hot chunks, the loader's header holds 128`);
+writeFileSync(
+  join(out, 'hot.pack'),
+  `({${pack.map((f) => `${JSON.stringify(f)}:(function (exports, require, module, __filename, __dirname) {${readFileSync(join(out, f), 'utf8')}\n})`).join(',\n')}})`,
+);
+
 // One file each, loaded by node's own require: the chunk loader, and the system-mode client (12 KB, what
 // an agent starts on every call there: no chunks, no code cache, nothing of the pipeline).
 // The loader keys V8's code cache on a hash of everything it may load, computed here once the rest of
@@ -116,7 +146,7 @@ for (const f of outputs) {
 const distId = () => {
   const h = createHash('sha256');
   for (const f of [...readdirSync(out), ...readdirSync(join(out, 'chunks')).map((c) => `chunks/${c}`)].sort()) {
-    if (f.endsWith('.cjs')) h.update(f).update(readFileSync(join(out, f)));
+    if (f.endsWith('.cjs') || f.endsWith('.pack')) h.update(f).update(readFileSync(join(out, f)));
   }
   return h.digest('hex').slice(0, 16);
 };
@@ -130,7 +160,11 @@ for (const [name, entry] of [['client', 'src/system/client-entry.ts'], ['load', 
     target: 'node20.19',
     outExtension: { '.js': '.cjs' },
     minify: true,
-    define: { __OUTLOOP_DIST_ID__: JSON.stringify(name === 'load' ? distId() : ''), 'import.meta.url': '__outloop_import_meta_url' },
+    define: {
+      __OUTLOOP_DIST_ID__: JSON.stringify(name === 'load' ? distId() : ''),
+      __OUTLOOP_PACK__: JSON.stringify(name === 'load' ? pack : []),
+      'import.meta.url': '__outloop_import_meta_url',
+    },
     // The client's peercred addon is found from its own URL; the loader uses none.
     ...(name === 'client' ? { banner: { js: META } } : {}),
     legalComments: 'none',
