@@ -12,6 +12,7 @@ import { builtinModules } from 'node:module';
 // and likewise for crypto and child_process. process.getBuiltinModule (Node >= 20.16) hands over the
 // module without a facade; each named import becomes one pure property read that esbuild drops if unused.
 const BUILTINS = new Set(builtinModules);
+const LAZY_BUILTINS = new Set(['child_process']);
 const builtinsWithoutFacade = {
   name: 'builtins-without-esm-facade',
   setup(b) {
@@ -28,7 +29,18 @@ const builtinsWithoutFacade = {
     }));
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, async (args) => {
       const id = JSON.stringify(`node:${args.path}`);
-      const keys = Object.keys(await import(`node:${args.path}`)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
+      const mod = await import(`node:${args.path}`);
+      const keys = Object.keys(mod).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
+      if (LAZY_BUILTINS.has(args.path)) {
+        // Loaded at the first call: a denial or a check never spawns, and node:child_process (with net,
+        // dgram and the streams) is about 2 ms of their start-up. Its functions are only ever called.
+        const lines = [`let m;`, `const get = () => (m ??= process.getBuiltinModule(${id}));`, 'export default /* @__PURE__ */ (() => get())();'];
+        for (const k of keys) {
+          if (typeof mod[k] === 'function' && /^[a-z]/.test(k)) lines.push(`export function ${k}(...a) { return get().${k}(...a); }`);
+          else lines.push(`export const ${k} = /* @__PURE__ */ (() => get().${k})();`);
+        }
+        return { contents: lines.join('\n'), loader: 'js' };
+      }
       const lines = [`const m = process.getBuiltinModule(${id});`, 'export default m;'];
       for (const k of keys) lines.push(`export const ${k} = /* @__PURE__ */ (() => m.${k})();`);
       return { contents: lines.join('\n'), loader: 'js' };
