@@ -130,17 +130,20 @@ const rel = (p) => p.slice(out.length + 1).replace(/\.mjs$/, '.cjs');
 const metaOutputs = Object.entries(metafile.outputs).filter(([p]) => p.endsWith('.mjs'));
 const byEntry = new Map(metaOutputs.filter(([, o]) => o.entryPoint).map(([p, o]) => [o.entryPoint, rel(p)]));
 const staticImports = new Map(metaOutputs.map(([p, o]) => [rel(p), o.imports.filter((i) => i.kind === 'import-statement' && !i.external).map((i) => rel(i.path))]));
-const pack = [];
-const visit = (f) => {
-  if (pack.includes(f)) return;
-  pack.push(f);
-  for (const d of staticImports.get(f) ?? []) visit(d);
+const closure = (roots) => {
+  const seen = [];
+  const visit = (f) => {
+    if (seen.includes(f)) return;
+    seen.push(f);
+    for (const d of staticImports.get(f) ?? []) visit(d);
+  };
+  for (const r of roots) visit(r);
+  return seen;
 };
-visit('cli.cjs');
-for (const e of HOT_DYNAMIC) {
-  if (!byEntry.has(e)) throw new Error(`build: hot chunk for ${e} not found`);
-  visit(byEntry.get(e));
-}
+for (const e of HOT_DYNAMIC) if (!byEntry.has(e)) throw new Error(`build: hot chunk for ${e} not found`);
+// What `--version` loads stays in files of its own: it must not pay for opening the pack.
+const versionOnly = new Set(closure(['version.cjs']));
+const pack = closure(['cli.cjs', ...HOT_DYNAMIC.map((e) => byEntry.get(e))]).filter((f) => !versionOnly.has(f));
 const backends = new Set([...byEntry].filter(([e]) => e.startsWith('adapters/')).map(([, f]) => f));
 if (pack.some((f) => backends.has(f))) throw new Error('build: a secret backend chunk would be in the hot pack');
 // The loader keeps which members a cache entry has run in a 16-byte header (src/boot/load.ts).
