@@ -92,7 +92,8 @@ export interface SandboxedRun {
   spec: ChildSpec;
   sinks(s: ChildSinks): ChildSinks;
   /** Stop the proxy, clean up, write the truncation note (streaming), and give the audit fields. */
-  finish(stderr: NodeJS.WritableStream | undefined, scrub: (s: string) => string): Promise<SandboxAudit>;
+  /** `stderr` gives where a note goes (called only when there is one). */
+  finish(stderr: (() => NodeJS.WritableStream) | undefined, scrub: (s: string) => string): Promise<SandboxAudit>;
   readonly truncated: boolean;
   /** After finish: what the proxy refused or could not reach, with the next step (egress-notes.ts). */
   readonly network: NetworkNote[];
@@ -214,7 +215,7 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
       const rec = proxy?.records();
       await proxy?.close().catch(() => {});
       for (const c of cleanup) await c();
-      if (cap.truncated && stderr) stderr.write(`outloop: ${label} wrote more than ${cap.max} bytes (maxOutput); the child was stopped and its output truncated.\n`);
+      if (cap.truncated && stderr) stderr().write(`outloop: ${label} wrote more than ${cap.max} bytes (maxOutput); the child was stopped and its output truncated.\n`);
       const egress = rec?.egress.map((e) => ({ ...e, host: scrub(e.host), ...(e.reason === undefined ? {} : { reason: scrub(e.reason) }) }));
       if (egress) network = networkNotes(egress, { label, hosts: target.hosts, source: target.source });
       return {

@@ -42,13 +42,19 @@ export function builtinShapes(): ShapeSet {
 }
 
 export function shapesFor(config: RedactShapesConfig | undefined): ShapeSet {
-  if (!config || (!config.rules?.length && !config.disable?.length)) return builtinShapes();
+  return shapesLater(config)();
+}
+
+/** shapesFor, with the user's rules checked now and the set compiled when the function is first called. */
+export function shapesLater(config: RedactShapesConfig | undefined): () => ShapeSet {
+  if (!config || (!config.rules?.length && !config.disable?.length)) return builtinShapes;
   // Only the user's rules need validating; config loading has already done so, this is the backstop.
   for (const r of config.rules ?? []) {
     const problem = ruleProblem(r);
     if (problem) throw new InternalError(`secret-shape ${problem}`);
   }
-  return compileShapes(shapeRulesFor(config), true);
+  let set: ShapeSet | undefined;
+  return () => (set ??= compileShapes(shapeRulesFor(config), true));
 }
 
 /**
