@@ -169,7 +169,13 @@ function fromPack(file: string): Chunk | undefined {
   const key = file.startsWith(__dirname) ? file.slice(__dirname.length + 1) : '';
   const i = PACKED.get(SLASH ? key : key.split(path.sep).join('/'));
   if (i === undefined) return undefined;
-  pack ??= openPack();
+  try {
+    pack ??= openPack();
+  } catch {
+    // No readable pack (a half-copied install): every chunk has its own file too.
+    PACKED.clear();
+    return undefined;
+  }
   pack.ran[i >> 3]! |= 1 << (i & 7);
   return pack.chunks[__OUTLOOP_PACK__[i]!];
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -55,6 +55,17 @@ describe('the V8 code cache (dist/load.cjs)', () => {
     expect(exec()).toBe(0);
     expect(exec('--tenant', 'other')).toBe(77);
     expect(packEntry()).toBe(ran);
+  });
+
+  it('an install without its pack (half copied) loads every chunk from its own file', () => {
+    const copy = join(base, 'pkg');
+    for (const d of ['bin', 'dist']) cpSync(resolve(d), join(copy, d), { recursive: true });
+    writeFileSync(join(copy, 'package.json'), readFileSync(resolve('package.json')));
+    rmSync(join(copy, 'dist', 'hot.pack'));
+    const r = spawnSync(process.execPath, [join(copy, 'bin', 'outloop.js'), 'schema', 'recipe'], { env: { PATH: process.env.PATH, HOME: base, XDG_CACHE_HOME: join(base, 'cache') }, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveProperty('$schema');
   });
 
   it('a corrupt entry costs only a compile: the output is right and the entry is replaced', () => {
