@@ -12,6 +12,7 @@ import { builtinModules } from 'node:module';
 // and likewise for crypto and child_process. process.getBuiltinModule (Node >= 20.16) hands over the
 // module without a facade; each named import becomes one pure property read that esbuild drops if unused.
 const BUILTINS = new Set(builtinModules);
+const LAZY_BUILTINS = new Set(['child_process']);
 const builtinsWithoutFacade = {
   name: 'builtins-without-esm-facade',
   setup(b) {
@@ -28,7 +29,18 @@ const builtinsWithoutFacade = {
     }));
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, async (args) => {
       const id = JSON.stringify(`node:${args.path}`);
-      const keys = Object.keys(await import(`node:${args.path}`)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
+      const mod = await import(`node:${args.path}`);
+      const keys = Object.keys(mod).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
+      if (LAZY_BUILTINS.has(args.path)) {
+        // Loaded at the first call: a denial or a check never spawns, and node:child_process (with net,
+        // dgram and the streams) is about 2 ms of their start-up. Its functions are only ever called.
+        const lines = [`let m;`, `const get = () => (m ??= process.getBuiltinModule(${id}));`, 'export default /* @__PURE__ */ (() => get())();'];
+        for (const k of keys) {
+          if (typeof mod[k] === 'function' && /^[a-z]/.test(k)) lines.push(`export function ${k}(...a) { return get().${k}(...a); }`);
+          else lines.push(`export const ${k} = /* @__PURE__ */ (() => get().${k})();`);
+        }
+        return { contents: lines.join('\n'), loader: 'js' };
+      }
       const lines = [`const m = process.getBuiltinModule(${id});`, 'export default m;'];
       for (const k of keys) lines.push(`export const ${k} = /* @__PURE__ */ (() => m.${k})();`);
       return { contents: lines.join('\n'), loader: 'js' };
@@ -61,7 +73,7 @@ execFileSync(process.execPath, ['scripts/gen-shape-rules.mjs'], { stdio: 'inheri
 const out = `dist.tmp-${process.pid}`;
 const id = buildId();
 rmSync(out, { recursive: true, force: true });
-await build({
+const { metafile } = await build({
   // version: what bin/outloop.js answers --version from without loading the CLI at all. System mode: the
   // daemon and its per-request worker share the pipeline's chunks.
   entryPoints: { cli: 'src/cli/main.ts', version: 'src/version.ts', outloopd: 'src/system/daemon.ts', worker: 'src/system/worker.ts' },
@@ -82,6 +94,7 @@ await build({
   legalComments: 'none',
   plugins: [builtinsWithoutFacade],
   logLevel: 'warning',
+  metafile: true,
 });
 
 // esbuild splits only ESM; each chunk is then turned into CommonJS, which src/boot/load.ts compiles
@@ -90,7 +103,9 @@ await build({
 // becomes the chunk's own file URL.
 // import.meta.url in CommonJS: the file's own URL. process.getBuiltinModule, not require: a chunk's
 // require is the loader's, which resolves only chunks and packages.
-const META = 'var __outloop_import_meta_url=process.getBuiltinModule("node:url").pathToFileURL(__filename).href;';
+// A getter: the URL is made (node:url's pathToFileURL, about 0.3 ms) only where a chunk reads it, not
+// each time the chunk loads (the audit journal's chunk, in every exec, reads it only to load its addon).
+const META = 'var __outloop_meta={get url(){return process.getBuiltinModule("node:url").pathToFileURL(__filename).href}};';
 const outputs = [...readdirSync(out).filter((f) => f.endsWith('.mjs')), ...readdirSync(join(out, 'chunks')).map((f) => `chunks/${f}`)];
 const names = new Set(outputs.map((f) => f.split('/').pop()));
 const spec = /(["'])(\.\.?\/(?:chunks\/)?)([\w.-]+)\.mjs\1/g;
@@ -102,12 +117,44 @@ for (const f of outputs) {
     target: 'node20.19',
     minify: true,
     supported: { 'dynamic-import': false },
-    define: { 'import.meta.url': '__outloop_import_meta_url' },
+    define: { 'import.meta.url': '__outloop_meta.url' },
     logLevel: 'warning',
   });
-  writeFileSync(join(out, f.replace(/\.mjs$/, '.cjs')), (code.includes('__outloop_import_meta_url') ? META : '') + code);
+  writeFileSync(join(out, f.replace(/\.mjs$/, '.cjs')), (code.includes('__outloop_meta') ? META : '') + code);
   unlinkSync(join(out, f));
 }
+// The hot pack: what `exec` and `check` load, every chunk of it in one file (dist/hot.pack), which the
+// loader compiles once through one code cache entry instead of reading and compiling ~37 files. The
+// chunks stay as files too (the daemon, the worker and cold commands load them one by one). A secret
+// backend's chunk is never in it: test/backends/deny-loads-nothing watches those files being read.
+const HOT_DYNAMIC = ['src/sandbox/run.ts', 'src/redact/shapes/index.ts'];
+const rel = (p) => p.slice(out.length + 1).replace(/\.mjs$/, '.cjs');
+const metaOutputs = Object.entries(metafile.outputs).filter(([p]) => p.endsWith('.mjs'));
+const byEntry = new Map(metaOutputs.filter(([, o]) => o.entryPoint).map(([p, o]) => [o.entryPoint, rel(p)]));
+const staticImports = new Map(metaOutputs.map(([p, o]) => [rel(p), o.imports.filter((i) => i.kind === 'import-statement' && !i.external).map((i) => rel(i.path))]));
+const closure = (roots) => {
+  const seen = [];
+  const visit = (f) => {
+    if (seen.includes(f)) return;
+    seen.push(f);
+    for (const d of staticImports.get(f) ?? []) visit(d);
+  };
+  for (const r of roots) visit(r);
+  return seen;
+};
+for (const e of HOT_DYNAMIC) if (!byEntry.has(e)) throw new Error(`build: hot chunk for ${e} not found`);
+// What `--version` loads stays in files of its own: it must not pay for opening the pack.
+const versionOnly = new Set(closure(['version.cjs']));
+const pack = closure(['cli.cjs', ...HOT_DYNAMIC.map((e) => byEntry.get(e))]).filter((f) => !versionOnly.has(f));
+const backends = new Set([...byEntry].filter(([e]) => e.startsWith('adapters/')).map(([, f]) => f));
+if (pack.some((f) => backends.has(f))) throw new Error('build: a secret backend chunk would be in the hot pack');
+// The loader keeps which members a cache entry has run in a 16-byte header (src/boot/load.ts).
+if (pack.length > 128) throw new Error(`build: ${pack.length} hot chunks, the loader's header holds 128`);
+writeFileSync(
+  join(out, 'hot.pack'),
+  `({${pack.map((f) => `${JSON.stringify(f)}:(function (exports, require, module, __filename, __dirname) {${readFileSync(join(out, f), 'utf8')}\n})`).join(',\n')}})`,
+);
+
 // One file each, loaded by node's own require: the chunk loader, and the system-mode client (12 KB, what
 // an agent starts on every call there: no chunks, no code cache, nothing of the pipeline).
 // The loader keys V8's code cache on a hash of everything it may load, computed here once the rest of
@@ -116,7 +163,7 @@ for (const f of outputs) {
 const distId = () => {
   const h = createHash('sha256');
   for (const f of [...readdirSync(out), ...readdirSync(join(out, 'chunks')).map((c) => `chunks/${c}`)].sort()) {
-    if (f.endsWith('.cjs')) h.update(f).update(readFileSync(join(out, f)));
+    if (f.endsWith('.cjs') || f.endsWith('.pack')) h.update(f).update(readFileSync(join(out, f)));
   }
   return h.digest('hex').slice(0, 16);
 };
@@ -130,7 +177,11 @@ for (const [name, entry] of [['client', 'src/system/client-entry.ts'], ['load', 
     target: 'node20.19',
     outExtension: { '.js': '.cjs' },
     minify: true,
-    define: { __OUTLOOP_DIST_ID__: JSON.stringify(name === 'load' ? distId() : ''), 'import.meta.url': '__outloop_import_meta_url' },
+    define: {
+      __OUTLOOP_DIST_ID__: JSON.stringify(name === 'load' ? distId() : ''),
+      __OUTLOOP_PACK__: JSON.stringify(name === 'load' ? pack : []),
+      'import.meta.url': '__outloop_meta.url',
+    },
     // The client's peercred addon is found from its own URL; the loader uses none.
     ...(name === 'client' ? { banner: { js: META } } : {}),
     legalComments: 'none',

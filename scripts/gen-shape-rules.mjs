@@ -27,10 +27,14 @@ export async function generate(yamlText) {
     "import type { ShapeRule } from './rule.js';",
     '',
     // JSON.parse of a string literal: V8 reads it several times faster than the same object literal.
-    `export const BUILTIN_RULES: readonly ShapeRule[] = JSON.parse(${JSON.stringify(JSON.stringify(rules))});`,
+    // Parsed at the first call, not when the module loads: an exec loads it before its child starts and
+    // compiles the rules only once the child runs (about 0.5 ms and 100 KB of young objects).
+    'let rules: readonly ShapeRule[] | undefined;',
+    `export const builtinRuleData = (): readonly ShapeRule[] => (rules ??= JSON.parse(${JSON.stringify(JSON.stringify(rules))}));`,
     '',
-    '/** The keyword index of BUILTIN_RULES, so the CLI does not build it on every start. */',
-    `export const BUILTIN_INDEX: ShapeIndex = JSON.parse(${JSON.stringify(JSON.stringify(await indexFor(rules)))});`,
+    '/** The keyword index of the packaged rules, so the CLI does not build it on every start. */',
+    'let index: ShapeIndex | undefined;',
+    `export const builtinIndexData = (): ShapeIndex => (index ??= JSON.parse(${JSON.stringify(JSON.stringify(await indexFor(rules)))}));`,
     '',
   ].join('\n');
 }

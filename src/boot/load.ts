@@ -12,11 +12,17 @@
  * architecture and a hash of the built files (V8 itself checks only a script's length), lives in the user's cache folder (0700, checked to be the user's own and
  * writable by no one else, since bytecode it accepts would run as outloop), and any failure to read or
  * write it only costs the compile. OUTLOOP_CODE_CACHE=0 turns it off.
+ *
+ * What exec and check load (~37 chunks) also comes as one file, dist/hot.pack (scripts/build.mjs): one
+ * read, one compile and one cache entry instead of one per chunk. A chunk in it runs only when required,
+ * as from its own file; the daemon, the worker and cold commands read the chunk files.
  */
 import type { Script } from 'node:vm';
 
 /** A hash of dist/ as built (scripts/build.mjs): the cache key. */
 declare const __OUTLOOP_DIST_ID__: string;
+/** The chunks in dist/hot.pack, by their path in dist/ ('/' between folders). */
+declare const __OUTLOOP_PACK__: string[];
 
 const fs = process.getBuiltinModule('node:fs');
 const path = process.getBuiltinModule('node:path');
@@ -26,6 +32,7 @@ interface Loaded {
   exports: unknown;
 }
 type Require = (id: string) => unknown;
+type Chunk = (exports: unknown, require: Require, module: Loaded, filename: string, dirname: string) => void;
 
 const loaded = new Map<string, Loaded>();
 /** Scripts compiled without a usable cache entry: their code is saved when the process exits. */
@@ -71,8 +78,17 @@ function cacheFolder(): string | null {
   return dir;
 }
 
+/**
+ * Per-chunk paths are cut and glued as strings where the separator is `/`: path.join and friends, called
+ * for every chunk and every require, cost an exec about 5 ms of CPU in all (measured; node's normalize
+ * was most of it). The paths are absolute and normalised already (from __dirname and esbuild's names).
+ */
+const SLASH = path.sep === '/';
+const baseName = (file: string) => (SLASH ? file.slice(file.lastIndexOf('/') + 1) : path.basename(file));
+const dirName = (file: string) => (SLASH ? file.slice(0, file.lastIndexOf('/')) : path.dirname(file));
+
 function cacheFile(dir: string, file: string): string {
-  return path.join(dir, `${path.basename(file)}.bin`);
+  return SLASH ? `${dir}/${baseName(file)}.bin` : path.join(dir, `${baseName(file)}.bin`);
 }
 
 function readCache(file: string): Buffer | undefined {
@@ -94,23 +110,95 @@ function pruneOthers(dir: string): void {
   }
 }
 
+let exitHook = false;
+function saveAtExit(): void {
+  if (!exitHook) process.once('exit', saveCaches);
+  exitHook = true;
+}
+
 /** At exit: the bytecode of every chunk that ran without a cache entry, including what ran lazily. */
 function saveCaches(): void {
   const dir = cacheFolder();
-  if (!dir || fresh.length === 0) return;
+  const packEntry = pack && packToSave(pack);
+  if (!dir || (fresh.length === 0 && !packEntry)) return;
   try {
     if (fs.mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) pruneOthers(dir);
     if (!safeFolder(fs.statSync(dir))) return;
-    for (const { script, file } of fresh) {
+    const write = (file: string, data: Buffer | Uint8Array[]) => {
       const target = cacheFile(dir, file);
       const tmp = `${target}.${process.pid}.tmp`;
       // A temp name and a rename: parallel runs each write whole files, and a reader never sees half.
-      fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+      fs.writeFileSync(tmp, Array.isArray(data) ? Buffer.concat(data) : data, { mode: 0o600 });
       fs.renameSync(tmp, target);
-    }
+    };
+    for (const { script, file } of fresh) write(file, script.createCachedData());
+    if (packEntry) write(PACK_FILE, packEntry);
   } catch {
     // A read-only or full home: the next run compiles again, nothing else changes.
   }
+}
+
+/**
+ * The pack's cache entry starts with one bit per member that had run in the process that wrote it: V8
+ * keeps bytecode only of functions that ran, so an entry written by `outloop init` would leave every exec
+ * compiling its own chunks. A process that ran members the entry lacks writes it again, with theirs.
+ */
+const HEADER = 16;
+interface Pack {
+  chunks: Record<string, Chunk>;
+  script: Script;
+  /** The entry's header when V8 accepted it. */
+  had: Uint8Array | undefined;
+  ran: Uint8Array;
+}
+let pack: Pack | undefined;
+const PACK_FILE = path.join(__dirname, 'hot.pack');
+const PACKED = new Map(__OUTLOOP_PACK__.map((f, i) => [f, i] as const));
+
+function openPack(): Pack {
+  const entry = readCache(PACK_FILE);
+  const cachedData = entry && entry.length > HEADER ? entry.subarray(HEADER) : undefined;
+  const script = new vm.Script(fs.readFileSync(PACK_FILE, 'utf8'), { filename: PACK_FILE, ...(cachedData ? { cachedData } : {}) });
+  saveAtExit();
+  const had = cachedData && !script.cachedDataRejected ? entry!.subarray(0, HEADER) : undefined;
+  return { chunks: script.runInThisContext() as Record<string, Chunk>, script, had, ran: new Uint8Array(HEADER) };
+}
+
+/** The chunk from the pack, when it is one of its members. */
+function fromPack(file: string): Chunk | undefined {
+  const key = file.startsWith(__dirname) ? file.slice(__dirname.length + 1) : '';
+  const i = PACKED.get(SLASH ? key : key.split(path.sep).join('/'));
+  if (i === undefined) return undefined;
+  try {
+    pack ??= openPack();
+  } catch {
+    // No readable pack (a half-copied install): every chunk has its own file too.
+    PACKED.clear();
+    return undefined;
+  }
+  pack.ran[i >> 3]! |= 1 << (i & 7);
+  return pack.chunks[__OUTLOOP_PACK__[i]!];
+}
+
+function packToSave(p: Pack): Uint8Array[] | undefined {
+  const had = p.had;
+  if (had && p.ran.every((bits, i) => (bits & ~had[i]!) === 0)) return undefined;
+  const header = p.ran.map((bits, i) => bits | (had?.[i] ?? 0));
+  return [header, p.script.createCachedData()];
+}
+
+function compile(file: string): Chunk {
+  const source = fs.readFileSync(file, 'utf8');
+  const cachedData = readCache(file);
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+  });
+  if (!cachedData || script.cachedDataRejected) {
+    saveAtExit();
+    fresh.push({ script, file });
+  }
+  return script.runInThisContext() as Chunk;
 }
 
 /** Load one chunk of dist/ (a path ending .cjs) and what it requires, each once. */
@@ -119,25 +207,18 @@ export function load(file: string): unknown {
   if (known) return known.exports;
   const mod: Loaded = { exports: {} };
   loaded.set(file, mod);
-  const source = fs.readFileSync(file, 'utf8');
-  const cachedData = readCache(file);
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: file,
-    ...(cachedData ? { cachedData } : {}),
-  });
-  if (!cachedData || script.cachedDataRejected) {
-    if (fresh.length === 0) process.once('exit', saveCaches);
-    fresh.push({ script, file });
-  }
-  const dir = path.dirname(file);
+  const chunk = fromPack(file) ?? compile(file);
+  const dir = dirName(file);
   // Chunks name each other by relative path; anything else (the keychain and pty native packages) goes
   // to node's own require, resolved from this chunk's folder.
   const require: Require = (id) => {
+    // A sibling (`./name.cjs`, `./chunks/name.cjs`: what esbuild writes) is the folder plus the name.
+    if (SLASH && id.startsWith('./') && !id.includes('/.')) return load(dir + id.slice(1));
     if (id.startsWith('./') || id.startsWith('../')) return load(path.join(dir, id));
     nodeRequire ??= process.getBuiltinModule('node:module').createRequire(file);
     return nodeRequire(id);
   };
-  (script.runInThisContext() as (e: unknown, r: Require, m: Loaded, f: string, d: string) => void)(mod.exports, require, mod, file, dir);
+  chunk(mod.exports, require, mod, file, dir);
   return mod.exports;
 }
 

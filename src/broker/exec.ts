@@ -319,7 +319,8 @@ export async function inSandbox<R>(target: SandboxTarget, spec: ChildSpec, deps:
   go: (box: SandboxedRun) => Promise<R>): Promise<{ res: R; sandbox: SandboxAudit; network: NetworkNote[] }> {
   const { sandboxRun } = await import('../sandbox/run.js');
   const box = await sandboxRun({ target, spec, homes: deps.homes, path: deps.env.PATH, lookup: deps.egressLookup, userHome: deps.env.HOME });
-  const notes = deps.output === 'collect' ? undefined : deps.output.stderr;
+  const out = deps.output;
+  const notes = out === 'collect' ? undefined : () => out.stderr;
   let res: R;
   try {
     res = await go(box);
@@ -375,8 +376,9 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
       redact: (t) => { const r = redactor.redactStringCounted(t); return { text: r.output, count: r.count }; } })
     : undefined;
   if (shown) scrubber.extras = shown.extras;
-  const stdout = new RedactingSink(redactor.stream(), shown?.stdoutDest ?? (out === 'collect' ? 'collect' : out.stdout), shown?.tap('stdout'));
-  const stderr = new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr, shown?.tap('stderr'));
+  // Made once the child is spawned (sinks.ts): the shape rules' compile and the caller's stdout/stderr.
+  const stdout = new RedactingSink(() => redactor.stream(), shown?.stdoutDest ?? (out === 'collect' ? 'collect' : () => out.stdout), shown?.tap('stdout'));
+  const stderr = new RedactingSink(() => redactor.stream(), out === 'collect' ? 'collect' : () => out.stderr, shown?.tap('stderr'));
   shown?.bind(stdout);
   const runDir = createRunDir(rendered.files);
   let failure: OutloopError | undefined;

@@ -14,8 +14,9 @@ import type { ReadSecret } from './secrets.js';
  * loads here, after policy allowed the attempt: a denial or a check never pays for it.
  */
 export async function armRedaction(secrets: ReadSecret[], redact: Config['redact'], scrubber: Scrubber, stateDir: string, caller?: CallerBytes): Promise<Redactor> {
-  const { shapesFor } = await import('../redact/shapes/index.js');
-  const redactor = new Redactor(secrets, { shapes: shapesFor(redact), partial: partialRuleFor(caller) });
+  const { shapesLater } = await import('../redact/shapes/index.js');
+  // Compiled at first use (about 1 ms): for exec, once its child has started (broker/sinks.ts).
+  const redactor = new Redactor(secrets, { shapes: shapesLater(redact), partial: partialRuleFor(caller) });
   scrubber.scrub = (text) => redactor.redactString(text);
   if (secrets.length) {
     const key = installKey(stateDir);

@@ -16,39 +16,67 @@ import { READER_GONE } from '../runner/spawn.js';
  */
 
 
+/**
+ * The redactor stream and the destination may be given as functions: they are then made on the first
+ * write or at the end, or, whichever comes first, in the event loop's first turn (setImmediate), which for
+ * exec is once its child has been spawned. Compiling the shape rules and opening process.stdout/stderr
+ * (about 2 ms) then happen while the child starts on the other core, not before it.
+ */
+export type Later<T> = T | (() => T);
+
 export class RedactingSink extends Writable {
   private readonly chunks: Buffer[] | undefined;
   private readerGone = false;
-  private readonly idle: IdleRelease;
+  private armed: { redactor: RedactorStream; dest: NodeJS.WritableStream | 'collect'; idle: IdleRelease } | undefined;
   constructor(
-    private readonly redactor: RedactorStream,
-    private readonly dest: NodeJS.WritableStream | 'collect',
+    private readonly redactorLater: Later<RedactorStream>,
+    private readonly destLater: Later<NodeJS.WritableStream> | 'collect',
     /** Sees every byte this sink emits, after redaction (the run's recording: src/output/run.ts). */
     private readonly tap?: (bytes: Buffer) => void,
   ) {
     super();
-    this.chunks = dest === 'collect' ? [] : undefined;
-    this.idle = new IdleRelease(redactor, (held) => this.emitSafe(held, () => {}), (err) => this.destroy(err));
+    this.chunks = destLater === 'collect' ? [] : undefined;
+    if (typeof redactorLater !== 'function' && typeof destLater !== 'function') this.arm();
+    else {
+      setImmediate(() => {
+        try {
+          if (!this.destroyed) this.arm();
+        } catch (err) {
+          this.destroy(err as Error);
+        }
+      });
+    }
+  }
+
+  private arm(): NonNullable<RedactingSink['armed']> {
+    if (this.armed) return this.armed;
+    const redactor = typeof this.redactorLater === 'function' ? this.redactorLater() : this.redactorLater;
+    const dest = typeof this.destLater === 'function' ? this.destLater() : this.destLater;
+    const idle = new IdleRelease(redactor, (held) => this.emitSafe(held, () => {}), (err) => this.destroy(err));
+    this.armed = { redactor, dest, idle };
     if (dest !== 'collect') dest.on('error', (err) => this.destinationFailed(err));
+    return this.armed;
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.emitSafe(this.redactor.push(chunk), cb);
-    this.idle.after();
+    const { redactor, idle } = this.arm();
+    this.emitSafe(redactor.push(chunk), cb);
+    idle.after();
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    this.idle.stop();
-    this.emitSafe(this.redactor.end(), cb);
+    const { redactor, idle } = this.arm();
+    idle.stop();
+    this.emitSafe(redactor.end(), cb);
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.idle.stop();
+    this.armed?.idle.stop();
     cb(err);
   }
 
   get count(): number {
-    return this.redactor.count;
+    return this.armed?.redactor.count ?? 0;
   }
 
   /** Collected output (collect mode), as UTF-8 text. */
@@ -63,7 +91,7 @@ export class RedactingSink extends Writable {
       this.chunks.push(out);
       return cb();
     }
-    const dest = this.dest as NodeJS.WritableStream;
+    const dest = this.arm().dest as NodeJS.WritableStream;
     // Wait for the destination to take the bytes: backpressure reaches the child through the pipe.
     dest.write(out, (err) => {
       if (err) this.destinationFailed(err);

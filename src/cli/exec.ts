@@ -17,7 +17,15 @@ export async function execCommand(target: string, o: RequestFlags, opts: CliOpti
   const json = Boolean(o.json);
   // A flag is never silently ignored: a dry run never waits for a person.
   if (o.dryRun && o.wait) return printError(new UsageError('--wait and --dry-run do not go together: a dry run asks no one and runs nothing'), json);
-  const deps = cliDeps(opts, json ? 'collect' : { stdout: process.stdout, stderr: process.stderr });
+  // Getters: process.stdout and process.stderr are made (streams, about 1 ms) only when the run writes.
+  const deps = cliDeps(opts, json ? 'collect' : {
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+  });
   let outcome: BrokerOutcome;
   const request = { service, recipe, params: o.param, assertedTenant: assertedTenant(o.tenant), mode: 'exec' as const, dryRun: Boolean(o.dryRun), record: Boolean(o.record) };
   try {

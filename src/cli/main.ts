@@ -22,8 +22,9 @@ export async function main(argv: string[], opts: CliOptions): Promise<number> {
   process.on('unhandledRejection', crash);
 
   // Run folders (0600 recipe files) of an outloop killed before it could clean up go at the next start,
-  // whatever the command: one readdir of the temp folder.
-  sweepStaleRunDirs();
+  // whatever the command: one readdir of the temp folder, in the event loop's first turn, which for an
+  // exec is once its child is spawned (the sweep is no step of the request, and a full /tmp is slow).
+  setImmediate(sweepStaleRunDirs);
 
   // Tools probe the version often; answer without loading the full command line.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {

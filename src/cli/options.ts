@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { collectParam } from './params.js';
 
@@ -49,21 +48,25 @@ export function parseRequestLine(argv: readonly string[]): { command: 'exec' | '
   const command = argv[0];
   if (command !== 'exec' && command !== 'check') return undefined;
   const specs = command === 'exec' ? EXEC_OPTIONS : CHECK_OPTIONS;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv.slice(1),
-      allowPositionals: true,
-      strict: true,
-      options: Object.fromEntries(
-        specs.map((s) => [s.name, { type: s.arg ? ('string' as const) : ('boolean' as const), ...(s.short ? { short: s.short } : {}), ...(s.repeat ? { multiple: true } : {}) }]),
-      ),
-    });
-  } catch {
-    return undefined;
+  let parsed = plainLine(argv.slice(1), specs);
+  if (!parsed) {
+    try {
+      // Read at the call: node:util's parseArgs is a lazy property that loads its module when read, and
+      // an import would read it when this chunk loads.
+      parsed = process.getBuiltinModule('node:util').parseArgs({
+        args: argv.slice(1),
+        allowPositionals: true,
+        strict: true,
+        options: Object.fromEntries(
+          specs.map((s) => [s.name, { type: s.arg ? ('string' as const) : ('boolean' as const), ...(s.short ? { short: s.short } : {}), ...(s.repeat ? { multiple: true } : {}) }]),
+        ),
+      });
+    } catch {
+      return undefined;
+    }
   }
   if (parsed.positionals.length !== 1) return undefined;
-  const v = parsed.values as { param?: string[]; tenant?: string; json?: boolean; 'dry-run'?: boolean; wait?: boolean; record?: boolean };
+  const v = parsed.values as ParsedValues;
   return {
     command,
     target: parsed.positionals[0]!,
@@ -76,6 +79,39 @@ export function parseRequestLine(argv: readonly string[]): { command: 'exec' | '
       record: Boolean(v.record),
     },
   };
+}
+
+type ParsedValues = { param?: string[]; tenant?: string; json?: boolean; 'dry-run'?: boolean; wait?: boolean; record?: boolean };
+
+/**
+ * The plainest lines (`exec svc.recipe --tenant acme -p n=1 --json`) without parseArgs, a module of its
+ * own for node to load on every call: words that are a known flag, a known option followed by a value
+ * that is no option (or `--name=value`), or a target. Anything else (option groups, `--`, a value that
+ * starts with `-`, an unknown option) is left to parseArgs, which reads it as before.
+ */
+function plainLine(args: readonly string[], specs: readonly OptionSpec[]): { values: ParsedValues; positionals: string[] } | undefined {
+  const values: Record<string, string | string[] | boolean> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('-')) {
+      positionals.push(a);
+      continue;
+    }
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const name = eq > 0 ? a.slice(2, eq) : a.startsWith('--') ? a.slice(2) : undefined;
+    const spec = specs.find((s) => (name !== undefined ? s.name === name : a === `-${s.short}`));
+    if (!spec) return undefined;
+    let value: string | boolean = true;
+    if (spec.arg) {
+      const next = eq > 0 ? a.slice(eq + 1) : args[++i];
+      if (next === undefined || (eq < 0 && next.startsWith('-'))) return undefined;
+      value = next;
+    } else if (eq > 0) return undefined;
+    if (spec.repeat) values[spec.name] = [...((values[spec.name] as string[] | undefined) ?? []), value as string];
+    else values[spec.name] = value;
+  }
+  return { values: values as ParsedValues, positionals };
 }
 
 /** commander's spelling of a spec: `-p, --param <name=value>`. */

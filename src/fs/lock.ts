@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { sleep } from '../util/sleep.js';
@@ -74,7 +74,7 @@ async function acquire(path: string, timeoutMs: number): Promise<() => void> {
     }
     if (created) {
       return () => {
-        if (readText(path) === token) rmSync(path, { force: true });
+        if (readText(path) === token) removeFile(path);
       };
     }
     const owner = readOwner(path);
@@ -109,16 +109,16 @@ function breakStaleLock(path: string, staleText: string): void {
   const breaker = `${path}.break`;
   if (!tryCreate(breaker, String(process.pid))) {
     try {
-      if (Date.now() - statSync(breaker).mtimeMs > BREAK_LOCK_STALE_MS) rmSync(breaker, { force: true });
+      if (Date.now() - statSync(breaker).mtimeMs > BREAK_LOCK_STALE_MS) removeFile(breaker);
     } catch {
       /* gone already */
     }
     return;
   }
   try {
-    if (readText(path) === staleText) rmSync(path, { force: true });
+    if (readText(path) === staleText) removeFile(path);
   } finally {
-    rmSync(breaker, { force: true });
+    removeFile(breaker);
   }
 }
 
@@ -160,6 +160,16 @@ function isStale(o: Owner): boolean {
   // A live pid with no start time to check it against may be any process: held for milliseconds by
   // outloop, so past a moment it is not (an outloop lock of this version always records its start time).
   return o.started === undefined && (o.legacy || startTimesReadable()) && o.ageMs > EMPTY_LOCK_STALE_MS;
+}
+
+/** A lock file is a file: unlink it; gone already is fine. (rmSync is node's rimraf, a module of its own
+ *  and two stats more, on each of an exec's two releases.) */
+function removeFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 function readText(path: string): string | undefined {

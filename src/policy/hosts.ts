@@ -28,6 +28,9 @@ const WEB_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:']);
 const ODD_IN_AUTHORITY = /["'`<>{}|^\\%\s]/;
 
 export function findUrls(text: string): string[] {
+  // Every form above holds a `:`, a backslash or `//`: text with none of them (most argv words) skips
+  // the regex, whose first use alone (V8 compiles it then) costs a no-op exec about 0.4 ms.
+  if (!text.includes(':') && !text.includes('\\') && !text.includes('//')) return [];
   return [...text.matchAll(URL_IN_TEXT)].map((m) => m[0].replace(CLOSING, ''));
 }
 

@@ -12,8 +12,11 @@ import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, type Red
 export interface RedactorOptions {
   literals?: LiteralsFn;
   matcher?: MatcherFactory;
-  /** Secret-shape rules (compileShapes(...)), applied after the known values: `[REDACTED:rule-id]`. */
-  shapes?: ShapeSet;
+  /**
+   * Secret-shape rules (compileShapes(...)), applied after the known values: `[REDACTED:rule-id]`. A
+   * function is called (once) when they are first needed: exec compiles them while its child starts.
+   */
+  shapes?: ShapeSet | (() => ShapeSet);
   /** Which held prefixes of a value are masked (regions.ts): `off` for input a caller supplies. */
   partial?: PartialRule;
 }
@@ -21,7 +24,7 @@ export interface RedactorOptions {
 /** Redacts every value of a fixed set of secrets, in every derived form, from streams and strings. */
 export class Redactor {
   readonly #matcher: Matcher;
-  readonly #shapes: ShapeSet | undefined;
+  #shapes: ShapeSet | (() => ShapeSet) | undefined;
   readonly #hasValues: boolean;
   readonly #partial: PartialRule;
   /** true when there is nothing to redact (no literals, no shape rules), so callers can skip work. */
@@ -34,6 +37,11 @@ export class Redactor {
     this.#partial = options.partial ?? 'mask';
     this.#hasValues = literals.length > 0;
     this.empty = !this.#hasValues && this.#shapes === undefined;
+  }
+
+  #shapeSet(): ShapeSet | undefined {
+    if (typeof this.#shapes === 'function') this.#shapes = this.#shapes();
+    return this.#shapes;
   }
 
   /** Whole-buffer redaction: the reference every chunking of a stream reproduces. Values, then shapes. */
@@ -49,8 +57,9 @@ export class Redactor {
         count += stage.count;
       }
     }
-    if (this.#shapes !== undefined) {
-      const found = findShapes(this.#shapes, output);
+    const shapes = this.#shapeSet();
+    if (shapes !== undefined) {
+      const found = findShapes(shapes, output);
       output = renderShapes(output, found);
       count += found.length;
     }
@@ -74,7 +83,8 @@ export class Redactor {
     const values = this.#hasValues
       ? new ChainStream(new ChainStream(new MatcherStream(this.#matcher, this.#partial), new DumpStream(this.#matcher)), new RewriteStream(this.#matcher))
       : undefined;
-    const shapes = this.#shapes === undefined ? undefined : new ShapeStream(this.#shapes);
+    const set = this.#shapeSet();
+    const shapes = set === undefined ? undefined : new ShapeStream(set);
     if (values !== undefined && shapes !== undefined) return new ChainStream(values, shapes);
     return values ?? shapes ?? new PassStream();
   }

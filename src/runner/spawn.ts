@@ -86,9 +86,12 @@ export function coreDumpsAlreadyOff(): boolean {
  * the command itself the moment outloop dies, even by SIGKILL, which outloop never sees; the watchdog
  * (watchdog.ts) then ends the rest of its process group.
  */
-export function wrappedArgv(spec: Pick<ChildSpec, 'argv' | 'dieWithParent'>): string[] {
+export function wrappedArgv(spec: Pick<ChildSpec, 'argv' | 'dieWithParent' | 'namespaced'>): string[] {
   const argv = coreDumpsAlreadyOff() ? spec.argv : withoutCoreDumps(spec.argv);
-  const setpriv = spec.dieWithParent && process.platform === 'linux' ? setprivPath() : undefined;
+  // A namespaced child is bwrap with --die-with-parent, which sets the same death signal on itself (the
+  // shield shell execs it, so its parent is outloop) and on what it starts: setpriv would be one more exec
+  // (about 1 ms) for nothing.
+  const setpriv = spec.dieWithParent && !spec.namespaced && process.platform === 'linux' ? setprivPath() : undefined;
   return setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...argv] : argv;
 }
 

@@ -92,7 +92,8 @@ export interface SandboxedRun {
   spec: ChildSpec;
   sinks(s: ChildSinks): ChildSinks;
   /** Stop the proxy, clean up, write the truncation note (streaming), and give the audit fields. */
-  finish(stderr: NodeJS.WritableStream | undefined, scrub: (s: string) => string): Promise<SandboxAudit>;
+  /** `stderr` gives where a note goes (called only when there is one). */
+  finish(stderr: (() => NodeJS.WritableStream) | undefined, scrub: (s: string) => string): Promise<SandboxAudit>;
   readonly truncated: boolean;
   /** After finish: what the proxy refused or could not reach, with the next step (egress-notes.ts). */
   readonly network: NetworkNote[];
@@ -156,11 +157,13 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
       kind = 'bwrap';
       // perl when the system has one only root can change (a few ms), else a second node (45-80 ms).
       const fwd = proxy ? pickForwarder(resolveSystemCommand('perl'), process.execPath) : undefined;
-      const support = createRunDir({ ...(fwd ? { [fwd.file]: fwd.source } : {}), ...(pl ? pl.files : {}) });
-      cleanup.push(() => support.remove());
+      // Only a run with something to show there gets the support folder (one mkdir, rmdir and bind fewer).
+      const supportFiles = { ...(fwd ? { [fwd.file]: fwd.source } : {}), ...(pl ? pl.files : {}) };
+      const support = fwd || pl ? createRunDir(supportFiles) : undefined;
+      if (support) cleanup.push(() => support.remove());
       if (pl) spec = { ...spec, env: { ...spec.env, ...pl.env(SUPPORT_MOUNT, spec.env.NODE_OPTIONS) } };
       let inner: string[];
-      if (proxy && fwd) {
+      if (proxy && fwd && support) {
         await proxy.listen({ path: join(support.path, 'proxy.sock') });
         inner = [...fwd.argv(SUPPORT_MOUNT), `${SUPPORT_MOUNT}/proxy.sock`, '--', ...argv];
       } else {
@@ -174,7 +177,7 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
       spec = {
         ...spec,
         namespaced: true,
-        argv: [...BWRAP_SHIELD, fact.path, ...bwrapArgv({ system: systemMounts(), extra, runDir: spec.cwd, supportDir: support.path, protect: [homes.configDir, homes.stateDir, ...home], inner })],
+        argv: [...BWRAP_SHIELD, fact.path, ...bwrapArgv({ system: systemMounts(), extra, runDir: spec.cwd, ...(support ? { supportDir: support.path } : {}), protect: [homes.configDir, homes.stateDir, ...home], inner })],
       };
     } else if (fact?.available && fact.kind === 'seatbelt') {
       kind = 'seatbelt';
@@ -212,7 +215,7 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
       const rec = proxy?.records();
       await proxy?.close().catch(() => {});
       for (const c of cleanup) await c();
-      if (cap.truncated && stderr) stderr.write(`outloop: ${label} wrote more than ${cap.max} bytes (maxOutput); the child was stopped and its output truncated.\n`);
+      if (cap.truncated && stderr) stderr().write(`outloop: ${label} wrote more than ${cap.max} bytes (maxOutput); the child was stopped and its output truncated.\n`);
       const egress = rec?.egress.map((e) => ({ ...e, host: scrub(e.host), ...(e.reason === undefined ? {} : { reason: scrub(e.reason) }) }));
       if (egress) network = networkNotes(egress, { label, hosts: target.hosts, source: target.source });
       return {

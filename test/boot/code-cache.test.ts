@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -34,6 +34,38 @@ describe('the V8 code cache (dist/load.cjs)', () => {
     // A command that loads more chunks adds theirs.
     expect(run(['schema', 'recipe']).status).toBe(0);
     expect(Object.keys(entries()).length).toBeGreaterThan(Object.keys(first).length);
+  });
+
+  it('the hot pack\'s entry is written again by a run that ran more of its chunks, then left alone', () => {
+    // An exec that runs its child loads the sandbox and redaction chunks, which a denial does not.
+    const home = join(base, 'outloop');
+    const project = join(base, 'project');
+    mkdirSync(join(home, 'recipes'), { recursive: true });
+    mkdirSync(project);
+    writeFileSync(join(home, 'config.yaml'), `tenants:\n  t:\n    projects: [${JSON.stringify(project)}]\n    services:\n      s:\n        allow: ["*"]\n        sandbox: off\nstoreKey: file\n`);
+    writeFileSync(join(home, 'recipes', 's.yaml'), 'service: s\nhosts: []\nrecipes:\n  noop:\n    description: run true\n    risk: read\n    run: ["true"]\n');
+    const exec = (...extra: string[]) =>
+      spawnSync(process.execPath, [BIN, 'exec', 's.noop', ...extra], { cwd: project, env: { PATH: process.env.PATH, HOME: base, XDG_CACHE_HOME: join(base, 'cache'), OUTLOOP_HOME: home }, encoding: 'utf8' }).status;
+    const packEntry = () => statSync(join(cacheDir(), 'hot.pack.bin')).ino;
+    expect(exec('--tenant', 'other')).toBe(77);
+    const denied = packEntry();
+    expect(exec()).toBe(0);
+    const ran = packEntry();
+    expect(ran).not.toBe(denied);
+    expect(exec()).toBe(0);
+    expect(exec('--tenant', 'other')).toBe(77);
+    expect(packEntry()).toBe(ran);
+  });
+
+  it('an install without its pack (half copied) loads every chunk from its own file', () => {
+    const copy = join(base, 'pkg');
+    for (const d of ['bin', 'dist']) cpSync(resolve(d), join(copy, d), { recursive: true });
+    writeFileSync(join(copy, 'package.json'), readFileSync(resolve('package.json')));
+    rmSync(join(copy, 'dist', 'hot.pack'));
+    const r = spawnSync(process.execPath, [join(copy, 'bin', 'outloop.js'), 'schema', 'recipe'], { env: { PATH: process.env.PATH, HOME: base, XDG_CACHE_HOME: join(base, 'cache') }, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveProperty('$schema');
   });
 
   it('a corrupt entry costs only a compile: the output is right and the entry is replaced', () => {

@@ -7,7 +7,7 @@ import { InternalError } from '../../errors.js';
 import { compileShapes, findShapes, renderShapes, type ShapeSet } from './compile.js';
 import { ruleProblem } from './rule.js';
 import type { ShapeRule } from './rule.js';
-import { BUILTIN_INDEX, BUILTIN_RULES } from './rules.generated.js';
+import { builtinIndexData, builtinRuleData } from './rules.generated.js';
 
 export type { ShapeRule } from './rule.js';
 export { ruleProblem } from './rule.js';
@@ -17,7 +17,7 @@ export { shannonEntropy } from './entropy.js';
 
 /** The packaged rule set (a fresh copy: callers may filter or extend it). */
 export function builtinShapeRules(): ShapeRule[] {
-  return BUILTIN_RULES.map((r) => ({ ...r, keywords: [...r.keywords] }));
+  return builtinRuleData().map((r) => ({ ...r, keywords: [...r.keywords] }));
 }
 
 export interface RedactShapesConfig {
@@ -38,17 +38,23 @@ export function shapeRulesFor(config: RedactShapesConfig | undefined): ShapeRule
 let builtin: ShapeSet | undefined;
 /** The packaged rules, compiled once per process. */
 export function builtinShapes(): ShapeSet {
-  return (builtin ??= compileShapes(BUILTIN_RULES, true, BUILTIN_INDEX));
+  return (builtin ??= compileShapes(builtinRuleData(), true, builtinIndexData()));
 }
 
 export function shapesFor(config: RedactShapesConfig | undefined): ShapeSet {
-  if (!config || (!config.rules?.length && !config.disable?.length)) return builtinShapes();
+  return shapesLater(config)();
+}
+
+/** shapesFor, with the user's rules checked now and the set compiled when the function is first called. */
+export function shapesLater(config: RedactShapesConfig | undefined): () => ShapeSet {
+  if (!config || (!config.rules?.length && !config.disable?.length)) return builtinShapes;
   // Only the user's rules need validating; config loading has already done so, this is the backstop.
   for (const r of config.rules ?? []) {
     const problem = ruleProblem(r);
     if (problem) throw new InternalError(`secret-shape ${problem}`);
   }
-  return compileShapes(shapeRulesFor(config), true);
+  let set: ShapeSet | undefined;
+  return () => (set ??= compileShapes(shapeRulesFor(config), true));
 }
 
 /**
@@ -66,7 +72,7 @@ const PEM_BEGIN = /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/;
 
 /** What a rule finds, as a phrase for messages ("a GitHub token (personal access token)"). */
 export function describeShape(ruleId: string): string {
-  const rule = BUILTIN_RULES.find((r) => r.id === ruleId);
+  const rule = builtinRuleData().find((r) => r.id === ruleId);
   return rule?.description ?? `a secret (${ruleId})`;
 }
 
