@@ -3,10 +3,13 @@ import type { Matcher, MatcherFactory } from './matcher.js';
 import { chooseMatcher } from './qgram-matcher.js';
 import { findShapes, renderShapes, type ShapeSet } from './shapes/compile.js';
 import { ShapeStream } from './shapes/stream.js';
-import { RewriteStream } from './rewrites.js';
-import { DumpStream } from './dumps.js';
+import { mayHoldRewrites, RewriteStream } from './rewrites.js';
+import { DumpStream, mayHoldRows } from './dumps.js';
 import type { PartialRule } from './regions.js';
 import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, type RedactorStream } from './stream.js';
+
+/** The stages after the values, each with the check that tells it would pass a whole buffer unchanged. */
+const STAGES = [[DumpStream, mayHoldRows], [RewriteStream, mayHoldRewrites]] as const;
 
 /** The plug-in seam: how secrets become literals, and which engine finds them. */
 export interface RedactorOptions {
@@ -41,8 +44,11 @@ export class Redactor {
     if (this.empty) return { output: Buffer.from(input), count: 0 };
     let { output, count } = this.#hasValues ? redactFinal(this.#matcher, asBuffer(input), this.#partial) : { output: Buffer.from(input), count: 0 };
     if (this.#hasValues) {
-      // Values that no literal can match in the bytes: inside hex dumps, and revealed by rewrites.
-      for (const stage of [new DumpStream(this.#matcher), new RewriteStream(this.#matcher)]) {
+      // Values that no literal can match in the bytes: inside hex dumps, and revealed by rewrites. Most
+      // buffers (a reply's headers, a small JSON body) hold neither, and skip building the stage.
+      for (const [Stage, may] of STAGES) {
+        if (!may(output)) continue;
+        const stage = new Stage(this.#matcher);
         const head = stage.push(output);
         const tail = stage.end();
         if (stage.count > 0) output = Buffer.concat([head, tail]);
