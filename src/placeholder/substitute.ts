@@ -37,6 +37,8 @@ export interface SigningKey {
 
 export type Swap<T> = { ok: true; value: T; counts: Counted[] } | { ok: false; secret: PlaceholderSecret; surface: Surface };
 
+const AUTH_HEADER = /^(authorization|proxy-authorization)$/i;
+
 /** The parts of a URL where a surface means "the request target" (path and query alike). */
 const TARGET: Surface = 'query';
 
@@ -86,6 +88,11 @@ export class Substituter {
     return this.ownedBy(host, port).some((s) => s.surfaces.has('body'));
   }
 
+  private anySentinel(text: string): boolean {
+    for (const s of this.secrets) if (text.includes(s.sentinel)) return true;
+    return false;
+  }
+
   /** Replace in one piece of text; `encode` gives the value as that surface writes it. */
   private swapText(text: string, host: string, port: number, surface: Surface, encode: (v: string) => string, counts: Map<string, Counted>): Swap<string> {
     let out = text;
@@ -110,7 +117,12 @@ export class Substituter {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       let value = raw[i + 1]!;
-      const basic = /^(authorization|proxy-authorization)$/i.test(name) ? /^(Basic\s+)([A-Za-z0-9+/=_-]+)\s*$/i.exec(value) : null;
+      const basic = AUTH_HEADER.test(name) ? /^(Basic\s+)([A-Za-z0-9+/=_-]+)\s*$/i.exec(value) : null;
+      // Most headers hold no sentinel and are not Basic credentials: kept as they are.
+      if (!basic && !this.anySentinel(value)) {
+        out.push(name, value);
+        continue;
+      }
       if (basic) {
         const decoded = Buffer.from(basic[2]!, 'base64').toString('utf8');
         const r = this.swapText(decoded, host, port, 'basic', (v) => v, counts);

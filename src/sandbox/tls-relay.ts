@@ -43,7 +43,8 @@ const CRLF = Buffer.from('\r\n', 'latin1');
 interface Exchange {
   head: RequestHead;
   counts: Counted[];
-  scan: (chunk: Buffer) => PlaceholderSecret | undefined;
+  /** Made at the first body piece: most requests have none. */
+  scan: ((chunk: Buffer) => PlaceholderSecret | undefined) | undefined;
   /** The request as first written, kept while a reused connection may have died under it (no body). */
   retry: Buffer | undefined;
   left: number;
@@ -83,6 +84,8 @@ class Relay {
   private upWaiting = false;
   private detachUp: (() => void) | undefined;
   private ended = false;
+  /** The last Host header checked against the target: a connection's requests repeat it. */
+  private hostOk = '';
 
   constructor(private readonly client: TLSSocket, private readonly t: ProxyTarget, private readonly d: RelayDeps) {
     client.on('data', (b: Buffer) => this.fromClient(b));
@@ -128,15 +131,21 @@ class Relay {
     if (!h.ok) return this.refuse(wrongHost(this.d.record, t, h.secret, h.surface));
     const path = sub.target(head.target, t.host, t.port);
     if (!path.ok) return this.refuse(wrongHost(this.d.record, t, path.secret, path.surface));
-    const counts = [...h.counts, ...path.counts];
-    if (counts.length && head.host && misdirectedHost(head.host, t)) return this.refuse(misdirected(this.d.record, t, head.host));
+    const counts = h.counts.length === 0 ? path.counts : path.counts.length === 0 ? h.counts : [...h.counts, ...path.counts];
+    if (counts.length && head.host && head.host !== this.hostOk) {
+      if (misdirectedHost(head.host, t)) return this.refuse(misdirected(this.d.record, t, head.host));
+      this.hostOk = head.host;
+    }
     const out: string[] = [];
     for (let i = 0; i < h.value.length; i += 2) {
       const name = h.value[i]!;
-      if (hopByHop(name, head.connection) || /^accept-encoding$/i.test(name)) continue;
-      // A value with a line break would end the header early towards the service.
-      if (/[\0\r\n]/.test(h.value[i + 1]!)) return this.refuse(badFraming(this.d.record, t, `a value that cannot go in the ${name} header`));
-      out.push(name, h.value[i + 1]!);
+      const k = name.toLowerCase();
+      if (k === 'accept-encoding' || hopByHop(k, head.connection)) continue;
+      const v = h.value[i + 1]!;
+      // A value with a line break would end the header early towards the service. The parser let no
+      // such byte through, so only a value the swap changed can hold one.
+      if (v !== head.raw[i + 1] && /[\0\r\n]/.test(v)) return this.refuse(badFraming(this.d.record, t, `a value that cannot go in the ${name} header`));
+      out.push(name, v);
     }
     // The reply must be readable by the redactor: no compression on the way back.
     out.push('Accept-Encoding', 'identity');
@@ -146,7 +155,7 @@ class Relay {
     t.rec.intercepted = true;
     t.rec.bytesOut += bytes.length;
     const ex: Exchange = {
-      head, counts, scan: sub.scanner(t.host, t.port), retry: undefined,
+      head, counts, scan: undefined, retry: undefined,
       left: head.framing.kind === 'length' ? head.framing.length : 0,
       chunks: head.framing.kind === 'chunked' ? new ChunkedDecoder() : undefined,
       sent: false, closeAfter: head.close || head.minor === 0,
@@ -191,7 +200,9 @@ class Relay {
   /** One piece of a request body on to the service, unless it carries another host's placeholder. */
   private forward(piece: Buffer, chunked: boolean): boolean {
     if (this.phase !== 'body' || piece.length === 0) return this.phase === 'body';
-    const hit = this.ex!.scan(piece);
+    const ex = this.ex!;
+    ex.scan ??= this.d.sub.scanner(this.t.host, this.t.port);
+    const hit = ex.scan(piece);
     if (hit) {
       this.dropUp();
       this.refuse(wrongHost(this.d.record, this.t, hit, 'body'));
@@ -355,8 +366,8 @@ class Relay {
   private replyLead(head: ResponseHead, extra: string[], keepLength = false): string {
     const raw: string[] = [];
     for (let i = 0; i < head.raw.length; i += 2) {
-      const k = head.raw[i]!;
-      if (!hopByHop(k, head.connection) && (keepLength || !/^content-length$/i.test(k))) raw.push(k, head.raw[i + 1]!);
+      const k = head.raw[i]!.toLowerCase();
+      if (!hopByHop(k, head.connection) && (keepLength || k !== 'content-length')) raw.push(head.raw[i]!, head.raw[i + 1]!);
     }
     raw.push(':reason', head.reason);
     redactHeaderValues(this.d.redactor, raw);
@@ -438,7 +449,7 @@ class Relay {
     if (!ex.whole) return ex.pump!.end();
     const body = this.d.redactor.redactBuffer(ex.whole.length === 1 ? ex.whole[0]! : Buffer.concat(ex.whole)).output;
     // Head and body in one write: no small-segment stall, and the length the child reads is the masked one.
-    const head = ex.wholeHead.replace(/\r\n$/, `Content-Length: ${body.length}\r\n\r\n`);
+    const head = `${ex.wholeHead.slice(0, -2)}Content-Length: ${body.length}\r\n\r\n`;
     this.toClient(Buffer.concat([Buffer.from(head, 'latin1'), body]));
     this.replyDone(ex);
   }
@@ -514,9 +525,8 @@ class Relay {
   }
 }
 
-/** Addressed to this hop only: the standard ones and those the message's Connection header names. */
-function hopByHop(name: string, connection: readonly string[]): boolean {
-  const k = name.toLowerCase();
+/** Addressed to this hop only: the standard ones and those the message's Connection header names (`k` lower case). */
+function hopByHop(k: string, connection: readonly string[]): boolean {
   return HOP.has(k) || (connection.length > 0 && connection.includes(k));
 }
 
