@@ -1,4 +1,4 @@
-import { matchEntry } from '../sandbox/egress-rules.js';
+import { matchEntry, normalHost, parseEntry } from '../sandbox/egress-rules.js';
 import type { Surface } from '../recipe/schema.js';
 
 /**
@@ -63,6 +63,16 @@ export class Substituter {
       if (this.owners.size < 256) this.owners.set(key, own);
     }
     return own;
+  }
+
+  /** The hosts the secrets' entries name without a wildcard, normalised as the proxy's targets are. */
+  exactHosts(): string[] {
+    const out = new Set<string>();
+    for (const s of this.secrets) for (const raw of s.hosts) {
+      const e = parseEntry(raw);
+      if (!e.host.includes('*')) out.add(normalHost(e.host));
+    }
+    return [...out];
   }
 
   /** Does the proxy need to see inside this connection (TLS termination)? */

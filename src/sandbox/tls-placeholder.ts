@@ -1,7 +1,8 @@
 import { LeafIssuer, loadOrCreateCa } from '../placeholder/ca.js';
 import { Substituter, type PlaceholderSecret } from '../placeholder/substitute.js';
 import { NODE_PROXY_PRELOAD } from '../placeholder/node-proxy.js';
-import { beyondNodeRoots, Interceptor, trustAnchors } from './tls-intercept.js';
+import { rootCertificates } from 'node:tls';
+import { beyondNodeRoots, fileAnchors, Interceptor } from './tls-intercept.js';
 
 /**
  * What a placeholder run adds to the sandbox: the proxy's hooks, the CA bundle the child trusts (outloop's
@@ -14,12 +15,14 @@ export async function placeholderProxy(ph: { secrets: PlaceholderSecret[] }, sta
   // the child's output redactor (the reply is read there again), which keeps a large body cheap here.
   const { Redactor } = await import('../redact/index.js');
   const values = new Redactor(ph.secrets.map((s) => ({ name: s.name, value: s.value })));
-  const hooks = new Interceptor({ substituter: new Substituter(ph.secrets), issuer: new LeafIssuer(ca), redactor: values });
-  const anchors = [ca.certPem, ...trustAnchors()].map((c) => c.trim());
-  const pem = (certs: string[]) => certs.join('\n') + '\n';
+  const system = fileAnchors();
+  // The proxy's upstream trust adds these to node's roots too (without outloop's CA): found once for both.
+  const beyondRoots = beyondNodeRoots(system);
+  const hooks = new Interceptor({ substituter: new Substituter(ph.secrets), issuer: new LeafIssuer(ca), redactor: values, beyondRoots });
+  const pem = (certs: string[]) => certs.map((c) => c.trim()).join('\n') + '\n';
   // Node adds NODE_EXTRA_CA_CERTS to its own roots, parsing each at start-up (~0.3 ms a certificate), so
   // node children get only what node lacks; curl, Python and git replace their store and get the whole.
-  const files = { 'ca-bundle.pem': pem(anchors), 'node-ca.pem': pem(beyondNodeRoots(anchors)), 'node-proxy.mjs': NODE_PROXY_PRELOAD };
+  const files = { 'ca-bundle.pem': pem([ca.certPem, ...rootCertificates, ...system]), 'node-ca.pem': pem([ca.certPem, ...beyondRoots]), 'node-proxy.mjs': NODE_PROXY_PRELOAD };
   return { hooks, files, env: (dir: string, nodeOptions: string | undefined) => caEnv(dir, nodeOptions) };
 }
 
