@@ -19,6 +19,12 @@ export interface RedactorOptions {
   shapes?: ShapeSet;
   /** Which held prefixes of a value are masked (regions.ts): `off` for input a caller supplies. */
   partial?: PartialRule;
+  /**
+   * Also the values only a terminal shows (default true): inside hex dumps, and revealed by backspace
+   * or carriage-return rewrites (dumps.ts, rewrites.ts). Off for bytes that go to a program rather than
+   * a screen, such as a placeholder run's replies: what the child prints passes a redactor with them on.
+   */
+  terminal?: boolean;
 }
 
 /** Redacts every value of a fixed set of secrets, in every derived form, from streams and strings. */
@@ -27,6 +33,7 @@ export class Redactor {
   readonly #shapes: ShapeSet | undefined;
   readonly #hasValues: boolean;
   readonly #partial: PartialRule;
+  readonly #terminal: boolean;
   /** true when there is nothing to redact (no literals, no shape rules), so callers can skip work. */
   readonly empty: boolean;
 
@@ -35,6 +42,7 @@ export class Redactor {
     this.#matcher = (options.matcher ?? chooseMatcher)(literals);
     this.#shapes = options.shapes;
     this.#partial = options.partial ?? 'mask';
+    this.#terminal = options.terminal ?? true;
     this.#hasValues = literals.length > 0;
     this.empty = !this.#hasValues && this.#shapes === undefined;
   }
@@ -43,7 +51,7 @@ export class Redactor {
   redactBuffer(input: Uint8Array): { output: Buffer; count: number } {
     if (this.empty) return { output: Buffer.from(input), count: 0 };
     let { output, count } = this.#hasValues ? redactFinal(this.#matcher, asBuffer(input), this.#partial) : { output: Buffer.from(input), count: 0 };
-    if (this.#hasValues) {
+    if (this.#hasValues && this.#terminal) {
       // Values that no literal can match in the bytes: inside hex dumps, and revealed by rewrites. Most
       // buffers (a reply's headers, a small JSON body) hold neither, and skip building the stage.
       for (const [Stage, may] of STAGES) {
@@ -77,9 +85,10 @@ export class Redactor {
 
   /** A fresh streaming state (one per output stream). */
   stream(): RedactorStream {
-    const values = this.#hasValues
-      ? new ChainStream(new ChainStream(new MatcherStream(this.#matcher, this.#partial), new DumpStream(this.#matcher)), new RewriteStream(this.#matcher))
-      : undefined;
+    const matcher = this.#hasValues ? new MatcherStream(this.#matcher, this.#partial) : undefined;
+    const values = matcher && this.#terminal
+      ? new ChainStream(new ChainStream(matcher, new DumpStream(this.#matcher)), new RewriteStream(this.#matcher))
+      : matcher;
     const shapes = this.#shapes === undefined ? undefined : new ShapeStream(this.#shapes);
     if (values !== undefined && shapes !== undefined) return new ChainStream(values, shapes);
     return values ?? shapes ?? new PassStream();

@@ -398,8 +398,8 @@ class Relay {
       ex.pump = new RedactedPump({
         // Paused only once the child is well behind: a pause at every write (node's 16 KiB mark) stalls the
         // service between batches and left the 16 MiB bench reply waiting two thirds of its time.
-        write: (b) => {
-          this.toClient(...(chunked ? [Buffer.from(`${b.length.toString(16)}\r\n`, 'latin1'), b, CRLF] : [b]));
+        write: (parts, size) => {
+          this.toClient(...(chunked ? [Buffer.from(`${size.toString(16)}\r\n`, 'latin1'), ...parts, CRLF] : parts));
           return this.client.writableLength < REPLY_BUFFER;
         },
         drained: (cb) => this.client.once('drain', cb),
@@ -484,12 +484,10 @@ class Relay {
     }
     if (ex) ex.started = true;
     if (this.client.destroyed || !this.client.writable) return false;
-    if (parts.length === 1) return this.client.write(parts[0]!);
-    this.client.cork();
-    let ok = true;
-    for (const p of parts) ok = this.client.write(p);
-    this.client.uncork();
-    return ok;
+    if (parts.length === 0) return true;
+    // One buffer, one write: node's TLS socket would copy corked pieces into one buffer anyway (and a
+    // streamed body's batch is copied here for the first time), then encrypts it in place.
+    return this.client.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   }
 
   private refuse(r: Refusal): void {
