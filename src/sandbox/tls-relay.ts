@@ -35,6 +35,8 @@ const REPLY_BUFFER = 1024 * 1024;
 /** Held from the child while the upstream connection is still being made. */
 const QUEUE_MAX = 1024 * 1024;
 const EMPTY: Buffer = Buffer.alloc(0);
+/** Pieces of a write to the child shorter than this are joined into one buffer (see toClient). */
+const JOIN_BELOW = 4096;
 /** Requests that may be sent again when a kept connection turns out to be closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
@@ -484,10 +486,24 @@ class Relay {
     }
     if (ex) ex.started = true;
     if (this.client.destroyed || !this.client.writable) return false;
-    if (parts.length === 0) return true;
-    // One buffer, one write: node's TLS socket would copy corked pieces into one buffer anyway (and a
-    // streamed body's batch is copied here for the first time), then encrypts it in place.
-    return this.client.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    // Small pieces (a head, chunk framing) are joined; a large one is written as it is, encrypted in place
+    // from the buffer it arrived in. Corked pieces would be copied into one buffer by node's TLS socket,
+    // and a streamed body's batch joined here would be a copy into fresh memory (~8 ms per 16 MiB).
+    let ok = true;
+    let small: Buffer[] = [];
+    const join = () => {
+      if (small.length) ok = this.client.write(small.length === 1 ? small[0]! : Buffer.concat(small));
+      small = [];
+    };
+    for (const p of parts) {
+      if (p.length < JOIN_BELOW) small.push(p);
+      else {
+        join();
+        ok = this.client.write(p);
+      }
+    }
+    join();
+    return ok;
   }
 
   private refuse(r: Refusal): void {
