@@ -148,6 +148,7 @@ export class Substituter {
 
   /** The request target (path and query): the `query` surface. */
   target(pathAndQuery: string, host: string, port: number): Swap<string> {
+    if (!this.anySentinel(pathAndQuery)) return { ok: true, value: pathAndQuery, counts: [] };
     const counts = new Map<string, Counted>();
     const r = this.swapText(pathAndQuery, host, port, TARGET, encodeURIComponent, counts);
     return r.ok ? { ok: true, value: r.value, counts: [...counts.values()] } : r;
