@@ -6,10 +6,20 @@ import { ShapeStream } from './shapes/stream.js';
 import { mayHoldRewrites, RewriteStream } from './rewrites.js';
 import { DumpStream, mayHoldRows } from './dumps.js';
 import type { PartialRule } from './regions.js';
-import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, type RedactorStream } from './stream.js';
+import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, redactPlain, type RedactorStream } from './stream.js';
+import { WRAP_MIN_COLUMNS } from './noise.js';
 
 /** The stages after the values, each with the check that tells it would pass a whole buffer unchanged. */
 const STAGES = [[DumpStream, mayHoldRows], [RewriteStream, mayHoldRewrites]] as const;
+
+/**
+ * The noise view of a whole buffer is the buffer when it has no ESC (no escape sequence to skip) and no
+ * wrap break, which needs a line of WRAP_MIN_COLUMNS base64 characters before a line break: a reply's
+ * header values, a small JSON body.
+ */
+function noiseFree(buf: Buffer): boolean {
+  return buf.indexOf(0x1b) === -1 && (buf.length <= WRAP_MIN_COLUMNS || buf.indexOf(0x0a) === -1);
+}
 
 /** The plug-in seam: how secrets become literals, and which engine finds them. */
 export interface RedactorOptions {
@@ -50,7 +60,9 @@ export class Redactor {
   /** Whole-buffer redaction: the reference every chunking of a stream reproduces. Values, then shapes. */
   redactBuffer(input: Uint8Array): { output: Buffer; count: number } {
     if (this.empty) return { output: Buffer.from(input), count: 0 };
-    let { output, count } = this.#hasValues ? redactFinal(this.#matcher, asBuffer(input), this.#partial) : { output: Buffer.from(input), count: 0 };
+    const buf = asBuffer(input);
+    // Without terminal noise the view is the bytes themselves: one scan, no tokenizer and stream state.
+    let { output, count } = !this.#hasValues ? { output: Buffer.from(input), count: 0 } : noiseFree(buf) ? redactPlain(this.#matcher, buf, this.#partial) : redactFinal(this.#matcher, buf, this.#partial);
     if (this.#hasValues && this.#terminal) {
       // Values that no literal can match in the bytes: inside hex dumps, and revealed by rewrites. Most
       // buffers (a reply's headers, a small JSON body) hold neither, and skip building the stage.
