@@ -115,7 +115,14 @@ function framers(raw: readonly string[]): Framers {
   return f;
 }
 
-const tokens = (v: string) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+// One token (`keep-alive`, a length) is the usual case: no split.
+const tokens = (v: string): string[] => {
+  if (!v.includes(',')) {
+    const t = v.trim().toLowerCase();
+    return t ? [t] : [];
+  }
+  return v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+};
 
 export function parseRequestHead(buf: Buffer): Parsed<RequestHead> {
   const s = splitHead(buf, true);

@@ -433,7 +433,7 @@ class Relay {
       ex.dirty = used < b.length;
     } else {
       const n = Math.min(ex.rleft, b.length);
-      this.deliver(ex, b.subarray(0, n));
+      this.deliver(ex, n === b.length ? b : b.subarray(0, n));
       ex.rleft -= n;
       if (ex.rleft > 0) return;
       ex.dirty = n < b.length;
