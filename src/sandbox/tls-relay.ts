@@ -30,8 +30,12 @@ export interface RelayDeps {
 export const SMALL_REPLY = 1024 * 1024;
 /** Hop-by-hop: addressed to the proxy, not passed on in either direction. */
 export const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
-/** A streamed reply may be this far ahead of the child before the service is paused. */
-const REPLY_BUFFER = 1024 * 1024;
+/**
+ * A streamed body may be this far ahead of its reader before its source is paused (either way: a reply
+ * ahead of the child, an upload ahead of the service). Pausing at node's 16 KiB mark stalled the source
+ * between writes: the 16 MiB bench reply waited two thirds of its time, the upload a third.
+ */
+const AHEAD = 1024 * 1024;
 /** Held from the child while the upstream connection is still being made. */
 const QUEUE_MAX = 1024 * 1024;
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -246,10 +250,11 @@ class Relay {
       if (this.upOutSize > QUEUE_MAX && this.phase === 'body') this.client.pause();
       return;
     }
-    const data = this.upOut.length === 1 ? this.upOut[0]! : Buffer.concat(this.upOut, this.upOutSize);
+    const parts = this.upOut;
     this.upOut = [];
     this.upOutSize = 0;
-    if (!up.write(data) && !this.upWaiting) {
+    writeJoined(up, parts);
+    if (up.writableLength >= AHEAD && !this.upWaiting) {
       this.upWaiting = true;
       if (this.phase === 'body') this.client.pause();
       up.once('drain', () => {
@@ -398,11 +403,10 @@ class Relay {
       ex.rchunks = f.kind === 'chunked' ? new ChunkedDecoder() : undefined;
       const chunked = ex.head.minor === 1;
       ex.pump = new RedactedPump({
-        // Paused only once the child is well behind: a pause at every write (node's 16 KiB mark) stalls the
-        // service between batches and left the 16 MiB bench reply waiting two thirds of its time.
+        // Paused only once the child is well behind (AHEAD).
         write: (parts, size) => {
           this.toClient(...(chunked ? [Buffer.from(`${size.toString(16)}\r\n`, 'latin1'), ...parts, CRLF] : parts));
-          return this.client.writableLength < REPLY_BUFFER;
+          return this.client.writableLength < AHEAD;
         },
         drained: (cb) => this.client.once('drain', cb),
         end: () => {
@@ -486,24 +490,7 @@ class Relay {
     }
     if (ex) ex.started = true;
     if (this.client.destroyed || !this.client.writable) return false;
-    // Small pieces (a head, chunk framing) are joined; a large one is written as it is, encrypted in place
-    // from the buffer it arrived in. Corked pieces would be copied into one buffer by node's TLS socket,
-    // and a streamed body's batch joined here would be a copy into fresh memory (~8 ms per 16 MiB).
-    let ok = true;
-    let small: Buffer[] = [];
-    const join = () => {
-      if (small.length) ok = this.client.write(small.length === 1 ? small[0]! : Buffer.concat(small));
-      small = [];
-    };
-    for (const p of parts) {
-      if (p.length < JOIN_BELOW) small.push(p);
-      else {
-        join();
-        ok = this.client.write(p);
-      }
-    }
-    join();
-    return ok;
+    return writeJoined(this.client, parts);
   }
 
   private refuse(r: Refusal): void {
@@ -537,6 +524,29 @@ class Relay {
     if (s && clean) this.d.pool.release(this.t, s);
     else s?.destroy();
   }
+}
+
+/**
+ * Small pieces (a head, chunk framing) are joined; a large one is written as it is, encrypted in place
+ * from the buffer it arrived in. Corked pieces would be copied into one buffer by node's TLS socket, and
+ * a body's pieces joined here would be a copy into fresh memory (~8 ms per 16 MiB).
+ */
+function writeJoined(s: TLSSocket, parts: readonly Buffer[]): boolean {
+  let ok = true;
+  let small: Buffer[] = [];
+  const join = () => {
+    if (small.length) ok = s.write(small.length === 1 ? small[0]! : Buffer.concat(small));
+    small = [];
+  };
+  for (const p of parts) {
+    if (p.length < JOIN_BELOW) small.push(p);
+    else {
+      join();
+      ok = s.write(p);
+    }
+  }
+  join();
+  return ok;
 }
 
 /** Addressed to this hop only: the standard ones and those the message's Connection header names (`k` lower case). */
