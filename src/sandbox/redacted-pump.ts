@@ -23,9 +23,9 @@ export interface PumpEnds {
 }
 
 /**
- * A long reply through the redactor to the child: what the redactor releases is gathered into writes of
- * up to BATCH bytes (flushed at the latest on the next turn of the event loop, so a slow stream is not
- * held), with backpressure from the child's side; held bytes are let go under the pause rule as in a
+ * A long reply through the redactor to the child: what the redactor releases is gathered into batches of
+ * up to BATCH bytes, one write each, handed over as their parts (flushed at the latest on the next turn of
+ * the event loop, so a slow stream is not held), with backpressure from the child's side; held bytes are let go under the pause rule as in a
  * child's output. Fed with `data` and `end`, so node's streams (pipeRedacted) and the byte relay's body
  * decoder (tls-relay.ts) share it.
  */
