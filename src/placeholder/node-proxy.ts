@@ -70,21 +70,24 @@ if (!native && raw) {
       });
     }
   };
-  Object.defineProperty(globalThis, key, {
-    configurable: true,
-    enumerable: false,
-    get,
-    set: (v) => Object.defineProperty(globalThis, key, { value: v, writable: true, configurable: true, enumerable: false }),
-  });
-  Object.defineProperty(globalThis, 'fetch', {
-    configurable: true,
-    enumerable: true,
-    writable: true,
-    value: function fetch(input, init) {
-      install();
-      return nodeFetch(input, init);
-    },
-  });
+  // Without a fetch (--no-experimental-fetch) there is nothing to set up.
+  if (typeof nodeFetch === 'function') {
+    Object.defineProperty(globalThis, key, {
+      configurable: true,
+      enumerable: false,
+      get,
+      set: (v) => Object.defineProperty(globalThis, key, { value: v, writable: true, configurable: true, enumerable: false }),
+    });
+    Object.defineProperty(globalThis, 'fetch', {
+      configurable: true,
+      enumerable: true,
+      writable: true,
+      value: function fetch(input, init) {
+        install();
+        return nodeFetch(input, init);
+      },
+    });
+  }
   const original = https.Agent.prototype.createConnection;
   https.Agent.prototype.createConnection = function (options, cb) {
     const host = options.host || options.hostname || 'localhost';
