@@ -3,8 +3,9 @@
 // (the proxy ends TLS, swaps the header, redacts the reply, and opens its own TLS upstream). Many small
 // requests on one keep-alive connection, one large response body and one large upload; the medians and
 // ratios come from one run. Run after `npm run build`: node bench/placeholder.mjs [rounds]
+// A/B of builds in the same run (rounds interleaved, one OUTLOOP_HOME each): OUTLOOP_BENCH_BUILDS=old=/path/to/built/checkout,new=.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,11 +13,11 @@ import { join, resolve } from 'node:path';
 const rounds = Number(process.argv[2] ?? 5);
 const SMALL = 300;
 const LARGE = 16 * 1024 * 1024;
-const BIN = resolve('bin/outloop.js');
+const BUILDS = (process.env.OUTLOOP_BENCH_BUILDS ?? 'this=.').split(',').map((b) => b.split('='));
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'outloop-bench-ph-')));
-const home = join(root, 'home');
+const homes = BUILDS.map(([name]) => join(root, `home-${name}`));
 const project = join(root, 'proj');
-const recipes = join(home, 'recipes');
+const recipes = join(root, 'recipes');
 mkdirSync(recipes, { recursive: true });
 mkdirSync(project);
 
@@ -49,12 +50,14 @@ const port = server.address().port;
 // The child: a CONNECT tunnel by hand (node 20's https ignores HTTPS_PROXY), then keep-alive requests over it.
 writeFileSync(join(recipes, 'client.mjs'), `
 import http from 'node:http'; import tls from 'node:tls'; import { readFileSync } from 'node:fs';
+const boot = performance.now();
 const [mode, port] = process.argv.slice(2);
 const proxy = new URL(process.env.HTTPS_PROXY);
 const ca = mode === 'plain' ? readFileSync(new URL('./ca.pem', import.meta.url)) : undefined;
 const sock = await new Promise((res, rej) => http.request({ host: proxy.hostname, port: proxy.port, method: 'CONNECT', path: '127.0.0.1:' + port }).on('connect', (r, s) => res(s)).on('error', rej).end());
 const t = tls.connect({ socket: sock, ca, host: '127.0.0.1', ALPNProtocols: ['http/1.1'] });
 await new Promise((r, j) => t.once('secureConnect', r).once('error', j));
+const hs = performance.now() - boot;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 }); agent.createConnection = () => t;
 const go = (method, path, body) => new Promise((res, rej) => { const q = http.request({ agent, method, path, headers: { host: '127.0.0.1:' + port, authorization: 'Bearer ' + process.env.T, 'x-mode': mode, ...(body ? { 'content-length': body.length } : {}) } }, (r) => { let n = 0; r.on('data', (d) => (n += d.length)); r.on('end', () => (r.statusCode === 200 ? res(n) : rej(new Error('status ' + r.statusCode)))); }); q.on('error', rej); q.end(body); });
 await go('GET', '/small');
@@ -64,19 +67,23 @@ t0 = performance.now(); const got = await go('GET', '/large'); const down = perf
 if (got !== ${LARGE}) throw new Error('short body ' + got);
 const up = Buffer.alloc(${LARGE}, 'y');
 t0 = performance.now(); await go('POST', '/upload', up); const upload = performance.now() - t0;
-console.log(JSON.stringify({ small, p50, p95, down, upload })); t.destroy();
+console.log(JSON.stringify({ small, p50, p95, down, upload, boot, hs })); t.destroy();
 `);
 writeFileSync(join(recipes, 'ca.pem'), readFileSync(join(root, 'ca.pem')));
 const recipe = (svc, mode) => `service: ${svc}\nhosts: ["127.0.0.1:${port}"]\nsecrets: [T]\nrecipes:\n  go:\n    description: bench\n    risk: read\n    run: [node, "{{recipe.dir}}/client.mjs", ${mode}, "${port}"]\n    env: { T: "{{secrets.T}}" }\n    timeout: 120s\n    maxOutput: 1MiB\n`;
 writeFileSync(join(recipes, 'plain.yaml'), recipe('plain', 'plain'));
 writeFileSync(join(recipes, 'ph.yaml'), recipe('ph', 'ph'));
-writeFileSync(join(home, 'config.yaml'), `storeKey: file\ntenants:\n  a:\n    projects: [${JSON.stringify(project)}]\n    services:\n      plain: { allow: ["*"], secrets: { T: "local:a/t" } }\n      ph: { allow: ["*"], secrets: { T: "local:a/t" }, placeholder: true }\n`);
-const env = { PATH: process.env.PATH, HOME: root, OUTLOOP_HOME: home, LANG: 'C.UTF-8', NODE_EXTRA_CA_CERTS: join(root, 'ca.pem') };
+for (const home of homes) {
+  mkdirSync(home);
+  symlinkSync(recipes, join(home, 'recipes'));
+  writeFileSync(join(home, 'config.yaml'), `storeKey: file\ntenants:\n  a:\n    projects: [${JSON.stringify(project)}]\n    services:\n      plain: { allow: ["*"], secrets: { T: "local:a/t" } }\n      ph: { allow: ["*"], secrets: { T: "local:a/t" }, placeholder: true }\n`);
+}
+const envOf = (b) => ({ PATH: process.env.PATH, HOME: root, OUTLOOP_HOME: homes[b], LANG: 'C.UTF-8', NODE_EXTRA_CA_CERTS: join(root, 'ca.pem') });
 
-function cli(args, input) {
+function cli(b, args, input) {
   return new Promise((resolveP, reject) => {
     const t0 = performance.now();
-    const c = spawn(process.execPath, [BIN, ...args], { cwd: project, env });
+    const c = spawn(process.execPath, [resolve(BUILDS[b][1], 'bin/outloop.js'), ...args], { cwd: project, env: envOf(b) });
     let out = '';
     let err = '';
     c.stdout.on('data', (d) => (out += d));
@@ -85,24 +92,30 @@ function cli(args, input) {
     c.on('close', (code) => (code === 0 ? resolveP({ out, ms: performance.now() - t0 }) : reject(new Error(`${args.join(' ')}: ${code} ${err}${out}`))));
   });
 }
-await cli(['secrets', 'set', 'local:a/t'], TOKEN);
-const res = { plain: [], ph: [] };
+for (let b = 0; b < BUILDS.length; b++) await cli(b, ['secrets', 'set', 'local:a/t'], TOKEN);
+const all = BUILDS.map(() => ({ plain: [], ph: [] }));
 for (let i = 0; i < rounds + 1; i++) {
-  for (const m of ['plain', 'ph']) {
-    conns = 0;
-    const r = await cli(['exec', `${m}.go`]);
-    if (i > 0) res[m].push({ ...JSON.parse(r.out), total: r.ms, conns });
+  for (let b = 0; b < BUILDS.length; b++) {
+    for (const m of ['plain', 'ph']) {
+      conns = 0;
+      const r = await cli(b, ['exec', `${m}.go`]);
+      if (i > 0) all[b][m].push({ ...JSON.parse(r.out), total: r.ms, conns });
+    }
   }
 }
 server.close();
 rmSync(root, { recursive: true, force: true });
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+let res;
 const row = (k, label) => {
   const a = med(res.plain.map((x) => x[k]));
   const b = med(res.ph.map((x) => x[k]));
   return `  ${label.padEnd(34)} ${a.toFixed(1).padStart(9)} ms ${b.toFixed(1).padStart(9)} ms   ${(b / a).toFixed(2)}x`;
 };
-console.log(`median of ${rounds} rounds, sandboxed exec child (bwrap when available) through the egress proxy
+for (let b = 0; b < BUILDS.length; b++) {
+  res = all[b];
+  if (BUILDS.length > 1) console.log(`== ${BUILDS[b][0]} (${BUILDS[b][1]})`);
+  console.log(`median of ${rounds} rounds, sandboxed exec child (bwrap when available) through the egress proxy
   ${''.padEnd(34)} ${'allow-list'.padStart(12)} ${'placeholder'.padStart(12)}   ratio
 ${row('small', `${SMALL} small requests (keep-alive)`)}
 ${row('p50', '  one small request, median')}
@@ -110,5 +123,8 @@ ${row('p95', '  one small request, 95th percentile')}
 ${row('down', `one ${LARGE / 1048576} MiB response`)}
 ${row('upload', `one ${LARGE / 1048576} MiB upload`)}
 ${row('total', 'whole outloop exec')}
+${row('boot', 'child: node start to first line')}
+${row('hs', '  then CONNECT and TLS')}
   server TLS connections per exec: allow-list ${med(res.plain.map((x) => x.conns))}, placeholder ${med(res.ph.map((x) => x.conns))}
 target: placeholder <= 1.3x the allow-list proxy per request`);
+}

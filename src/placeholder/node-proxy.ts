@@ -41,12 +41,51 @@ if (!native && raw) {
     s.once(o.protocol === 'http:' ? 'connect' : 'secureConnect', () => cb(null, s));
     s.once('error', (e) => cb(e));
   };
+  // fetch's dispatcher, set up when first needed: loading undici costs ~17 ms at every start, and most
+  // children never fetch. Node loads undici at the first fetch call, and undici then puts its default
+  // Agent at the key below; that Agent's class, with the tunnel as connector, replaces it. A reader of
+  // the key before any fetch (npm's undici) gets the same: the getter loads it first. A dispatcher the
+  // program set itself before that is left alone, as it replaced this one before.
   const key = Symbol.for('undici.globalDispatcher.1');
-  await fetch('data:,').catch(() => {});
-  const Agent = globalThis[key]?.constructor;
-  if (Agent) {
-    globalThis[key] = new Agent({
-      connect: (o, cb) => (direct(String(o.hostname)) ? straight : tunnel)({ ...o, tls: {} }, cb),
+  const nodeFetch = globalThis.fetch;
+  let loading = false;
+  const get = () => (loading ? undefined : (install(), globalThis[key]));
+  const install = () => {
+    if (Object.getOwnPropertyDescriptor(globalThis, key)?.get !== get) return;
+    loading = true;
+    try {
+      // Loads undici at once (the promise only rejects: no argument); undici's own read of the key sees
+      // nothing and defines its default Agent there, which ends this getter.
+      nodeFetch().catch(() => {});
+    } finally {
+      loading = false;
+    }
+    if (Object.getOwnPropertyDescriptor(globalThis, key)?.get === get) {
+      Object.defineProperty(globalThis, key, { value: undefined, writable: true, configurable: true, enumerable: false });
+    }
+    const Agent = globalThis[key]?.constructor;
+    if (Agent) {
+      globalThis[key] = new Agent({
+        connect: (o, cb) => (direct(String(o.hostname)) ? straight : tunnel)({ ...o, tls: {} }, cb),
+      });
+    }
+  };
+  // Without a fetch (--no-experimental-fetch) there is nothing to set up.
+  if (typeof nodeFetch === 'function') {
+    Object.defineProperty(globalThis, key, {
+      configurable: true,
+      enumerable: false,
+      get,
+      set: (v) => Object.defineProperty(globalThis, key, { value: v, writable: true, configurable: true, enumerable: false }),
+    });
+    Object.defineProperty(globalThis, 'fetch', {
+      configurable: true,
+      enumerable: true,
+      writable: true,
+      value: function fetch(input, init) {
+        install();
+        return nodeFetch(input, init);
+      },
     });
   }
   const original = https.Agent.prototype.createConnection;

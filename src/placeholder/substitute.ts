@@ -1,4 +1,4 @@
-import { matchEntry } from '../sandbox/egress-rules.js';
+import { matchEntry, normalHost, parseEntry } from '../sandbox/egress-rules.js';
 import type { Surface } from '../recipe/schema.js';
 
 /**
@@ -37,6 +37,8 @@ export interface SigningKey {
 
 export type Swap<T> = { ok: true; value: T; counts: Counted[] } | { ok: false; secret: PlaceholderSecret; surface: Surface };
 
+const AUTH_HEADER = /^(authorization|proxy-authorization)$/i;
+
 /** The parts of a URL where a surface means "the request target" (path and query alike). */
 const TARGET: Surface = 'query';
 
@@ -63,6 +65,16 @@ export class Substituter {
     return own;
   }
 
+  /** The hosts the secrets' entries name without a wildcard, normalised as the proxy's targets are. */
+  exactHosts(): string[] {
+    const out = new Set<string>();
+    for (const s of this.secrets) for (const raw of s.hosts) {
+      const e = parseEntry(raw);
+      if (!e.host.includes('*')) out.add(normalHost(e.host));
+    }
+    return [...out];
+  }
+
   /** Does the proxy need to see inside this connection (TLS termination)? */
   intercepts(host: string, port: number): boolean {
     return this.ownedBy(host, port).length > 0;
@@ -84,6 +96,11 @@ export class Substituter {
   /** Does a body to host:port need buffering for substitution? */
   bodySwap(host: string, port: number): boolean {
     return this.ownedBy(host, port).some((s) => s.surfaces.has('body'));
+  }
+
+  private anySentinel(text: string): boolean {
+    for (const s of this.secrets) if (text.includes(s.sentinel)) return true;
+    return false;
   }
 
   /** Replace in one piece of text; `encode` gives the value as that surface writes it. */
@@ -110,7 +127,12 @@ export class Substituter {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       let value = raw[i + 1]!;
-      const basic = /^(authorization|proxy-authorization)$/i.test(name) ? /^(Basic\s+)([A-Za-z0-9+/=_-]+)\s*$/i.exec(value) : null;
+      const basic = AUTH_HEADER.test(name) ? /^(Basic\s+)([A-Za-z0-9+/=_-]+)\s*$/i.exec(value) : null;
+      // Most headers hold no sentinel and are not Basic credentials: kept as they are.
+      if (!basic && !this.anySentinel(value)) {
+        out.push(name, value);
+        continue;
+      }
       if (basic) {
         const decoded = Buffer.from(basic[2]!, 'base64').toString('utf8');
         const r = this.swapText(decoded, host, port, 'basic', (v) => v, counts);
@@ -126,6 +148,7 @@ export class Substituter {
 
   /** The request target (path and query): the `query` surface. */
   target(pathAndQuery: string, host: string, port: number): Swap<string> {
+    if (!this.anySentinel(pathAndQuery)) return { ok: true, value: pathAndQuery, counts: [] };
     const counts = new Map<string, Counted>();
     const r = this.swapText(pathAndQuery, host, port, TARGET, encodeURIComponent, counts);
     return r.ok ? { ok: true, value: r.value, counts: [...counts.values()] } : r;

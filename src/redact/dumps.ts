@@ -231,6 +231,14 @@ const NL = Buffer.from('\n');
 
 const LINE_ZERO = Buffer.from('\n0');
 
+/**
+ * Can a whole buffer hold a dump row? Every row (and every partial line that may become one) begins
+ * with 0 at a line start; without one the stage passes the buffer unchanged and counts nothing.
+ */
+export function mayHoldRows(buf: Buffer): boolean {
+  return buf[0] === 0x30 || buf.indexOf(LINE_ZERO) !== -1;
+}
+
 /** Start of the next line (from `from`, at a line start) that begins as a row does, or -1. */
 function nextRowStart(buf: Buffer, from: number): number {
   // Offsets are printed with leading zeros (8 digits), so a row begins with "0" in any dump under

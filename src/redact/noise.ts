@@ -104,10 +104,13 @@ function scanEscape(buf: Buffer, at: number): number {
   return INVALID;
 }
 
+/** Nothing held (one shared empty buffer: a tokenizer per small redaction made a new one per push). */
+const NOTHING = Buffer.alloc(0);
+
 export class NoiseTokenizer {
   readonly #scrub: PayloadScrubber;
   /** Bytes of an unfinished escape sequence (or a `\r` that may start a skipped break), held. */
-  #pending: Buffer = Buffer.alloc(0);
+  #pending: Buffer = NOTHING;
   /** base64 characters since the start of the current line, or -1 when it has anything else or is too long. */
   #lineRun = 0;
   /** Redactions made inside string-sequence payloads. */
@@ -124,14 +127,14 @@ export class NoiseTokenizer {
 
   push(chunk: Buffer): Piece {
     const input = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    this.#pending = Buffer.alloc(0);
+    this.#pending = NOTHING;
     return this.#tokenize(input, false);
   }
 
   /** End of input: a held unfinished sequence is ordinary content. */
   end(): Piece {
     const input = this.#pending;
-    this.#pending = Buffer.alloc(0);
+    this.#pending = NOTHING;
     return this.#tokenize(input, true);
   }
 

@@ -3,10 +3,23 @@ import type { Matcher, MatcherFactory } from './matcher.js';
 import { chooseMatcher } from './qgram-matcher.js';
 import { findShapes, renderShapes, type ShapeSet } from './shapes/compile.js';
 import { ShapeStream } from './shapes/stream.js';
-import { RewriteStream } from './rewrites.js';
-import { DumpStream } from './dumps.js';
+import { mayHoldRewrites, RewriteStream } from './rewrites.js';
+import { DumpStream, mayHoldRows } from './dumps.js';
 import type { PartialRule } from './regions.js';
-import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, type RedactorStream } from './stream.js';
+import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, redactPlain, type RedactorStream } from './stream.js';
+import { WRAP_MIN_COLUMNS } from './noise.js';
+
+/** The stages after the values, each with the check that tells it would pass a whole buffer unchanged. */
+const STAGES = [[DumpStream, mayHoldRows], [RewriteStream, mayHoldRewrites]] as const;
+
+/**
+ * The noise view of a whole buffer is the buffer when it has no ESC (no escape sequence to skip) and no
+ * wrap break, which needs a line of WRAP_MIN_COLUMNS base64 characters before a line break: a reply's
+ * header values, a small JSON body.
+ */
+function noiseFree(buf: Buffer): boolean {
+  return buf.indexOf(0x1b) === -1 && (buf.length <= WRAP_MIN_COLUMNS || buf.indexOf(0x0a) === -1);
+}
 
 /** The plug-in seam: how secrets become literals, and which engine finds them. */
 export interface RedactorOptions {
@@ -19,6 +32,12 @@ export interface RedactorOptions {
   shapes?: ShapeSet | (() => ShapeSet);
   /** Which held prefixes of a value are masked (regions.ts): `off` for input a caller supplies. */
   partial?: PartialRule;
+  /**
+   * Also the values only a terminal shows (default true): inside hex dumps, and revealed by backspace
+   * or carriage-return rewrites (dumps.ts, rewrites.ts). Off for bytes that go to a program rather than
+   * a screen, such as a placeholder run's replies: what the child prints passes a redactor with them on.
+   */
+  terminal?: boolean;
 }
 
 /** Redacts every value of a fixed set of secrets, in every derived form, from streams and strings. */
@@ -27,6 +46,7 @@ export class Redactor {
   #shapes: ShapeSet | (() => ShapeSet) | undefined;
   readonly #hasValues: boolean;
   readonly #partial: PartialRule;
+  readonly #terminal: boolean;
   /** true when there is nothing to redact (no literals, no shape rules), so callers can skip work. */
   readonly empty: boolean;
 
@@ -35,6 +55,7 @@ export class Redactor {
     this.#matcher = (options.matcher ?? chooseMatcher)(literals);
     this.#shapes = options.shapes;
     this.#partial = options.partial ?? 'mask';
+    this.#terminal = options.terminal ?? true;
     this.#hasValues = literals.length > 0;
     this.empty = !this.#hasValues && this.#shapes === undefined;
   }
@@ -47,10 +68,15 @@ export class Redactor {
   /** Whole-buffer redaction: the reference every chunking of a stream reproduces. Values, then shapes. */
   redactBuffer(input: Uint8Array): { output: Buffer; count: number } {
     if (this.empty) return { output: Buffer.from(input), count: 0 };
-    let { output, count } = this.#hasValues ? redactFinal(this.#matcher, asBuffer(input), this.#partial) : { output: Buffer.from(input), count: 0 };
-    if (this.#hasValues) {
-      // Values that no literal can match in the bytes: inside hex dumps, and revealed by rewrites.
-      for (const stage of [new DumpStream(this.#matcher), new RewriteStream(this.#matcher)]) {
+    const buf = asBuffer(input);
+    // Without terminal noise the view is the bytes themselves: one scan, no tokenizer and stream state.
+    let { output, count } = !this.#hasValues ? { output: Buffer.from(input), count: 0 } : noiseFree(buf) ? redactPlain(this.#matcher, buf, this.#partial) : redactFinal(this.#matcher, buf, this.#partial);
+    if (this.#hasValues && this.#terminal) {
+      // Values that no literal can match in the bytes: inside hex dumps, and revealed by rewrites. Most
+      // buffers (a reply's headers, a small JSON body) hold neither, and skip building the stage.
+      for (const [Stage, may] of STAGES) {
+        if (!may(output)) continue;
+        const stage = new Stage(this.#matcher);
         const head = stage.push(output);
         const tail = stage.end();
         if (stage.count > 0) output = Buffer.concat([head, tail]);
@@ -80,9 +106,10 @@ export class Redactor {
 
   /** A fresh streaming state (one per output stream). */
   stream(): RedactorStream {
-    const values = this.#hasValues
-      ? new ChainStream(new ChainStream(new MatcherStream(this.#matcher, this.#partial), new DumpStream(this.#matcher)), new RewriteStream(this.#matcher))
-      : undefined;
+    const matcher = this.#hasValues ? new MatcherStream(this.#matcher, this.#partial) : undefined;
+    const values = matcher && this.#terminal
+      ? new ChainStream(new ChainStream(matcher, new DumpStream(this.#matcher)), new RewriteStream(this.#matcher))
+      : matcher;
     const set = this.#shapeSet();
     const shapes = set === undefined ? undefined : new ShapeStream(set);
     if (values !== undefined && shapes !== undefined) return new ChainStream(values, shapes);

@@ -186,6 +186,11 @@ export class RewriteStream implements RedactorStream {
   }
 }
 
+/** Can a whole buffer hold a rewrite? Without a \b or a bare \r the stage passes it unchanged, counting nothing. */
+export function mayHoldRewrites(buf: Buffer): boolean {
+  return firstRewrite(buf, 0) !== -1;
+}
+
 /** The first \b or \r in buf from `from` that is not the \r of a \r\n, or -1 (a final \r counts). */
 function firstRewrite(buf: Buffer, from: number): number {
   const b = buf.indexOf(BS, from);

@@ -56,11 +56,13 @@ const BAD_BYTES_SO_FAR = /\0|(?<!\r)\n|\r(?!\n|$)/;
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
+const BLANK_LINE = Buffer.from('\r\n\r\n', 'latin1');
+
 /** The head's lines, or why it is refused; `skip` leading empty lines are allowed (RFC 9112 §2.2). */
 function splitHead(buf: Buffer, skipEmpty: boolean): { lines: string[]; size: number } | { why: string } | undefined {
   let start = 0;
   if (skipEmpty) while (buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
-  const end = buf.indexOf('\r\n\r\n', start, 'latin1');
+  const end = buf.indexOf(BLANK_LINE, start);
   if (end < 0 || end - start > MAX_HEAD) {
     const seen = buf.toString('latin1', start, Math.min(buf.length, start + MAX_HEAD + 4));
     if (BAD_BYTES_SO_FAR.test(seen)) return { why: 'a bare CR, LF or NUL in the head' };
@@ -113,7 +115,14 @@ function framers(raw: readonly string[]): Framers {
   return f;
 }
 
-const tokens = (v: string) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+// One token (`keep-alive`, a length) is the usual case: no split.
+const tokens = (v: string): string[] => {
+  if (!v.includes(',')) {
+    const t = v.trim().toLowerCase();
+    return t ? [t] : [];
+  }
+  return v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+};
 
 export function parseRequestHead(buf: Buffer): Parsed<RequestHead> {
   const s = splitHead(buf, true);

@@ -6,8 +6,11 @@ export const BATCH = 256 * 1024;
 
 /** Both ends of a reply body on its way to the child, as the pump needs them. */
 export interface PumpEnds {
-  /** To the child; false: wait for `drained`. */
-  write(b: Buffer): boolean;
+  /**
+   * To the child, the parts of one write (`size` bytes in all); false: wait for `drained`. Joined by the
+   * caller, which may have framing to add: one copy of the body instead of two.
+   */
+  write(parts: Buffer[], size: number): boolean;
   drained(cb: () => void): void;
   end(): void;
   /** The child is gone: nothing more is written. */
@@ -20,9 +23,9 @@ export interface PumpEnds {
 }
 
 /**
- * A long reply through the redactor to the child: what the redactor releases is gathered into writes of
- * up to BATCH bytes (flushed at the latest on the next turn of the event loop, so a slow stream is not
- * held), with backpressure from the child's side; held bytes are let go under the pause rule as in a
+ * A long reply through the redactor to the child: what the redactor releases is gathered into batches of
+ * up to BATCH bytes, one write each, handed over as their parts (flushed at the latest on the next turn of
+ * the event loop, so a slow stream is not held), with backpressure from the child's side; held bytes are let go under the pause rule as in a
  * child's output. Fed with `data` and `end`, so node's streams (pipeRedacted) and the byte relay's body
  * decoder (tls-relay.ts) share it.
  */
@@ -81,10 +84,11 @@ export class RedactedPump {
   private flush(): void {
     this.scheduled = false;
     if (this.size === 0 || this.ends.gone()) return;
-    const out = this.batch.length === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.size);
+    const parts = this.batch;
+    const size = this.size;
     this.batch = [];
     this.size = 0;
-    if (!this.ends.write(out) && !this.waiting) {
+    if (!this.ends.write(parts, size) && !this.waiting) {
       this.waiting = true;
       this.ends.pause();
       this.ends.drained(() => {
@@ -102,7 +106,7 @@ export function pipeRedacted(src: Readable, dst: Writable, stream: RedactorStrea
     dst.destroy();
   };
   const pump = new RedactedPump({
-    write: (b) => dst.write(b),
+    write: (parts, size) => dst.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size)),
     drained: (cb) => dst.once('drain', cb),
     end: () => dst.end(),
     gone: () => dst.destroyed,

@@ -31,32 +31,39 @@ export interface InterceptOptions {
   redactor: Redactor;
   /** Extra trust anchors for upstreams (PEM text), besides node's roots and the system bundle. */
   extraCa?: string[];
+  /** The system's and NODE_EXTRA_CA_CERTS' certificates node lacks, when the caller has them already (beyondNodeRoots(fileAnchors())). */
+  beyondRoots?: string[];
   /** false: every request takes node's http path (the byte relay is for hosts without body swap or SigV4). */
   relay?: boolean;
 }
 
+/** Leaves made ahead of the first CONNECT (a service has one API host or a few; the rest are made when asked). */
+const WARM_HOSTS = 4;
 /** A body buffered for substitution may not exceed this. */
 const MAX_BODY = 32 * 1024 * 1024;
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
 
 /** The trust store for upstreams and for the child's bundle: node's roots, the system bundle, outloop's NODE_EXTRA_CA_CERTS. */
 export function trustAnchors(env: NodeJS.ProcessEnv = process.env): string[] {
-  const out = [...rootCertificates];
-  for (const f of [SYSTEM_BUNDLES.find((p) => readable(p)), env.NODE_EXTRA_CA_CERTS].filter(Boolean) as string[]) {
-    try {
-      out.push(...(readFileSync(f, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []));
-    } catch {
-      /* unreadable: the rest still verifies */
-    }
-  }
+  return [...rootCertificates, ...fileAnchors(env)];
+}
+
+/** The part of trustAnchors read from files: the first readable system bundle, then NODE_EXTRA_CA_CERTS. */
+export function fileAnchors(env: NodeJS.ProcessEnv = process.env): string[] {
+  const out: string[] = [];
+  let system: string | undefined;
+  for (const p of SYSTEM_BUNDLES) if ((system = readOrUndefined(p)) !== undefined) break;
+  const extra = env.NODE_EXTRA_CA_CERTS ? readOrUndefined(env.NODE_EXTRA_CA_CERTS) : undefined;
+  // Unreadable: the rest still verifies.
+  for (const text of [system, extra]) out.push(...(text?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []));
   return out;
 }
-function readable(p: string): boolean {
+
+function readOrUndefined(p: string): string | undefined {
   try {
-    readFileSync(p, { flag: 'r' }).subarray(0, 1);
-    return true;
+    return readFileSync(p, 'utf8');
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -68,7 +75,9 @@ export class Interceptor implements ProxyHooks {
   private readonly totals = new Map<string, { secret: string; host: string; surface: string; count: number }>();
   private record: (r: EgressRecord) => EgressRecord = (r) => r;
   private track: (s: Duplex) => void = () => {};
-  private readonly tlsAgent: HttpsAgent;
+  private agent: HttpsAgent | undefined;
+  private closed = false;
+  private trustCtx: SecureContext | undefined;
   private readonly pool: UpstreamPool;
   private readonly plainAgent = new HttpAgent({ keepAlive: true, noDelay: true });
 
@@ -81,15 +90,23 @@ export class Interceptor implements ProxyHooks {
     this.http.on('upgrade', (_req: IncomingMessage, sock: Duplex) => sock.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'));
     this.http.on('clientError', (_e, sock: Duplex) => sock.destroy());
     // noDelay: a request or reply in two small writes must not wait for a delayed ACK.
-    // One secure context for the run: building one from a few hundred roots per connection costs ~10 ms.
-    const trust = upstreamContext(o.extraCa ?? []);
-    this.tlsAgent = new HttpsAgent({ keepAlive: true, noDelay: true, secureContext: trust });
-    this.pool = new UpstreamPool(trust, (s) => this.track(s));
+    this.pool = new UpstreamPool(() => this.trust(), (s) => this.track(s));
   }
 
   attach(record: (r: EgressRecord) => EgressRecord, track: (s: Duplex) => void): void {
     this.record = record;
     this.track = track;
+    // The child takes ~100 ms to start (the sandbox, node, the preload); the TLS state the first CONNECT
+    // needs is made in that time instead of between the child's ClientHello and the proxy's answer.
+    // Each secure context is an SSL_CTX_new (~3 ms with OpenSSL 3), the leaf a key and a signature.
+    setImmediate(() => this.warm()).unref();
+  }
+
+  /** The upstream trust and a leaf for the first few placeholder hosts named without a wildcard. */
+  private warm(): void {
+    if (this.closed) return;
+    this.trust();
+    for (const host of this.o.substituter.exactHosts().slice(0, WARM_HOSTS)) this.context(host);
   }
 
   wants(host: string, port: number): boolean {
@@ -100,9 +117,22 @@ export class Interceptor implements ProxyHooks {
     return [...this.totals.values()].map((t) => ({ ...t }));
   }
 
+  /**
+   * One secure context for the run (building one from a few hundred roots per connection costs ~10 ms),
+   * made while the child starts (warm), not before it.
+   */
+  private trust(): SecureContext {
+    return (this.trustCtx ??= upstreamContext(this.o.beyondRoots ?? beyondNodeRoots(fileAnchors()), this.o.extraCa ?? []));
+  }
+
+  private get tlsAgent(): HttpsAgent {
+    return (this.agent ??= new HttpsAgent({ keepAlive: true, noDelay: true, secureContext: this.trust() }));
+  }
+
   close(): void {
+    this.closed = true;
     this.pool.close();
-    this.tlsAgent.destroy();
+    this.agent?.destroy();
     this.plainAgent.destroy();
   }
 
@@ -279,8 +309,8 @@ export class Interceptor implements ProxyHooks {
  * certificates of the system bundle and NODE_EXTRA_CA_CERTS that node does not have. Passing all ~300 as
  * `ca` re-parses each one and cost ~100 ms at the start of every placeholder run.
  */
-function upstreamContext(extraCa: readonly string[]): SecureContext {
-  const extra = beyondNodeRoots([...trustAnchors(), ...extraCa]);
+function upstreamContext(beyondRoots: readonly string[], extraCa: readonly string[]): SecureContext {
+  const extra = [...beyondRoots, ...beyondNodeRoots(extraCa)];
   const ctx = createSecureContext();
   const native = (ctx as unknown as { context?: { addCACert?: (pem: string) => void } }).context;
   if (typeof native?.addCACert !== 'function') return createSecureContext({ ca: [...trustAnchors(), ...extraCa] });

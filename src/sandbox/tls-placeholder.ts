@@ -1,7 +1,9 @@
 import { LeafIssuer, loadOrCreateCa } from '../placeholder/ca.js';
 import { Substituter, type PlaceholderSecret } from '../placeholder/substitute.js';
+import type { Redactor } from '../redact/index.js';
 import { NODE_PROXY_PRELOAD } from '../placeholder/node-proxy.js';
-import { beyondNodeRoots, Interceptor, trustAnchors } from './tls-intercept.js';
+import { rootCertificates } from 'node:tls';
+import { beyondNodeRoots, fileAnchors, Interceptor } from './tls-intercept.js';
 
 /**
  * What a placeholder run adds to the sandbox: the proxy's hooks, the CA bundle the child trusts (outloop's
@@ -10,17 +12,27 @@ import { beyondNodeRoots, Interceptor, trustAnchors } from './tls-intercept.js';
  */
 export async function placeholderProxy(ph: { secrets: PlaceholderSecret[] }, stateDir: string) {
   const ca = loadOrCreateCa(stateDir);
-  // Replies towards the child are masked for the run's values in all their forms; secret shapes are left to
-  // the child's output redactor (the reply is read there again), which keeps a large body cheap here.
-  const { Redactor } = await import('../redact/index.js');
-  const values = new Redactor(ph.secrets.map((s) => ({ name: s.name, value: s.value })));
-  const hooks = new Interceptor({ substituter: new Substituter(ph.secrets), issuer: new LeafIssuer(ca), redactor: values });
-  const anchors = [ca.certPem, ...trustAnchors()].map((c) => c.trim());
-  const pem = (certs: string[]) => certs.join('\n') + '\n';
+  const values = await replyRedactor(ph.secrets);
+  const system = fileAnchors();
+  // The proxy's upstream trust adds these to node's roots too (without outloop's CA): found once for both.
+  const beyondRoots = beyondNodeRoots(system);
+  const hooks = new Interceptor({ substituter: new Substituter(ph.secrets), issuer: new LeafIssuer(ca), redactor: values, beyondRoots });
+  const pem = (certs: string[]) => certs.map((c) => c.trim()).join('\n') + '\n';
   // Node adds NODE_EXTRA_CA_CERTS to its own roots, parsing each at start-up (~0.3 ms a certificate), so
   // node children get only what node lacks; curl, Python and git replace their store and get the whole.
-  const files = { 'ca-bundle.pem': pem(anchors), 'node-ca.pem': pem(beyondNodeRoots(anchors)), 'node-proxy.mjs': NODE_PROXY_PRELOAD };
+  const files = { 'ca-bundle.pem': pem([ca.certPem, ...rootCertificates, ...system]), 'node-ca.pem': pem([ca.certPem, ...beyondRoots]), 'node-proxy.mjs': NODE_PROXY_PRELOAD };
   return { hooks, files, env: (dir: string, nodeOptions: string | undefined) => caEnv(dir, nodeOptions) };
+}
+
+/**
+ * The redactor for replies towards the child: the run's values in all their forms (base64, URL, JSON
+ * escapes, ...). Secret shapes, hex dumps and terminal rewrites are left to the child's output redactor
+ * (what the child prints is read there), which keeps a large body cheap here: a reply goes to a
+ * program, not to a screen.
+ */
+export async function replyRedactor(secrets: readonly PlaceholderSecret[]): Promise<Redactor> {
+  const { Redactor } = await import('../redact/index.js');
+  return new Redactor(secrets.map((s) => ({ name: s.name, value: s.value })), { terminal: false });
 }
 
 /** The child's variables: every usual client trusts the bundle; node children get the proxy preload too. */

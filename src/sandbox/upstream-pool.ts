@@ -14,7 +14,7 @@ export class UpstreamPool {
   private readonly parked = new WeakMap<TLSSocket, () => void>();
   private closed = false;
 
-  constructor(private readonly context: SecureContext, private readonly track: (s: Duplex) => void) {}
+  constructor(private readonly context: () => SecureContext, private readonly track: (s: Duplex) => void) {}
 
   /** A verified connection to t (idle or new); `reused` says whether it has carried a request before. */
   get(t: ProxyTarget, cb: (err: NodeJS.ErrnoException | undefined, sock: TLSSocket | undefined, reused: boolean) => void): void {
@@ -25,7 +25,7 @@ export class UpstreamPool {
     }
     if (this.closed) return cb(Object.assign(new Error('the run is over'), { code: 'ERUNOVER' }), undefined, false);
     const s = connect({
-      host: t.ip, port: t.port, secureContext: this.context, ALPNProtocols: ['http/1.1'],
+      host: t.ip, port: t.port, secureContext: this.context(), ALPNProtocols: ['http/1.1'],
       ...(isIP(t.host) ? {} : { servername: t.host }),
       checkServerIdentity: (_n, cert) => checkServerIdentity(t.host, cert),
     });

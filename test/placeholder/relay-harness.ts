@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { LeafIssuer, loadOrCreateCa } from '../../src/placeholder/ca.js';
 import { Substituter, type PlaceholderSecret } from '../../src/placeholder/substitute.js';
-import { Redactor } from '../../src/redact/index.js';
+import { replyRedactor } from '../../src/sandbox/tls-placeholder.js';
 import { EgressProxy } from '../../src/sandbox/proxy.js';
 import { Interceptor } from '../../src/sandbox/tls-intercept.js';
 import { testCa } from './helpers.js';
@@ -95,7 +95,7 @@ export async function startRelayProxy(dir: string, up: Pick<Upstream, 'port' | '
   const ca = loadOrCreateCa(join(dir, 'state'));
   const hooks = new Interceptor({
     substituter: new Substituter(secrets), issuer: new LeafIssuer(ca),
-    redactor: new Redactor(secrets.map((s) => ({ name: s.name, value: s.value }))), extraCa: [up.caPem], ...opts,
+    redactor: await replyRedactor(secrets), extraCa: [up.caPem], ...opts,
   });
   const proxy = new EgressProxy({ hosts: [`127.0.0.1:${up.port}`], label: 'svc.test', hooks });
   const port = Number(new URL(await proxy.listen({ host: '127.0.0.1', port: 0 })).port);

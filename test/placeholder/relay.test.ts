@@ -179,6 +179,19 @@ describe('the byte relay refuses request framing that could be read two ways', (
     const ok = await raw(`GET /a HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n`);
     expect(ok).toMatch(/^HTTP\/1\.1 200 /);
   });
+
+  it('each request of a kept connection has its Host checked: a second one naming another site is refused', async () => {
+    await fresh();
+    const got = await raw(
+      `GET /a HTTP/1.1\r\nHost: ${authority()}\r\nAuthorization: Bearer ${SENT}\r\n\r\n` +
+        `GET /b HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer ${SENT}\r\n\r\n`,
+    );
+    const [first, second] = splitReplies(Buffer.from(got, 'latin1'), ['GET', 'GET']);
+    expect(first!.status).toBe(200);
+    expect(second!.status).toBe(421);
+    expect(second!.body.toString()).toContain('placeholder_misdirected');
+    expect(up.seen.map((r) => r.url)).toEqual(['/a']);
+  });
 });
 
 /** A node http client on one tunnel: its parser checks every reply's framing. */

@@ -4,6 +4,7 @@ import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/redact/index.js';
 import { BATCH, beyondNodeRoots, pipeRedacted, redactHeaderValues } from '../../src/sandbox/tls-intercept.js';
+import { replyRedactor } from '../../src/sandbox/tls-placeholder.js';
 
 const VALUE = 'ghp_RealValue0123456789abcdefABCDEF';
 const redactor = new Redactor([{ name: 'T', value: VALUE }]);
@@ -23,6 +24,24 @@ function sink(opts: { highWaterMark?: number; slow?: boolean } = {}) {
 }
 
 describe('reply redaction in the placeholder proxy', () => {
+  it("the proxy's reply redactor masks the real value and its derived forms, whole and streamed; dumps and rewrites are left to the output redactor", async () => {
+    const proxy = await replyRedactor([{ name: 'T', service: 's', sentinel: 'x', value: VALUE, hosts: [], surfaces: new Set() }]);
+    const echo = `{"token":"${VALUE}","basic":"${Buffer.from(`u:${VALUE}`).toString('base64')}","b64":"${Buffer.from(VALUE).toString('base64')}","url":"${encodeURIComponent(`a=${VALUE}`)}"}\n`;
+    const whole = proxy.redactBuffer(Buffer.from(echo)).output.toString();
+    const s = proxy.stream();
+    const pieces = [echo.slice(0, 20), echo.slice(20, 61), echo.slice(61)].map((p) => s.push(Buffer.from(p)));
+    const streamed = Buffer.concat([...pieces, s.end()]).toString();
+    for (const out of [whole, streamed]) {
+      expect(out).not.toContain(VALUE);
+      expect(out).not.toContain(Buffer.from(VALUE).toString('base64').slice(0, 20));
+      expect(out.match(/\[REDACTED:T\]/g)).toHaveLength(4);
+    }
+    // A hex dump of the value: masked by the full redactor (the child's output), passed by the reply's.
+    const dump = Buffer.from(VALUE).toString('hex').match(/.{1,32}/g)!.map((h, i) => `${(i * 16).toString(16).padStart(8, '0')}: ${h.match(/../g)!.join(' ')}\n`).join('');
+    expect(redactor.redactBuffer(Buffer.from(dump)).count).toBeGreaterThan(0);
+    expect(proxy.redactBuffer(Buffer.from(dump)).output.toString()).toBe(dump);
+  });
+
   it('header values are redacted in one pass and stay in their places', () => {
     const b64 = Buffer.from(`u:${VALUE}`).toString('base64');
     const raw = ['Content-Type', 'application/json', 'X-Echo', `token=${VALUE}`, 'X-Basic', `Basic ${b64}`, 'X-Plain', 'nothing here'];

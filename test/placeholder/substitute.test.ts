@@ -18,6 +18,11 @@ describe('Substituter', () => {
     expect(sub.headers(['X-Key', gh.sentinel], 'api.github.com', 8443).ok).toBe(false);
   });
 
+  it('the hosts a leaf can be made for ahead of time: named ones, normalised, no wildcards, each once', () => {
+    const more: PlaceholderSecret = { ...st, name: 'ST2', hosts: ['API.Stripe.com.', '[::1]:8443', '127.0.0.1:4443'] };
+    expect(new Substituter([gh, st, more]).exactHosts()).toEqual(['api.github.com', 'api.stripe.com', '::1', '127.0.0.1']);
+  });
+
   it('Basic: decoded, swapped, re-encoded; a wrong host is refused even base64-encoded', () => {
     const enc = Buffer.from(`x-access-token:${gh.sentinel}`).toString('base64');
     const r = sub.headers(['authorization', `Basic ${enc}`], 'api.github.com', 443);
