@@ -54,6 +54,7 @@ export function makeSandbox(tenants: string[] = ['acme', 'globex']): Sandbox {
         c.stdin.end(o.input ?? '');
         c.on('close', (status) => res({ status, stdout, stderr }));
       }),
-    cleanup: () => rmSync(root, { recursive: true, force: true }),
+    // Retried: a child that was just stopped (a tmux pane's outloop run) may still be removing its run folder.
+    cleanup: () => rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }),
   };
 }
