@@ -11,6 +11,8 @@
 //   - the same exec in personal mode, sandboxed and not, for comparison.
 //
 //   sudo node bench/daemon.mjs [rounds]
+//
+// Every row waits SETTLE_MS first, so one row's replacement spare does not warm up during the next.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,6 +22,7 @@ import { createRequire } from 'node:module';
 
 const { encodeFrame } = createRequire(import.meta.url)('../dist/client.cjs');
 const rounds = Number(process.argv[2] ?? 30);
+const SETTLE_MS = 250;
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
 const bin = join(pkg, 'bin', 'outloop.js');
@@ -83,6 +86,10 @@ try {
   const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let i = 0; i < rounds; i++) {
     for (const [k, [args, env, after]] of Object.entries(cases)) {
+      // Each row starts on a settled machine: the spare that replaced the last request's worker has
+      // warmed up (~60 ms of CPU), as between an agent's calls. The "right after another" rows measure
+      // the other case on purpose.
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
       if (after) await run(args, env);
       times[k].push(await run(args, env));
     }
