@@ -20,7 +20,7 @@ export async function placeholderProxy(ph: { secrets: PlaceholderSecret[] }, sta
   const pem = (certs: string[]) => certs.map((c) => c.trim()).join('\n') + '\n';
   // Node adds NODE_EXTRA_CA_CERTS to its own roots, parsing each at start-up (~0.3 ms a certificate), so
   // node children get only what node lacks; curl, Python and git replace their store and get the whole.
-  const files = { 'ca-bundle.pem': pem([ca.certPem, ...rootCertificates, ...system]), 'node-ca.pem': pem([ca.certPem, ...beyondRoots]), 'node-proxy.mjs': NODE_PROXY_PRELOAD };
+  const files = { 'ca-bundle.pem': pem([ca.certPem, ...rootCertificates, ...system]), 'node-ca.pem': pem([ca.certPem, ...beyondRoots]), 'node-proxy.cjs': NODE_PROXY_PRELOAD };
   return { hooks, files, env: (dir: string, nodeOptions: string | undefined) => caEnv(dir, nodeOptions) };
 }
 
@@ -39,7 +39,7 @@ export async function replyRedactor(secrets: readonly PlaceholderSecret[]): Prom
 export function caEnv(dir: string, nodeOptions: string | undefined): Record<string, string> {
   const file = `${dir}/ca-bundle.pem`;
   return {
-    NODE_OPTIONS: `${nodeOptions ? `${nodeOptions} ` : ''}--import="${dir}/node-proxy.mjs"`,
+    NODE_OPTIONS: `${nodeOptions ? `${nodeOptions} ` : ''}--require="${dir}/node-proxy.cjs"`,
     SSL_CERT_FILE: file,
     NODE_EXTRA_CA_CERTS: `${dir}/node-ca.pem`,
     REQUESTS_CA_BUNDLE: file,

@@ -20,7 +20,7 @@ const connects: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'outloop-preload-'));
-  writeFileSync(join(dir, 'node-proxy.mjs'), NODE_PROXY_PRELOAD);
+  writeFileSync(join(dir, 'node-proxy.cjs'), NODE_PROXY_PRELOAD);
   proxy = createServer();
   // Every CONNECT is recorded and refused: what matters is that it came here.
   proxy.on('connect', (req, sock) => {
@@ -38,7 +38,7 @@ afterAll(() => {
 async function child(src: string): Promise<string> {
   connects.length = 0;
   const env = { PATH: process.env.PATH, HTTPS_PROXY: `http://127.0.0.1:${port}`, NODE_USE_ENV_PROXY: '0' };
-  const { stdout } = await run(process.execPath, ['--import', join(dir, 'node-proxy.mjs'), '--input-type=module', '-e', src], { env });
+  const { stdout } = await run(process.execPath, ['--require', join(dir, 'node-proxy.cjs'), '--input-type=module', '-e', src], { env });
   return stdout;
 }
 
