@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
@@ -22,6 +22,17 @@ if (CI && !tmuxOk) {
 
 const SECRET = plantedSecret('sk_test');
 
+/** pid and everything below it, from /proc (Linux: tmux is only required there). */
+function withDescendants(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    kids = readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+  } catch {
+    /* gone already */
+  }
+  return [pid, ...kids.flatMap(withDescendants)];
+}
+
 describe.skipIf(!tmuxOk)('outloop run on a terminal (tmux)', () => {
   let e: E2E;
   let dir: string;
@@ -37,8 +48,14 @@ describe.skipIf(!tmuxOk)('outloop run on a terminal (tmux)', () => {
     e.writeConfig(configYaml(e, { acme: 'stripe:\n  secrets: { STRIPE_KEY: "local:acme/stripe" }\n  run: true' }));
     await e.setSecret('local:acme/stripe', SECRET);
   });
-  afterAll(() => {
-    if (e) tmux('kill-server');
+  afterAll(async () => {
+    if (e) {
+      // The panes' processes (an `outloop run` among them) exit on the hang-up and write their code cache
+      // into the sandbox's home as they go: wait for every one before the sandbox is removed.
+      const pids = tmux('list-panes', '-a', '-F', '#{pane_pid}').stdout.split('\n').filter(Boolean).map(Number).flatMap(withDescendants);
+      tmux('kill-server');
+      await until(() => pids.every((pid) => !existsSync(`/proc/${pid}`)), 'the panes\' processes to exit', 20_000);
+    }
     e?.cleanup();
   });
 

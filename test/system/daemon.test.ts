@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, MAX_FRAME, PROTOCOL_VERSION } from '../../src/system/protocol.js';
-import { CI, configYaml, makeSystem, skipSystem, type SystemEnv } from './helpers.js';
+import { CI, configYaml, makeSystem, mcpCall, skipSystem, type SystemEnv } from './helpers.js';
 
 // System mode end to end: real users (`outloop` runs the daemon, `outloop-agent` plays a hostile agent),
 // a real outloopd, the real client. Each attack of issue 14 that applies is carried out as the agent's uid.
@@ -393,23 +393,10 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
       chmodSync(key, 0o600);
     }
 
-    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
-    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
-    const transport = new StdioClientTransport({
-      command: 'setpriv', args: ['--reuid=outloop-agent', '--regid=outloop-agent', '--init-groups', '--', process.execPath, join(s.pkg, 'bin/outloop.js'), 'mcp'],
-      cwd: s.projects.acme, env: { PATH: '/usr/bin:/bin', OUTLOOP_SOCKET: s.socket, HOME: s.agent.home }, stderr: 'pipe',
-    });
-    const client = new Client({ name: 'outloop-system-test', version: '0.0.0' });
-    await client.connect(transport);
-    try {
-      const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name)).toContain('len_show');
-      const r = await client.callTool({ name: 'len_show', arguments: {} });
-      expect(JSON.stringify(r)).toContain('[REDACTED:TOKEN]');
-      expect(JSON.stringify(r)).not.toContain(ACME);
-    } finally {
-      await client.close();
-    }
+    const mcp = await mcpCall(s, [process.execPath, join(s.pkg, 'bin/outloop.js')], 'len_show');
+    expect(mcp.tools).toContain('len_show');
+    expect(mcp.result).toContain('[REDACTED:TOKEN]');
+    expect(mcp.result).not.toContain(ACME);
     expect(s.audit().filter((x) => x.mode === 'mcp' && x.phase === 'end').at(-1)).toMatchObject({ tenant: 'acme', recipe: 'show' });
   });
 

@@ -214,3 +214,25 @@ export function configYaml(s: SystemEnv, services: Record<string, string>): stri
     .join('');
   return `storeKey: file\ntenants:\n${tenants}`;
 }
+
+/**
+ * A real MCP SDK client session with `outloop mcp` started as the agent's uid (argv is the client: node
+ * with bin/outloop.js, or the native client), in the first tenant's project: the tool names it lists and
+ * what calling `tool` returned, as JSON text.
+ */
+export async function mcpCall(s: SystemEnv, argv: string[], tool: string): Promise<{ tools: string[]; result: string }> {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const transport = new StdioClientTransport({
+    command: 'setpriv', args: [`--reuid=${AGENT_USER}`, `--regid=${AGENT_USER}`, '--init-groups', '--', ...argv, 'mcp'],
+    cwd: Object.values(s.projects)[0], env: { PATH: '/usr/bin:/bin', OUTLOOP_SOCKET: s.socket, HOME: s.agent.home }, stderr: 'pipe',
+  });
+  const client = new Client({ name: 'outloop-system-test', version: '0.0.0' });
+  await client.connect(transport);
+  try {
+    const { tools } = await client.listTools();
+    return { tools: tools.map((t) => t.name), result: JSON.stringify(await client.callTool({ name: tool, arguments: {} })) };
+  } finally {
+    await client.close();
+  }
+}

@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, MAX_FRAME, parseHello, PASSED_ENV, PROTOCOL_VERSION } from '../../src/system/protocol.js';
 import { VERSION } from '../../src/version.js';
 import { sessionEnv } from '../../src/system/session.js';
-import { CI, configYaml, makeSystem, NATIVE_CLIENT, skipSystem, type Result, type SystemEnv } from './helpers.js';
+import { CI, configYaml, makeSystem, mcpCall, NATIVE_CLIENT, skipSystem, type Result, type SystemEnv } from './helpers.js';
 
 // The native system-mode client (native/client/outloop.c) against the JavaScript one
 // (src/system/client.ts): the same bytes on the socket and the same output, exit code and error words
@@ -260,23 +260,10 @@ describe.skipIf(skipSystem || skip)('the native client as the agent\'s uid again
     expect(a).toEqual(b);
     expect(a).toMatchObject({ status: 5, stdout: `len=${ACME.length} val=[REDACTED:TOKEN] got=from stdin\n` });
 
-    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
-    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
-    const transport = new StdioClientTransport({
-      command: 'setpriv', args: ['--reuid=outloop-agent', '--regid=outloop-agent', '--init-groups', '--', nat, 'mcp'],
-      cwd: s.projects.acme, env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, OUTLOOP_SOCKET: s.socket, HOME: s.agent.home }, stderr: 'pipe',
-    });
-    const client = new Client({ name: 'outloop-native-test', version: '0.0.0' });
-    await client.connect(transport);
-    try {
-      const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name)).toContain('len_show');
-      const r = await client.callTool({ name: 'len_show', arguments: {} });
-      expect(JSON.stringify(r)).toContain('[REDACTED:TOKEN]');
-      expect(JSON.stringify(r)).not.toContain(ACME);
-    } finally {
-      await client.close();
-    }
+    const mcp = await mcpCall(s, [nat], 'len_show');
+    expect(mcp.tools).toContain('len_show');
+    expect(mcp.result).toContain('[REDACTED:TOKEN]');
+    expect(mcp.result).not.toContain(ACME);
     expect(s.audit().filter((x) => x.mode === 'mcp' && x.phase === 'end').at(-1)).toMatchObject({ tenant: 'acme', recipe: 'show', peer: { uid: s.agent.uid } });
   });
 
