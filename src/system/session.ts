@@ -87,7 +87,7 @@ function registerRunning(head: string[], pid: number): { argv: string[] } {
 }
 
 /** Where `npm ci` builds the native client (native/client/outloop.c). */
-export function nativeClientDir(packageRoot: string): string {
+function nativeClientDir(packageRoot: string): string {
   return join(packageRoot, 'native', 'client', 'build', 'Release');
 }
 
