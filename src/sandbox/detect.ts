@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { defaultSignalEnv } from '../runner/contain.js';
 import { findExecutable, SYSTEM_BIN, untrustedBecause } from '../runner/which.js';
 import { bwrapArgv, systemMounts } from './bwrap.js';
 
@@ -91,7 +92,7 @@ function probe(path: string | undefined, platform: NodeJS.Platform): SandboxFact
   if (platform !== 'linux') return { available: false, why: `no sandbox support on ${platform}` };
   const exe = findBwrap(path);
   if (!exe) return { available: false, why: 'bubblewrap (bwrap) is not installed (looked in /usr/bin, /bin, /usr/local/bin and root-owned PATH folders)' };
-  const args = bwrapArgv({ system: systemMounts(), extra: [], protect: [], inner: [findExecutable('env', '/usr/bin:/bin', '/') ?? '/usr/bin/env', '--default-signal', '/bin/true'] });
+  const args = bwrapArgv({ system: systemMounts(), extra: [], protect: [], inner: [...defaultSignalEnv(), '/bin/true'] });
   const r = spawnSync(exe, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000, encoding: 'utf8' });
   if (r.status === 0) return { available: true, kind: 'bwrap', path: exe };
   const msg = (r.stderr ?? '').trim().split('\n')[0] || r.error?.message || `exit ${r.status}`;

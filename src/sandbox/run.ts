@@ -7,7 +7,7 @@ import { placeholders, render } from '../recipe/template.js';
 import { createRunDir } from '../runner/workdir.js';
 import type { ChildSinks, ChildSpec } from '../runner/spawn.js';
 import { findExecutable, resolveSystemCommand } from '../runner/which.js';
-import { BWRAP_SHIELD, inPidNamespace } from '../runner/contain.js';
+import { BWRAP_SHIELD, defaultSignalEnv, inPidNamespace } from '../runner/contain.js';
 import { bwrapArgv, programDirs, SUPPORT_MOUNT, systemMounts } from './bwrap.js';
 import { detectSandbox, probeCacheFile } from './detect.js';
 import { networkNotes, type NetworkNote } from './egress-notes.js';
@@ -167,8 +167,7 @@ export async function sandboxRun(input: SandboxRunInput): Promise<SandboxedRun> 
         await proxy.listen({ path: join(support.path, 'proxy.sock') });
         inner = [...fwd.argv(SUPPORT_MOUNT), `${SUPPORT_MOUNT}/proxy.sock`, '--', ...argv];
       } else {
-        // By absolute path: the child's PATH may not lead to it inside.
-        inner = [findExecutable('env', '/usr/bin:/bin', '/') ?? '/usr/bin/env', '--default-signal', '--', ...argv];
+        inner = [...defaultSignalEnv(), ...argv];
       }
       const declared = target.paths;
       const extra = [...programDirs([process.execPath, ...(cmd ? [cmd] : [])]).map((path) => ({ path, mode: 'ro' as const })), ...declared];
