@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, MAX_FRAME, PROTOCOL_VERSION } from '../../src/system/protocol.js';
-import { CI, configYaml, makeSystem, mcpCall, skipSystem, type SystemEnv } from './helpers.js';
+import { CI, configYaml, lenRecipes, makeSystem, mcpCall, skipSystem, type SystemEnv } from './helpers.js';
 
 // System mode end to end: real users (`outloop` runs the daemon, `outloop-agent` plays a hostile agent),
 // a real outloopd, the real client. Each attack of issue 14 that applies is carried out as the agent's uid.
@@ -12,14 +12,7 @@ import { CI, configYaml, makeSystem, mcpCall, skipSystem, type SystemEnv } from 
 const ACME = 'acme-sys-secret-4b1f9c2e7d';
 const GLOBEX = 'globex-sys-secret-9e3a1d77c5';
 
-const RECIPE = `service: len
-secrets: [TOKEN]
-recipes:
-  show:
-    description: the value's length and the value
-    run: [sh, -c, 'printf "%s <%s>" "\${#T}" "$T"']
-    env: { T: "{{secrets.TOKEN}}" }
-  hold:
+const RECIPE = lenRecipes(`  hold:
     description: holds the value in its environment for a while
     run: [sh, -c, 'echo started; exec sleep 20']
     env: { T: "{{secrets.TOKEN}}" }
@@ -32,7 +25,7 @@ recipes:
     risk: write
     run: [sh, -c, 'printf "refunded %s" "\${#T}"']
     env: { T: "{{secrets.TOKEN}}" }
-`;
+`);
 
 let s: SystemEnv;
 

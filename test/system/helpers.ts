@@ -236,3 +236,18 @@ export async function mcpCall(s: SystemEnv, argv: string[], tool: string): Promi
     await client.close();
   }
 }
+
+/**
+ * The `len` service the system tests grant: `show` prints the value's length and the value (the redactor
+ * must mask the second), plus each test file's own recipes, in recipe-file YAML under `recipes:`.
+ */
+export function lenRecipes(more = ''): string {
+  return `service: len
+secrets: [TOKEN]
+recipes:
+  show:
+    description: the value's length and the value
+    run: [sh, -c, 'printf "%s <%s>" "\${#T}" "$T"']
+    env: { T: "{{secrets.TOKEN}}" }
+${more}`;
+}

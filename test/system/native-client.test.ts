@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, MAX_FRAME, parseHello, PASSED_ENV, PROTOCOL_VERSION } from '../../src/system/protocol.js';
 import { VERSION } from '../../src/version.js';
 import { sessionEnv } from '../../src/system/session.js';
-import { CI, configYaml, makeSystem, mcpCall, NATIVE_CLIENT, skipSystem, type Result, type SystemEnv } from './helpers.js';
+import { CI, configYaml, lenRecipes, makeSystem, mcpCall, NATIVE_CLIENT, skipSystem, type Result, type SystemEnv } from './helpers.js';
 
 // The native system-mode client (native/client/outloop.c) against the JavaScript one
 // (src/system/client.ts): the same bytes on the socket and the same output, exit code and error words
@@ -196,17 +196,10 @@ describe.skipIf(skip)('the native client speaks the JavaScript client\'s protoco
 });
 
 const ACME = 'acme-native-secret-7c1e93ab';
-const RECIPE = `service: len
-secrets: [TOKEN]
-recipes:
-  show:
-    description: the value's length and the value
-    run: [sh, -c, 'printf "%s <%s>" "\${#T}" "$T"']
-    env: { T: "{{secrets.TOKEN}}" }
-  fail:
+const RECIPE = lenRecipes(`  fail:
     description: exits 3 with a word on stderr
     run: [sh, -c, 'echo oops >&2; exit 3']
-`;
+`);
 
 describe.skipIf(skipSystem || skip)('the native client as the agent\'s uid against a real outloopd', () => {
   let s: SystemEnv;
