@@ -24,6 +24,16 @@ static napi_value throw_errno(napi_env env, const char* code, const char* what) 
   return NULL;
 }
 
+#if !defined(SO_PEERCRED) || !defined(PR_SET_CHILD_SUBREAPER)
+// What a platform without the call gets (each call's #else): an ENOSYS error naming it.
+static napi_value unavailable(napi_env env, const char* what) {
+  char msg[128];
+  snprintf(msg, sizeof msg, "%s is not available on this platform", what);
+  napi_throw_error(env, "ENOSYS", msg);
+  return NULL;
+}
+#endif
+
 static napi_value peercred(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -47,8 +57,7 @@ static napi_value peercred(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, out, "gid", v);
   return out;
 #else
-  napi_throw_error(env, "ENOSYS", "SO_PEERCRED is not available on this platform");
-  return NULL;
+  return unavailable(env, "SO_PEERCRED");
 #endif
 }
 
@@ -60,8 +69,7 @@ static napi_value subreaper(napi_env env, napi_callback_info info) {
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return throw_errno(env, "ESUBREAPER", "prctl(PR_SET_CHILD_SUBREAPER)");
   return NULL;
 #else
-  napi_throw_error(env, "ENOSYS", "PR_SET_CHILD_SUBREAPER is not available on this platform");
-  return NULL;
+  return unavailable(env, "PR_SET_CHILD_SUBREAPER");
 #endif
 }
 
