@@ -1,7 +1,7 @@
 // outloop exec start-up, next to bare `node -e 0`, from interleaved runs in one process so machine load
 // hits all cases alike, with and without NODE_EXTRA_CA_CERTS. Prints medians and ratios; the target is
 // 2.0x or less without the CA bundle. The floor case
-// (bench/floor.mjs) does only what the guarantees require (crypto, two synced audit lines, a child
+// (bench/floor.cjs) does only what the guarantees require (crypto, two synced audit lines, a child
 // behind `ulimit -c 0`), so `exec (sandbox off) - floor` is outloop's own cost, and `exec - exec (sandbox
 // off)` is what the bubblewrap sandbox adds (bench/sandbox.mjs breaks that down further).
 //
@@ -30,12 +30,18 @@ writeFileSync(join(home, 'recipes', 'benchoff.yaml'), `service: benchoff\nhosts:
 // This machine sets NODE_EXTRA_CA_CERTS (a 220 KB bundle that every node start parses, ~48 ms here):
 // that flatters every ratio, and users' machines seldom set it. Each case runs both ways, interleaved.
 const ca = process.env.NODE_EXTRA_CA_CERTS;
-const baseEnv = { ...process.env, OUTLOOP_HOME: home };
+// A code cache of the bench's own: another build run meanwhile (a second checkout) would prune the
+// user's, and the bench would then time compiles.
+const baseEnv = { ...process.env, OUTLOOP_HOME: home, XDG_CACHE_HOME: join(root, 'cache') };
 delete baseEnv.NODE_EXTRA_CA_CERTS;
 const variants = { 'without NODE_EXTRA_CA_CERTS': baseEnv, ...(ca ? { [`with NODE_EXTRA_CA_CERTS=${ca}`]: { ...baseEnv, NODE_EXTRA_CA_CERTS: ca } } : {}) };
 // Wall time on a shared machine swings with load; the CPU time of the node process itself (its own
 // threads, not the child it starts) swings much less. Each node started here reports it on fd 3 at exit.
-const CPU_HOOK = `--import=data:text/javascript,${encodeURIComponent('process.on("exit",()=>{const u=process.cpuUsage();try{process.getBuiltinModule("fs").writeSync(3,String((u.user+u.system)/1e3))}catch{}})')}`;
+// The hook is a CommonJS file given to --require: a data: URL through --import would start node's ESM
+// loader in every case (about 2 ms here), which pads both sides of each ratio and flatters it.
+const hookFile = join(root, 'cpu-hook.cjs');
+writeFileSync(hookFile, 'process.on("exit",()=>{const u=process.cpuUsage();try{process.getBuiltinModule("fs").writeSync(3,String((u.user+u.system)/1e3))}catch{}})');
+const CPU_HOOK = `--require=${hookFile}`;
 let lastCpu = NaN;
 const run = (args, input, expect = 0, env = baseEnv) => {
   const t = process.hrtime.bigint();
@@ -48,7 +54,7 @@ run([bin, 'secrets', 'set', 'local:bench/token'], 'bench-token-value-123456');
 
 const cases = {
   'node -e 0': [['-e', '0'], 0],
-  'floor: crypto + 2 synced lines + sh -> true': [[join(here, 'floor.mjs'), join(root, 'floor.log')], 0],
+  'floor: crypto + 2 synced lines + sh -> true': [[join(here, 'floor.cjs'), join(root, 'floor.log')], 0],
   'outloop exec bench.noop': [[bin, 'exec', 'bench.noop'], 0],
   'outloop exec, sandbox off (benchoff.noop)': [[bin, 'exec', 'benchoff.noop'], 0],
   'outloop exec bench.noop-secret (local store)': [[bin, 'exec', 'bench.noop-secret'], 0],

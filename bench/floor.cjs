@@ -2,9 +2,11 @@
 // outloop's own code. Load node:crypto and hash (the audit chain), append and fdatasync two lines (the
 // start and end records), and run `true` through `sh -c 'ulimit -c 0; exec "$@"'` with piped output.
 // bench/startup.mjs times it beside `node -e 0` and `outloop exec`, so the gap is outloop's own cost.
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+// CommonJS, as outloop's own entry is: an ES module would start node's ESM loader (about 2 ms here),
+// which outloop does not pay.
+const { spawn } = require('node:child_process');
+const { createHash, randomBytes } = require('node:crypto');
+const { closeSync, fdatasyncSync, openSync, writeSync } = require('node:fs');
 
 const log = process.argv[2];
 const append = (what) => {
