@@ -88,7 +88,7 @@ if ($acceptor == 0) {
   open(STDIN, '<', '/dev/null'); open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null');
   while (1) {
     accept(my $c, $srv) or next;
-    # Every piece goes out as it comes (see the node version's setNoDelay).
+    # Every piece goes out as it comes (see noDelay in the node version).
     setsockopt($c, IPPROTO_TCP, TCP_NODELAY, 1);
     my $pid = fork();
     if (defined $pid && $pid == 0) {
