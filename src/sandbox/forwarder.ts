@@ -24,8 +24,8 @@ const relay = (from, to) => {
   to.on('drain', () => from.resume());
   from.on('end', () => to.end());
 };
-// noDelay: the proxy's TLS leg writes a session ticket and soon after a small reply; with Nagle the
-// reply waited for the child's delayed ACK of the ticket (40 ms on Linux, on each connection's first reply).
+// noDelay: with Nagle a small write waited for the child's delayed ACK of the one before (40 ms on
+// Linux): the first reply of each placeholder connection, right after the proxy's TLS session ticket.
 const server = createServer({ noDelay: true }, (c) => {
   const u = connect(sock);
   c.on('error', () => u.destroy());

@@ -47,7 +47,7 @@ const MAX_BODY = 32 * 1024 * 1024;
  * leg) and AES-128-GCM is the fastest TLS 1.3 suite with AES-NI (~15% over AES-256-GCM, node's first);
  * every TLS 1.3 peer must support it. The rest of the list stays, so no peer loses a suite it had.
  */
-export const CIPHERS = ['TLS_AES_128_GCM_SHA256', ...DEFAULT_CIPHERS.split(':').filter((c) => c !== 'TLS_AES_128_GCM_SHA256')].join(':');
+const CIPHERS = ['TLS_AES_128_GCM_SHA256', ...DEFAULT_CIPHERS.split(':').filter((c) => c !== 'TLS_AES_128_GCM_SHA256')].join(':');
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
 
 /** The trust store for upstreams and for the child's bundle: node's roots, the system bundle, outloop's NODE_EXTRA_CA_CERTS. */
