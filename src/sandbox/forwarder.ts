@@ -24,7 +24,9 @@ const relay = (from, to) => {
   to.on('drain', () => from.resume());
   from.on('end', () => to.end());
 };
-const server = createServer((c) => {
+// noDelay: with Nagle a small write waited for the child's delayed ACK of the one before (40 ms on
+// Linux): the first reply of each placeholder connection, right after the proxy's TLS session ticket.
+const server = createServer({ noDelay: true }, (c) => {
   const u = connect(sock);
   c.on('error', () => u.destroy());
   u.on('error', () => c.destroy());
@@ -57,7 +59,7 @@ server.listen(0, '127.0.0.1', () => {
  * touches its stdio, so the child's inherited pipes stay blocking.
  */
 export const FORWARDER_PERL_SOURCE = String.raw`use strict;
-use Socket;
+use Socket qw(:DEFAULT IPPROTO_TCP TCP_NODELAY);
 my ($sock, $sep, @argv) = @ARGV;
 if (!defined $sock || !defined $sep || $sep ne '--' || !@argv) { print STDERR "outloop forwarder: usage: SOCKET -- CMD...\n"; exit 70; }
 socket(my $srv, PF_INET, SOCK_STREAM, 0) or exit 70;
@@ -86,6 +88,8 @@ if ($acceptor == 0) {
   open(STDIN, '<', '/dev/null'); open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null');
   while (1) {
     accept(my $c, $srv) or next;
+    # Every piece goes out as it comes (see noDelay in the node version).
+    setsockopt($c, IPPROTO_TCP, TCP_NODELAY, 1);
     my $pid = fork();
     if (defined $pid && $pid == 0) {
       close $srv;

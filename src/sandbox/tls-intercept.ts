@@ -3,7 +3,8 @@ import { Agent as HttpAgent, createServer, request as httpRequest, type Incoming
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { checkServerIdentity, createSecureContext, rootCertificates, TLSSocket, type SecureContext } from 'node:tls';
+import { constants } from 'node:crypto';
+import { checkServerIdentity, createSecureContext, DEFAULT_CIPHERS, rootCertificates, TLSSocket, type SecureContext } from 'node:tls';
 import type { LeafIssuer } from '../placeholder/ca.js';
 import { addCounts, type Counted, type Substituter } from '../placeholder/substitute.js';
 import type { Redactor } from '../redact/index.js';
@@ -41,6 +42,12 @@ export interface InterceptOptions {
 const WARM_HOSTS = 4;
 /** A body buffered for substitution may not exceed this. */
 const MAX_BODY = 32 * 1024 * 1024;
+/**
+ * Node's cipher list with AES-128-GCM first. The proxy decrypts and encrypts every byte twice (once per
+ * leg) and AES-128-GCM is the fastest TLS 1.3 suite with AES-NI (~15% over AES-256-GCM, node's first);
+ * every TLS 1.3 peer must support it. The rest of the list stays, so no peer loses a suite it had.
+ */
+const CIPHERS = ['TLS_AES_128_GCM_SHA256', ...DEFAULT_CIPHERS.split(':').filter((c) => c !== 'TLS_AES_128_GCM_SHA256')].join(':');
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
 
 /** The trust store for upstreams and for the child's bundle: node's roots, the system bundle, outloop's NODE_EXTRA_CA_CERTS. */
@@ -144,7 +151,8 @@ export class Interceptor implements ProxyHooks {
     let c = this.contexts.get(host);
     if (!c) {
       const { certPem, keyPem } = this.o.issuer.leaf(host);
-      c = createSecureContext({ cert: certPem, key: keyPem });
+      // The proxy's order, not the child's: the child (node, curl) would pick AES-256-GCM.
+      c = createSecureContext({ cert: certPem, key: keyPem, ciphers: CIPHERS, secureOptions: constants.SSL_OP_CIPHER_SERVER_PREFERENCE });
       this.contexts.set(host, c);
     }
     return c;
@@ -311,9 +319,9 @@ export class Interceptor implements ProxyHooks {
  */
 function upstreamContext(beyondRoots: readonly string[], extraCa: readonly string[]): SecureContext {
   const extra = [...beyondRoots, ...beyondNodeRoots(extraCa)];
-  const ctx = createSecureContext();
+  const ctx = createSecureContext({ ciphers: CIPHERS });
   const native = (ctx as unknown as { context?: { addCACert?: (pem: string) => void } }).context;
-  if (typeof native?.addCACert !== 'function') return createSecureContext({ ca: [...trustAnchors(), ...extraCa] });
+  if (typeof native?.addCACert !== 'function') return createSecureContext({ ca: [...trustAnchors(), ...extraCa], ciphers: CIPHERS });
   for (const c of extra) native.addCACert(c);
   return ctx;
 }

@@ -30,10 +30,11 @@ export interface Upstream {
 
 export type Reply = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
 
-export async function startUpstream(dir: string, reply: Reply): Promise<Upstream> {
+/** `tls`: server options besides the leaf (honorCipherOrder: false makes it take its client's order of suites). */
+export async function startUpstream(dir: string, reply: Reply, tls: { honorCipherOrder?: boolean } = {}): Promise<Upstream> {
   const ca = testCa(dir, 'relay-upstream');
   const u = { seen: [], heads: 0, connections: 0 } as unknown as Upstream;
-  const server = createServer(ca.leaf(['127.0.0.1']), (req, res) => {
+  const server = createServer({ ...ca.leaf(['127.0.0.1']), ...tls }, (req, res) => {
     u.heads++;
     const parts: Buffer[] = [];
     req.on('data', (d: Buffer) => parts.push(d));

@@ -328,6 +328,29 @@ describe('the byte relay keeps requests apart on a kept connection', () => {
     s.destroy();
   });
 
+  it('both TLS legs use AES-128-GCM: the proxy picks it towards the child and offers it first upstream', async () => {
+    await fresh();
+    // The child offers node's default order (AES-256-GCM first); the proxy's leaf context decides.
+    const s = await p.tunnel();
+    expect(s.getCipher().name).toBe('TLS_AES_128_GCM_SHA256');
+    s.destroy();
+    await p.close();
+    // A service that takes its client's order (node's own server takes its own, AES-256-GCM first).
+    const follower = await startUpstream(dir, (_req, res) => res.end('ok\n'), { honorCipherOrder: false });
+    const suites: string[] = [];
+    follower.server.on('secureConnection', (sock: TLSSocket) => suites.push(sock.getCipher().name));
+    p = await startRelayProxy(dir, follower, [{ ...secrets()[0]!, hosts: [`127.0.0.1:${follower.port}`] }]);
+    try {
+      const t = await p.tunnel(`127.0.0.1:${follower.port}`);
+      const r = await onTunnel(t)('GET', '/cipher', undefined, { host: `127.0.0.1:${follower.port}` });
+      expect(r.status).toBe(200);
+      expect(suites).toEqual(['TLS_AES_128_GCM_SHA256']);
+      t.destroy();
+    } finally {
+      await follower.close();
+    }
+  });
+
   it('a connection the child is done with serves its next connection; one the service closes is replaced', async () => {
     await fresh();
     const once1 = await p.tunnel();

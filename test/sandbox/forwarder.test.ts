@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pickForwarder } from '../../src/sandbox/forwarder.js';
+import { FORWARDER_PERL_SOURCE, FORWARDER_SOURCE, pickForwarder } from '../../src/sandbox/forwarder.js';
 import { resolveSystemCommand } from '../../src/runner/which.js';
 import { CI } from './helpers.js';
 
@@ -42,6 +42,14 @@ function run(kind: 'perl' | 'node', argv: string[], onReady?: (pid: number) => v
   c.stderr.on('data', (d: Buffer) => (err += d));
   return new Promise<{ code: number | null; out: number; text: string; err: string }>((r) => c.once('close', (code) => r({ code, out, text, err })));
 }
+
+// Nagle on the child's connection held a small write (a TLS reply after the proxy's session ticket)
+// until the child's delayed ACK, 40 ms on each connection's first reply; whether a write waits is a
+// matter of timing, so this checks that both forwarders turn it off on the socket they accept.
+it('both forwarders send each piece to the child at once (TCP_NODELAY on the accepted connection)', () => {
+  expect(FORWARDER_PERL_SOURCE).toMatch(/accept\(my \$c, \$srv\) or next;\s+(#.*\s+)*setsockopt\(\$c, IPPROTO_TCP, TCP_NODELAY, 1\);/);
+  expect(FORWARDER_SOURCE).toContain('createServer({ noDelay: true }, (c) => {');
+});
 
 describe.each(['perl', 'node'] as const)('the %s forwarder', (kind) => {
   if (kind === 'perl' && !perl && !CI) return;
