@@ -189,7 +189,9 @@ export class EgressProxy {
       this.opts.hooks.serveTls(client, head, { host: rec.host, port: rec.port, ip: v.ip, rec });
       return;
     }
-    const up = connect({ host: v.ip, port: rec.port });
+    // noDelay, as on the child's side (forwarder.ts): a TLS record in two small writes must not wait for
+    // the service's delayed ACK of the first.
+    const up = connect({ host: v.ip, port: rec.port, noDelay: true });
     this.track(up);
     up.once('connect', () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
