@@ -175,7 +175,9 @@ export class NoiseTokenizer {
     if (stop < input.length) this.#pending = Buffer.from(input.subarray(stop));
     const body = stop === input.length ? input : input.subarray(0, stop);
     const escapes = skips.subarray(0, ns);
-    return buildPiece(body, breaks.length === 0 ? escapes : mergeRanges(escapes, breaks), payloads);
+    const piece = buildPiece(body, breaks.length === 0 ? escapes : mergeRanges(escapes, breaks), payloads);
+    if (skipScratch.length > SKIPS_KEPT) skipScratch = new Float64Array(1024);
+    return piece;
   }
 
   /**
@@ -240,6 +242,8 @@ function mergeRanges(a: ArrayLike<number>, b: number[]): number[] {
  * array grown for each write fed to the collector. Float64: positions in a write of any size.
  */
 let skipScratch: Float64Array = new Float64Array(1024);
+/** Past this (1 MB: a 1 MiB write of colour codes), a write's ranges are not kept for the next one. */
+const SKIPS_KEPT = 1 << 17;
 function growSkips(skips: Float64Array): Float64Array {
   skipScratch = new Float64Array(skips.length * 2);
   skipScratch.set(skips);
