@@ -139,8 +139,9 @@ export class NoiseTokenizer {
   }
 
   #tokenize(input: Buffer, atEnd: boolean): Piece {
-    // Skipped ranges [start, end), in order, plus payload replacements for string sequences.
-    const skips: number[] = [];
+    // Skipped ranges [start, end), in order (skips[0, ns)), plus payload replacements for string sequences.
+    let skips: Float64Array = skipScratch;
+    let ns = 0;
     const payloads: { at: number; end: number; output: Buffer }[] = [];
     let stop = input.length;
     let scanFrom = 0;
@@ -163,7 +164,9 @@ export class NoiseTokenizer {
           payloads.push({ at: at + 2, end: pe, output });
         }
       }
-      skips.push(at, end);
+      if (ns + 2 > skips.length) skips = growSkips(skips);
+      skips[ns++] = at;
+      skips[ns++] = end;
       scanFrom = end;
     }
     // A trailing \r after a wrap-length base64 line may be the first half of a skipped \r\n: hold it.
@@ -171,8 +174,10 @@ export class NoiseTokenizer {
     const breaks = this.#wrapBreaks(input, stop);
     if (stop < input.length) this.#pending = Buffer.from(input.subarray(stop));
     const body = stop === input.length ? input : input.subarray(0, stop);
-    const all = breaks.length === 0 ? skips : mergeRanges(skips, breaks);
-    return buildPiece(body, all, payloads);
+    const escapes = skips.subarray(0, ns);
+    const piece = buildPiece(body, breaks.length === 0 ? escapes : mergeRanges(escapes, breaks), payloads);
+    if (skipScratch.length > SKIPS_KEPT) skipScratch = new Float64Array(1024);
+    return piece;
   }
 
   /**
@@ -215,7 +220,7 @@ export class NoiseTokenizer {
 }
 
 /** Escape ranges `a` and wrap breaks `b` in order; a break inside an escape (a newline in an OSC payload) is dropped. */
-function mergeRanges(a: number[], b: number[]): number[] {
+function mergeRanges(a: ArrayLike<number>, b: number[]): number[] {
   const out: number[] = [];
   let i = 0;
   let j = 0;
@@ -231,6 +236,20 @@ function mergeRanges(a: number[], b: number[]): number[] {
   return out;
 }
 
+/**
+ * The escape ranges of the write being tokenized, reused across writes like the view buffer below: they
+ * live only until its piece is built, and colour-heavy output has thousands per write, which a fresh
+ * array grown for each write fed to the collector. Float64: positions in a write of any size.
+ */
+let skipScratch: Float64Array = new Float64Array(1024);
+/** Past this (1 MB: a 1 MiB write of colour codes), a write's ranges are not kept for the next one. */
+const SKIPS_KEPT = 1 << 17;
+function growSkips(skips: Float64Array): Float64Array {
+  skipScratch = new Float64Array(skips.length * 2);
+  skipScratch.set(skips);
+  return skipScratch;
+}
+
 let scratchBuf = Buffer.alloc(0);
 /**
  * The view buffer, reused across pushes: a view lives only for one scan (held bytes and remembered
@@ -242,7 +261,7 @@ function scratch(n: number): Buffer {
 }
 
 /** Raw (payloads replaced) and view (skips removed) for `body`, with the segment map between them. */
-function buildPiece(body: Buffer, skips: number[], payloads: { at: number; end: number; output: Buffer }[]): Piece {
+function buildPiece(body: Buffer, skips: ArrayLike<number>, payloads: { at: number; end: number; output: Buffer }[]): Piece {
   if (skips.length === 0) return { raw: body, view: body, segV: [0], segR: [0] };
   // Replace payloads first: each lies inside one skipped range, so that range's end and everything after
   // it shift by the change in length.
@@ -273,20 +292,24 @@ function buildPiece(body: Buffer, skips: number[], payloads: { at: number; end: 
   // in JS ran at a third of the speed, and much slower still before the JIT has warmed up.)
   const work = scratch(raw.length);
   work.set(raw);
-  const segV: number[] = [];
-  const segR: number[] = [];
+  // At most one segment before each skipped range and one after the last: made at that size, then cut.
+  const segV = new Array<number>((skips.length >> 1) + 1);
+  const segR = new Array<number>(segV.length);
+  let n = 0;
   let v = 0;
   let r = 0;
   for (let k = 0; k <= skips.length; k += 2) {
     const end = k < skips.length ? skips[k]! : raw.length;
     if (end > r) {
-      segV.push(v);
-      segR.push(r);
+      segV[n] = v;
+      segR[n++] = r;
       if (v !== r) work.copyWithin(v, r, end);
       v += end - r;
     }
     if (k < skips.length) r = skips[k + 1]!;
   }
+  segV.length = n;
+  segR.length = n;
   return { raw, view: work.subarray(0, v), segV, segR };
 }
 

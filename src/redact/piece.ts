@@ -17,14 +17,24 @@ const identity = (p: Piece): boolean => p.view === p.raw;
 export function toRaw(p: Piece, v: number): number {
   if (v >= p.view.length) return p.raw.length;
   if (identity(p)) return v;
+  // The segment holding v: the last one starting at or before it (segV[0] is 0).
+  const k = Math.max(0, segmentsAfter(p.segV, v) - 1);
+  return p.segR[k]! + (v - p.segV[k]!);
+}
+
+/**
+ * The first k with segV[k] > v (segV.length when there is none), by binary search: colour-heavy output
+ * has a segment every few dozen bytes, so walking them from the start for each cut was linear per write.
+ */
+function segmentsAfter(segV: readonly number[], v: number): number {
   let lo = 0;
-  let hi = p.segV.length - 1;
+  let hi = segV.length;
   while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (p.segV[mid]! <= v) lo = mid;
-    else hi = mid - 1;
+    const mid = (lo + hi) >>> 1;
+    if (segV[mid]! <= v) lo = mid + 1;
+    else hi = mid;
   }
-  return p.segR[lo]! + (v - p.segV[lo]!);
+  return lo;
 }
 
 export function concatPieces(a: Piece, b: Piece): Piece {
@@ -55,14 +65,18 @@ export function slicePiece(p: Piece, from: number): Piece {
   const r0 = toRaw(p, from);
   const raw = Buffer.from(p.raw.subarray(r0));
   const view = Buffer.from(p.view.subarray(from));
-  const segV = [0];
-  const segR = [0];
-  for (let k = 0; k < p.segV.length; k++) {
-    if (p.segV[k]! <= from) continue;
-    segV.push(p.segV[k]! - from);
-    segR.push(p.segR[k]! - r0);
-  }
+  const k0 = segmentsAfter(p.segV, from);
+  const segV = shifted(p.segV, k0, p.segV.length, from);
+  const segR = shifted(p.segR, k0, p.segV.length, r0);
   return { raw, view, segV, segR };
+}
+
+/** [first, xs[k0] - by, ..., xs[k1 - 1] - by] with `first` 0 (a piece's first segment), made at its size. */
+function shifted(xs: readonly number[], k0: number, k1: number, by: number): number[] {
+  const out = new Array<number>(1 + k1 - k0);
+  out[0] = 0;
+  for (let k = k0; k < k1; k++) out[1 + k - k0] = xs[k]! - by;
+  return out;
 }
 
 /**
@@ -76,24 +90,19 @@ export function subPiece(p: Piece, from: number, to: number): Piece {
   }
   const r0 = from === 0 ? 0 : toRaw(p, from);
   const r1 = toRaw(p, to);
-  const segV = [0];
-  const segR = [toRaw(p, from) - r0];
-  for (let k = 0; k < p.segV.length; k++) {
-    const at = p.segV[k]!;
-    if (at <= from) continue;
-    if (at >= to) break;
-    segV.push(at - from);
-    segR.push(p.segR[k]! - r0);
-  }
+  const k0 = segmentsAfter(p.segV, from);
+  const k1 = Math.max(k0, segmentsAfter(p.segV, to - 1));
+  const segV = shifted(p.segV, k0, k1, from);
+  const segR = shifted(p.segR, k0, k1, r0);
+  segR[0] = toRaw(p, from) - r0;
   return { raw: p.raw.subarray(r0, r1), view: p.view.subarray(from, to), segV, segR };
 }
 
 /** Escape sequences skipped inside view[vs, ve): written after a region's replacement so colours survive. */
 function escapesWithin(p: Piece, vs: number, ve: number): Buffer[] {
   const out: Buffer[] = [];
-  for (let k = 1; k < p.segV.length; k++) {
+  for (let k = Math.max(1, segmentsAfter(p.segV, vs)); k < p.segV.length; k++) {
     const at = p.segV[k]!;
-    if (at <= vs) continue;
     if (at >= ve) break;
     const gapStart = p.segR[k - 1]! + (at - p.segV[k - 1]!);
     const gap = p.raw.subarray(gapStart, p.segR[k]!);

@@ -8,6 +8,7 @@ import { DumpStream, mayHoldRows } from './dumps.js';
 import type { PartialRule } from './regions.js';
 import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, redactPlain, type RedactorStream } from './stream.js';
 import { WRAP_MIN_COLUMNS } from './noise.js';
+import { withYoungGenerationHeld } from './young-gen.js';
 
 /** The stages after the values, each with the check that tells it would pass a whole buffer unchanged. */
 const STAGES = [[DumpStream, mayHoldRows], [RewriteStream, mayHoldRewrites]] as const;
@@ -51,8 +52,11 @@ export class Redactor {
   readonly empty: boolean;
 
   constructor(secrets: SecretValue[], options: RedactorOptions = {}) {
-    const literals = collectLiterals(secrets, options.literals ?? literalsFor);
-    this.#matcher = (options.matcher ?? chooseMatcher)(literals);
+    const { literals, matcher } = withYoungGenerationHeld(secrets.length, () => {
+      const literals = collectLiterals(secrets, options.literals ?? literalsFor);
+      return { literals, matcher: (options.matcher ?? chooseMatcher)(literals) };
+    });
+    this.#matcher = matcher;
     this.#shapes = options.shapes;
     this.#partial = options.partial ?? 'mask';
     this.#terminal = options.terminal ?? true;

@@ -35,6 +35,14 @@ describe('terminal noise view', () => {
     expect(streamed).toBe(out);
   });
 
+  it('masks a value split by colour codes in writes of many thousand escapes, and in a short write after them', () => {
+    // 100,000 escapes in one write (more ranges than the tokenizer keeps between writes), then a few.
+    const colours = `${E}[32m.${E}[0m`.repeat(50_000);
+    const split = `${S.slice(0, 9)}${E}[1m${S.slice(9)}`;
+    const out = runStream(r, [Buffer.from(`${split} ${colours}${split}\n`), Buffer.from(`x${E}[0m ${split}\n`)]).output.toString();
+    expect(out).toBe(`[REDACTED:K]${E}[1m ${colours}[REDACTED:K]${E}[1m\nx${E}[0m [REDACTED:K]${E}[1m\n`);
+  });
+
   it('masks a value in an unterminated escape at the end of the stream', () => {
     expect(redact(`${E}]8;;https://x/?k=${S}`)).not.toContain(S);
   });

@@ -469,80 +469,114 @@ const PEM_BEGIN = Buffer.from('-----BEGIN');
  * does not search the buffer for one again.
  */
 export function scanShapes(set: ShapeSet, buf: Buffer, final = true): { findings: ShapeFinding[]; sawPemBegin: boolean } {
-  const pemBegin = set.pemBegin;
-  let sawPemBegin = pemBegin === undefined;
   const n = buf.length;
-  if (n < 2) return { findings: [], sawPemBegin };
+  if (n < 2) return { findings: [], sawPemBegin: set.pemBegin === undefined };
   const { rules } = set;
-  const { triples, tripleBits, hitStart, hitTriple, hitOffset, hitEntry, pairs } = set.index;
-  // Per rule, the window waiting to be searched; overlapping windows of a rule are merged so no byte is
-  // searched twice by one rule. Anchored rules try once per word start instead.
-  const pendS = new Int32Array(rules.length).fill(-1);
-  const pendE = new Int32Array(rules.length).fill(-1);
-  const raw: ShapeFinding[] = [];
-  // The line holding the last hit, [lineS, lineE): hits mostly come in order, so each newline search
-  // covers new ground (lastIndexOf stops at the previous line's newline) and a scan stays linear.
-  let lineS = 0;
-  let lineE = -1;
-  const open = (p: number, entry: KeywordEntry) => {
-    if (entry === pemBegin) sawPemBegin = true;
-    const len = entry.folded.length;
-    if (p < lineS || p >= lineE) {
-      lineS = p === 0 ? 0 : buf.lastIndexOf(10, p - 1) + 1;
-      lineE = buf.indexOf(10, p);
-      if (lineE < 0) lineE = n;
-    }
-    for (const r of entry.rules) {
-      const rule = rules[r]!;
-      if ((rule.endsName || rule.needs >= 0) && !gatesPass(rule, buf, p + len)) continue;
-      let s = p - rule.before;
-      let e = p + len + rule.after;
-      if (rule.multiline) {
-        if (s < 0) s = 0;
-        if (e > n) e = n;
-      } else {
-        if (s < lineS) s = lineS;
-        if (e > lineE) e = lineE;
-      }
-      if (rule.anchored) {
-        let w = p;
-        while (w > s && WORD[buf[w - 1]!] === 1) w--;
-        s = w;
-      }
-      if (rule.anchored) {
-        if (pendS[r] !== s) {
-          pendS[r] = s;
-          runRule(rule, buf, s, e, raw, final);
-        }
-      } else if (pendE[r]! >= 0 && s <= pendE[r]! && e >= pendS[r]!) {
-        if (s < pendS[r]!) pendS[r] = s;
-        if (e > pendE[r]!) pendE[r] = e;
-      } else {
-        if (pendE[r]! >= 0) runRule(rule, buf, pendS[r]!, pendE[r]!, raw, final);
-        pendS[r] = s;
-        pendE[r] = e;
-      }
-    }
+  const sc: Scan = {
+    set,
+    buf,
+    final,
+    // Per rule, the window waiting to be searched; overlapping windows of a rule are merged so no byte is
+    // searched twice by one rule. Anchored rules try once per word start instead.
+    pendS: new Int32Array(rules.length).fill(-1),
+    pendE: new Int32Array(rules.length).fill(-1),
+    raw: [],
+    lineS: 0,
+    lineE: -1,
+    sawPemBegin: set.pemBegin === undefined,
   };
-  // Stride 2: every keyword has an indexed triple on an even offset (see compileShapes).
-  // Locals the `open` closure does not capture, so V8 keeps them in registers in the hot loop.
-  const bytes = buf;
-  const bits = tripleBits;
+  // In slices, so the keyword loop returns often: a cold process (`outloop redact`, an exec's output)
+  // gets it optimized within the first slice and keeps it so. One call per 1 MiB write was compiled on
+  // stack mid-loop, before the code after the loop had ever run, and thrown away on reaching it.
   const last = n - 2;
-  for (let i = 0; i < last; i += 2) {
+  for (let from = 0; from < last; from += SCAN_SLICE) scanKeywords(sc, from, Math.min(last, from + SCAN_SLICE));
+  if ((n & 1) === 0) for (const entry of set.index.pairs) if (matchesAt(buf, n - 2, entry)) openWindows(sc, n - 2, entry);
+  const { pendS, pendE, raw } = sc;
+  for (let r = 0; r < rules.length; r++) if (pendE[r]! >= 0 && !rules[r]!.anchored) runRule(rules[r]!, buf, pendS[r]!, pendE[r]!, raw, final);
+  return { findings: mergeFindings(raw, set.rank), sawPemBegin: sc.sawPemBegin };
+}
+
+/** Bytes per call of the keyword loop (even: the stride-2 samples fall where one whole pass puts them). */
+const SCAN_SLICE = 1 << 16;
+
+/** One scanShapes call's state, passed to plain functions rather than closed over (see scanShapes). */
+interface Scan {
+  readonly set: ShapeSet;
+  readonly buf: Buffer;
+  readonly final: boolean;
+  readonly pendS: Int32Array;
+  readonly pendE: Int32Array;
+  readonly raw: ShapeFinding[];
+  /**
+   * The line holding the last hit, [lineS, lineE): hits mostly come in order, so each newline search
+   * covers new ground (lastIndexOf stops at the previous line's newline) and a scan stays linear.
+   */
+  lineS: number;
+  lineE: number;
+  sawPemBegin: boolean;
+}
+
+/** The keyword samples at the even offsets in [from, to). */
+function scanKeywords(sc: Scan, from: number, to: number): void {
+  // Stride 2: every keyword has an indexed triple on an even offset (see compileShapes).
+  const { triples, tripleBits, hitStart, hitTriple, hitOffset, hitEntry } = sc.set.index;
+  const bytes = sc.buf;
+  for (let i = from; i < to; i += 2) {
     const t = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
     const k = Math.imul(t, 0x9e3779b1) >>> TRIPLE_SHIFT;
-    if ((bits[k >> 3]! & (1 << (k & 7))) === 0) continue;
+    if ((tripleBits[k >> 3]! & (1 << (k & 7))) === 0) continue;
     const g = triples[k]!;
     for (let h = hitStart[g - 1]!, e = hitStart[g]!; h < e; h++) {
       if (hitTriple[h] !== t) continue;
       const at = i - hitOffset[h]!;
-      if (matchesAt(bytes, at, hitEntry[h]!)) open(at, hitEntry[h]!);
+      if (matchesAt(bytes, at, hitEntry[h]!)) openWindows(sc, at, hitEntry[h]!);
     }
   }
-  if ((n & 1) === 0) for (const entry of pairs) if (matchesAt(bytes, n - 2, entry)) open(n - 2, entry);
-  for (let r = 0; r < rules.length; r++) if (pendE[r]! >= 0 && !rules[r]!.anchored) runRule(rules[r]!, buf, pendS[r]!, pendE[r]!, raw, final);
-  return { findings: mergeFindings(raw, set.rank), sawPemBegin };
+}
+
+/** A keyword confirmed at p: each of its rules whose gates pass gets (or widens) its window. */
+function openWindows(sc: Scan, p: number, entry: KeywordEntry): void {
+  if (entry === sc.set.pemBegin) sc.sawPemBegin = true;
+  const { buf, pendS, pendE } = sc;
+  const { rules } = sc.set;
+  const n = buf.length;
+  const len = entry.folded.length;
+  for (const r of entry.rules) {
+    const rule = rules[r]!;
+    if ((rule.endsName || rule.needs >= 0) && !gatesPass(rule, buf, p + len)) continue;
+    let s = p - rule.before;
+    let e = p + len + rule.after;
+    if (rule.multiline) {
+      if (s < 0) s = 0;
+      if (e > n) e = n;
+    } else {
+      // The line is found only for a keyword whose gates passed: most confirmed keywords (`Author:`
+      // for `auth`, `https://` without a password) fail them.
+      if (p < sc.lineS || p >= sc.lineE) {
+        sc.lineS = p === 0 ? 0 : buf.lastIndexOf(10, p - 1) + 1;
+        sc.lineE = buf.indexOf(10, p);
+        if (sc.lineE < 0) sc.lineE = n;
+      }
+      if (s < sc.lineS) s = sc.lineS;
+      if (e > sc.lineE) e = sc.lineE;
+    }
+    if (rule.anchored) {
+      let w = p;
+      while (w > s && WORD[buf[w - 1]!] === 1) w--;
+      s = w;
+      if (pendS[r] !== s) {
+        pendS[r] = s;
+        runRule(rule, buf, s, e, sc.raw, sc.final);
+      }
+    } else if (pendE[r]! >= 0 && s <= pendE[r]! && e >= pendS[r]!) {
+      if (s < pendS[r]!) pendS[r] = s;
+      if (e > pendE[r]!) pendE[r] = e;
+    } else {
+      if (pendE[r]! >= 0) runRule(rule, buf, pendS[r]!, pendE[r]!, sc.raw, sc.final);
+      pendS[r] = s;
+      pendE[r] = e;
+    }
+  }
 }
 
 /**
