@@ -394,8 +394,10 @@ async function runPlan(plan: Plan, deps: BrokerDeps, config: Config, scrubber: S
     if (deps.testOnlyRedirect) target.hosts = [...target.hosts, ...[...deps.testOnlyRedirect.values()].map((o) => new URL(o).host)];
     let res, network;
     ({ res, sandbox: sandboxFields, network } = await inSandbox(target, spec, deps, scrubber.scrub, async (box) => {
-      const r = await (recipe.pty ? runChildInPty : runChild)(box.spec, box.sinks({ stdout, stderr }));
-      await Promise.all([endSink(stdout), endSink(stderr)]);
+      const sinks = box.sinks({ stdout, stderr });
+      const r = await (recipe.pty ? runChildInPty : runChild)(box.spec, sinks);
+      // What the child wrote to (maxOutput's cap over each sink), so its last writes reach the sinks first.
+      await Promise.all([endSink(sinks.stdout), endSink(sinks.stderr)]);
       return r;
     }));
     const exitCode = res.timedOut ? Exit.timeout : res.exitCode;

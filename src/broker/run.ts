@@ -189,7 +189,8 @@ async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: B
     } else {
       res = await runChild({ ...s, forward: [...FORWARDED, 'SIGWINCH'] }, sinks);
     }
-    await Promise.all([endSink(stdout), ...(stderr ? [endSink(stderr)] : [])]);
+    // What the child wrote to (maxOutput's cap, in a sandbox), so its last writes reach the sinks first.
+    await Promise.all([endSink(sinks.stdout), ...(stderr ? [endSink(sinks.stderr)] : [])]);
     return res;
   };
   const both = { stdout, stderr: stderr ?? stdout };

@@ -28,6 +28,19 @@ export class OutputCap {
         if (!part.length) return cb();
         inner.write(part, (err) => cb(err ?? null));
       },
+      // The runner ends what it wrote to, this wrapper: the writes it still holds go first, then the sink
+      // ends. Ending the sink itself while they waited here lost them ("write after end").
+      final: (cb) => {
+        if (inner.writableFinished) return cb();
+        const done = (err?: Error | null) => {
+          inner.off('finish', done);
+          inner.off('error', done);
+          cb(err ?? null);
+        };
+        inner.once('finish', done);
+        inner.once('error', done);
+        if (!inner.writableEnded) inner.end();
+      },
     });
     // The runner listens on what it was given; a reader that went away downstream still counts.
     inner.once(READER_GONE, () => w.emit(READER_GONE));
