@@ -36,7 +36,7 @@ function makeHome(n, keyed = true) {
   mkdirSync(home, { recursive: true });
   mkdirSync(project);
   writeFileSync(join(home, 'config.yaml'), `tenants:\n  bench:\n    projects: [${JSON.stringify(project)}]\n    services: {}\n`);
-  const env = { ...process.env, OUTLOOP_HOME: home };
+  const env = { ...process.env, OUTLOOP_HOME: home, XDG_CACHE_HOME: join(root, 'cache') };
   spawnSync(process.execPath, [bin, 'check', 'nosuch.thing'], { cwd: project, env, stdio: 'ignore' });
   rmSync(join(home, 'audit.jsonl'));
   rmSync(join(home, 'audit.jsonl.head'));

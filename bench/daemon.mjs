@@ -78,8 +78,8 @@ const cases = {
     'native client, exec via outloopd': [[nativeClient, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: socket }],
     'native client, right after another': [[nativeClient, 'exec', 'bench.noop'], { OUTLOOP_SOCKET: socket }, 'after'],
   } : {}),
-  'personal mode exec, sandboxed': [[bin, 'exec', 'bench.noop'], { OUTLOOP_HOME: home }],
-  'personal mode exec, sandbox off': [[bin, 'exec', 'benchoff.noop'], { OUTLOOP_HOME: home }],
+  'personal mode exec, sandboxed': [[bin, 'exec', 'bench.noop'], { OUTLOOP_HOME: home, XDG_CACHE_HOME: join(prefix, 'cache') }],
+  'personal mode exec, sandbox off': [[bin, 'exec', 'benchoff.noop'], { OUTLOOP_HOME: home, XDG_CACHE_HOME: join(prefix, 'cache') }],
 };
 try {
   for (const [args, env] of Object.values(cases)) await run(args, env);

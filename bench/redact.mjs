@@ -154,7 +154,7 @@ writeFileSync(join(cliHome, 'config.yaml'), `tenants:\n  bench:\n    projects: [
 const emptyFile = join(work, 'empty.txt');
 writeFileSync(emptyFile, '');
 const cliEnv = (withCa) => {
-  const env = { ...process.env, OUTLOOP_HOME: cliHome };
+  const env = { ...process.env, OUTLOOP_HOME: cliHome, XDG_CACHE_HOME: join(work, 'cache') };
   for (let i = 0; i < values1000.length; i++) env[`BENCH_${i}`] = values1000[i].value;
   if (!withCa) delete env.NODE_EXTRA_CA_CERTS;
   return env;

@@ -28,7 +28,7 @@ function setup(name, n) {
     writeFileSync(file, `storeKey: file\ntenants:\n${dirs.map((p, i) => `  t${i}:\n    projects: [${JSON.stringify(p)}]\n${i === n - 1 ? `    rate: ${1000 + edits}/day\n` : ''}    services:\n      bench:\n        secrets: { TOKEN: "local:t${i}/token" }\n        allow: ["*"]\n        sandbox: off\n`).join('')}`);
   write(0);
   writeFileSync(join(home, 'recipes', 'bench.yaml'), 'service: bench\nhosts: []\nrecipes:\n  noop:\n    description: run true\n    risk: read\n    run: ["true"]\n');
-  const env = { ...process.env, OUTLOOP_HOME: home };
+  const env = { ...process.env, OUTLOOP_HOME: home, XDG_CACHE_HOME: join(root, 'cache') };
   delete env.NODE_EXTRA_CA_CERTS;
   let edits = 0;
   const edit = () => write(++edits);
