@@ -101,6 +101,9 @@ class Relay {
       if (this.phase === 'head' || this.phase === 'body') this.close();
     });
     client.on('close', () => this.clientGone());
+    // The service's connection is made now, while the child finishes its handshake with the proxy and
+    // writes its first request, as the allow-list tunnel connects on CONNECT: not after that request.
+    this.ensureUp();
   }
 
   private fromClient(b: Buffer): void {

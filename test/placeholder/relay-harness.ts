@@ -24,6 +24,8 @@ export interface Upstream {
   /** Requests whose head arrived (complete or not). */
   heads: number;
   connections: number;
+  /** Bytes of requests that reached the service, decrypted, on every connection (complete or not). */
+  bytes: number;
   server: Server;
   close(): Promise<void>;
 }
@@ -33,7 +35,7 @@ export type Reply = (req: IncomingMessage, res: ServerResponse, body: Buffer) =>
 /** `tls`: server options besides the leaf (honorCipherOrder: false makes it take its client's order of suites). */
 export async function startUpstream(dir: string, reply: Reply, tls: { honorCipherOrder?: boolean } = {}): Promise<Upstream> {
   const ca = testCa(dir, 'relay-upstream');
-  const u = { seen: [], heads: 0, connections: 0 } as unknown as Upstream;
+  const u = { seen: [], heads: 0, connections: 0, bytes: 0 } as unknown as Upstream;
   const server = createServer({ ...ca.leaf(['127.0.0.1']), ...tls }, (req, res) => {
     u.heads++;
     const parts: Buffer[] = [];
@@ -44,7 +46,10 @@ export async function startUpstream(dir: string, reply: Reply, tls: { honorCiphe
       reply(req, res, body);
     });
   });
-  server.on('secureConnection', () => u.connections++);
+  server.on('secureConnection', (s) => {
+    u.connections++;
+    s.on('data', (d: Buffer) => (u.bytes += d.length));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return Object.assign(u, {
     port: (server.address() as { port: number }).port,
