@@ -283,7 +283,9 @@ class Relay {
         return this.refuse(upstreamFailed(this.t, this.t.rec, err ?? new Error('no connection')));
       }
       if (this.phase === 'closed') return this.d.pool.release(this.t, s);
-      this.bind(s, reused);
+      // Made before the first request (at the tunnel's opening), it waits idle as a kept one does, and the
+      // service may close it just as that request goes out: it gets a kept one's retry.
+      this.bind(s, reused || !this.ex);
       this.flushUp();
       if (this.phase === 'body' && !this.upWaiting) this.client.resume();
     });

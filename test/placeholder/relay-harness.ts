@@ -85,7 +85,7 @@ export async function startRawUpstream(dir: string, answer: (sock: TLSSocket, li
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return { port, caPem: readFileSync(ca.caFile, 'utf8'), seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { port, caPem: readFileSync(ca.caFile, 'utf8'), seen, server, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 export interface RelayProxy {

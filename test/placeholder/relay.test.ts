@@ -395,6 +395,25 @@ describe('the byte relay and a service that misbehaves', () => {
     }
   });
 
+  it('the connection made as the tunnel opened, dropped by the service as the first request goes out: the GET goes once more', async () => {
+    // The proxy connects when the child's tunnel opens; the service drops that connection at the first request.
+    const raw = await startRawUpstream(dir, (sock, line, conn) => (conn === 1 ? sock.destroy() : sock.write(ok(line))));
+    const px = await startRelayProxy(dir, raw, secrets().map((s) => ({ ...s, hosts: [`127.0.0.1:${raw.port}`] })));
+    try {
+      const made = new Promise((r) => raw.server.once('secureConnection', r));
+      const s = await px.tunnel(`127.0.0.1:${raw.port}`);
+      await made;
+      const r = await onTunnel(s)('GET', '/a', undefined, { host: `127.0.0.1:${raw.port}` });
+      expect(r.status).toBe(200);
+      expect(r.body.toString()).toBe('GET /a HTTP/1.1');
+      expect(raw.seen).toEqual(['1:GET /a HTTP/1.1', '2:GET /a HTTP/1.1']);
+      s.destroy();
+    } finally {
+      await px.close();
+      await raw.close();
+    }
+  });
+
   it('a reply read to the end of the connection reaches the child chunked; one whose length cannot be read is a 502', async () => {
     const raw = await startRawUpstream(dir, (sock, line) => {
       if (line.startsWith('GET /eof')) sock.end(`HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end, echo ${REAL}`);
