@@ -388,6 +388,13 @@ describe('rule set', () => {
     expect(findShapes(builtinShapes(), text)).toEqual(findShapes(compileShapes(builtinShapeRules()), text));
   });
 
+  it('the index loaded from the embedded tables is, table for table, the one built from the keywords', () => {
+    const loaded = builtinShapes().index;
+    const built = compileShapes(builtinShapeRules()).index;
+    for (const k of ['triples', 'tripleBits', 'hitStart', 'hitTriple', 'hitOffset', 'hitEntry', 'short', 'pairs'] as const) expect(loaded[k], k).toEqual(built[k]);
+    expect(loaded.hitTriple.length).toBeGreaterThan(3000);
+  });
+
   it('every packaged rule is valid, and ids are unique', () => {
     for (const r of builtinShapeRules()) expect(ruleProblem(r), r.id).toBeUndefined();
     const ids = builtinShapeRules().map((r) => r.id);

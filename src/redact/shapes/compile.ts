@@ -79,19 +79,20 @@ export interface KeywordIndex {
   readonly triples: Uint16Array;
   /** The same as one bit per hash (32 KiB, stays in L1 cache): the hot loop reads only this. */
   readonly tripleBits: Uint8Array;
-  /** Per hash: the keywords holding such a triple, each with the offset of the triple in the keyword. */
-  readonly groups: readonly Hit[][];
   /**
-   * The groups flat, for the scan: group g's hits are [hitStart[g-1], hitStart[g]), each the exact
-   * triple it stands for (compared first: most hits of a 18-bit hash are other triples), its offset
-   * and its keyword.
+   * Per hash, the keywords holding such a triple (a group), flat, for the scan: group g's hits are
+   * [hitStart[g-1], hitStart[g]), each the exact triple it stands for (compared first: most hits of a
+   * 18-bit hash are other triples), its offset in the keyword, and the keyword.
    */
   readonly hitStart: Int32Array;
   readonly hitTriple: Int32Array;
   readonly hitOffset: Int32Array;
   readonly hitEntry: readonly KeywordEntry[];
-  /** Keywords of 2 or 3 bytes, one needle per spelling (indexed in the triples too, see compileShapes). */
-  readonly short: readonly { needle: Buffer; entry: KeywordEntry }[];
+  /**
+   * Keywords of 2 or 3 bytes, one needle per spelling (indexed in the triples too, see buildIndex), each
+   * with the exact entry its hits point to.
+   */
+  readonly short: readonly { needle: Buffer; entry: KeywordEntry; spelled: KeywordEntry }[];
   /** The 2-byte needles' entries: the last even position is checked for them after the scan. */
   readonly pairs: readonly KeywordEntry[];
 }
@@ -103,18 +104,26 @@ export interface KeywordIndex {
 export interface ShapeIndex {
   entries: { first: number[] | null; folded: number[]; exact: number[] | null; rules: number[] }[];
   short: [number[], number][];
-  hits: number[];
+  /**
+   * The finished tables, little-endian in base64, each at the width its values need: per group, its hash
+   * slot (int32) and its number of hits (uint16); per hit, its triple (int32), its offset (int8) and its
+   * keyword (uint16: an index into entries, or entries.length + i for the spelled entry of short needle
+   * i). Building them from the keywords at each start ran the interpreter through some 7,000 hits: about
+   * 7 ms of the first exec output to be scanned.
+   */
+  slots: string;
+  groupHits: string;
+  hitTriple: string;
+  hitOffset: string;
+  hitEntry: string;
 }
 
 export function exportIndex(set: ShapeSet): ShapeIndex {
-  const at = new Map(set.entries.map((e, i) => [e, i]));
-  const { triples, groups, short } = set.index;
-  const hits: number[] = [];
-  for (let k = 0; k < TRIPLE_SLOTS; k++) {
-    const g = triples[k]!;
-    // Hits of the 2-3 byte needles are not exported: compileShapes derives them from `short`.
-    if (g !== 0) for (const h of groups[g - 1]!) if (at.has(h.entry)) hits.push(h.triple, at.get(h.entry)!, h.offset);
-  }
+  const { triples, hitStart, hitTriple, hitOffset, hitEntry, short } = set.index;
+  const at = new Map<KeywordEntry, number>(set.entries.map((e, i) => [e, i]));
+  short.forEach((s, i) => at.set(s.spelled, set.entries.length + i));
+  const slots = new Int32Array(hitStart.length - 1);
+  for (let k = 0; k < TRIPLE_SLOTS; k++) if (triples[k]! !== 0) slots[triples[k]! - 1] = k;
   return {
     entries: set.entries.map((e) => ({
       first: e.first ? classBytes(e.first) : null,
@@ -123,8 +132,43 @@ export function exportIndex(set: ShapeSet): ShapeIndex {
       rules: [...e.rules],
     })),
     short: short.map((s) => [[...s.needle], at.get(s.entry)!]),
-    hits,
+    slots: toBase64(slots),
+    groupHits: toBase64(Uint16Array.from({ length: slots.length }, (_, g) => hitStart[g + 1]! - hitStart[g]!)),
+    hitTriple: toBase64(hitTriple),
+    hitOffset: toBase64(Int8Array.from(hitOffset)),
+    hitEntry: toBase64(Uint16Array.from(hitEntry, (e) => at.get(e)!)),
   };
+}
+
+type Table = Int8Array | Uint16Array | Int32Array;
+type TableOf<T extends Table> = { new (n: number): T; readonly BYTES_PER_ELEMENT: number };
+
+/** A table's values, little-endian, in base64 (exportIndex; the checks say where a value would not fit). */
+function toBase64(a: Table): string {
+  const wide = a.BYTES_PER_ELEMENT;
+  const v = new DataView(new ArrayBuffer(a.length * wide));
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    if (wide === 1) v.setInt8(i, x);
+    else if (wide === 2) v.setUint16(i * 2, x, true);
+    else v.setInt32(i * 4, x, true);
+  }
+  const out = Buffer.from(v.buffer).toString('base64');
+  const back = fromBase64(out, a.constructor as TableOf<typeof a>);
+  if (back.some((x, i) => x !== a[i])) throw new InternalError('a shape index value does not fit its table');
+  return out;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A table of exportIndex back: one copy of the bytes where the machine is little-endian, as they were written. */
+function fromBase64<T extends Table>(s: string, Of: TableOf<T>): T {
+  const b = Buffer.from(s, 'base64');
+  const wide = Of.BYTES_PER_ELEMENT;
+  const a = new Of(b.length / wide);
+  if (LITTLE_ENDIAN || wide === 1) new Uint8Array(a.buffer).set(b);
+  else for (let i = 0; i < a.length; i++) a[i] = wide === 2 ? b.readUInt16LE(i * 2) : b.readInt32LE(i * 4);
+  return a;
 }
 
 function entryFromPlain(e: ShapeIndex['entries'][number]): KeywordEntry {
@@ -320,12 +364,52 @@ export function compileShapes(rules: readonly ShapeRule[], trusted = false, preb
   };
 }
 
-/** The keyword index over a rule set's entries: from the packaged set's prebuilt hits, or computed. */
+/** The keyword index over a rule set's entries: the packaged set's tables, or computed. */
 function buildIndex(list: KeywordEntry[], prebuilt: ShapeIndex | undefined): KeywordIndex {
+  return prebuilt ? loadIndex(list, prebuilt) : computeIndex(list);
+}
+
+/** Exact entries for the 2-3 byte needles: each spelling is its own entry, so a hit is that spelling only. */
+function spell(needle: Buffer, entry: KeywordEntry): KeywordEntry {
+  return { first: null, folded: entry.folded, exact: needle, rules: entry.rules };
+}
+
+/** The packaged set's index as exportIndex wrote it at build time (scripts/gen-shape-rules.mjs). */
+function loadIndex(list: KeywordEntry[], prebuilt: ShapeIndex): KeywordIndex {
+  const short = prebuilt.short.map(([bytes, e]) => {
+    const needle = Buffer.from(bytes);
+    return { needle, entry: list[e]!, spelled: spell(needle, list[e]!) };
+  });
+  const slots = fromBase64(prebuilt.slots, Int32Array);
+  const groupHits = fromBase64(prebuilt.groupHits, Uint16Array);
+  const triples = new Uint16Array(TRIPLE_SLOTS);
+  const tripleBits = new Uint8Array(TRIPLE_SLOTS >>> 3);
+  const hitStart = new Int32Array(slots.length + 1);
+  for (let g = 0; g < slots.length; g++) {
+    const k = slots[g]!;
+    triples[k] = g + 1;
+    tripleBits[k >> 3] = tripleBits[k >> 3]! | (1 << (k & 7));
+    hitStart[g + 1] = hitStart[g]! + groupHits[g]!;
+  }
+  const entryAt = (i: number) => (i < list.length ? list[i]! : short[i - list.length]!.spelled);
+  return {
+    triples,
+    tripleBits,
+    hitStart,
+    hitTriple: fromBase64(prebuilt.hitTriple, Int32Array),
+    hitOffset: Int32Array.from(fromBase64(prebuilt.hitOffset, Int8Array)),
+    hitEntry: Array.from(fromBase64(prebuilt.hitEntry, Uint16Array), entryAt),
+    short,
+    pairs: short.filter((x) => x.needle.length === 2).map((x) => x.spelled),
+  };
+}
+
+function computeIndex(list: KeywordEntry[]): KeywordIndex {
   const triples = new Uint16Array(TRIPLE_SLOTS);
   const tripleBits = new Uint8Array(TRIPLE_SLOTS >>> 3);
   const groups: Hit[][] = [];
-  const short: { needle: Buffer; entry: KeywordEntry }[] = [];
+  const short: { needle: Buffer; entry: KeywordEntry; spelled: KeywordEntry }[] = [];
+  const needles: { needle: Buffer; entry: KeywordEntry }[] = [];
   const addHit = (triple: number, entry: KeywordEntry, offset: number) => {
     const k = tripleHash(triple >>> 16, (triple >>> 8) & 0xff, triple & 0xff);
     let g = triples[k]!;
@@ -338,19 +422,13 @@ function buildIndex(list: KeywordEntry[], prebuilt: ShapeIndex | undefined): Key
     if (!group.some((h) => h.entry === entry && h.offset === offset && h.triple === triple)) group.push({ entry, offset, triple });
   };
   const pairs: KeywordEntry[] = [];
-  if (prebuilt) {
-    // The packaged set's index, computed at build time (see scripts/gen-shape-rules.mjs).
-    for (const [needle, e] of prebuilt.short) short.push({ needle: Buffer.from(needle), entry: list[e]! });
-    const hits = prebuilt.hits;
-    for (let i = 0; i < hits.length; i += 3) addHit(hits[i]!, list[hits[i + 1]!]!, hits[i + 2]!);
-  }
-  for (const entry of prebuilt ? [] : list) {
+  for (const entry of list) {
     const kw = entry.exact ?? entry.folded;
     const fold = entry.exact === null;
     if (kw.length < 4) {
       if (entry.first) throw new InternalError('a keyword with a leading class must be 4 or more bytes');
       // One needle per spelling (lower, UPPER, Capitalized when folded), indexed below.
-      for (const needle of fold ? shortSpellings(kw) : [Buffer.from(kw)]) short.push({ needle, entry });
+      for (const needle of fold ? shortSpellings(kw) : [Buffer.from(kw)]) needles.push({ needle, entry });
       continue;
     }
     // The scan samples the triple at every even offset. A keyword of 4+ bytes has a triple starting at
@@ -369,8 +447,9 @@ function buildIndex(list: KeywordEntry[], prebuilt: ShapeIndex | undefined): Key
   // indexed, 257 or 512 triples a needle. Each spelling is its own exact entry, so a hit is that
   // spelling and nothing else. The one position no sample covers, a 2-byte needle at an even n-2, is
   // checked after the scan (see findShapes).
-  for (const { needle, entry } of short) {
-    const spelled: KeywordEntry = { first: null, folded: entry.folded, exact: needle, rules: entry.rules };
+  for (const { needle, entry } of needles) {
+    const spelled = spell(needle, entry);
+    short.push({ needle, entry, spelled });
     const [a, b] = [needle[0]!, needle[1]!];
     for (let x = 0; x < 256; x++) {
       if (needle.length === 2) addHit(tripleOf(a, b, x), spelled, 0);
@@ -385,7 +464,7 @@ function buildIndex(list: KeywordEntry[], prebuilt: ShapeIndex | undefined): Key
   const hitTriple = Int32Array.from(flat, (h) => h.triple);
   const hitOffset = Int32Array.from(flat, (h) => h.offset);
   const hitEntry = flat.map((h) => h.entry);
-  return { triples, tripleBits, groups, hitStart, hitTriple, hitOffset, hitEntry, short, pairs };
+  return { triples, tripleBits, hitStart, hitTriple, hitOffset, hitEntry, short, pairs };
 }
 
 /**
@@ -628,8 +707,8 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_
 export function prefixRuleIn(set: ShapeSet, buf: Buffer): string | undefined {
   const seen = new Set<KeywordEntry>();
   const known = new Set(set.entries);
-  // The needles' spelled entries (see compileShapes) are the `short` entries below, in their place.
-  for (const g of set.index.groups) for (const { entry } of g) if (known.has(entry)) seen.add(entry);
+  // The needles' spelled entries (see buildIndex) are the `short` entries below, in their place.
+  for (const entry of set.index.hitEntry) if (known.has(entry)) seen.add(entry);
   for (const { entry } of set.index.short) seen.add(entry);
   const prefixRules = [...seen].filter((e) => e.rules.some((r) => !set.rules[r]!.re.ignoreCase));
   for (let p = 0; p < buf.length; p++) {
