@@ -26,7 +26,8 @@ writeFileSync(
   `service: bench\nhosts: []\nsecrets: [TOKEN]\nrecipes:\n  noop:\n    description: run true\n    risk: read\n    run: ["true"]\n  noop-secret:\n    description: run true with a secret on stdin\n    risk: read\n    run: ["true"]\n    stdin: "{{secrets.TOKEN}}"\n`,
 );
 // The same noop with the sandbox off: what bubblewrap adds per exec is the difference of the two rows.
-writeFileSync(join(home, 'recipes', 'benchoff.yaml'), `service: benchoff\nhosts: []\nrecipes:\n  noop:\n    description: run true\n    risk: read\n    run: ["true"]\n`);
+// And one that prints a line: every output is scanned for secret shapes, which a no-op never loads.
+writeFileSync(join(home, 'recipes', 'benchoff.yaml'), `service: benchoff\nhosts: []\nrecipes:\n  noop:\n    description: run true\n    risk: read\n    run: ["true"]\n  hello:\n    description: print one line\n    risk: read\n    run: [echo, "hello world"]\n`);
 // This machine sets NODE_EXTRA_CA_CERTS (a 220 KB bundle that every node start parses, ~48 ms here):
 // that flatters every ratio, and users' machines seldom set it. Each case runs both ways, interleaved.
 const ca = process.env.NODE_EXTRA_CA_CERTS;
@@ -58,6 +59,7 @@ const cases = {
   'outloop exec bench.noop': [[bin, 'exec', 'bench.noop'], 0],
   'outloop exec, sandbox off (benchoff.noop)': [[bin, 'exec', 'benchoff.noop'], 0],
   'outloop exec bench.noop-secret (local store)': [[bin, 'exec', 'bench.noop-secret'], 0],
+  'outloop exec printing one line (sandbox off)': [[bin, 'exec', 'benchoff.hello'], 0],
   'outloop exec (denied: wrong tenant)': [[bin, 'exec', 'bench.noop', '--tenant', 'other'], 77],
   'outloop check benchoff.noop': [[bin, 'check', 'benchoff.noop'], 0],
   'outloop --version': [[bin, '--version'], 0],
