@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { finished, Writable } from 'node:stream';
 import { READER_GONE, STOP_CHILD } from '../runner/spawn.js';
 
 /**
@@ -30,15 +30,10 @@ export class OutputCap {
       },
       // The runner ends what it wrote to, this wrapper: the writes it still holds go first, then the sink
       // ends. Ending the sink itself while they waited here lost them ("write after end").
+      // finished() also settles for a sink destroyed before it finished, which sends neither 'finish' nor
+      // 'error': listeners for those two would wait forever.
       final: (cb) => {
-        if (inner.writableFinished) return cb();
-        const done = (err?: Error | null) => {
-          inner.off('finish', done);
-          inner.off('error', done);
-          cb(err ?? null);
-        };
-        inner.once('finish', done);
-        inner.once('error', done);
+        finished(inner, { readable: false }, (err) => cb(err ?? null));
         if (!inner.writableEnded) inner.end();
       },
     });

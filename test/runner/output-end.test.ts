@@ -38,6 +38,14 @@ describe('the end of a child output', () => {
     expect(inner.sink.writableFinished).toBe(true);
   });
 
+  it('ending the capped sink settles when the sink under it was destroyed before it finished (no finish will come)', async () => {
+    const inner = slowSink(0);
+    const capped = new OutputCap(1024 * 1024).wrap(inner.sink);
+    capped.write('one ');
+    inner.sink.destroy();
+    await expect(endSink(capped).then(() => 'settled', () => 'settled')).resolves.toBe('settled');
+  });
+
   it('an exec whose reader is slower than its child gets every line and exits 0', async () => {
     const root = tempDir();
     const home = makeHome(root);
