@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { loadNative } from '../native.js';
 import type { AuditRecord } from './types.js';
 
 /**
@@ -32,20 +32,7 @@ let addon: Addon | null | undefined;
 
 /** The N-API addon (native/dgram), built by `npm ci`'s install step; null when it is not built. */
 export function dgramAddon(): Addon | null {
-  if (addon !== undefined) return addon;
-  addon = null;
-  // src/audit/ in a source run, dist/ or dist/chunks/ in the bundle: the package root is one to three up.
-  for (const up of ['../', '../../', '../../../']) {
-    const file = fileURLToPath(new URL(`${up}native/dgram/build/Release/dgram.node`, import.meta.url));
-    if (!existsSync(file)) continue;
-    try {
-      // node:module only here: importing it loads node's ESM loader on every exec.
-      addon = process.getBuiltinModule('node:module').createRequire(import.meta.url)(file) as Addon;
-    } catch {
-      addon = null;
-    }
-    break;
-  }
+  if (addon === undefined) addon = loadNative<Addon>('dgram');
   return addon;
 }
 

@@ -20,7 +20,13 @@ import { findExecutable } from './which.js';
  * react: so bwrap ignores them (the child inside gets the group's signal itself), and the first process
  * inside puts the default handlers back (node does at start-up; `env --default-signal` otherwise).
  */
-export const BWRAP_SHIELD = ['/bin/sh', '-c', 'trap "" INT TERM HUP QUIT PIPE; exec "$@"', 'outloop-sandbox'] as const;
+export const SHIELDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGPIPE'] as const;
+export const BWRAP_SHIELD = ['/bin/sh', '-c', `trap "" ${SHIELDED_SIGNALS.map((s) => s.slice(3)).join(' ')}; exec "$@"`, 'outloop-sandbox'] as const;
+
+/** argv without the shield in front, or undefined when it has none (the native spawner ignores the signals itself). */
+export function unshielded(argv: readonly string[]): string[] | undefined {
+  return BWRAP_SHIELD.every((w, i) => argv[i] === w) ? argv.slice(BWRAP_SHIELD.length) : undefined;
+}
 
 /** By absolute path: the child's PATH may not lead to it. */
 export function defaultSignalEnv(): string[] {

@@ -3,8 +3,10 @@ import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { Exit } from '../errors.js';
-import { BWRAP_SHIELD } from './contain.js';
+import { BWRAP_SHIELD, SHIELDED_SIGNALS, unshielded } from './contain.js';
+import { nativeSpawnAvailable, spawnNative, type StartedChild } from './native-spawn.js';
 import { armGroupWatchdog } from './watchdog.js';
+import { findExecutable } from './which.js';
 
 /**
  * Run one child: argv without a shell, its own process group (so a timeout or a forwarded signal reaches
@@ -113,22 +115,32 @@ function setprivPath(): string | undefined {
   return undefined;
 }
 
-export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<ChildResult> {
+/**
+ * The child, started by native/spawn on Linux (native-spawn.ts: no fork of node, and no shell in front
+ * of bwrap), else by node's child_process with the wrappers of wrappedArgv.
+ */
+function startChild(spec: ChildSpec, stdin: 'pipe' | 'ignore' | 'inherit'): StartedChild {
+  if (nativeSpawnAvailable()) {
+    const inner = unshielded(spec.argv);
+    const argv = inner ?? spec.argv;
+    const file = argv[0]!.includes('/') ? argv[0]! : findExecutable(argv[0]!, spec.env.PATH, spec.cwd) ?? argv[0]!;
+    return spawnNative({ file, argv, env: spec.env, cwd: spec.cwd, stdin, ignore: inner ? SHIELDED_SIGNALS : [], dieWithParent: Boolean(spec.dieWithParent && !spec.namespaced) });
+  }
   const [file, ...args] = wrappedArgv(spec) as [string, ...string[]];
-  // A child in its own process group that reads a terminal would be stopped (SIGTTIN): outloop reads
-  // the terminal and passes the bytes on instead. Any other stdin (file, pipe) is handed over as is.
-  const pumpTty = Boolean(spec.inheritStdin && process.stdin.isTTY);
-  const child = spawn(file, args, {
-    cwd: spec.cwd,
-    env: spec.env,
-    stdio: [spec.inheritStdin ? (pumpTty ? 'pipe' : 'inherit') : spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    detached: true,
-    windowsHide: true,
-  });
+  const child = spawn(file, args, { cwd: spec.cwd, env: spec.env, stdio: [stdin, 'pipe', 'pipe'], detached: true, windowsHide: true });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+  return { pid: child.pid, stdin: child.stdin, stdout: child.stdout!, stderr: child.stderr!, exited };
+}
+
+export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<ChildResult> {
+  // A child in its own process group that reads a terminal would be stopped (SIGTTIN): outloop reads
+  // the terminal and passes the bytes on instead. Any other stdin (file, pipe) is handed over as is.
+  const pumpTty = Boolean(spec.inheritStdin && process.stdin.isTTY);
+  const child = startChild(spec, spec.inheritStdin ? (pumpTty ? 'pipe' : 'inherit') : spec.stdin === undefined ? 'ignore' : 'pipe');
+  const { exited } = child;
   if (child.stdin) {
     // A child that never reads its stdin closes the pipe; that is its business, not an error.
     child.stdin.on('error', () => {});
@@ -154,8 +166,8 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
   const closeOutput = () => {
     if (outputClosed) return;
     outputClosed = true;
-    child.stdout?.destroy();
-    child.stderr?.destroy();
+    child.stdout.destroy();
+    child.stderr.destroy();
   };
   /** After a kill: the output is closed after `ms`, whatever still flows. */
   let hardCloseTimer: NodeJS.Timeout | undefined;
@@ -169,8 +181,8 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
   const noteData = () => {
     lastData = Date.now();
   };
-  child.stdout?.on('data', noteData);
-  child.stderr?.on('data', noteData);
+  child.stdout.on('data', noteData);
+  child.stderr.on('data', noteData);
   const closeOutputWhenIdle = (ms: number) => {
     const check = () => {
       const waiting = sinks.stdout.writableNeedDrain || sinks.stderr.writableNeedDrain;
@@ -231,7 +243,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
   const relay = (from: Readable, to: Writable) => relayInto(from, to, () => outputClosed);
 
   try {
-    const [{ code, signal }] = await Promise.all([exited, relay(child.stdout!, sinks.stdout), relay(child.stderr!, sinks.stderr)]);
+    const [{ code, signal }] = await Promise.all([exited, relay(child.stdout, sinks.stdout), relay(child.stderr, sinks.stderr)]);
     let exitCode: number;
     if (timedOut) exitCode = Exit.timeout;
     else if (pipeKilled) exitCode = Exit.readerGone;
