@@ -39,6 +39,7 @@
 struct child_args {
   const char* file;
   char** argv;
+  char** sh_argv; // /bin/sh, file, argv[1..]: made here, as nothing may be allocated in the child
   char** envp;
   const char* cwd;
   int fds[3];
@@ -91,6 +92,8 @@ __attribute__((noreturn)) static void child_exec(struct child_args* a) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   execve(a->file, a->argv, a->envp);
+  // A script without a #! line: run it with /bin/sh, as execvp and every shell do.
+  if (errno == ENOEXEC) execve("/bin/sh", a->sh_argv, a->envp);
 fail:
   a->err = errno;
   _exit(127);
@@ -139,15 +142,20 @@ static char* utf8(napi_env env, napi_value v) {
   if (s == NULL) return NULL;
   napi_get_value_string_utf8(env, v, s, n + 1, &n);
   if (strlen(s) != n) { // a NUL inside: execve would cut the string there
+    explicit_bzero(s, n);
     free(s);
     return NULL;
   }
   return s;
 }
 
-static void free_list(char** list) {
+// The environment may hold a secret (a recipe's env): its copies are wiped before they are freed.
+static void free_list(char** list, int wipe) {
   if (list == NULL) return;
-  for (char** p = list; *p; p++) free(*p);
+  for (char** p = list; *p; p++) {
+    if (wipe) explicit_bzero(*p, strlen(*p));
+    free(*p);
+  }
   free(list);
 }
 
@@ -159,7 +167,7 @@ static char** string_list(napi_env env, napi_value arr) {
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
     if (napi_get_element(env, arr, i, &v) != napi_ok || (out[i] = utf8(env, v)) == NULL) {
-      free_list(out);
+      free_list(out, 1);
       return NULL;
     }
   }
@@ -208,6 +216,15 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   }
   a.file = file;
   a.cwd = cwd;
+  size_t argc_n = 0;
+  while (a.argv[argc_n]) argc_n++;
+  if ((a.sh_argv = calloc(argc_n + 2, sizeof *a.sh_argv)) == NULL) {
+    throw_errno(env, ENOMEM, "spawn");
+    goto out;
+  }
+  a.sh_argv[0] = "/bin/sh";
+  a.sh_argv[1] = file;
+  for (size_t i = 1; i < argc_n; i++) a.sh_argv[i + 1] = a.argv[i];
   a.flags = flags;
   uint32_t n = 0;
   napi_get_array_length(env, argv[5], &n);
@@ -305,8 +322,9 @@ out:
   }
   free(file);
   free(cwd);
-  free_list(a.argv);
-  free_list(a.envp);
+  free(a.sh_argv); // its strings are argv's
+  free_list(a.argv, 0);
+  free_list(a.envp, 1);
   return result;
 }
 

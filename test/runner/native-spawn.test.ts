@@ -1,6 +1,8 @@
 import { spawn as nodeSpawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { constants as osConstants } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeSpawnAvailable, spawnNative, type NativeLaunch } from '../../src/runner/native-spawn.js';
 import { runChild } from '../../src/runner/spawn.js';
@@ -96,6 +98,20 @@ describe.runIf(linux)('native/spawn', () => {
       }
       expect(err?.message).toBe(`spawn ${l.file ?? '/bin/sh'} ENOENT`);
       expect(err).toMatchObject({ code: 'ENOENT', errno: -2 });
+    }
+  });
+
+  it('runs a script without a #! line with /bin/sh, as a shell or execvp would', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outloop-noshebang-'));
+    const script = join(dir, 'deploy.sh');
+    writeFileSync(script, 'echo "ran as a shell script: $1"\n', { mode: 0o755 });
+    try {
+      const c = spawnNative({ ...base, file: script, argv: [script, 'arg'] });
+      const [out, exit] = await Promise.all([collect(c.stdout), c.exited, collect(c.stderr)]);
+      expect(out).toBe('ran as a shell script: arg\n');
+      expect(exit.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
