@@ -2,6 +2,8 @@ import type { Literal } from './literals.js';
 import { endRuleMinimum } from './regions.js';
 
 /** Longer buffers take the full scan: the test reads a buffer as a string, a copy. */
+/** A string whose UTF-8 bytes may not be their own noise view or one per character: LF, CR, ESC, non-ASCII. */
+const NOT_PLAIN = /[^\0-\x09\x0b\x0c\x0e-\x1a\x1c-\x7f]/;
 export const QUICK_MAX = 4096;
 
 /**
@@ -15,7 +17,16 @@ export const QUICK_MAX = 4096;
  * the region bookkeeping: a reply's header values or a small JSON body cost close to nothing. Only for
  * the built-in matchers, which find exactly the literals' bytes.
  */
-export function quickClear(literals: readonly Literal[]): ((buf: Buffer) => boolean) | undefined {
+export interface QuickClear {
+  buffer(buf: Buffer): boolean;
+  /**
+   * The same for a string's UTF-8 bytes without making them, for an ASCII string without LF, CR or ESC
+   * (one byte per character, its own noise view); any other string is not cleared.
+   */
+  string(s: string): boolean;
+}
+
+export function quickClear(literals: readonly Literal[]): QuickClear | undefined {
   const seen = new Uint8Array(128);
   let shortest = Infinity;
   for (const l of literals) {
@@ -29,5 +40,8 @@ export function quickClear(literals: readonly Literal[]): ((buf: Buffer) => bool
   if (shortest === Infinity || cuts === '') return undefined;
   // Bytes from 0x80 up are never cuts: a run of them may be a UTF-8 value's.
   const held = new RegExp(`[^${cuts}]{${shortest}}|[^${cuts}]{${endRuleMinimum(shortest)}}$`);
-  return (buf) => buf.length <= QUICK_MAX && buf.indexOf(0x0d) === -1 && !held.test(buf.toString('latin1'));
+  return {
+    buffer: (buf) => buf.length <= QUICK_MAX && buf.indexOf(0x0d) === -1 && !held.test(buf.toString('latin1')),
+    string: (str) => str.length <= QUICK_MAX && !NOT_PLAIN.test(str) && !held.test(str),
+  };
 }

@@ -9,7 +9,7 @@ import type { PartialRule } from './regions.js';
 import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, redactPlain, type RedactorStream } from './stream.js';
 import { WRAP_MIN_COLUMNS } from './noise.js';
 import { withYoungGenerationHeld } from './young-gen.js';
-import { quickClear } from './quick-clear.js';
+import { quickClear, type QuickClear } from './quick-clear.js';
 
 /** The stages after the values, each with the check that tells it would pass a whole buffer unchanged. */
 const STAGES = [[DumpStream, mayHoldRows], [RewriteStream, mayHoldRewrites]] as const;
@@ -50,7 +50,7 @@ export class Redactor {
   readonly #partial: PartialRule;
   readonly #terminal: boolean;
   /** A small buffer that cannot hold a value or a masked prefix (quick-clear.ts), made at first use; null: always scan. */
-  #clear: ((buf: Buffer) => boolean) | null | undefined;
+  #clear: QuickClear | null | undefined;
   readonly #literals: readonly Literal[];
   /** true when there is nothing to redact (no literals, no shape rules), so callers can skip work. */
   readonly empty: boolean;
@@ -104,8 +104,12 @@ export class Redactor {
 
   /** The value stage of a buffer that is its own noise view. */
   #plain(buf: Buffer): { output: Buffer; count: number } {
+    return this.#quick()?.buffer(buf) ? { output: buf, count: 0 } : redactPlain(this.#matcher, buf, this.#partial);
+  }
+
+  #quick(): QuickClear | null {
     if (this.#clear === undefined) this.#clear = quickClear(this.#literals) ?? null;
-    return this.#clear?.(buf) ? { output: buf, count: 0 } : redactPlain(this.#matcher, buf, this.#partial);
+    return this.#clear;
   }
 
   /** Convenience for strings (UTF-8): returns the redacted string. */
@@ -116,6 +120,8 @@ export class Redactor {
   /** Count-returning variant for strings. */
   redactStringCounted(input: string): { output: string; count: number } {
     if (this.empty) return { output: input, count: 0 };
+    // Only the value stage can change it (no terminal stages, no shapes): a reply's header values.
+    if (this.#hasValues && !this.#terminal && this.#shapes === undefined && this.#quick()?.string(input)) return { output: input, count: 0 };
     const { output, count } = this.redactBuffer(Buffer.from(input, 'utf8'));
     return { output: count === 0 ? input : output.toString('utf8'), count };
   }

@@ -17,7 +17,8 @@ const clear = quickClear(collectLiterals(secrets, literalsFor))!;
 describe('quick clear', () => {
   it('lets through the small replies it is for', () => {
     for (const s of ['Thu, 03 Dec 2026 13:15:46 GMT\0keep-alive\0timeout=5\x0012\0OK', '{"ok":true}\n', 'application/json; charset=utf-8']) {
-      expect(clear(Buffer.from(s))).toBe(true);
+      expect(clear.buffer(Buffer.from(s))).toBe(true);
+      expect(clear.string(s)).toBe(!s.includes('\n'));
     }
   });
 
@@ -30,12 +31,16 @@ describe('quick clear', () => {
       `a ${TOKEN.slice(0, 9)}\rb`,
     ];
     for (const s of cases) {
-      expect(clear(Buffer.from(s))).toBe(false);
+      expect(clear.buffer(Buffer.from(s))).toBe(false);
+      expect(clear.string(s)).toBe(false);
+      expect(quick.redactStringCounted(s)).toEqual(full.redactStringCounted(s));
       const got = quick.redactBuffer(Buffer.from(s));
       expect(got.count).toBeGreaterThan(0);
       expect(got.output.toString()).toBe(full.redactBuffer(Buffer.from(s)).output.toString());
     }
-    expect(clear(Buffer.alloc(QUICK_MAX + 1, ' '))).toBe(false);
+    expect(clear.buffer(Buffer.alloc(QUICK_MAX + 1, ' '))).toBe(false);
+    // A string is cleared only when its UTF-8 bytes are one per character and their own noise view.
+    for (const s of ['caf\u00e9 ok', 'a\nb', 'a\x1b[0mb']) expect(clear.string(s)).toBe(false);
   });
 
   it('agrees with the full scan on text cut by separators', () => {
@@ -55,6 +60,8 @@ describe('quick clear', () => {
         const b = new Redactor(ss, { terminal: false, matcher: chooseMatcher }).redactBuffer(text);
         expect(a.output.toString('hex')).toBe(b.output.toString('hex'));
         expect(a.count).toBe(b.count);
+        const str = text.toString('utf8');
+        expect(new Redactor(ss, { terminal: false }).redactStringCounted(str)).toEqual(new Redactor(ss, { terminal: false, matcher: chooseMatcher }).redactStringCounted(str));
       }),
       { numRuns: 3000 },
     );
