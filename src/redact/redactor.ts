@@ -1,4 +1,4 @@
-import { collectLiterals, literalsFor, type LiteralsFn, type SecretValue } from './literals.js';
+import { collectLiterals, literalsFor, type Literal, type LiteralsFn, type SecretValue } from './literals.js';
 import type { Matcher, MatcherFactory } from './matcher.js';
 import { chooseMatcher } from './qgram-matcher.js';
 import { findShapes, renderShapes, type ShapeSet } from './shapes/compile.js';
@@ -9,6 +9,7 @@ import type { PartialRule } from './regions.js';
 import { asBuffer, ChainStream, MatcherStream, PassStream, redactFinal, redactPlain, type RedactorStream } from './stream.js';
 import { WRAP_MIN_COLUMNS } from './noise.js';
 import { withYoungGenerationHeld } from './young-gen.js';
+import { quickClear, type QuickClear } from './quick-clear.js';
 
 /** The stages after the values, each with the check that tells it would pass a whole buffer unchanged. */
 const STAGES = [[DumpStream, mayHoldRows], [RewriteStream, mayHoldRewrites]] as const;
@@ -48,6 +49,9 @@ export class Redactor {
   readonly #hasValues: boolean;
   readonly #partial: PartialRule;
   readonly #terminal: boolean;
+  /** A small buffer that cannot hold a value or a masked prefix (quick-clear.ts), made at first use; null: always scan. */
+  #clear: QuickClear | null | undefined;
+  readonly #literals: readonly Literal[];
   /** true when there is nothing to redact (no literals, no shape rules), so callers can skip work. */
   readonly empty: boolean;
 
@@ -57,6 +61,8 @@ export class Redactor {
       return { literals, matcher: (options.matcher ?? chooseMatcher)(literals) };
     });
     this.#matcher = matcher;
+    this.#literals = literals;
+    if (options.matcher !== undefined) this.#clear = null;
     this.#shapes = options.shapes;
     this.#partial = options.partial ?? 'mask';
     this.#terminal = options.terminal ?? true;
@@ -74,7 +80,7 @@ export class Redactor {
     if (this.empty) return { output: Buffer.from(input), count: 0 };
     const buf = asBuffer(input);
     // Without terminal noise the view is the bytes themselves: one scan, no tokenizer and stream state.
-    let { output, count } = !this.#hasValues ? { output: Buffer.from(input), count: 0 } : noiseFree(buf) ? redactPlain(this.#matcher, buf, this.#partial) : redactFinal(this.#matcher, buf, this.#partial);
+    let { output, count } = !this.#hasValues ? { output: Buffer.from(input), count: 0 } : noiseFree(buf) ? this.#plain(buf) : redactFinal(this.#matcher, buf, this.#partial);
     if (this.#hasValues && this.#terminal) {
       // Values that no literal can match in the bytes: inside hex dumps, and revealed by rewrites. Most
       // buffers (a reply's headers, a small JSON body) hold neither, and skip building the stage.
@@ -96,6 +102,16 @@ export class Redactor {
     return { output, count };
   }
 
+  /** The value stage of a buffer that is its own noise view. */
+  #plain(buf: Buffer): { output: Buffer; count: number } {
+    return this.#quick()?.buffer(buf) ? { output: buf, count: 0 } : redactPlain(this.#matcher, buf, this.#partial);
+  }
+
+  #quick(): QuickClear | null {
+    if (this.#clear === undefined) this.#clear = quickClear(this.#literals) ?? null;
+    return this.#clear;
+  }
+
   /** Convenience for strings (UTF-8): returns the redacted string. */
   redactString(input: string): string {
     return this.redactStringCounted(input).output;
@@ -104,6 +120,8 @@ export class Redactor {
   /** Count-returning variant for strings. */
   redactStringCounted(input: string): { output: string; count: number } {
     if (this.empty) return { output: input, count: 0 };
+    // Only the value stage can change it (no terminal stages, no shapes): a reply's header values.
+    if (this.#hasValues && !this.#terminal && this.#shapes === undefined && this.#quick()?.string(input)) return { output: input, count: 0 };
     const { output, count } = this.redactBuffer(Buffer.from(input, 'utf8'));
     return { output: count === 0 ? input : output.toString('utf8'), count };
   }

@@ -22,6 +22,8 @@ export interface RequestHead {
   minor: 0 | 1;
   /** [name, value, ...] as sent, names in their own case. */
   raw: string[];
+  /** The names lower-cased, one per header: lower[i] names raw[2i]. */
+  lower: string[];
   framing: Framing;
   /** The child does not want the connection kept (Connection: close, or HTTP/1.0). */
   close: boolean;
@@ -38,6 +40,7 @@ export interface ResponseHead {
   reason: string;
   minor: 0 | 1;
   raw: string[];
+  lower: string[];
   framing: Framing;
   /** The origin will not take another request on this connection. */
   close: boolean;
@@ -57,38 +60,42 @@ const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) HTTP\/1\.([0
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
 const BLANK_LINE = Buffer.from('\r\n\r\n', 'latin1');
+const BAD_BYTES = 'a bare CR, LF or NUL in the head';
+const DIGITS = /^\d{1,15}$/;
+// Shared: framings are never changed after parsing.
+const NO_BODY: Framing = Object.freeze({ kind: 'none' });
+const CHUNKED: Framing = Object.freeze({ kind: 'chunked' });
+const TO_CLOSE: Framing = Object.freeze({ kind: 'close' });
 
-/** The head's lines, or why it is refused; `skip` leading empty lines are allowed (RFC 9112 §2.2). */
-function splitHead(buf: Buffer, skipEmpty: boolean): { lines: string[]; size: number } | { why: string } | undefined {
+/** The head's text and lines, or why it is refused; `skip` leading empty lines are allowed (RFC 9112 §2.2). */
+function splitHead(buf: Buffer, skipEmpty: boolean): { text: string; lines: string[]; size: number } | { why: string } | undefined {
   let start = 0;
   if (skipEmpty) while (buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
   const end = buf.indexOf(BLANK_LINE, start);
   if (end < 0 || end - start > MAX_HEAD) {
     const seen = buf.toString('latin1', start, Math.min(buf.length, start + MAX_HEAD + 4));
-    if (BAD_BYTES_SO_FAR.test(seen)) return { why: 'a bare CR, LF or NUL in the head' };
+    if (BAD_BYTES_SO_FAR.test(seen)) return { why: BAD_BYTES };
     if (buf.length - start > MAX_HEAD) return { why: `a head longer than ${MAX_HEAD} bytes` };
     return undefined;
   }
+  // No scan for bare CR, LF or NUL here: every line is matched against a pattern that admits none of
+  // them (start line, FIELD), so a complete head that parses has none; refused() names them first.
   const text = buf.toString('latin1', start, end);
-  if (BAD_BYTES_DONE.test(text)) return { why: 'a bare CR, LF or NUL in the head' };
-  return { lines: text.split('\r\n'), size: end + 4 };
+  return { text, lines: text.split('\r\n'), size: end + 4 };
 }
 
-/** Header lines to [name, value, ...]; obs-fold and malformed lines are refused. */
-function fields(lines: string[]): string[] | { why: string } {
-  const raw: string[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line[0] === ' ' || line[0] === '\t') return { why: 'a folded header line (obs-fold)' };
-    const m = FIELD.exec(line);
-    if (!m) return { why: 'a malformed header line' };
-    raw.push(m[1]!, m[2]!);
-  }
-  return raw;
+/** A complete head is refused: a bare CR, LF or NUL anywhere in it is named before what it broke. */
+function refused(text: string, why: string): { ok: false; why: string } {
+  return { ok: false, why: BAD_BYTES_DONE.test(text) ? BAD_BYTES : why };
 }
 
-/** The headers that frame a message, gathered in one pass over the head. */
-interface Framers {
+/**
+ * Header lines to [name, value, ...] and the headers that frame the message, in one pass; obs-fold and
+ * malformed lines are refused. Names are lower-cased once here for every later look at them.
+ */
+interface Fields {
+  raw: string[];
+  lower: string[];
   te: string[];
   cl: string[];
   host: string[];
@@ -97,18 +104,23 @@ interface Framers {
   upgrade: boolean;
 }
 
-function framers(raw: readonly string[]): Framers {
-  const f: Framers = { te: [], cl: [], host: [], connection: [], upgrade: false };
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    // Most names are none of these: a first-letter test before lower-casing.
-    const c = name.charCodeAt(0) | 0x20;
-    if (c !== 0x74 && c !== 0x63 && c !== 0x68 && c !== 0x75) continue;
-    switch (name.toLowerCase()) {
-      case 'transfer-encoding': f.te.push(raw[i + 1]!); break;
-      case 'content-length': f.cl.push(raw[i + 1]!); break;
-      case 'host': f.host.push(raw[i + 1]!); break;
-      case 'connection': f.connection.push(...tokens(raw[i + 1]!)); break;
+function fields(lines: string[]): Fields | { why: string } {
+  const f: Fields = { raw: [], lower: [], te: [], cl: [], host: [], connection: [], upgrade: false };
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line[0] === ' ' || line[0] === '\t') return { why: 'a folded header line (obs-fold)' };
+    const m = FIELD.exec(line);
+    if (!m) return { why: 'a malformed header line' };
+    const name = m[1]!;
+    const value = m[2]!;
+    const k = name.toLowerCase();
+    f.raw.push(name, value);
+    f.lower.push(k);
+    switch (k) {
+      case 'transfer-encoding': f.te.push(value); break;
+      case 'content-length': f.cl.push(value); break;
+      case 'host': f.host.push(value); break;
+      case 'connection': f.connection.push(...tokens(value)); break;
       case 'upgrade': f.upgrade = true; break;
     }
   }
@@ -124,32 +136,42 @@ const tokens = (v: string): string[] => {
   return v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
 };
 
+/** Every token of a list-valued header's lines, in order (one line of one token without a copy). */
+function allTokens(values: string[]): string[] {
+  if (values.length === 0) return values;
+  if (values.length === 1) return tokens(values[0]!);
+  const out: string[] = [];
+  for (const v of values) out.push(...tokens(v));
+  return out;
+}
+
 export function parseRequestHead(buf: Buffer): Parsed<RequestHead> {
   const s = splitHead(buf, true);
   if (!s || 'why' in s) return s && { ok: false, why: s.why };
   const m = REQUEST_LINE.exec(s.lines[0]!);
-  if (!m) return { ok: false, why: 'a malformed request line' };
-  const [, method, target] = m as unknown as [string, string, string];
-  if (!(target.startsWith('/') || (target === '*' && method === 'OPTIONS'))) return { ok: false, why: 'a request target that is not a path' };
-  const raw = fields(s.lines);
-  if (!Array.isArray(raw)) return { ok: false, why: raw.why };
+  if (!m) return refused(s.text, 'a malformed request line');
+  const method = m[1]!;
+  const target = m[2]!;
+  if (!(target.startsWith('/') || (target === '*' && method === 'OPTIONS'))) return refused(s.text, 'a request target that is not a path');
+  const f = fields(s.lines);
+  if ('why' in f) return refused(s.text, f.why);
   const minor = m[3] === '1' ? 1 : 0;
-  const { te, cl, host, connection, upgrade } = framers(raw);
-  let framing: Framing = { kind: 'none' };
+  const { te, cl, host, connection } = f;
+  let framing: Framing = NO_BODY;
   if (te.length && cl.length) return { ok: false, why: 'Content-Length together with Transfer-Encoding' };
   if (te.length) {
     if (te.length > 1 || te[0]!.toLowerCase() !== 'chunked' || minor === 0) return { ok: false, why: 'a Transfer-Encoding other than chunked' };
-    framing = { kind: 'chunked' };
+    framing = CHUNKED;
   }
   if (cl.length > 1) return { ok: false, why: 'more than one Content-Length' };
   if (cl.length) {
-    if (!/^\d{1,15}$/.test(cl[0]!)) return { ok: false, why: 'a Content-Length that is not one number' };
+    if (!DIGITS.test(cl[0]!)) return { ok: false, why: 'a Content-Length that is not one number' };
     const length = Number(cl[0]);
     if (length > 0) framing = { kind: 'length', length };
   }
   if (host.length > 1 || (minor === 1 && host.length === 0)) return { ok: false, why: 'not exactly one Host header' };
   const close = connection.includes('close') || (minor === 0 && !connection.includes('keep-alive'));
-  return { ok: true, head: { method, target, minor, raw, framing, close, connection, upgrade: upgrade || connection.includes('upgrade'), host: host[0] ?? '', size: s.size } };
+  return { ok: true, head: { method, target, minor, raw: f.raw, lower: f.lower, framing, close, connection, upgrade: f.upgrade || connection.includes('upgrade'), host: host[0] ?? '', size: s.size } };
 }
 
 /** A reply head; `method` is the request's (HEAD has no body whatever the headers say). */
@@ -157,25 +179,25 @@ export function parseResponseHead(buf: Buffer, method: string): Parsed<ResponseH
   const s = splitHead(buf, false);
   if (!s || 'why' in s) return s && { ok: false, why: s.why };
   const m = STATUS_LINE.exec(s.lines[0]!);
-  if (!m) return { ok: false, why: 'a malformed status line' };
-  const raw = fields(s.lines);
-  if (!Array.isArray(raw)) return { ok: false, why: raw.why };
+  if (!m) return refused(s.text, 'a malformed status line');
+  const f = fields(s.lines);
+  if ('why' in f) return refused(s.text, f.why);
   const status = Number(m[2]);
   const minor = m[1] === '1' ? 1 : 0;
-  const f = framers(raw);
-  const te = f.te.flatMap(tokens);
-  const cl = f.cl.flatMap(tokens);
   let close = f.connection.includes('close') || (minor === 0 && !f.connection.includes('keep-alive'));
   let framing: Framing;
-  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) framing = { kind: 'none' };
-  else if (te.length) framing = te[te.length - 1] === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
+  const te = allTokens(f.te);
+  const cl = allTokens(f.cl);
+  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) framing = NO_BODY;
+  else if (te.length) framing = te[te.length - 1] === 'chunked' ? CHUNKED : TO_CLOSE;
   else if (cl.length) {
     // Repeated equal values are allowed (RFC 9110 §8.6); differing ones leave the length unknown.
-    if (!cl.every((v) => v === cl[0]) || !/^\d{1,15}$/.test(cl[0]!)) return { ok: false, why: 'an unusable Content-Length' };
+    for (let i = 1; i < cl.length; i++) if (cl[i] !== cl[0]) return { ok: false, why: 'an unusable Content-Length' };
+    if (!DIGITS.test(cl[0]!)) return { ok: false, why: 'an unusable Content-Length' };
     framing = { kind: 'length', length: Number(cl[0]) };
-  } else framing = { kind: 'close' };
+  } else framing = TO_CLOSE;
   if (framing.kind === 'close') close = true;
-  return { ok: true, head: { status, reason: m[3] ?? '', minor, raw, framing, close, connection: f.connection, size: s.size } };
+  return { ok: true, head: { status, reason: m[3] ?? '', minor, raw: f.raw, lower: f.lower, framing, close, connection: f.connection, size: s.size } };
 }
 
 /**

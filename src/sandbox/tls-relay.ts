@@ -148,7 +148,7 @@ class Relay {
     const out: string[] = [];
     for (let i = 0; i < h.value.length; i += 2) {
       const name = h.value[i]!;
-      const k = name.toLowerCase();
+      const k = head.lower[i >> 1]!;
       if (k === 'accept-encoding' || hopByHop(k, head.connection)) continue;
       const v = h.value[i + 1]!;
       // A value with a line break would end the header early towards the service. The parser let no
@@ -378,14 +378,15 @@ class Relay {
   private replyLead(head: ResponseHead, extra: string[], keepLength = false): string {
     const raw: string[] = [];
     for (let i = 0; i < head.raw.length; i += 2) {
-      const k = head.raw[i]!.toLowerCase();
+      const k = head.lower[i >> 1]!;
       if (!hopByHop(k, head.connection) && (keepLength || k !== 'content-length')) raw.push(head.raw[i]!, head.raw[i + 1]!);
     }
     raw.push(':reason', head.reason);
     redactHeaderValues(this.d.redactor, raw);
     const reason = raw.pop()!;
     raw.pop();
-    return writeHead(`HTTP/1.1 ${head.status}${reason ? ` ${reason}` : ''}`, [...raw, ...extra]);
+    raw.push(...extra);
+    return writeHead(`HTTP/1.1 ${head.status}${reason ? ` ${reason}` : ''}`, raw);
   }
 
   private replyStart(ex: Exchange, head: ResponseHead, rest: Buffer): void {
@@ -461,7 +462,10 @@ class Relay {
     const body = this.d.redactor.redactBuffer(ex.whole.length === 1 ? ex.whole[0]! : Buffer.concat(ex.whole)).output;
     // Head and body in one write: no small-segment stall, and the length the child reads is the masked one.
     const head = `${ex.wholeHead.slice(0, -2)}Content-Length: ${body.length}\r\n\r\n`;
-    this.toClient(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+    const out = Buffer.allocUnsafe(head.length + body.length);
+    out.write(head, 0, 'latin1');
+    body.copy(out, head.length);
+    this.toClient(out);
     this.replyDone(ex);
   }
 
