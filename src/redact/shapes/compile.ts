@@ -595,21 +595,79 @@ interface Scan {
   sawPemBegin: boolean;
 }
 
-/** The keyword samples at the even offsets in [from, to). */
+/**
+ * Bitset hits of the sample loop, as (position, triple) pairs, confirmed after it (see scanKeywords).
+ * Bounded: a slice whose every sample hits is taken in several rounds.
+ */
+const HIT_ROOM = 8192;
+const hitScratch = new Int32Array(HIT_ROOM);
+/** How many ints collectHits wrote to hitScratch on its last call (a number, not an object: per slice). */
+let hitCount = 0;
+
+/**
+ * The keyword samples at the even offsets in [from, to), in two steps. The loop only reads bytes and
+ * the bitset and writes its hits down; confirming them (matchesAt, openWindows) comes after it. With
+ * the confirmation inlined, the loop's optimized code was thrown away whenever a path in it ran for
+ * the first time (a rule's gate, a multiline rule: "insufficient type feedback"), and a cold process
+ * (`outloop redact`, an exec's first output) ran slice after slice in the interpreter. For the same
+ * reason the last samples, past the last whole word, are taken here and not in the loop's function:
+ * a path there first runs after that function is compiled, at the end of its first call.
+ */
 function scanKeywords(sc: Scan, from: number, to: number): void {
-  // Stride 2: every keyword has an indexed triple on an even offset (see compileShapes).
-  const { triples, tripleBits, hitStart, hitTriple, hitOffset, hitEntry } = sc.set.index;
+  const index = sc.set.index;
   const bytes = sc.buf;
-  for (let i = from; i < to; i += 2) {
+  // Pairs of samples while both are in range and the byte after the word exists (i + 4 < length).
+  const pairsTo = Math.min(to - 2, bytes.length - 4);
+  let i = from;
+  while (i < pairsTo) {
+    i = collectHits(index.tripleBits, bytes, i, pairsTo);
+    for (let j = 0; j < hitCount; j += 2) hitsAt(sc, index, hitScratch[j]!, hitScratch[j + 1]!);
+  }
+  for (; i < to; i += 2) {
     const t = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
     const k = Math.imul(t, 0x9e3779b1) >>> TRIPLE_SHIFT;
-    if ((tripleBits[k >> 3]! & (1 << (k & 7))) === 0) continue;
-    const g = triples[k]!;
-    for (let h = hitStart[g - 1]!, e = hitStart[g]!; h < e; h++) {
-      if (hitTriple[h] !== t) continue;
-      const at = i - hitOffset[h]!;
-      if (matchesAt(bytes, at, hitEntry[h]!)) openWindows(sc, at, hitEntry[h]!);
+    if ((index.tripleBits[k >> 3]! & (1 << (k & 7))) !== 0) hitsAt(sc, index, i, t);
+  }
+}
+
+/**
+ * The samples at i and i + 2 for i = from, from + 4, ... below `to`, until hitScratch is full: writes
+ * the hits and returns where it stopped. Both from one 4-byte read (a DataView reads it unaligned and
+ * big-endian, so the first byte lands in the high bits as in tripleOf) and the byte after it: three
+ * bounds-checked byte loads per sample were most of the scan.
+ */
+function collectHits(tripleBits: Uint8Array, bytes: Buffer, from: number, to: number): number {
+  const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const room = HIT_ROOM - 4;
+  let n = 0;
+  let i = from;
+  for (; i < to && n <= room; i += 4) {
+    const w = words.getUint32(i);
+    const a = w >>> 8;
+    const ka = Math.imul(a, 0x9e3779b1) >>> TRIPLE_SHIFT;
+    if ((tripleBits[ka >> 3]! & (1 << (ka & 7))) !== 0) {
+      hitScratch[n++] = i;
+      hitScratch[n++] = a;
     }
+    const b = ((w & 0xffff) << 8) | bytes[i + 4]!;
+    const kb = Math.imul(b, 0x9e3779b1) >>> TRIPLE_SHIFT;
+    if ((tripleBits[kb >> 3]! & (1 << (kb & 7))) !== 0) {
+      hitScratch[n++] = i + 2;
+      hitScratch[n++] = b;
+    }
+  }
+  hitCount = n;
+  return i;
+}
+
+/** The sample at i is triple t, whose hash is set in the bitset: confirm the keywords that have it. */
+function hitsAt(sc: Scan, index: KeywordIndex, i: number, t: number): void {
+  const { triples, hitStart, hitTriple, hitOffset, hitEntry } = index;
+  const g = triples[Math.imul(t, 0x9e3779b1) >>> TRIPLE_SHIFT]!;
+  for (let h = hitStart[g - 1]!, e = hitStart[g]!; h < e; h++) {
+    if (hitTriple[h] !== t) continue;
+    const at = i - hitOffset[h]!;
+    if (matchesAt(sc.buf, at, hitEntry[h]!)) openWindows(sc, at, hitEntry[h]!);
   }
 }
 
