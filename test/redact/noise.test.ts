@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/redact/index.js';
-import { MAX_ESCAPE_BYTES, WRAP_MAX_COLUMNS } from '../../src/redact/noise.js';
+import { MAX_ESCAPE_BYTES, NoiseTokenizer, WRAP_MAX_COLUMNS } from '../../src/redact/noise.js';
 import { bytewise, runStream } from './helpers.js';
 
 const S = 'sk_live_51Habc123XYZsecretQ9';
@@ -41,6 +41,20 @@ describe('terminal noise view', () => {
     const split = `${S.slice(0, 9)}${E}[1m${S.slice(9)}`;
     const out = runStream(r, [Buffer.from(`${split} ${colours}${split}\n`), Buffer.from(`x${E}[0m ${split}\n`)]).output.toString();
     expect(out).toBe(`[REDACTED:K]${E}[1m ${colours}[REDACTED:K]${E}[1m\nx${E}[0m [REDACTED:K]${E}[1m\n`);
+  });
+
+  it('skips the same bytes when colour runs meet every other kind of escape', () => {
+    // Complete CSI sequences take a loop of their own, which hands every other escape to the general
+    // parser and takes over again after it: the view must be the text without what a terminal hides.
+    const hidden = /\x1b(?:\[[0-?]*[ -/]*(?:[@-~]|(?=\x1b))|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\|(?=\x1b))|[ -/]+(?:[0-~]|(?=\x1b))|[0-OQ-WYZ\\`-~]|(?=\x1b))/g;
+    const kinds = [`${E}]8;;https://x${E}\\`, `${E}(B`, `${E}7`, `${E}[1;2${E}[0m`, `${E}[\x01`, `${E}]0;t\x07`, E];
+    const colours = Array.from({ length: 1500 }, (_, i) => `${E}[3${i % 8}mab${E}[0m${i % 97 === 0 ? kinds[i % kinds.length] : ''}`).join('');
+    for (const text of [colours, `${colours}${E}[3`, `${colours}${E}`, `${E}[1m${kinds.join(`x${E}[2m`)}`]) {
+      const t = new NoiseTokenizer((payload) => ({ output: payload, count: 0 }));
+      // Each view lives in a shared buffer until the next push: copied out.
+      const views = [Buffer.from(t.push(Buffer.from(text, 'latin1')).view), Buffer.from(t.end().view)];
+      expect(Buffer.concat(views).toString('latin1')).toBe(text.replace(hidden, ''));
+    }
   });
 
   it('masks a value in an unterminated escape at the end of the stream', () => {
