@@ -222,7 +222,9 @@ export class NoiseTokenizer {
     for (let q = input.indexOf(LF); q !== -1 && q < stop; q = input.indexOf(LF, q + 1)) {
       const brk = q > lineStart && input[q - 1] === CR ? q - 1 : q;
       // The line may lie wholly in earlier pushes (the break starts this one): then `carried` is its run.
-      const run = brk > lineStart ? (B64[input[brk - 1]!] === 1 ? this.#runFrom(input, lineStart, brk, carried) : -1) : carried;
+      // A line too short to be a wrap (a git SHA, a word: most lines ending in a base64 byte) is not walked.
+      const len = brk - lineStart;
+      const run = len > 0 ? (carried + len >= WRAP_MIN_COLUMNS && B64[input[brk - 1]!] === 1 ? this.#runFrom(input, lineStart, brk, carried) : -1) : carried;
       if (run >= WRAP_MIN_COLUMNS) out.push(brk, q + 1);
       lineStart = q + 1;
       carried = 0;

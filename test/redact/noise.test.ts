@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/redact/index.js';
-import { MAX_ESCAPE_BYTES, NoiseTokenizer, WRAP_MAX_COLUMNS } from '../../src/redact/noise.js';
+import { MAX_ESCAPE_BYTES, NoiseTokenizer, WRAP_MAX_COLUMNS, WRAP_MIN_COLUMNS } from '../../src/redact/noise.js';
 import { bytewise, runStream } from './helpers.js';
 
 const S = 'sk_live_51Habc123XYZsecretQ9';
@@ -70,6 +70,14 @@ describe('terminal noise view', () => {
 
   it('does not join ordinary lines, only wrap-length base64 lines', () => {
     expect(redact(`${S.slice(0, 14)}\n${S.slice(14)}\n`)).toBe(`${S.slice(0, 14)}\n${S.slice(14)}\n`);
+  });
+
+  it('takes a wrap break after a line of WRAP_MIN_COLUMNS base64 characters, not one fewer', () => {
+    // Lines shorter than a wrap are not walked: the length is checked first, against the whole line
+    // (every 2-way split puts part of it in an earlier write).
+    const split = (pad: number) => `${'A'.repeat(pad)}${S.slice(0, 14)}\n${S.slice(14)}\n`;
+    expect(redact(split(WRAP_MIN_COLUMNS - 14))).toBe(`${'A'.repeat(WRAP_MIN_COLUMNS - 14)}[REDACTED:K]\n`);
+    expect(redact(split(WRAP_MIN_COLUMNS - 15))).toBe(split(WRAP_MIN_COLUMNS - 15));
   });
 
   it('takes a wrap break only after a line of at most WRAP_MAX_COLUMNS base64 characters', () => {
