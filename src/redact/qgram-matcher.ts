@@ -127,8 +127,10 @@ export class QgramMatcher implements Matcher {
     const bits = this.#bits;
     const shift = this.#bitShift;
     if (this.#entLit.length > 0) {
+      // One unaligned little-endian read per gram, the same int32 as gramAt (four byte loads were half the loop).
+      const words = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
       for (let p = 0; p + Q <= n; p += step) {
-        const g = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
+        const g = words.getInt32(p, true);
         const h = Math.imul(g, GOLDEN) >>> shift;
         if ((bits[h >>> 5]! & (1 << (h & 31))) === 0) continue;
         const slot = this.#slotFor(g, false);
@@ -139,7 +141,7 @@ export class QgramMatcher implements Matcher {
           const at = this.#entAt[e]!;
           const start = p - (at & 0xff);
           const c = start + (at >>> 8);
-          if (start < 0 || c + Q > n || (buf[c]! | (buf[c + 1]! << 8) | (buf[c + 2]! << 16) | (buf[c + 3]! << 24)) !== this.#entCheck[e]) continue;
+          if (start < 0 || c + Q > n || words.getInt32(c, true) !== this.#entCheck[e]) continue;
           const lit = this.literals[this.#entLit[e]!]!.bytes;
           const end = start + lit.length;
           if (end > n) continue;
