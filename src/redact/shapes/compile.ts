@@ -620,7 +620,7 @@ function scanKeywords(sc: Scan, from: number, to: number): void {
   const stepsTo = Math.min(to - 6, bytes.length - 8);
   let i = from;
   while (i < stepsTo) {
-    i = collectHits(index.tripleBits, bytes, i, stepsTo);
+    i = collectHits(index, bytes, i, stepsTo);
     for (let j = 0; j < hitCount; j += 2) hitsAt(sc, index, hitScratch[j]!, hitScratch[j + 1]!);
   }
   for (; i < to; i += 2) {
@@ -631,19 +631,22 @@ function scanKeywords(sc: Scan, from: number, to: number): void {
 }
 
 /**
- * The samples at i, i + 2, i + 4 and i + 6 for i = from, from + 8, ... below `to`, until hitScratch is
- * full: writes the hits and returns where it stopped. All four from two 4-byte reads (a DataView reads
- * them unaligned and big-endian, so the first byte lands in the high bits as in tripleOf) and the byte
- * after them: three bounds-checked byte loads per sample were most of the scan.
+ * The samples at i, i + 2, i + 4 and i + 6 for i = from, from + 8, ... below `to` whose hash is in the
+ * bitset, written to hitScratch until it is full; returns where it stopped. All four from two 4-byte
+ * reads (a DataView reads them unaligned and big-endian, so the first byte lands in the high bits as in
+ * tripleOf; signed, so no read is a heap number before the loop is optimized) and the byte after them:
+ * three bounds-checked byte loads per sample were most of the scan. (Checking a hit's group here for
+ * the very triple, which would halve them, cost more than it saved.)
  */
-function collectHits(tripleBits: Uint8Array, bytes: Buffer, from: number, to: number): number {
+function collectHits(index: KeywordIndex, bytes: Buffer, from: number, to: number): number {
+  const { tripleBits } = index;
   const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const room = HIT_ROOM - 8;
   let n = 0;
   let i = from;
   for (; i < to && n <= room; i += 8) {
-    const w = words.getUint32(i);
-    const x = words.getUint32(i + 4);
+    const w = words.getInt32(i);
+    const x = words.getInt32(i + 4);
     const t0 = w >>> 8;
     const k0 = Math.imul(t0, 0x9e3779b1) >>> TRIPLE_SHIFT;
     if ((tripleBits[k0 >> 3]! & (1 << (k0 & 7))) !== 0) {
