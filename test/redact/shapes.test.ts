@@ -151,6 +151,15 @@ describe('secret-shape rules: coverage', () => {
     }
   });
 
+  it('a name may end its keyword with an s and up to two digits (the endsName gate), not more', () => {
+    const secret = `${pick(ALNUM, 20)}Q7x`;
+    for (const name of ['api_key', 'api_key2', 'api_key12', 'db_credentials', 'db_credentials1', 'auth12']) {
+      expect(redactShapes(`${name}=${secret}\n`, set).text, name).not.toContain(secret);
+    }
+    // Past two digits the keyword is inside a longer word: no assignment rule reads it.
+    expect(findShapes(set, Buffer.from(`api_key123=${secret}\n`)).map((f) => f.ruleId)).not.toContain('generic-api-key');
+  });
+
   it('finds a secret after more keyword hits than the scan writes down in one round', () => {
     // The sample loop records its bitset hits and stops when its room is full (4,096 of them); the
     // scan must resume where it stopped. `ZQ` hits at every sample, so the token comes after ~8,000.

@@ -240,9 +240,12 @@ function byteSet(chars: string): Uint8Array {
 function gatesPass(rule: CompiledRule, buf: Buffer, end: number): boolean {
   const n = buf.length;
   if (rule.endsName) {
+    // An `s` and up to two digits may end the name (tokens, key2). Without branches: the first such
+    // suffix after this was compiled threw the code away (it ran for every `auth` in `Author:`).
     let i = end;
-    if (i < n && (buf[i] === 115 || buf[i] === 83)) i++;
-    for (let d = 0; d < 2 && i < n && buf[i]! >= 48 && buf[i]! <= 57; d++) i++;
+    i += i < n && (buf[i] === 115 || buf[i] === 83) ? 1 : 0;
+    i += i < n && buf[i]! >= 48 && buf[i]! <= 57 ? 1 : 0;
+    i += i < n && buf[i]! >= 48 && buf[i]! <= 57 ? 1 : 0;
     if (i < n && WORD[buf[i]!] === 1 && buf[i] !== 43) return false;
   }
   if (rule.needs >= 0) {
@@ -690,45 +693,55 @@ function hitsAt(sc: Scan, index: KeywordIndex, i: number, t: number): void {
 /** A keyword confirmed at p: each of its rules whose gates pass gets (or widens) its window. */
 function openWindows(sc: Scan, p: number, entry: KeywordEntry): void {
   if (entry === sc.set.pemBegin) sc.sawPemBegin = true;
-  const { buf, pendS, pendE } = sc;
   const { rules } = sc.set;
-  const n = buf.length;
   const len = entry.folded.length;
   for (const r of entry.rules) {
     const rule = rules[r]!;
-    if ((rule.endsName || rule.needs >= 0) && !gatesPass(rule, buf, p + len)) continue;
-    let s = p - rule.before;
-    let e = p + len + rule.after;
-    if (rule.multiline) {
-      if (s < 0) s = 0;
-      if (e > n) e = n;
-    } else {
-      // The line is found only for a keyword whose gates passed: most confirmed keywords (`Author:`
-      // for `auth`, `https://` without a password) fail them.
-      if (p < sc.lineS || p >= sc.lineE) {
-        sc.lineS = p === 0 ? 0 : buf.lastIndexOf(10, p - 1) + 1;
-        sc.lineE = buf.indexOf(10, p);
-        if (sc.lineE < 0) sc.lineE = n;
-      }
-      if (s < sc.lineS) s = sc.lineS;
-      if (e > sc.lineE) e = sc.lineE;
+    if ((rule.endsName || rule.needs >= 0) && !gatesPass(rule, sc.buf, p + len)) continue;
+    openWindow(sc, r, rule, p, len);
+  }
+}
+
+/**
+ * Rule r's window for its keyword at p (len bytes), whose gates passed: merged with the rule's pending
+ * window, or searched now. Apart from openWindows, which runs for every confirmed keyword and mostly
+ * stops at the gates, so that this code's rarer paths (multiline and anchored rules) running for the
+ * first time do not throw that loop's optimized code away.
+ */
+function openWindow(sc: Scan, r: number, rule: CompiledRule, p: number, len: number): void {
+  const { buf, pendS, pendE } = sc;
+  const n = buf.length;
+  let s = p - rule.before;
+  let e = p + len + rule.after;
+  if (rule.multiline) {
+    if (s < 0) s = 0;
+    if (e > n) e = n;
+  } else {
+    // The line is found only for a keyword whose gates passed: most confirmed keywords (`Author:`
+    // for `auth`, `https://` without a password) fail them.
+    if (p < sc.lineS || p >= sc.lineE) {
+      sc.lineS = p === 0 ? 0 : buf.lastIndexOf(10, p - 1) + 1;
+      sc.lineE = buf.indexOf(10, p);
+      if (sc.lineE < 0) sc.lineE = n;
     }
-    if (rule.anchored) {
-      let w = p;
-      while (w > s && WORD[buf[w - 1]!] === 1) w--;
-      s = w;
-      if (pendS[r] !== s) {
-        pendS[r] = s;
-        runRule(rule, buf, s, e, sc.raw, sc.final);
-      }
-    } else if (pendE[r]! >= 0 && s <= pendE[r]! && e >= pendS[r]!) {
-      if (s < pendS[r]!) pendS[r] = s;
-      if (e > pendE[r]!) pendE[r] = e;
-    } else {
-      if (pendE[r]! >= 0) runRule(rule, buf, pendS[r]!, pendE[r]!, sc.raw, sc.final);
+    if (s < sc.lineS) s = sc.lineS;
+    if (e > sc.lineE) e = sc.lineE;
+  }
+  if (rule.anchored) {
+    let w = p;
+    while (w > s && WORD[buf[w - 1]!] === 1) w--;
+    s = w;
+    if (pendS[r] !== s) {
       pendS[r] = s;
-      pendE[r] = e;
+      runRule(rule, buf, s, e, sc.raw, sc.final);
     }
+  } else if (pendE[r]! >= 0 && s <= pendE[r]! && e >= pendS[r]!) {
+    if (s < pendS[r]!) pendS[r] = s;
+    if (e > pendE[r]!) pendE[r] = e;
+  } else {
+    if (pendE[r]! >= 0) runRule(rule, buf, pendS[r]!, pendE[r]!, sc.raw, sc.final);
+    pendS[r] = s;
+    pendE[r] = e;
   }
 }
 
