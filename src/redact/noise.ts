@@ -104,6 +104,32 @@ function scanEscape(buf: Buffer, at: number): number {
   return INVALID;
 }
 
+/** Where csiRun stopped: the ESC it left to scanEscape, or -1 when the input has no more. */
+let csiStop = -1;
+
+/**
+ * Complete CSI sequences from the ESC at `at` on, each written to skips as a range, up to the first
+ * escape that is anything else (or the array is full): returns the new count, and leaves that ESC's
+ * position in csiStop. The same ranges scanEscape gives. Colour-heavy output has an escape every few
+ * dozen bytes; kept apart from the rarer kinds, this loop keeps its optimized code (an escape kind
+ * seen for the first time threw away the whole tokenizer's, and the loop ran in the interpreter).
+ */
+function csiRun(input: Buffer, at: number, skips: Float64Array, ns: number): number {
+  const n = input.length;
+  while (at !== -1 && ns + 2 <= skips.length && at + 1 < n && input[at + 1] === 0x5b) {
+    const limit = Math.min(n, at + MAX_ESCAPE_BYTES);
+    let i = at + 2;
+    while (i < limit && input[i]! >= 0x30 && input[i]! <= 0x3f) i++;
+    while (i < limit && input[i]! >= 0x20 && input[i]! <= 0x2f) i++;
+    if (i >= limit || input[i]! < 0x40 || input[i]! > 0x7e) break;
+    skips[ns++] = at;
+    skips[ns++] = i + 1;
+    at = input.indexOf(ESC, i + 1);
+  }
+  csiStop = at;
+  return ns;
+}
+
 /** Nothing held (one shared empty buffer: a tokenizer per small redaction made a new one per push). */
 const NOTHING = Buffer.alloc(0);
 
@@ -144,15 +170,20 @@ export class NoiseTokenizer {
     let ns = 0;
     const payloads: { at: number; end: number; output: Buffer }[] = [];
     let stop = input.length;
-    let scanFrom = 0;
-    for (let at = input.indexOf(ESC); at !== -1 && !atEnd; at = input.indexOf(ESC, scanFrom)) {
+    let at = atEnd ? -1 : input.indexOf(ESC);
+    while (at !== -1) {
+      // Runs of complete CSI sequences (colours) go through a loop of their own; whatever it leaves (a
+      // string sequence, a cut-off or invalid one, a full skips array) is taken here.
+      ns = csiRun(input, at, skips, ns);
+      at = csiStop;
+      if (at === -1) break;
       const end = scanEscape(input, at);
       if (end === PARTIAL) {
         stop = at;
         break;
       }
       if (end === INVALID) {
-        scanFrom = at + 1;
+        at = input.indexOf(ESC, at + 1);
         continue;
       }
       if (isStringIntro(input[at + 1]!)) {
@@ -167,7 +198,7 @@ export class NoiseTokenizer {
       if (ns + 2 > skips.length) skips = growSkips(skips);
       skips[ns++] = at;
       skips[ns++] = end;
-      scanFrom = end;
+      at = input.indexOf(ESC, end);
     }
     // A trailing \r after a wrap-length base64 line may be the first half of a skipped \r\n: hold it.
     if (!atEnd && stop === input.length && stop > 0 && input[stop - 1] === CR && this.#runBefore(input, stop - 1, 0) >= WRAP_MIN_COLUMNS) stop--;
@@ -191,7 +222,9 @@ export class NoiseTokenizer {
     for (let q = input.indexOf(LF); q !== -1 && q < stop; q = input.indexOf(LF, q + 1)) {
       const brk = q > lineStart && input[q - 1] === CR ? q - 1 : q;
       // The line may lie wholly in earlier pushes (the break starts this one): then `carried` is its run.
-      const run = brk > lineStart ? (B64[input[brk - 1]!] === 1 ? this.#runFrom(input, lineStart, brk, carried) : -1) : carried;
+      // A line too short to be a wrap (a git SHA, a word: most lines ending in a base64 byte) is not walked.
+      const len = brk - lineStart;
+      const run = len > 0 ? (carried + len >= WRAP_MIN_COLUMNS && B64[input[brk - 1]!] === 1 ? this.#runFrom(input, lineStart, brk, carried) : -1) : carried;
       if (run >= WRAP_MIN_COLUMNS) out.push(brk, q + 1);
       lineStart = q + 1;
       carried = 0;
@@ -260,6 +293,9 @@ function scratch(n: number): Buffer {
   return scratchBuf.subarray(0, n);
 }
 
+/** Segments up to this long are moved down by a byte loop in buildPiece, longer ones by copyWithin. */
+const SHORT_SEGMENT = 12;
+
 /** Raw (payloads replaced) and view (skips removed) for `body`, with the segment map between them. */
 function buildPiece(body: Buffer, skips: ArrayLike<number>, payloads: { at: number; end: number; output: Buffer }[]): Piece {
   if (skips.length === 0) return { raw: body, view: body, segV: [0], segR: [0] };
@@ -303,7 +339,12 @@ function buildPiece(body: Buffer, skips: ArrayLike<number>, payloads: { at: numb
     if (end > r) {
       segV[n] = v;
       segR[n++] = r;
-      if (v !== r) work.copyWithin(v, r, end);
+      if (v !== r) {
+        // A segment of a few bytes (the space between two colour codes) is moved by hand: cheaper than
+        // the native call, which wins from a dozen bytes on.
+        if (end - r <= SHORT_SEGMENT) for (let j = r; j < end; j++) work[v + j - r] = work[j]!;
+        else work.copyWithin(v, r, end);
+      }
       v += end - r;
     }
     if (k < skips.length) r = skips[k + 1]!;

@@ -123,36 +123,38 @@ export class QgramMatcher implements Matcher {
   findAll(buf: Buffer): Occurrence[] {
     const out: Occurrence[] = [];
     const n = buf.length;
-    const step = this.#step;
-    const bits = this.#bits;
-    const shift = this.#bitShift;
     if (this.#entLit.length > 0) {
-      for (let p = 0; p + Q <= n; p += step) {
-        const g = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
-        const h = Math.imul(g, GOLDEN) >>> shift;
-        if ((bits[h >>> 5]! & (1 << (h & 31))) === 0) continue;
-        const slot = this.#slotFor(g, false);
-        if (slot === -1) continue;
-        const first = this.#start[slot]!;
-        const last = first + this.#slots[2 * slot + 1]!;
-        for (let e = first; e < last; e++) {
-          const at = this.#entAt[e]!;
-          const start = p - (at & 0xff);
-          const c = start + (at >>> 8);
-          if (start < 0 || c + Q > n || (buf[c]! | (buf[c + 1]! << 8) | (buf[c + 2]! << 16) | (buf[c + 3]! << 24)) !== this.#entCheck[e]) continue;
-          const lit = this.literals[this.#entLit[e]!]!.bytes;
-          const end = start + lit.length;
-          if (end > n) continue;
-          let k = 0;
-          while (k < lit.length && buf[start + k] === lit[k]) k++;
-          if (k === lit.length) out.push({ start, end, literal: this.#entLit[e]! });
-        }
+      const words = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      for (let p = 0; p + Q <= n; ) {
+        p = sampleGrams(words, this.#bits, this.#bitShift, this.#step, p, n);
+        for (let j = 0; j < gramHitCount; j += 2) this.#entriesAt(buf, words, gramHits[j]!, gramHits[j + 1]!, out);
       }
     }
     if (this.#short !== undefined) {
       for (const o of this.#short.matcher.findAll(buf)) out.push({ ...o, literal: this.#short.index[o.literal]! });
     }
     return out;
+  }
+
+  /** The literals whose gram at the sampled position p is g (a bitset hit), compared where they would start. */
+  #entriesAt(buf: Buffer, words: DataView, p: number, g: number, out: Occurrence[]): void {
+    const slot = this.#slotFor(g, false);
+    if (slot === -1) return;
+    const n = buf.length;
+    const first = this.#start[slot]!;
+    const last = first + this.#slots[2 * slot + 1]!;
+    for (let e = first; e < last; e++) {
+      const at = this.#entAt[e]!;
+      const start = p - (at & 0xff);
+      const c = start + (at >>> 8);
+      if (start < 0 || c + Q > n || words.getInt32(c, true) !== this.#entCheck[e]) continue;
+      const lit = this.literals[this.#entLit[e]!]!.bytes;
+      const end = start + lit.length;
+      if (end > n) continue;
+      let k = 0;
+      while (k < lit.length && buf[start + k] === lit[k]) k++;
+      if (k === lit.length) out.push({ start, end, literal: this.#entLit[e]! });
+    }
   }
 
   pendingStart(buf: Buffer): number {
@@ -162,6 +164,35 @@ export class QgramMatcher implements Matcher {
   partials(buf: Buffer): Occurrence[] {
     return this.#prefixes.partials(buf);
   }
+}
+
+/** Sampled positions whose gram is in the bitset, as (position, gram) pairs: see sampleGrams. */
+const HIT_ROOM = 4096;
+const gramHits = new Int32Array(HIT_ROOM);
+/** How many ints sampleGrams wrote on its last call (a number, not an object: per call). */
+let gramHitCount = 0;
+
+/**
+ * The grams at from, from + step, ... (while a whole gram fits before n) that hit the bitset, written
+ * to gramHits until it is full; returns where it stopped. One unaligned little-endian read per gram,
+ * the same int32 as gramAt. The loop only samples; the entries are walked after it (findAll): with that
+ * walk inlined, the first match, or the first gram whose entries ran past the end, threw the loop's
+ * optimized code away, and a cold process sampled on in the interpreter.
+ */
+function sampleGrams(words: DataView, bits: Int32Array, shift: number, step: number, from: number, n: number): number {
+  const room = HIT_ROOM - 2;
+  let k = 0;
+  let p = from;
+  for (; p + Q <= n && k <= room; p += step) {
+    const g = words.getInt32(p, true);
+    const h = Math.imul(g, GOLDEN) >>> shift;
+    if ((bits[h >>> 5]! & (1 << (h & 31))) !== 0) {
+      gramHits[k++] = p;
+      gramHits[k++] = g;
+    }
+  }
+  gramHitCount = k;
+  return p;
 }
 
 function gramAt(b: Uint8Array, off: number): number {

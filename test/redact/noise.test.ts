@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/redact/index.js';
-import { MAX_ESCAPE_BYTES, WRAP_MAX_COLUMNS } from '../../src/redact/noise.js';
+import { MAX_ESCAPE_BYTES, NoiseTokenizer, WRAP_MAX_COLUMNS, WRAP_MIN_COLUMNS } from '../../src/redact/noise.js';
 import { bytewise, runStream } from './helpers.js';
 
 const S = 'sk_live_51Habc123XYZsecretQ9';
@@ -43,6 +43,20 @@ describe('terminal noise view', () => {
     expect(out).toBe(`[REDACTED:K]${E}[1m ${colours}[REDACTED:K]${E}[1m\nx${E}[0m [REDACTED:K]${E}[1m\n`);
   });
 
+  it('skips the same bytes when colour runs meet every other kind of escape', () => {
+    // Complete CSI sequences take a loop of their own, which hands every other escape to the general
+    // parser and takes over again after it: the view must be the text without what a terminal hides.
+    const hidden = /\x1b(?:\[[0-?]*[ -/]*(?:[@-~]|(?=\x1b))|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\|(?=\x1b))|[ -/]+(?:[0-~]|(?=\x1b))|[0-OQ-WYZ\\`-~]|(?=\x1b))/g;
+    const kinds = [`${E}]8;;https://x${E}\\`, `${E}(B`, `${E}7`, `${E}[1;2${E}[0m`, `${E}[\x01`, `${E}]0;t\x07`, E];
+    const colours = Array.from({ length: 1500 }, (_, i) => `${E}[3${i % 8}mab${E}[0m${i % 97 === 0 ? kinds[i % kinds.length] : ''}`).join('');
+    for (const text of [colours, `${colours}${E}[3`, `${colours}${E}`, `${E}[1m${kinds.join(`x${E}[2m`)}`]) {
+      const t = new NoiseTokenizer((payload) => ({ output: payload, count: 0 }));
+      // Each view lives in a shared buffer until the next push: copied out.
+      const views = [Buffer.from(t.push(Buffer.from(text, 'latin1')).view), Buffer.from(t.end().view)];
+      expect(Buffer.concat(views).toString('latin1')).toBe(text.replace(hidden, ''));
+    }
+  });
+
   it('masks a value in an unterminated escape at the end of the stream', () => {
     expect(redact(`${E}]8;;https://x/?k=${S}`)).not.toContain(S);
   });
@@ -56,6 +70,14 @@ describe('terminal noise view', () => {
 
   it('does not join ordinary lines, only wrap-length base64 lines', () => {
     expect(redact(`${S.slice(0, 14)}\n${S.slice(14)}\n`)).toBe(`${S.slice(0, 14)}\n${S.slice(14)}\n`);
+  });
+
+  it('takes a wrap break after a line of WRAP_MIN_COLUMNS base64 characters, not one fewer', () => {
+    // Lines shorter than a wrap are not walked: the length is checked first, against the whole line
+    // (every 2-way split puts part of it in an earlier write).
+    const split = (pad: number) => `${'A'.repeat(pad)}${S.slice(0, 14)}\n${S.slice(14)}\n`;
+    expect(redact(split(WRAP_MIN_COLUMNS - 14))).toBe(`${'A'.repeat(WRAP_MIN_COLUMNS - 14)}[REDACTED:K]\n`);
+    expect(redact(split(WRAP_MIN_COLUMNS - 15))).toBe(split(WRAP_MIN_COLUMNS - 15));
   });
 
   it('takes a wrap break only after a line of at most WRAP_MAX_COLUMNS base64 characters', () => {

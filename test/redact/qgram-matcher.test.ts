@@ -37,6 +37,17 @@ describe('QgramMatcher', () => {
     expect(q.findAll(Buffer.from('no secrets here at all, just words and words')).length).toBe(0);
   });
 
+  it('finds every occurrence after more sampled hits than the loop writes down in one round', () => {
+    // The sampling loop records its bitset hits and stops when its room is full (2,048 of them); the
+    // walk must resume where it stopped. Every sample of this text hits, so the last copies come late.
+    const lits = Array.from({ length: 20 }, (_, i) => lit(`token-${String(i).padStart(2, '0')}-abcdefgh`));
+    const q = new QgramMatcher(lits);
+    const text = Buffer.from(Array.from({ length: 3000 }, (_, i) => lits[i % 20]!.bytes.toString('latin1')).join(''), 'latin1');
+    const found = q.findAll(text);
+    expect(found).toHaveLength(3000);
+    expect(Math.max(...found.map((o) => o.end))).toBe(text.length);
+  });
+
   it('holds back every prefix of a large set sharing their first bytes, and nothing else (the 4-byte start filter)', () => {
     // 2,000 literals that share their first two bytes, so only the hashed 4-byte table turns tails away.
     const lits = Array.from({ length: 2000 }, (_, i) => lit(`se${(i * 7919).toString(36)}-${'y'.repeat(i % 5)}tail`));

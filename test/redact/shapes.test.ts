@@ -151,6 +151,28 @@ describe('secret-shape rules: coverage', () => {
     }
   });
 
+  it('a name may end its keyword with an s and up to two digits (the endsName gate), not more', () => {
+    const secret = `${pick(ALNUM, 20)}Q7x`;
+    for (const name of ['api_key', 'api_key2', 'api_key12', 'db_credentials', 'db_credentials1', 'auth12']) {
+      expect(redactShapes(`${name}=${secret}\n`, set).text, name).not.toContain(secret);
+    }
+    // Past two digits the keyword is inside a longer word: no assignment rule reads it.
+    expect(findShapes(set, Buffer.from(`api_key123=${secret}\n`)).map((f) => f.ruleId)).not.toContain('generic-api-key');
+  });
+
+  it('finds a secret after more keyword hits than the scan writes down in one round', () => {
+    // The sample loop records its bitset hits and stops when its room is full (4,096 of them); the
+    // scan must resume where it stopped. `ZQ` hits at every sample, so the token comes after ~8,000.
+    const set2 = compileShapes([
+      { id: 'pair', keywords: ['ZQ'], before: 12, pattern: '[a-z]{8}ZQ' },
+      { id: 'three', keywords: ['k9~'], pattern: 'k9~[0-9]{6}' },
+    ]);
+    for (const pad of ['', '#']) {
+      const text = `${pad}${'ZQ'.repeat(8_000)} k9~123456 ${'ZQ'.repeat(3_000)} abcdefghZQ`;
+      expect(findShapes(set2, Buffer.from(text)).map((f) => f.ruleId), `pad ${JSON.stringify(pad)}`).toEqual(['three', 'pair']);
+    }
+  });
+
   it('findShapes returns sorted, non-overlapping spans of the secret parts', () => {
     const all = samples();
     const text = all.map(([, t]) => t).join('\n');

@@ -240,9 +240,12 @@ function byteSet(chars: string): Uint8Array {
 function gatesPass(rule: CompiledRule, buf: Buffer, end: number): boolean {
   const n = buf.length;
   if (rule.endsName) {
+    // An `s` and up to two digits may end the name (tokens, key2). Without branches: the first such
+    // suffix after this was compiled threw the code away (it ran for every `auth` in `Author:`).
     let i = end;
-    if (i < n && (buf[i] === 115 || buf[i] === 83)) i++;
-    for (let d = 0; d < 2 && i < n && buf[i]! >= 48 && buf[i]! <= 57; d++) i++;
+    i += i < n && (buf[i] === 115 || buf[i] === 83) ? 1 : 0;
+    i += i < n && buf[i]! >= 48 && buf[i]! <= 57 ? 1 : 0;
+    i += i < n && buf[i]! >= 48 && buf[i]! <= 57 ? 1 : 0;
     if (i < n && WORD[buf[i]!] === 1 && buf[i] !== 43) return false;
   }
   if (rule.needs >= 0) {
@@ -595,66 +598,150 @@ interface Scan {
   sawPemBegin: boolean;
 }
 
-/** The keyword samples at the even offsets in [from, to). */
+/**
+ * Bitset hits of the sample loop, as (position, triple) pairs, confirmed after it (see scanKeywords).
+ * Bounded: a slice whose every sample hits is taken in several rounds.
+ */
+const HIT_ROOM = 8192;
+const hitScratch = new Int32Array(HIT_ROOM);
+/** How many ints collectHits wrote to hitScratch on its last call (a number, not an object: per slice). */
+let hitCount = 0;
+
+/**
+ * The keyword samples at the even offsets in [from, to), in two steps. The loop only reads bytes and
+ * the bitset and writes its hits down; confirming them (matchesAt, openWindows) comes after it. With
+ * the confirmation inlined, the loop's optimized code was thrown away whenever a path in it ran for
+ * the first time (a rule's gate, a multiline rule: "insufficient type feedback"), and a cold process
+ * (`outloop redact`, an exec's first output) ran slice after slice in the interpreter. For the same
+ * reason the last samples, past the last whole word, are taken here and not in the loop's function:
+ * a path there first runs after that function is compiled, at the end of its first call.
+ */
 function scanKeywords(sc: Scan, from: number, to: number): void {
-  // Stride 2: every keyword has an indexed triple on an even offset (see compileShapes).
-  const { triples, tripleBits, hitStart, hitTriple, hitOffset, hitEntry } = sc.set.index;
+  const index = sc.set.index;
   const bytes = sc.buf;
-  for (let i = from; i < to; i += 2) {
+  // Four samples a step while all are in range and the byte after the two words exists (i + 8 < length).
+  const stepsTo = Math.min(to - 6, bytes.length - 8);
+  let i = from;
+  while (i < stepsTo) {
+    i = collectHits(index, bytes, i, stepsTo);
+    for (let j = 0; j < hitCount; j += 2) hitsAt(sc, index, hitScratch[j]!, hitScratch[j + 1]!);
+  }
+  for (; i < to; i += 2) {
     const t = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
     const k = Math.imul(t, 0x9e3779b1) >>> TRIPLE_SHIFT;
-    if ((tripleBits[k >> 3]! & (1 << (k & 7))) === 0) continue;
-    const g = triples[k]!;
-    for (let h = hitStart[g - 1]!, e = hitStart[g]!; h < e; h++) {
-      if (hitTriple[h] !== t) continue;
-      const at = i - hitOffset[h]!;
-      if (matchesAt(bytes, at, hitEntry[h]!)) openWindows(sc, at, hitEntry[h]!);
+    if ((index.tripleBits[k >> 3]! & (1 << (k & 7))) !== 0) hitsAt(sc, index, i, t);
+  }
+}
+
+/**
+ * The samples at i, i + 2, i + 4 and i + 6 for i = from, from + 8, ... below `to` whose hash is in the
+ * bitset, written to hitScratch until it is full; returns where it stopped. All four from two 4-byte
+ * reads (a DataView reads them unaligned and big-endian, so the first byte lands in the high bits as in
+ * tripleOf; signed, so no read is a heap number before the loop is optimized) and the byte after them:
+ * three bounds-checked byte loads per sample were most of the scan. (Checking a hit's group here for
+ * the very triple, which would halve them, cost more than it saved.)
+ */
+function collectHits(index: KeywordIndex, bytes: Buffer, from: number, to: number): number {
+  const { tripleBits } = index;
+  const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const room = HIT_ROOM - 8;
+  let n = 0;
+  let i = from;
+  for (; i < to && n <= room; i += 8) {
+    const w = words.getInt32(i);
+    const x = words.getInt32(i + 4);
+    const t0 = w >>> 8;
+    const k0 = Math.imul(t0, 0x9e3779b1) >>> TRIPLE_SHIFT;
+    if ((tripleBits[k0 >> 3]! & (1 << (k0 & 7))) !== 0) {
+      hitScratch[n++] = i;
+      hitScratch[n++] = t0;
     }
+    const t1 = ((w & 0xffff) << 8) | (x >>> 24);
+    const k1 = Math.imul(t1, 0x9e3779b1) >>> TRIPLE_SHIFT;
+    if ((tripleBits[k1 >> 3]! & (1 << (k1 & 7))) !== 0) {
+      hitScratch[n++] = i + 2;
+      hitScratch[n++] = t1;
+    }
+    const t2 = x >>> 8;
+    const k2 = Math.imul(t2, 0x9e3779b1) >>> TRIPLE_SHIFT;
+    if ((tripleBits[k2 >> 3]! & (1 << (k2 & 7))) !== 0) {
+      hitScratch[n++] = i + 4;
+      hitScratch[n++] = t2;
+    }
+    const t3 = ((x & 0xffff) << 8) | bytes[i + 8]!;
+    const k3 = Math.imul(t3, 0x9e3779b1) >>> TRIPLE_SHIFT;
+    if ((tripleBits[k3 >> 3]! & (1 << (k3 & 7))) !== 0) {
+      hitScratch[n++] = i + 6;
+      hitScratch[n++] = t3;
+    }
+  }
+  hitCount = n;
+  return i;
+}
+
+/** The sample at i is triple t, whose hash is set in the bitset: confirm the keywords that have it. */
+function hitsAt(sc: Scan, index: KeywordIndex, i: number, t: number): void {
+  const { triples, hitStart, hitTriple, hitOffset, hitEntry } = index;
+  const g = triples[Math.imul(t, 0x9e3779b1) >>> TRIPLE_SHIFT]!;
+  for (let h = hitStart[g - 1]!, e = hitStart[g]!; h < e; h++) {
+    if (hitTriple[h] !== t) continue;
+    const at = i - hitOffset[h]!;
+    if (matchesAt(sc.buf, at, hitEntry[h]!)) openWindows(sc, at, hitEntry[h]!);
   }
 }
 
 /** A keyword confirmed at p: each of its rules whose gates pass gets (or widens) its window. */
 function openWindows(sc: Scan, p: number, entry: KeywordEntry): void {
   if (entry === sc.set.pemBegin) sc.sawPemBegin = true;
-  const { buf, pendS, pendE } = sc;
   const { rules } = sc.set;
-  const n = buf.length;
   const len = entry.folded.length;
   for (const r of entry.rules) {
     const rule = rules[r]!;
-    if ((rule.endsName || rule.needs >= 0) && !gatesPass(rule, buf, p + len)) continue;
-    let s = p - rule.before;
-    let e = p + len + rule.after;
-    if (rule.multiline) {
-      if (s < 0) s = 0;
-      if (e > n) e = n;
-    } else {
-      // The line is found only for a keyword whose gates passed: most confirmed keywords (`Author:`
-      // for `auth`, `https://` without a password) fail them.
-      if (p < sc.lineS || p >= sc.lineE) {
-        sc.lineS = p === 0 ? 0 : buf.lastIndexOf(10, p - 1) + 1;
-        sc.lineE = buf.indexOf(10, p);
-        if (sc.lineE < 0) sc.lineE = n;
-      }
-      if (s < sc.lineS) s = sc.lineS;
-      if (e > sc.lineE) e = sc.lineE;
+    if ((rule.endsName || rule.needs >= 0) && !gatesPass(rule, sc.buf, p + len)) continue;
+    openWindow(sc, r, rule, p, len);
+  }
+}
+
+/**
+ * Rule r's window for its keyword at p (len bytes), whose gates passed: merged with the rule's pending
+ * window, or searched now. Apart from openWindows, which runs for every confirmed keyword and mostly
+ * stops at the gates, so that this code's rarer paths (multiline and anchored rules) running for the
+ * first time do not throw that loop's optimized code away.
+ */
+function openWindow(sc: Scan, r: number, rule: CompiledRule, p: number, len: number): void {
+  const { buf, pendS, pendE } = sc;
+  const n = buf.length;
+  let s = p - rule.before;
+  let e = p + len + rule.after;
+  if (rule.multiline) {
+    if (s < 0) s = 0;
+    if (e > n) e = n;
+  } else {
+    // The line is found only for a keyword whose gates passed: most confirmed keywords (`Author:`
+    // for `auth`, `https://` without a password) fail them.
+    if (p < sc.lineS || p >= sc.lineE) {
+      sc.lineS = p === 0 ? 0 : buf.lastIndexOf(10, p - 1) + 1;
+      sc.lineE = buf.indexOf(10, p);
+      if (sc.lineE < 0) sc.lineE = n;
     }
-    if (rule.anchored) {
-      let w = p;
-      while (w > s && WORD[buf[w - 1]!] === 1) w--;
-      s = w;
-      if (pendS[r] !== s) {
-        pendS[r] = s;
-        runRule(rule, buf, s, e, sc.raw, sc.final);
-      }
-    } else if (pendE[r]! >= 0 && s <= pendE[r]! && e >= pendS[r]!) {
-      if (s < pendS[r]!) pendS[r] = s;
-      if (e > pendE[r]!) pendE[r] = e;
-    } else {
-      if (pendE[r]! >= 0) runRule(rule, buf, pendS[r]!, pendE[r]!, sc.raw, sc.final);
+    if (s < sc.lineS) s = sc.lineS;
+    if (e > sc.lineE) e = sc.lineE;
+  }
+  if (rule.anchored) {
+    let w = p;
+    while (w > s && WORD[buf[w - 1]!] === 1) w--;
+    s = w;
+    if (pendS[r] !== s) {
       pendS[r] = s;
-      pendE[r] = e;
+      runRule(rule, buf, s, e, sc.raw, sc.final);
     }
+  } else if (pendE[r]! >= 0 && s <= pendE[r]! && e >= pendS[r]!) {
+    if (s < pendS[r]!) pendS[r] = s;
+    if (e > pendE[r]!) pendE[r] = e;
+  } else {
+    if (pendE[r]! >= 0) runRule(rule, buf, pendS[r]!, pendE[r]!, sc.raw, sc.final);
+    pendS[r] = s;
+    pendE[r] = e;
   }
 }
 
