@@ -37,10 +37,16 @@ export async function loadRequestContext(e: Environment, o: { guard?: boolean } 
     config = { ...config, config: sandboxEverything(config.config) };
   }
   const cwd = realOrResolved(e.cwd);
+  const binding = resolveTenant(cwd, projectsAround(cwd, config));
+  const peer = systemContext()?.peer;
+  // System mode: a caller whose OS user a tenant lists is bound to it (policy/tenant.ts checks the folder).
+  const user = peer && binding && Object.values(config.config.tenants).some((t) => t.users?.length)
+    ? (await import('../system/users.js')).userTenant(config.config, peer.uid, config.file)
+    : undefined;
   return {
     config,
     cwd,
-    binding: resolveTenant(cwd, projectsAround(cwd, config)),
+    binding: user && binding ? { ...binding, user } : binding,
     recipeDirs: recipeDirs(e.builtinRecipesDir, e.homes.recipesDir, config.recipePaths),
     cache,
   };

@@ -61,7 +61,7 @@ async function readConfig(file: string, env: NodeJS.ProcessEnv, read: Read, cach
   return { file, exists: true, config, projects, recipePaths };
 }
 
-/** Every project entry by its lexical path; a path written for two tenants is a ConfigError at its line. */
+/** Every project entry by its lexical path; a path (or a user) written for two tenants is a ConfigError at its line. */
 export async function bindProjects(file: string, text: string, config: Config, env: NodeJS.ProcessEnv): Promise<ProjectBinding[]> {
   const base = dirname(file);
   const problems: ConfigProblem[] = [];
@@ -81,6 +81,18 @@ export async function bindProjects(file: string, text: string, config: Config, e
       }
       owner.set(path, tenant);
       projects.push({ tenant, written, path });
+    }
+  }
+  // A user belongs to one tenant, as a directory does (system mode binds its requests to it).
+  const userOwner = new Map<string | number, string>();
+  for (const [tenant, t] of Object.entries(config.tenants)) {
+    for (const [index, user] of (t.users ?? []).entries()) {
+      const prior = userOwner.get(user);
+      if (prior !== undefined && prior !== tenant) {
+        const { locateInConfig } = await import('./validate.js');
+        problems.push({ file, ...locateInConfig(file, text, ['tenants', tenant, 'users', index]), message: `user ${user} is bound to two tenants, "${prior}" and "${tenant}"; a user belongs to one tenant` });
+      }
+      userOwner.set(user, tenant);
     }
   }
   if (problems.length) throw new ConfigError(problems);

@@ -146,6 +146,10 @@ export const TenantSchema = z.strictObject({
   services: z.record(name('service'), ServiceGrantSchema).default({}),
   rate: rate.optional().describe("A budget for all of this tenant's requests, e.g. 600/day."),
   sandbox: sandboxMode.optional().describe('Default sandbox mode of this tenant\'s services: required, auto (default), off.'),
+  users: z
+    .array(z.union([z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$/i, 'an OS user name'), z.number().int().nonnegative()]))
+    .default([])
+    .describe('System mode: the OS users (names or uids) whose requests are bound to this tenant, whatever folder they name: from another tenant\'s project they are denied wrong_tenant. A user belongs to one tenant. Personal mode has one user and ignores this.'),
 });
 
 export const ConfigSchema = z

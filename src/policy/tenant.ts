@@ -5,6 +5,11 @@ export interface TenantBinding {
   tenant: string;
   /** The project directory that decided it. */
   project: string;
+  /**
+   * System mode: the caller's OS user is listed under a tenant's `users` (its uid as the kernel gave it
+   * to the daemon), which binds every request of theirs to that tenant, whatever folder they name.
+   */
+  user?: { name: string; tenant: string };
 }
 
 export function resolveTenant(cwd: string, projects: ReadonlyArray<{ tenant: string; path: string }>): TenantBinding | null {
@@ -37,11 +42,19 @@ export function tenantGates(binding: TenantBinding | null, assertedTenant: strin
       next: `Run from a project folder listed under tenants.<name>.projects in ${configFile}, or ask a person to add this folder there.` };
   }
   const passed: { name: 'tenant' | 'assertion'; detail: string }[] = [{ name: 'tenant', detail: `${binding.tenant} (project ${binding.project})` }];
+  const user = binding.user;
+  // The caller's own words (the folder, --tenant) cannot move a bound user to another tenant's project.
+  if (user && user.tenant !== binding.tenant) {
+    return { ok: false, gate: 'assertion', code: 'wrong_tenant', passed,
+      reason: `this project belongs to tenant "${binding.tenant}", but requests from OS user ${user.name} are bound to tenant "${user.tenant}" (tenants.${user.tenant}.users)`,
+      next: `Stop: ${user.name} works for "${user.tenant}" only. Run "${user.tenant}"'s recipes from a "${user.tenant}" project; a person changes tenants.<name>.users in ${configFile} if this user now works for "${binding.tenant}".` };
+  }
   if (assertedTenant !== undefined && assertedTenant !== binding.tenant) {
     return { ok: false, gate: 'assertion', code: 'wrong_tenant', passed,
       reason: `this project belongs to tenant "${binding.tenant}", but the request asserts tenant "${assertedTenant}"`,
       next: `Stop: this looks like a skill or script written for "${assertedTenant}" running in a "${binding.tenant}" project. Use "${binding.tenant}"'s own recipes here, or run from a "${assertedTenant}" project.` };
   }
-  passed.push({ name: 'assertion', detail: assertedTenant === undefined ? 'none asserted' : `asserted ${assertedTenant}, matches` });
+  const asserted = assertedTenant === undefined ? 'none asserted' : `asserted ${assertedTenant}, matches`;
+  passed.push({ name: 'assertion', detail: user ? `${asserted}; OS user ${user.name} is bound to ${user.tenant}` : asserted });
   return { ok: true, binding, passed };
 }

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, MAX_FRAME, PROTOCOL_VERSION } from '../../src/system/protocol.js';
-import { CI, configYaml, lenRecipes, makeSystem, mcpCall, skipSystem, type SystemEnv } from './helpers.js';
+import { AGENT_USER, CI, configYaml, lenRecipes, makeSystem, mcpCall, skipSystem, type SystemEnv } from './helpers.js';
 
 // System mode end to end: real users (`outloop` runs the daemon, `outloop-agent` plays a hostile agent),
 // a real outloopd, the real client. Each attack of issue 14 that applies is carried out as the agent's uid.
@@ -277,6 +277,31 @@ describe.skipIf(skipSystem)('system mode: outloopd under its own user, the agent
     // Outside any session the folder still decides.
     const g = await s.agent$(['exec', 'len.show'], { cwd: s.projects.globex });
     expect(g.stdout).toBe(`${GLOBEX.length} <[REDACTED:TOKEN]>`);
+  });
+
+  it('tenants.<name>.users: the agent\'s uid bound to acme is denied globex\'s project outside any session (its folder is its own words, its uid is not)', async () => {
+    const plain = configYaml(s, {
+      acme: 'len:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  approve: [refund]\n  run: true\n  sandbox: off',
+      globex: 'len:\n  secrets: { TOKEN: "local:globex/token" }\n  allow: [show]',
+    });
+    // Before: the folder alone decides, so the agent reaches globex's value from globex's project.
+    expect((await s.agent$(['exec', 'len.show'], { cwd: s.projects.globex })).stdout).toBe(`${GLOBEX.length} <[REDACTED:TOKEN]>`);
+    s.writeConfig(plain.replace(`projects: [${JSON.stringify(s.projects.acme)}]\n`, `projects: [${JSON.stringify(s.projects.acme)}]\n    users: [${AGENT_USER}]\n`));
+    try {
+      const g = await s.agent$(['exec', 'len.show'], { cwd: s.projects.globex });
+      expect(g.status).toBe(77);
+      expect(g.stderr).toContain('[wrong_tenant]');
+      expect(g.stderr).toContain(`requests from OS user ${AGENT_USER} are bound to tenant "acme"`);
+      expect(g.stdout).not.toContain(String(GLOBEX.length));
+      // Asserting globex does not move it either; its own tenant's project still works.
+      expect((await s.agent$(['exec', '--tenant', 'globex', 'len.show'], { cwd: s.projects.globex })).status).toBe(77);
+      expect((await s.agent$(['exec', 'len.show'], { cwd: s.projects.acme })).stdout).toBe(`${ACME.length} <[REDACTED:TOKEN]>`);
+      // A person (root) is not bound by the agent's entry.
+      expect((await s.root$(['exec', 'len.show'], { cwd: s.projects.globex })).stdout).toBe(`${GLOBEX.length} <[REDACTED:TOKEN]>`);
+      expect(s.audit().filter((x) => x.code === 'wrong_tenant').at(-1)).toMatchObject({ decision: 'deny', project: s.projects.globex, peer: { uid: s.agent.uid } });
+    } finally {
+      s.writeConfig(plain);
+    }
   });
 
   it('sessions: a double fork does not leave the session (the root is a subreaper): the orphan in globex\'s project is denied wrong_tenant', async () => {
