@@ -30,7 +30,8 @@ export function userTenant(config: Config, uid: number, file: string, passwd = '
   return found;
 }
 
-function passwdUids(passwd: string, file: string): Map<string, number> {
+/** name -> uid from the passwd file; a file that cannot be read is a config error naming `file`. */
+export function passwdUids(passwd: string, file: string): Map<string, number> {
   let text: string;
   try {
     text = readFileSync(passwd, 'utf8');

@@ -51,4 +51,14 @@ describe('outloop config check', () => {
     expect(w.stdout).toContain('warning: tenants.acme.services.github.allow: service "github" has no recipe "list-isues" (did you mean "list-issues"?)');
     expect(w.stdout).toContain('warning: tenants.acme.services.gihub: no recipe file defines service "gihub" (did you mean "github"?)');
   });
+
+  it('tenants.<name>.users: a name that is no OS user is a warning at its line (system mode would refuse every request); root and a uid are not', async () => {
+    e.writeConfig(`${good()}    users: [root, 4242, no-such-user-3f9c]\n`);
+    const r = await e.cli(['config', 'check']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`${join(e.home, 'config.yaml')}:7:`);
+    expect(r.stdout).toContain('warning: tenants.acme.users: there is no OS user "no-such-user-3f9c" in /etc/passwd');
+    expect(r.stdout).not.toContain('"root"');
+    expect(r.stdout).toMatch(/0 errors, 1 warning\b/);
+  });
 });
