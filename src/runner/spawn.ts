@@ -28,7 +28,7 @@ export interface ChildSpec {
   inheritStdin?: boolean;
   /** Signals passed on to the child's group once each (default: FORWARDED). */
   forward?: readonly NodeJS.Signals[];
-  /** The child's group is killed when outloop dies, even by SIGKILL (watchdog.ts; on Linux also setpriv --pdeathsig). */
+  /** The child's group is killed when outloop dies, even by SIGKILL (watchdog.ts; on Linux also a parent-death signal: native/spawn, or setpriv --pdeathsig). */
   dieWithParent?: boolean;
   /** Run it where everything it starts, even in another session, ends with it (runner/contain.ts; sandbox/run.ts applies it). */
   contain?: boolean;
