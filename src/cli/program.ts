@@ -252,7 +252,7 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
       set(await configCheckCommand(o, opts));
     });
 
-  const tenant = program.command('tenant').description('add a client (tenant), bind project folders to it, list tenants and their grants');
+  const tenant = program.command('tenant').description('add a client (tenant), bind project folders and agent users to it, list tenants and their grants');
   tenant
     .command('add')
     .description('add a tenant bound to a project folder (edits config.yaml, keeping its comments)')
@@ -267,6 +267,13 @@ no tenant, a binding exists without --force); 69 backend failed (the output says
     .argument('<dir>', 'the folder (it and everything below it belong to the tenant)')
     .addHelpText('after', '\nExamples:\n  $ outloop tenant bind globex ~/clients/globex-api')
     .action(async (name: string, dir: string) => set(await tenantCommands.tenantBindCommand(name, dir, opts)));
+  tenant
+    .command('user')
+    .description('bind an OS user\'s requests to a tenant (system mode: its uid decides, not the folder it names)')
+    .argument('<name>', 'the tenant')
+    .argument('<user>', 'the agent\'s OS user name, or uid')
+    .addHelpText('after', '\nExamples:\n  $ sudo outloop tenant user acme outloop-agent-acme')
+    .action(async (name: string, user: string) => set(await tenantCommands.tenantUserCommand(name, user, opts)));
   tenant
     .command('list')
     .description('every tenant, its project folders and grants; * marks this folder\'s tenant')

@@ -167,6 +167,38 @@ export async function tenantBindCommand(name: string, dir: string, opts: CliOpti
   return 0;
 }
 
+/**
+ * Bind an OS user's requests to a tenant (system mode: the uid the kernel gives the daemon decides, not
+ * the folder a request names). A name must be an OS user here, so a typo cannot become a binding that
+ * never holds; a uid is taken as given.
+ */
+export async function tenantUserCommand(name: string, user: string, opts: CliOptions): Promise<number> {
+  const e = cliEnvironment(opts);
+  checkName('tenant', name);
+  const value = /^\d+$/.test(user) ? Number(user) : user;
+  if (typeof value === 'string' && !(await import('../system/users.js')).passwdUids('/etc/passwd', e.homes.configFile).has(value)) {
+    throw new UsageError(`there is no OS user "${user}" in /etc/passwd; nothing was changed`, {
+      code: 'unknown_user',
+      next: `Create the agent's user first (sudo useradd --system ${user}), or give its uid.`,
+    });
+  }
+  const message = await changeConfig(e, (state) => {
+    const users = tenantOf(state.config, name).users ?? [];
+    if (users.includes(value)) return { ops: [], message: `OS user ${user} is already bound to tenant "${name}"; nothing changed.` };
+    const other = Object.entries(state.config.tenants).find(([t, c]) => t !== name && (c.users ?? []).includes(value))?.[0];
+    if (other) {
+      throw new UsageError(`OS user ${user} is already bound to tenant "${other}"; a user belongs to one tenant; nothing was changed`, {
+        code: 'already_bound',
+        next: `Remove it from tenants.${other}.users first if it really changed hands.`,
+      });
+    }
+    const op: ConfigOp = users.length ? { op: 'push', path: ['tenants', name, 'users'], value } : { op: 'set', path: ['tenants', name, 'users'], value: [value] };
+    return { ops: [op], message: `Bound OS user ${user} to tenant "${name}": in system mode its requests from any other tenant's project are denied (wrong_tenant).` };
+  });
+  process.stdout.write(`${message}\n`);
+  return 0;
+}
+
 export async function tenantListCommand(o: { json?: boolean }, opts: CliOptions): Promise<number> {
   const ctx = await loadRequestContext(cliEnvironment(opts));
   const here = ctx.binding?.tenant ?? null;
@@ -174,6 +206,7 @@ export async function tenantListCommand(o: { json?: boolean }, opts: CliOptions)
     name,
     current: name === here,
     projects: ctx.config.projects.filter((p) => p.tenant === name).map((p) => ({ written: p.written, path: p.path })),
+    users: t.users ?? [],
     services: Object.fromEntries(Object.entries(t.services).map(([s, g]) => [s, { allow: g.allow, ...(g.until ? { until: g.until } : {}), secrets: Object.keys(g.secrets) }])),
   }));
   if (o.json) {
@@ -188,6 +221,7 @@ export async function tenantListCommand(o: { json?: boolean }, opts: CliOptions)
   for (const t of tenants) {
     lines.push(`${t.current ? '* ' : '  '}${t.name}`);
     for (const p of t.projects) lines.push(`      project  ${p.path}${p.written !== p.path ? `  (${p.written})` : ''}`);
+    for (const u of t.users) lines.push(`      user     ${typeof u === 'number' ? `uid ${u}` : u}`);
     for (const [s, g] of Object.entries(t.services)) {
       const allow = g.allow.map((a) => (typeof a === 'string' ? a : `${a.recipe}${a.until ? ` until ${a.until}` : ''}`)).join(', ') || 'nothing';
       lines.push(`      grant    ${s}: ${allow}${g.until ? ` (until ${g.until})` : ''}`);

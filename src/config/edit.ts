@@ -17,7 +17,7 @@ export interface Binding {
 }
 
 /** A value to write: a scalar, a list (written in flow style), or a map. */
-export type Tree = string | boolean | readonly Tree[] | { readonly [key: string]: Tree };
+export type Tree = string | number | boolean | readonly Tree[] | { readonly [key: string]: Tree };
 export type Path = readonly (string | number)[];
 
 /**
@@ -282,7 +282,7 @@ function isList(value: Tree): value is readonly Tree[] {
 }
 
 function flow(value: Tree): string {
-  if (typeof value === 'boolean') return String(value);
+  if (typeof value === 'boolean' || typeof value === 'number') return String(value);
   if (typeof value === 'string') return scalar(value);
   if (isList(value)) return `[${value.map(flow).join(', ')}]`;
   if (!Object.keys(value).length) return '{}';

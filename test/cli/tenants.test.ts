@@ -81,6 +81,28 @@ tenants:
     expect(typo.stderr).toContain('did you mean "globex"?');
   });
 
+  it('tenant user binds an OS user (name or uid) to one tenant; an unknown name or a second tenant is refused, changing nothing', async () => {
+    const r = await e.cli(['tenant', 'user', 'acme', 'root']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Bound OS user root to tenant "acme"');
+    expect(cfg()).toBe(`${base()}    users: [root]\n`);
+    expect((await e.cli(['tenant', 'user', 'acme', '4242'])).status).toBe(0);
+    expect(cfg()).toContain('users: [root, 4242]');
+    expect((await e.cli(['tenant', 'user', 'acme', 'root'])).stdout).toContain('already bound');
+    const list = JSON.parse((await e.cli(['tenant', 'list', '--json'])).stdout) as { tenants: { name: string; users: unknown[] }[] };
+    expect(list.tenants.find((t) => t.name === 'acme')?.users).toEqual(['root', 4242]);
+
+    await e.cli(['tenant', 'add', 'globex', '--project', e.projects.globex!]);
+    const before = cfg();
+    const twice = await e.cli(['tenant', 'user', 'globex', '4242']);
+    expect(twice.status).toBe(64);
+    expect(twice.stderr).toContain('[already_bound]');
+    const typo = await e.cli(['tenant', 'user', 'globex', 'no-such-user-3f9c']);
+    expect(typo.status).toBe(64);
+    expect(typo.stderr).toContain('there is no OS user "no-such-user-3f9c"');
+    expect(cfg()).toBe(before);
+  });
+
   it('grant adds recipes and secret bindings; the request is then allowed; typos get "did you mean"', async () => {
     await e.cli(['tenant', 'add', 'globex', '--project', e.projects.globex!]);
     const denied = await e.cli(['check', 'github.list-issues', '-p', 'owner=o', '-p', 'repo=r'], { cwd: e.projects.globex });
