@@ -43,7 +43,7 @@ export async function configCheckCommand(o: { json?: boolean }, opts: CliOptions
     const text = readFileSync(loaded.file, 'utf8');
     const warn = (path: (string | number)[], message: string) =>
       problems.push({ file: loaded.file, ...locateInConfig(loaded.file, text, path), message, severity: 'warning' });
-    // System mode fails every request of a tenant whose users name no OS user: said here first.
+    // In system mode a users entry that names no OS user fails every request: said here first.
     const named = Object.values(loaded.config.tenants).some((t) => (t.users ?? []).some((u) => typeof u === 'string'));
     const uids = named ? (await import('../system/users.js')).passwdUids('/etc/passwd', loaded.file) : undefined;
     for (const [tenant, t] of Object.entries(loaded.config.tenants)) {

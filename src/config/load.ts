@@ -66,33 +66,23 @@ export async function bindProjects(file: string, text: string, config: Config, e
   const base = dirname(file);
   const problems: ConfigProblem[] = [];
   const projects: ProjectBinding[] = [];
-  const owner = new Map<string, string>();
+  // A directory belongs to one tenant, and so does a user (system mode binds its requests to it).
+  const dirOwner = new Map<string, string>();
+  const userOwner = new Map<string | number, string>();
+  const problemAt = async (at: (string | number)[], message: string) => {
+    const { locateInConfig } = await import('./validate.js');
+    problems.push({ file, ...locateInConfig(file, text, at), message });
+  };
   for (const [tenant, t] of Object.entries(config.tenants)) {
     for (const [index, written] of t.projects.entries()) {
       const path = resolve(base, expandHome(written, env));
-      const prior = owner.get(path);
-      if (prior !== undefined && prior !== tenant) {
-        const { locateInConfig } = await import('./validate.js');
-        problems.push({
-          file,
-          ...locateInConfig(file, text, ['tenants', tenant, 'projects', index]),
-          message: twoTenants(path, prior, tenant),
-        });
-      }
-      owner.set(path, tenant);
+      const prior = claim(dirOwner, path, tenant);
+      if (prior) await problemAt(['tenants', tenant, 'projects', index], twoTenants(path, prior, tenant));
       projects.push({ tenant, written, path });
     }
-  }
-  // A user belongs to one tenant, as a directory does (system mode binds its requests to it).
-  const userOwner = new Map<string | number, string>();
-  for (const [tenant, t] of Object.entries(config.tenants)) {
     for (const [index, user] of (t.users ?? []).entries()) {
-      const prior = userOwner.get(user);
-      if (prior !== undefined && prior !== tenant) {
-        const { locateInConfig } = await import('./validate.js');
-        problems.push({ file, ...locateInConfig(file, text, ['tenants', tenant, 'users', index]), message: `user ${user} is bound to two tenants, "${prior}" and "${tenant}"; a user belongs to one tenant` });
-      }
-      userOwner.set(user, tenant);
+      const prior = claim(userOwner, user, tenant);
+      if (prior) await problemAt(['tenants', tenant, 'users', index], `user ${user} is bound to two tenants, "${prior}" and "${tenant}"; a user belongs to one tenant`);
     }
   }
   if (problems.length) throw new ConfigError(problems);
@@ -123,6 +113,13 @@ async function bySection(file: string, text: string, cache: ParseCache): Promise
   }
   cache.set('config-sections', file, '', keep);
   return { ...header, tenants };
+}
+
+/** Record `tenant` as the owner of `key`; the other tenant that already owned it, if any. */
+function claim<K>(owners: Map<K, string>, key: K, tenant: string): string | undefined {
+  const prior = owners.get(key);
+  owners.set(key, tenant);
+  return prior !== undefined && prior !== tenant ? prior : undefined;
 }
 
 const twoTenants = (path: string, a: string, b: string) => `${path} is bound to two tenants, "${a}" and "${b}"; a directory belongs to one tenant`;

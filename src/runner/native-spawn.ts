@@ -28,7 +28,7 @@ const PIPE = -1;
 const DEV_NULL = -2;
 
 export interface NativeLaunch {
-  /** An absolute path: the caller has searched PATH. */
+  /** A path, not a bare name: the caller has searched PATH (execve is not execvp). */
   file: string;
   argv: string[];
   env: Record<string, string>;
