@@ -35,6 +35,7 @@
 #define F_NO_CORE 1
 #define F_PDEATHSIG 2
 #define F_SETSID 4
+#define OUTPUT_PIPE_BYTES (256 * 1024)
 
 struct child_args {
   const char* file;
@@ -245,6 +246,10 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
         throw_errno(env, errno, "pipe2");
         goto out;
       }
+      // node's children write into socket pairs, which hold ~200 KiB; a pipe holds 64 KiB. A child that
+      // writes a burst and exits must not start waiting on a slow reader sooner than it did under node, so
+      // its output pipes get 256 KiB. Best effort: past the user's pipe-user-pages-soft the kernel refuses.
+      if (i > 0) (void)fcntl(p[0], F_SETPIPE_SZ, OUTPUT_PIPE_BYTES);
       // stdin: the child reads p[0]; stdout, stderr: it writes p[1].
       theirs[i] = i == 0 ? p[0] : p[1];
       ours[i] = i == 0 ? p[1] : p[0];

@@ -6,7 +6,8 @@ import { loadNative } from '../native.js';
  * native/spawn (Linux): vfork and execve, the child's signal dispositions, core limit, death signal and
  * session set in between. node's spawn forks all of node (about 2 ms of an exec) and its module costs
  * ~1.2 ms to load, and what bwrap needed set before it started took one more exec, a shell. The child's
- * pipes are real pipes (node's are socket pairs), read through net.Socket as node's are.
+ * pipes are real pipes (node's are socket pairs), read through net.Socket as node's are; the output pipes
+ * hold 256 KiB, as much as node's socket pairs did, so a slow reader holds a child up no sooner.
  */
 interface SpawnAddon {
   spawn(

@@ -68,8 +68,9 @@ describe('runChild when outloop\'s own reader is slow', () => {
       },
     });
     const stderr = new PassThrough().resume();
-    // Small enough to fit in the pipe and node's buffers, so the child can finish and exit while the
-    // reader stalls; large enough that some of it is still in the pipe then (a 1 s cut lost 32 KiB).
+    // Small enough to fit in the pipe alone (256 KiB from native/spawn, ~200 KiB in node's socket pair), so
+    // the child can finish and exit while the reader stalls; large enough that some of it is still in the
+    // pipe then (a 1 s cut lost 32 KiB).
     const size = 160 * 1024;
     const r = await runChild(spec(`head -c ${size} /dev/zero; touch ${done}`, 60_000), { stdout, stderr });
     await new Promise<void>((resolve) => stdout.end(resolve));

@@ -115,6 +115,16 @@ describe.runIf(linux)('native/spawn', () => {
     }
   });
 
+  it('holds a 240 KiB burst for a reader that takes nothing, as node\'s socket pairs did, so the child exits', async () => {
+    // A 64 KiB pipe plus node's own buffer holds at most 128 KiB: without the larger pipe, head blocks
+    // until `timeout` ends it (124). Nothing reads stdout until the child has exited.
+    const c = spawnNative({ ...base, file: '/usr/bin/timeout', argv: ['/usr/bin/timeout', '5', 'head', '-c', String(240 * 1024), '/dev/zero'] });
+    const err = collect(c.stderr);
+    expect(await c.exited).toEqual({ code: 0, signal: null });
+    expect((await collect(c.stdout)).length).toBe(240 * 1024);
+    expect(await err).toBe('');
+  });
+
   it('refuses a NUL byte in an argument rather than cutting it there', () => {
     expect(() => spawnNative({ ...base, argv: ['/bin/sh', '-c', 'echo a\0b'] })).toThrow(/without NUL bytes/);
   });
