@@ -117,7 +117,7 @@ for (const f of outputs) {
     target: 'node20.19',
     minify: true,
     supported: { 'dynamic-import': false },
-    define: { 'import.meta.url': '__outloop_meta.url' },
+    define: { 'import.meta.url': '__outloop_meta.url', 'import.meta.dirname': '__dirname' },
     logLevel: 'warning',
   });
   writeFileSync(join(out, f.replace(/\.mjs$/, '.cjs')), (code.includes('__outloop_meta') ? META : '') + code);
@@ -181,6 +181,7 @@ for (const [name, entry] of [['client', 'src/system/client-entry.ts'], ['load', 
       __OUTLOOP_DIST_ID__: JSON.stringify(name === 'load' ? distId() : ''),
       __OUTLOOP_PACK__: JSON.stringify(name === 'load' ? pack : []),
       'import.meta.url': '__outloop_meta.url',
+      'import.meta.dirname': '__dirname',
     },
     // The client's peercred addon is found from its own URL; the loader uses none.
     ...(name === 'client' ? { banner: { js: META } } : {}),

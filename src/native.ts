@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 /**
  * An N-API addon of ours (native/<name>), built by `npm ci`'s install step, or null when it is not built
@@ -7,15 +7,26 @@ import { fileURLToPath } from 'node:url';
  */
 export function loadNative<T>(name: string): T | null {
   // src/ in a source run, dist/ or dist/chunks/ in the bundle: the package root is one to three up.
-  for (const up of ['../', '../../', '../../../']) {
-    const file = fileURLToPath(new URL(`${up}native/${name}/build/Release/${name}.node`, import.meta.url));
+  // import.meta.dirname, not a URL: in the bundle it is __dirname, with no path-URL-path round trip.
+  for (const up of ['..', '../..', '../../..']) {
+    const file = join(import.meta.dirname, up, 'native', name, 'build', 'Release', `${name}.node`);
     if (!existsSync(file)) continue;
     try {
-      // node:module only here: importing it loads node's ESM loader on every exec.
-      return process.getBuiltinModule('node:module').createRequire(import.meta.url)(file) as T;
+      return openAddon<T>(file);
     } catch {
       return null;
     }
   }
   return null;
+}
+
+/**
+ * Load the addon at `file` (throws if it cannot be). process.dlopen, not require(): the first require()
+ * of a process costs ~1.1 ms of CommonJS resolution before the dlopen itself (~0.15 ms), and every exec
+ * loads native/spawn just before it starts its child.
+ */
+export function openAddon<T>(file: string): T {
+  const mod = { exports: {} as T };
+  process.dlopen(mod, file);
+  return mod.exports;
 }

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openAddon } from '../native.js';
 
 /** Who is on the other end of a connection, as the kernel recorded it when the client connected. */
 export interface PeerCred {
@@ -25,7 +26,7 @@ let addon: PeerAddon | undefined;
 
 /** The N-API addon (native/peercred), built by `npm ci`'s install step. */
 export function loadAddon(packageRoot: string): PeerAddon {
-  addon ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)(join(packageRoot, 'native', 'peercred', 'build', 'Release', 'peercred.node')) as PeerAddon;
+  addon ??= openAddon<PeerAddon>(join(packageRoot, 'native', 'peercred', 'build', 'Release', 'peercred.node'));
   return addon;
 }
 
