@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../digest.js';
 
 /** `prev` of the first record in a chain. */
 export const ZERO_HASH = '0'.repeat(64);
@@ -67,7 +67,7 @@ function encode(value: unknown, depth: number, ancestors: Set<object> | undefine
 /** The chain hash of a record: SHA-256 over its canonical JSON with `hash` itself left out. */
 export function hashRecord(record: Record<string, unknown>): string {
   const { hash: _ignored, ...rest } = record;
-  return createHash('sha256').update(canonicalJson(rest), 'utf8').digest('hex');
+  return sha256Hex(canonicalJson(rest));
 }
 
 export function isHash(value: unknown): value is string {

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hmacSha256, hmacSha256Hex } from '../digest.js';
 
 /**
  * The keyed link. A record marked `"chain":"hmac-sha256"` has as its `hash` the HMAC-SHA256, under the
@@ -39,10 +39,10 @@ export function keyedLinkOf(key: Buffer, text: string): string {
 }
 
 function mac(key: Buffer, body: string): string {
-  return createHmac('sha256', key).update(body, 'utf8').digest('hex');
+  return hmacSha256Hex(key, body);
 }
 
 /** The chain key from the install key: a separate derived key, so a fingerprint is never a chain MAC. */
 export function deriveChainKey(installKey: Buffer): Buffer {
-  return createHmac('sha256', installKey).update('outloop audit chain v1').digest();
+  return hmacSha256(installKey, 'outloop audit chain v1');
 }

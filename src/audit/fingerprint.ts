@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
-import { createHmac, randomBytes } from 'node:crypto';
+import { hmacSha256Hex, randomBytes } from '../digest.js';
 import { join } from 'node:path';
 import { AuditError } from '../errors.js';
 import { createFileExclusive } from '../fs/atomic.js';
@@ -18,7 +18,7 @@ const KEY_BYTES = 32;
 
 export function fingerprint(key: Buffer, value: string): string {
   // 128 bits is plenty to tell values apart and keeps records short.
-  return FINGERPRINT_PREFIX + createHmac('sha256', key).update(value, 'utf8').digest('hex').slice(0, 32);
+  return FINGERPRINT_PREFIX + hmacSha256Hex(key, value).slice(0, 32);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { hmacSha256Hex, randomBytes } from '../digest.js';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { canonicalJson, isHash } from './canonical.js';
@@ -51,11 +51,11 @@ export function readHead(file: string): HeadRead {
 
 export function headMac(key: Buffer, head: AuditHead): string {
   const { mac: _mac, ...rest } = head;
-  return createHmac('sha256', key).update(`outloop audit head v1\0${canonicalJson(rest)}`).digest('hex');
+  return hmacSha256Hex(key, `outloop audit head v1\0${canonicalJson(rest)}`);
 }
 
 export function keyIdOf(key: Buffer): string {
-  return createHmac('sha256', key).update('outloop audit key id v1').digest('hex').slice(0, 16);
+  return hmacSha256Hex(key, 'outloop audit key id v1').slice(0, 16);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../digest.js';
 
 // Crockford base32 in lowercase: ASCII order matches digit order, and no i/l/o/u to misread.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hmacSha256 } from '../digest.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Homes } from '../paths.js';
@@ -53,7 +53,7 @@ export function chainKeyFor(stateDir: string, auditFile: string): Buffer {
 
 /** The parse cache's MAC key (config/cache.ts), derived like the chain key: a cache entry is never a chain MAC. */
 export function cacheKeyFor(stateDir: string, auditFile: string): Buffer {
-  return createHmac('sha256', installKey(stateDir, { auditFile })).update('outloop parse cache v1').digest();
+  return hmacSha256(installKey(stateDir, { auditFile }), 'outloop parse cache v1');
 }
 
 /** The chain key for reading only: undefined when there is no install key, and none is made by asking. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../digest.js';
 import { join } from 'node:path';
 import { JsonStateFile } from '../fs/state-file.js';
 import { bool, listOf, num, object, oneOf, recordOf, str } from '../fs/shape.js';

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { sha256Hex, hmacSha256Hex, timingSafeEqual } from '../digest.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -72,14 +72,14 @@ export class ParseCache {
   }
 
   private file(kind: string, path: string): string {
-    return join(this.dir!, `${kind}-${createHash('sha256').update(path).digest('hex').slice(0, 20)}.json`);
+    return join(this.dir!, `${kind}-${sha256Hex(path).slice(0, 20)}.json`);
   }
 }
 
 function mac(k: Buffer, payload: string): string {
-  return createHmac('sha256', k).update(payload, 'utf8').digest('hex');
+  return hmacSha256Hex(k, payload);
 }
 
 function key(path: string, text: string): string {
-  return createHash('sha256').update(`${BUILD_ID}\0${path}\0${text}`).digest('hex');
+  return sha256Hex(`${BUILD_ID}\0${path}\0${text}`);
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../digest.js';
 import { statSync } from 'node:fs';
 import { readRegularFile } from '../fs/read-regular.js';
 
@@ -112,5 +112,5 @@ function stampOf(file: string): Stamp | undefined {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return sha256Hex(text);
 }

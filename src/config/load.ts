@@ -7,7 +7,7 @@ import type { ParseCache } from './cache.js';
 import { keptOrLoad, type Read } from './kept.js';
 import type { Config, TenantConfig } from './schema.js';
 import { splitTenants } from './sections.js';
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../digest.js';
 
 /**
  * A project directory bound to a tenant, as written and as an absolute path (lexical: `~` expanded,
@@ -97,7 +97,7 @@ export async function bindProjects(file: string, text: string, config: Config, e
 async function bySection(file: string, text: string, cache: ParseCache): Promise<Config | undefined> {
   const sections = splitTenants(text);
   if (!sections) return undefined;
-  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  const sha = sha256Hex;
   // One entry holding every section seen last time, by the hash of its exact text.
   const known = cache.get<Record<string, TenantConfig>>('config-sections', file, '') ?? {};
   const cold = await import('./validate.js');

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../digest.js';
 import { dirname } from 'node:path';
 import { sleep } from '../util/sleep.js';
 import { isSameProcess, ownStartTime } from '../util/process.js';

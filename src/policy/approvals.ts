@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../digest.js';
 import type { ServiceGrant } from '../config/schema.js';
 import { parseDuration } from '../util/duration.js';
 import type { Risk } from './guardrails.js';
@@ -44,7 +44,7 @@ export function approvalTtlMs(grant: Pick<ServiceGrant, 'approvalTtl'>): number 
 export function approvalKey(tenant: string, service: string, recipe: string, params: Readonly<Record<string, string>>, recipeSha256: string): string {
   const sorted = Object.fromEntries(Object.keys(params).sort().map((k) => [k, params[k]]));
   const canonical = JSON.stringify([tenant, service, recipe, sorted, recipeSha256]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return sha256Hex(canonical);
 }
 
 export type ApprovalVerdict =

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../digest.js';
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { parseYaml, zodProblems } from '../config/yaml.js';
@@ -41,7 +41,7 @@ export function lintRecipeText(fileArg: string, text: string): LintResult {
   }
   const surfaces = Object.keys(data.placeholders).length ? Object.fromEntries(Object.entries(data.placeholders).map(([k, v]) => [k, v.substitute])) : undefined;
 
-  const sha = createHash('sha256').update(text).digest('hex');
+  const sha = sha256Hex(text);
   const recipes: LoadedRecipe[] = [];
   for (const [name, def] of Object.entries(data.recipes)) {
     const base = ['recipes', name];

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../digest.js';
 import { readdirSync } from 'node:fs';
 import { readRegularFile } from '../fs/read-regular.js';
 import { basename, join, resolve } from 'node:path';
@@ -99,5 +99,5 @@ function isMissing(err: unknown): boolean {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return sha256Hex(text);
 }

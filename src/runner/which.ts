@@ -1,6 +1,5 @@
 import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { createHash } from 'node:crypto';
 
 /** Find a command the way execvp would, so "curl not found" is a clear error before any secret is read. */
 export function findExecutable(cmd: string, path: string | undefined, cwd: string): string | undefined {
@@ -179,7 +178,8 @@ export function fileSha256(path: string, cache?: HashCache): string | undefined 
     const key = [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join(':');
     const hit = cache?.get(key);
     if (hit) return hit;
-    const h = createHash('sha256');
+    // node:crypto only on a miss: a stream, and an exec that hits the cache never loads it (src/digest.ts).
+    const h = process.getBuiltinModule('node:crypto').createHash('sha256');
     const buf = Buffer.allocUnsafe(1 << 20);
     for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
     const hex = h.digest('hex');
