@@ -2,7 +2,8 @@
 // egress proxy, once as today's allow-list tunnel (CONNECT, TLS end to end) and once as a placeholder run
 // (the proxy ends TLS, swaps the header, redacts the reply, and opens its own TLS upstream). Many small
 // requests on one keep-alive connection, one large response body and one large upload; the medians and
-// ratios come from one run. Run after `npm run build`: node bench/placeholder.mjs [rounds]
+// ratios come from one run, with a reference beside them: the same requests through a naive relay that
+// ends TLS. Run after `npm run build`: node bench/placeholder.mjs [rounds]
 // A/B of builds in the same run (rounds interleaved, one OUTLOOP_HOME each): OUTLOOP_BENCH_BUILDS=old=/path/to/built/checkout,new=.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -52,9 +53,10 @@ writeFileSync(join(recipes, 'client.mjs'), `
 import http from 'node:http'; import tls from 'node:tls'; import { readFileSync } from 'node:fs';
 const boot = performance.now();
 const [mode, port] = process.argv.slice(2);
-const proxy = new URL(process.env.HTTPS_PROXY);
-const ca = mode === 'plain' ? readFileSync(new URL('./ca.pem', import.meta.url)) : undefined;
-const sock = await new Promise((res, rej) => http.request({ host: proxy.hostname, port: proxy.port, method: 'CONNECT', path: '127.0.0.1:' + port }).on('connect', (r, s) => res(s)).on('error', rej).end());
+// REF_PORT: the reference rows below, straight to a bare relay (no CONNECT, no sandbox).
+const direct = process.env.REF_PORT;
+const ca = mode === 'plain' || direct ? readFileSync(new URL('./ca.pem', import.meta.url)) : undefined;
+const sock = direct ? (await import('node:net')).connect(Number(direct), '127.0.0.1') : await new Promise((res, rej) => { const proxy = new URL(process.env.HTTPS_PROXY); http.request({ host: proxy.hostname, port: proxy.port, method: 'CONNECT', path: '127.0.0.1:' + port }).on('connect', (r, s) => res(s)).on('error', rej).end(); });
 const t = tls.connect({ socket: sock, ca, host: '127.0.0.1', ALPNProtocols: ['http/1.1'] });
 await new Promise((r, j) => t.once('secureConnect', r).once('error', j));
 const hs = performance.now() - boot;
@@ -70,6 +72,23 @@ t0 = performance.now(); await go('POST', '/upload', up); const upload = performa
 console.log(JSON.stringify({ small, p50, p95, down, upload, boot, hs, first })); t.destroy();
 `);
 writeFileSync(join(recipes, 'ca.pem'), readFileSync(join(root, 'ca.pem')));
+// The reference: what ending TLS costs a fresh node done the obvious way. A bare relay, started anew for
+// each round as outloop's proxy is, either copies bytes (tcp) or ends the child's TLS with the bench's
+// leaf and opens its own to the server, with stream.pipe() both ways and nothing else: no HTTP, no swap,
+// no redaction. Not shippable. The placeholder proxy does more per byte and should still cost less.
+writeFileSync(join(root, 'relay.mjs'), `
+import net from 'node:net'; import tls from 'node:tls'; import { readFileSync } from 'node:fs';
+const [mode, port] = process.argv.slice(2);
+const ctx = tls.createSecureContext({ key: readFileSync('leaf.key'), cert: readFileSync('leaf.pem'), ciphers: 'TLS_AES_128_GCM_SHA256' });
+const ca = readFileSync('ca.pem');
+const srv = net.createServer((c) => {
+  if (mode === 'tcp') { const u = net.connect(Number(port), '127.0.0.1'); c.pipe(u); u.pipe(c); return; }
+  const d = new tls.TLSSocket(c, { isServer: true, secureContext: ctx, ALPNProtocols: ['http/1.1'] });
+  const u = tls.connect({ port: Number(port), host: '127.0.0.1', ca, ALPNProtocols: ['http/1.1'], ciphers: 'TLS_AES_128_GCM_SHA256' });
+  d.pipe(u); u.pipe(d);
+});
+srv.listen(0, '127.0.0.1', () => console.log(srv.address().port));
+`);
 const recipe = (svc, mode) => `service: ${svc}\nhosts: ["127.0.0.1:${port}"]\nsecrets: [T]\nrecipes:\n  go:\n    description: bench\n    risk: read\n    run: [node, "{{recipe.dir}}/client.mjs", ${mode}, "${port}"]\n    env: { T: "{{secrets.T}}" }\n    timeout: 120s\n    maxOutput: 1MiB\n`;
 writeFileSync(join(recipes, 'plain.yaml'), recipe('plain', 'plain'));
 writeFileSync(join(recipes, 'ph.yaml'), recipe('ph', 'ph'));
@@ -93,7 +112,24 @@ function cli(b, args, input) {
   });
 }
 for (let b = 0; b < BUILDS.length; b++) await cli(b, ['secrets', 'set', 'local:a/t'], TOKEN);
+/** One round of the reference: a fresh relay of `mode`, then the same client and requests straight through it. */
+async function refRound(mode) {
+  const relay = spawn(process.execPath, [join(root, 'relay.mjs'), mode, String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const relayPort = await new Promise((resolveP, reject) => {
+    relay.stdout.once('data', (d) => resolveP(Number(String(d).trim())));
+    relay.once('exit', (code) => reject(new Error(`relay ${mode} exited ${code}`)));
+  });
+  const out = await new Promise((resolveP, reject) => {
+    const c = spawn(process.execPath, [join(recipes, 'client.mjs'), 'plain', String(port)], { env: { PATH: process.env.PATH, T: TOKEN, REF_PORT: String(relayPort) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    c.stdout.on('data', (d) => (text += d));
+    c.on('close', (code) => (code === 0 ? resolveP(JSON.parse(text)) : reject(new Error(`reference client (${mode}) exited ${code}`))));
+  });
+  relay.kill();
+  return out;
+}
 const all = BUILDS.map(() => ({ plain: [], ph: [] }));
+const refRuns = { plain: [], ph: [] };
 for (let i = 0; i < rounds + 1; i++) {
   for (let b = 0; b < BUILDS.length; b++) {
     for (const m of ['plain', 'ph']) {
@@ -101,6 +137,13 @@ for (let i = 0; i < rounds + 1; i++) {
       const r = await cli(b, ['exec', `${m}.go`]);
       if (i > 0) all[b][m].push({ ...JSON.parse(r.out), total: r.ms, conns });
     }
+  }
+  // The reference's two relays in the same rounds, so the same load falls on them.
+  const tcp = await refRound('tcp');
+  const bare = await refRound('tls');
+  if (i > 0) {
+    refRuns.plain.push(tcp);
+    refRuns.ph.push(bare);
   }
 }
 server.close();
@@ -129,3 +172,10 @@ ${row('first', '  then the first request')}
   server TLS connections per exec: allow-list ${med(res.plain.map((x) => x.conns))}, placeholder ${med(res.ph.map((x) => x.conns))}
 target: placeholder <= 1.3x the allow-list proxy per request`);
 }
+res = refRuns;
+console.log(`reference, the same rounds: a naive relay in a fresh node (stream.pipe; no sandbox, HTTP or redaction)
+  ${''.padEnd(34)} ${'TCP copy'.padStart(12)} ${'TLS ended'.padStart(12)}   ratio
+${row('small', `${SMALL} small requests (keep-alive)`)}
+${row('down', `one ${LARGE / 1048576} MiB response`)}
+${row('upload', `one ${LARGE / 1048576} MiB upload`)}
+  (what ending TLS costs a fresh node done the obvious way, with no work of its own on the bytes)`);
