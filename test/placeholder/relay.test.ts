@@ -1,12 +1,12 @@
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlaceholderSecret } from '../../src/placeholder/substitute.js';
-import { ghToken } from './helpers.js';
+import { ghToken, testCa } from './helpers.js';
 import { readAll, splitReplies, startRawUpstream, startRelayProxy, startUpstream, type RelayProxy, type Upstream } from './relay-harness.js';
 
 /**
@@ -436,4 +436,70 @@ describe('the byte relay and a service that misbehaves', () => {
       await raw.close();
     }
   });
+});
+
+describe('the byte relay and a service that reads an upload slowly', () => {
+  it('backpressure: the child is held back, never far ahead of what the service has read (the proxy does not buffer the body)', async () => {
+    // The service reads the body at its own pace: after each MiB it stops reading for a moment. Without
+    // backpressure the proxy would take the child's 64 MiB as fast as it comes and hold it in memory.
+    const SIZE = 64 * 1024 * 1024;
+    const ca = testCa(dir, 'relay-slow-upstream');
+    let received = 0;
+    let maxGap = 0;
+    let accepted = () => 0;
+    const server = createTlsServer(ca.leaf(['127.0.0.1']), (sock) => {
+      let head = '';
+      let inBody = false;
+      let sinceStop = 0;
+      sock.on('data', (d: Buffer) => {
+        if (!inBody) {
+          head += d.toString('latin1');
+          const end = head.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          inBody = true;
+          d = Buffer.from(head.slice(end + 4), 'latin1');
+        }
+        received += d.length;
+        sinceStop += d.length;
+        maxGap = Math.max(maxGap, accepted() - received);
+        if (received >= SIZE) return void sock.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        if (sinceStop >= 1024 * 1024) {
+          sinceStop = 0;
+          sock.pause();
+          setTimeout(() => sock.resume(), 15);
+        }
+      });
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const px = await startRelayProxy(dir, { port, caPem: readFileSync(ca.caFile, 'utf8') }, secrets().map((s) => ({ ...s, hosts: [`127.0.0.1:${port}`] })));
+    try {
+      const s = await px.tunnel(`127.0.0.1:${port}`);
+      // The connection stays open for the child's next request: the reply is read up to its end.
+      let text = '';
+      const reply = new Promise<string>((resolve) => s.on('data', (d: Buffer) => {
+        text += d.toString('latin1');
+        if (text.endsWith('\r\n\r\nok')) resolve(text);
+      }));
+      let written = 0;
+      // What has left the child: handed to its socket, minus what still waits in the socket's own buffer.
+      accepted = () => written - s.writableLength;
+      s.write(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${SENT}\r\nContent-Length: ${SIZE}\r\n\r\n`);
+      const chunk = Buffer.alloc(256 * 1024, 'u');
+      while (written < SIZE) {
+        written += chunk.length;
+        if (!s.write(chunk)) await once(s, 'drain');
+      }
+      expect(await reply).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      s.destroy();
+      expect(received).toBe(SIZE);
+      // Socket buffers on both legs and the proxy's 1 MiB allowance hold some; nothing near the body.
+      console.log(`upload backpressure: the child at most ${(maxGap / 1048576).toFixed(1)} MiB ahead of the service`);
+      expect(maxGap).toBeLessThan(24 * 1024 * 1024);
+    } finally {
+      await px.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 60_000);
 });
