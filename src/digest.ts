@@ -22,7 +22,7 @@ function native(): DigestAddon | null {
   return addon;
 }
 
-/** Whether the addon serves these functions here (tests, doctor). */
+/** Whether the addon serves these functions in this process (the tests check that CI builds it). */
 export function nativeDigestAvailable(): boolean {
   return native() !== null;
 }

@@ -68,7 +68,7 @@ export async function keptOrLoad<T>(key: string, files: readonly string[], load:
   const hashes = new Map<string, string>();
   const value = await load((file) => {
     const text = readRegularFile(file);
-    hashes.set(file, sha256(text));
+    hashes.set(file, sha256Hex(text));
     return text;
   });
   const racy = new Map<string, string>();
@@ -92,7 +92,7 @@ function current(e: Entry): boolean {
     const h = e.racy.get(f);
     if (h === undefined) return true;
     try {
-      return sha256(readRegularFile(f)) === h;
+      return sha256Hex(readRegularFile(f)) === h;
     } catch {
       return false;
     }
@@ -109,8 +109,4 @@ function stampOf(file: string): Stamp | undefined {
   }
   if (!st) return { text: '-', changedMs: -Infinity };
   return { text: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, changedMs: Number(st.ctimeNs / 1_000_000n) };
-}
-
-function sha256(text: string): string {
-  return sha256Hex(text);
 }

@@ -30,7 +30,8 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 function loaded(args: string[], status: number): string[] {
   const out = join(base, 'modules.json');
   const env = { PATH: process.env.PATH, HOME: base, OUTLOOP_HOME: home, XDG_CACHE_HOME: join(base, 'cache'), HOOK_OUT: out };
-  // Twice: the first run of a build writes its code cache, which is not the path being asked about.
+  // Twice: the first run of a build writes its code cache and hashes the recipe's program (node:crypto,
+  // streamed), which the next run finds in its cache; that next run is the path being asked about.
   for (let i = 0; i < 2; i++) {
     const r = spawnSync(process.execPath, ['--require', join(base, 'hook.cjs'), BIN, ...args], { cwd: project, env, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(status);
