@@ -18,6 +18,7 @@
 #include <node_api.h>
 
 #ifdef __linux__
+#include "pipe.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -341,6 +342,7 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, js_spawn, NULL, &fn);
   napi_set_named_property(env, exports, "spawn", fn);
+  register_pipe(env, exports);
 #else
   (void)env;
 #endif

@@ -1,4 +1,5 @@
-import type { Readable, Writable } from 'node:stream';
+import { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { loadNative } from '../native.js';
 
@@ -6,8 +7,10 @@ import { loadNative } from '../native.js';
  * native/spawn (Linux): vfork and execve, the child's signal dispositions, core limit, death signal and
  * session set in between. node's spawn forks all of node (about 2 ms of an exec) and its module costs
  * ~1.2 ms to load, and what bwrap needed set before it started took one more exec, a shell. The child's
- * pipes are real pipes (node's are socket pairs), read through net.Socket as node's are; the output pipes
- * hold 256 KiB, as much as node's socket pairs did, so a slow reader holds a child up no sooner.
+ * pipes are real pipes (node's are socket pairs); the output pipes hold 256 KiB, as much as node's socket
+ * pairs did, so a slow reader holds a child up no sooner. They are read on node's event loop by the addon
+ * (PipeReader below), not through net.Socket: node:net and the Readable machinery under it cost an exec
+ * ~2 ms to load and first run, for bytes that go straight into the runner's sinks.
  */
 interface SpawnAddon {
   spawn(
@@ -20,7 +23,15 @@ interface SpawnAddon {
     flags: number,
     onExit: (code: number | null, signal: number | null) => void,
   ): [pid: number, stdin: number, stdout: number, stderr: number];
+  /** A chunk, or null at the end (err 0) or on a read error (a negative errno). The handle owns fd. */
+  read(fd: number, onRead: (chunk: Buffer | null, err?: number) => void): PipeHandle;
+  readStart(h: PipeHandle): void;
+  readStop(h: PipeHandle): void;
+  close(h: PipeHandle): void;
 }
+
+declare const pipeHandle: unique symbol;
+type PipeHandle = { [pipeHandle]: true };
 
 const NO_CORE = 1;
 const PDEATHSIG = 2;
@@ -41,14 +52,81 @@ export interface NativeLaunch {
   dieWithParent: boolean;
 }
 
+/**
+ * What the runner reads a child's output through: a node Readable (child_process) or a PipeReader. Both
+ * emit 'data' once a 'data' listener is attached, then 'end' and 'close', or 'error' and 'close'.
+ */
+export interface ChildOutput extends EventEmitter {
+  pause(): unknown;
+  resume(): unknown;
+  /** Stop reading and close our end; 'close' follows, not 'end'. */
+  destroy(): unknown;
+}
+
 /** The parts of a ChildProcess that the runner uses. */
 export interface StartedChild {
   /** undefined when node's spawn failed (its 'error' rejects `exited`). */
   pid: number | undefined;
   stdin: Writable | null;
-  stdout: Readable;
-  stderr: Readable;
+  stdout: ChildOutput;
+  stderr: ChildOutput;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * One of the child's output pipes, read by the addon on node's loop: the few Readable behaviours the
+ * runner relies on. Reading starts with the first 'data' listener, pause()/resume() stop and restart it
+ * (the relay's backpressure), and after the end or destroy() the pipe is closed.
+ */
+class PipeReader extends EventEmitter implements ChildOutput {
+  private readonly handle: PipeHandle;
+  private flowing = false;
+  private paused = false;
+  private done = false;
+
+  constructor(private readonly native: SpawnAddon, fd: number) {
+    super();
+    this.handle = native.read(fd, (chunk, err) => this.onRead(chunk, err ?? 0));
+    this.on('newListener', (event) => {
+      if (event !== 'data' || this.flowing) return;
+      this.flowing = true;
+      if (!this.paused && !this.done) native.readStart(this.handle);
+    });
+  }
+
+  pause(): this {
+    if (!this.paused && !this.done && this.flowing) this.native.readStop(this.handle);
+    this.paused = true;
+    return this;
+  }
+
+  resume(): this {
+    if (this.paused && !this.done && this.flowing) this.native.readStart(this.handle);
+    this.paused = false;
+    return this;
+  }
+
+  destroy(): this {
+    if (this.done) return this;
+    this.done = true;
+    this.native.close(this.handle);
+    process.nextTick(() => this.emit('close'));
+    return this;
+  }
+
+  private onRead(chunk: Buffer | null, err: number): void {
+    if (this.done) return;
+    if (chunk) return void this.emit('data', chunk);
+    // The addon has closed the pipe already.
+    this.done = true;
+    if (err === 0) this.emit('end');
+    else if (this.listenerCount('error')) this.emit('error', Object.assign(new Error(`read ${errnoName(err)}`), { errno: err, code: errnoName(err), syscall: 'read' }));
+    this.emit('close');
+  }
+}
+
+function errnoName(errno: number): string {
+  return process.getBuiltinModule('node:util').getSystemErrorName(errno);
 }
 
 let addon: SpawnAddon | null | undefined;
@@ -92,12 +170,12 @@ export function spawnNative(l: NativeLaunch): StartedChild {
     throw spawnError(err, l);
   }
   const [pid, inFd, outFd, errFd] = fds;
-  const { Socket } = process.getBuiltinModule('node:net');
   const child: StartedChild = {
     pid,
-    stdin: inFd >= 0 ? new Socket({ fd: inFd, readable: false, writable: true }) : null,
-    stdout: new Socket({ fd: outFd, readable: true, writable: false }),
-    stderr: new Socket({ fd: errFd, readable: true, writable: false }),
+    // Writing a recipe's stdin is node:net's job still (only recipes with stdin load it).
+    stdin: inFd >= 0 ? new (process.getBuiltinModule('node:net').Socket)({ fd: inFd, readable: false, writable: true }) : null,
+    stdout: new PipeReader(native, outFd),
+    stderr: new PipeReader(native, errFd),
     exited,
   };
   // As node does for its children: nothing can read what is still queued for a child that is gone.

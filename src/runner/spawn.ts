@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { Exit } from '../errors.js';
 import { BWRAP_SHIELD, SHIELDED_SIGNALS, unshielded } from './contain.js';
-import { nativeSpawnAvailable, spawnNative, type StartedChild } from './native-spawn.js';
+import { nativeSpawnAvailable, spawnNative, type ChildOutput, type StartedChild } from './native-spawn.js';
 import { armGroupWatchdog } from './watchdog.js';
 import { findExecutable } from './which.js';
 
@@ -240,7 +240,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     closeOutputWhenIdle(OUTPUT_GRACE_MS);
   }, () => {});
   // Closing the output on purpose ends the relay early; that is not an error.
-  const relay = (from: Readable, to: Writable) => relayInto(from, to, () => outputClosed);
+  const relay = (from: ChildOutput, to: Writable) => relayInto(from, to, () => outputClosed);
 
   try {
     const [{ code, signal }] = await Promise.all([exited, relay(child.stdout, sinks.stdout), relay(child.stderr, sinks.stderr)]);
@@ -271,7 +271,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
  * cost every exec about 3 ms of its start-up. It settles when the pipe ends or is closed; an error on
  * either side rejects, unless `closedOnPurpose()` (the output was closed because the child is gone).
  */
-function relayInto(from: Readable, to: Writable, closedOnPurpose: () => boolean): Promise<void> {
+function relayInto(from: ChildOutput, to: Writable, closedOnPurpose: () => boolean): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     // One drain listener at a time: node resumes a child's pipes itself when the child exits, so a
     // paused relay can see another write refused before the first drain.

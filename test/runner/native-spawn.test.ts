@@ -1,10 +1,10 @@
 import { spawn as nodeSpawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nativeSpawnAvailable, spawnNative, type NativeLaunch } from '../../src/runner/native-spawn.js';
+import { nativeSpawnAvailable, spawnNative, type ChildOutput, type NativeLaunch } from '../../src/runner/native-spawn.js';
 import { runChild } from '../../src/runner/spawn.js';
 
 /**
@@ -14,12 +14,11 @@ import { runChild } from '../../src/runner/spawn.js';
  */
 const linux = process.platform === 'linux';
 
-function collect(s: NodeJS.ReadableStream): Promise<string> {
+function collect(s: ChildOutput): Promise<string> {
   return new Promise((resolve, reject) => {
-    let out = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => (out += d));
-    s.on('end', () => resolve(out));
+    const parts: Buffer[] = [];
+    s.on('data', (d: Buffer) => parts.push(d));
+    s.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
     s.on('error', reject);
   });
 }
@@ -123,6 +122,41 @@ describe.runIf(linux)('native/spawn', () => {
     expect(await c.exited).toEqual({ code: 0, signal: null });
     expect((await collect(c.stdout)).length).toBe(240 * 1024);
     expect(await err).toBe('');
+  });
+
+  it('a paused output pipe is not read: the child blocks writing until resume, then everything arrives', async () => {
+    const size = 1024 * 1024;
+    const c = spawnNative({ ...base, file: '/usr/bin/head', argv: ['/usr/bin/head', '-c', String(size), '/dev/zero'] });
+    let got = 0;
+    c.stdout.on('data', (d: Buffer) => (got += d.length));
+    c.stdout.pause();
+    const ended = new Promise((resolve) => c.stdout.once('end', resolve));
+    const err = collect(c.stderr);
+    // The kernel says where the child sleeps: in pipe_write, with the 256 KiB pipe full and nothing read.
+    await expect.poll(() => readFileSync(`/proc/${c.pid}/wchan`, 'utf8'), { timeout: 10_000 }).toMatch(/pipe_write$/);
+    // A few turns of the event loop, each with a poll for I/O: a pipe being read would deliver now.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(got).toBe(0);
+    c.stdout.resume();
+    await ended;
+    expect(got).toBe(size);
+    expect(await c.exited).toEqual({ code: 0, signal: null });
+    expect(await err).toBe('');
+  });
+
+  it('destroy() closes our end: the child writing into it dies of SIGPIPE, and the reader emits close, not end', async () => {
+    const c = spawnNative({ ...base, argv: ['/bin/sh', '-c', 'read x; echo after'], stdin: 'pipe' });
+    const events: string[] = [];
+    c.stdout.on('data', () => events.push('data'));
+    c.stdout.on('end', () => events.push('end'));
+    const closed = new Promise((resolve) => c.stdout.once('close', resolve));
+    c.stderr.resume();
+    c.stdout.destroy();
+    await closed;
+    // Only now may the child write: our end is closed, as for `outloop exec x | head -0`.
+    c.stdin!.end('go\n');
+    expect(await c.exited).toEqual({ code: null, signal: 'SIGPIPE' });
+    expect(events).toEqual([]);
   });
 
   it('refuses a NUL byte in an argument rather than cutting it there', () => {
