@@ -10,9 +10,12 @@
 //                                then nothing more. The handle owns fd from here on.
 // readStop(handle), readStart(handle)   backpressure: stop and restart reading
 // close(handle)                  stop, and close fd; onRead is not called again
+#define _GNU_SOURCE
 #include "pipe.h"
 
+#ifdef __linux__
 #include <stdlib.h>
+#include <string.h>
 #include <uv.h>
 
 struct reader {
@@ -73,8 +76,10 @@ static void read_cb(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   if (nread > 0) {
     napi_value argv[1];
     void* data;
-    // One copy of at most 64 KiB; the read buffer is free again at once.
+    // One copy of at most 64 KiB; the read buffer is free again at once. It held the child's output
+    // before redaction, which may be a secret: wiped first, as spawn.c wipes its copies of the env.
     if (napi_create_buffer_copy(r->env, (size_t)nread, buf->base, &data, &argv[0]) == napi_ok) deliver(r, argv, 1);
+    explicit_bzero(buf->base, (size_t)nread);
     free(buf->base);
   } else {
     free(buf->base);
@@ -174,3 +179,5 @@ void register_pipe(napi_env env, napi_value exports) {
     napi_set_named_property(env, exports, fns[i].name, f);
   }
 }
+
+#endif // __linux__
