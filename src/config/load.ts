@@ -97,7 +97,6 @@ export async function bindProjects(file: string, text: string, config: Config, e
 async function bySection(file: string, text: string, cache: ParseCache): Promise<Config | undefined> {
   const sections = splitTenants(text);
   if (!sections) return undefined;
-  const sha = sha256Hex;
   // One entry holding every section seen last time, by the hash of its exact text.
   const known = cache.get<Record<string, TenantConfig>>('config-sections', file, '') ?? {};
   const cold = await import('./validate.js');
@@ -106,7 +105,7 @@ async function bySection(file: string, text: string, cache: ParseCache): Promise
   const tenants: Record<string, TenantConfig> = {};
   const keep: Record<string, TenantConfig> = {};
   for (const { name, text: section } of sections.tenants) {
-    const h = sha(`${name}\0${section}`);
+    const h = sha256Hex(`${name}\0${section}`);
     const t = known[h] ?? cold.validateTenantSection(file, name, section);
     if (!t) return undefined;
     tenants[name] = keep[h] = t;

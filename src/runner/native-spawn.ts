@@ -120,7 +120,10 @@ class PipeReader extends EventEmitter implements ChildOutput {
     // The addon has closed the pipe already.
     this.done = true;
     if (err === 0) this.emit('end');
-    else if (this.listenerCount('error')) this.emit('error', Object.assign(new Error(`read ${errnoName(err)}`), { errno: err, code: errnoName(err), syscall: 'read' }));
+    else if (this.listenerCount('error')) {
+      const code = errnoName(err);
+      this.emit('error', Object.assign(new Error(`read ${code}`), { errno: err, code, syscall: 'read' }));
+    }
     this.emit('close');
   }
 }
@@ -186,6 +189,6 @@ export function spawnNative(l: NativeLaunch): StartedChild {
 function spawnError(err: unknown, l: NativeLaunch): Error {
   const errno = (err as { errno?: unknown }).errno;
   if (typeof errno !== 'number') return err as Error;
-  const code = process.getBuiltinModule('node:util').getSystemErrorName(errno);
+  const code = errnoName(errno);
   return Object.assign(new Error(`spawn ${l.file} ${code}`), { errno, code, syscall: `spawn ${l.file}`, path: l.file, spawnargs: l.argv.slice(1) });
 }
