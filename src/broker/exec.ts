@@ -25,6 +25,7 @@ import { loadRequestContext, type Environment } from './context.js';
 import { armRedaction } from './redactor.js';
 import { readSecrets } from './secrets.js';
 import { endSink, RedactingSink } from './sinks.js';
+import type { OutputStream } from '../util/output-stream.js';
 import type { RunOutputExtras } from '../output/run.js';
 
 /**
@@ -54,7 +55,7 @@ export interface BrokerDeps extends Environment {
   /** Secret backends, created lazily; tests inject a counting registry. */
   backends: (storeKey: 'auto' | 'keychain' | 'file') => BackendRegistry;
   /** Where the child's redacted output goes: streamed to these, or collected for --json. */
-  output: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } | 'collect';
+  output: { stdout: OutputStream; stderr: OutputStream } | 'collect';
   /**
    * TESTS ONLY (the recipe library's vendor stand-ins): origin -> local origin, rewritten in what runs after
    * the host gate passed. Nothing in src/cli or src/mcp sets it, and no env var, flag or config key reaches it.

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { denyExitCode, Exit } from '../errors.js';
 import { decideRedact, type RedactDecision } from '../policy/redact.js';
-import { redactTransform } from '../redact/index.js';
+import { redactTransform } from '../redact/transform.js';
 import { loadRequestContext } from './context.js';
 import { openAttempt, runAttempt, type BrokerDeps } from './exec.js';
 import { BudgetStore } from './budgets.js';

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
-import type { Writable } from 'node:stream';
 import { denyExitCode, Exit, OutloopError, UsageError } from '../errors.js';
 import { decideRun, type RunDecision, type RunPlan } from '../policy/run.js';
 import { sandboxModeFor } from '../policy/sandbox.js';
@@ -16,6 +15,7 @@ import { inSandbox, openAttempt, runAttempt, sandboxFact, type BrokerDeps, type 
 import { armRedaction } from './redactor.js';
 import { readSecrets } from './secrets.js';
 import { endSink, RedactingSink } from './sinks.js';
+import type { Sink } from '../runner/sink.js';
 
 /**
  * `outloop run`: the broker pipeline of exec (load -> decide (pure) -> audit start -> read secrets -> run
@@ -181,7 +181,7 @@ async function runPlanned(plan: RunPlan, envFile: EnvFile, pty: boolean, deps: B
   // what would have been stdout and stderr is still one match.
   const stderr = pty ? undefined : new RedactingSink(redactor.stream(), out === 'collect' ? 'collect' : out.stderr);
   const spec: ChildSpec = { argv: plan.argv, env, cwd: deps.cwd, stdin: undefined, timeoutMs: Infinity, inheritStdin: true, dieWithParent: true };
-  const launch = async (s: ChildSpec, sinks: { stdout: Writable; stderr: Writable }) => {
+  const launch = async (s: ChildSpec, sinks: { stdout: Sink; stderr: Sink }) => {
     let res;
     if (pty) {
       const { runPty } = await import('../runner/pty.js');

@@ -1,6 +1,7 @@
-import { Writable } from 'node:stream';
 import { IdleRelease, type RedactorStream } from '../redact/index.js';
 import { READER_GONE } from '../runner/spawn.js';
+import { Sink } from '../runner/sink.js';
+import type { OutputStream } from '../util/output-stream.js';
 
 /**
  * Where a child's output goes: through its own redactor stream, then to the terminal (streamed) or to a
@@ -19,18 +20,18 @@ import { READER_GONE } from '../runner/spawn.js';
 /**
  * The redactor stream and the destination may be given as functions: they are then made on the first
  * write or at the end, or, whichever comes first, in the event loop's first turn (setImmediate), which for
- * exec is once its child has been spawned. Compiling the shape rules and opening process.stdout/stderr
- * (about 2 ms) then happen while the child starts on the other core, not before it.
+ * exec is once its child has been spawned. Compiling the shape rules (about 1.5 ms) then happens while the
+ * child starts on the other core, not before it.
  */
 export type Later<T> = T | (() => T);
 
-export class RedactingSink extends Writable {
+export class RedactingSink extends Sink {
   private readonly chunks: Buffer[] | undefined;
   private readerGone = false;
-  private armed: { redactor: RedactorStream; dest: NodeJS.WritableStream | 'collect'; idle: IdleRelease } | undefined;
+  private armed: { redactor: RedactorStream; dest: OutputStream | 'collect'; idle: IdleRelease } | undefined;
   constructor(
     private readonly redactorLater: Later<RedactorStream>,
-    private readonly destLater: Later<NodeJS.WritableStream> | 'collect',
+    private readonly destLater: Later<OutputStream> | 'collect',
     /** Sees every byte this sink emits, after redaction (the run's recording: src/output/run.ts). */
     private readonly tap?: (bytes: Buffer) => void,
   ) {
@@ -58,21 +59,20 @@ export class RedactingSink extends Writable {
     return this.armed;
   }
 
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+  protected take(chunk: Buffer, done: (err?: Error | null) => void): void {
     const { redactor, idle } = this.arm();
-    this.emitSafe(redactor.push(chunk), cb);
+    this.emitSafe(redactor.push(chunk), done);
     idle.after();
   }
 
-  override _final(cb: (err?: Error | null) => void): void {
+  protected flush(done: (err?: Error | null) => void): void {
     const { redactor, idle } = this.arm();
     idle.stop();
-    this.emitSafe(redactor.end(), cb);
+    this.emitSafe(redactor.end(), done);
   }
 
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+  protected override onDestroy(): void {
     this.armed?.idle.stop();
-    cb(err);
   }
 
   get count(): number {
@@ -91,7 +91,7 @@ export class RedactingSink extends Writable {
       this.chunks.push(out);
       return cb();
     }
-    const dest = this.arm().dest as NodeJS.WritableStream;
+    const dest = this.arm().dest as OutputStream;
     // Wait for the destination to take the bytes: backpressure reaches the child through the pipe.
     dest.write(out, (err) => {
       if (err) this.destinationFailed(err);
@@ -107,9 +107,10 @@ export class RedactingSink extends Writable {
   }
 }
 
-export function endSink(sink: Writable): Promise<void> {
+/** End a sink (or a Writable) and wait until everything written has been taken; rejects on its error. */
+export function endSink(sink: { end(cb: (err?: Error | null) => void): unknown; once(event: 'error', fn: (err: Error) => void): unknown }): Promise<void> {
   return new Promise((resolve, reject) => {
     sink.once('error', reject);
-    sink.end(() => resolve());
+    sink.end((err) => (err ? reject(err) : resolve()));
   });
 }

@@ -3,6 +3,7 @@ import type { Gate, Plan } from '../policy/decide.js';
 import { describeContract, type OutputContract } from '../output/contract.js';
 import type { RenderedCommand } from '../recipe/render.js';
 import { cliDeps } from './deps.js';
+import { FdWriter } from './fd-writer.js';
 import { sleep } from '../util/sleep.js';
 import { ApprovalStore } from '../broker/approvals.js';
 import { DeniedError, UsageError } from '../errors.js';
@@ -17,15 +18,8 @@ export async function execCommand(target: string, o: RequestFlags, opts: CliOpti
   const json = Boolean(o.json);
   // A flag is never silently ignored: a dry run never waits for a person.
   if (o.dryRun && o.wait) return printError(new UsageError('--wait and --dry-run do not go together: a dry run asks no one and runs nothing'), json);
-  // Getters: process.stdout and process.stderr are made (streams, about 1 ms) only when the run writes.
-  const deps = cliDeps(opts, json ? 'collect' : {
-    get stdout() {
-      return process.stdout;
-    },
-    get stderr() {
-      return process.stderr;
-    },
-  });
+  // The descriptors themselves: process.stdout and process.stderr are streams made at first use (fd-writer.ts).
+  const deps = cliDeps(opts, json ? 'collect' : { stdout: new FdWriter(1, () => process.stdout), stderr: new FdWriter(2, () => process.stderr) });
   let outcome: BrokerOutcome;
   const request = { service, recipe, params: o.param, assertedTenant: assertedTenant(o.tenant), mode: 'exec' as const, dryRun: Boolean(o.dryRun), record: Boolean(o.record) };
   try {

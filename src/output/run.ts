@@ -7,6 +7,8 @@ import { CastWriter, sweepRecordings } from '../recording/writer.js';
 import type { OutputContract } from './contract.js';
 import { OutputContractError } from './errors.js';
 import { shapeOutput } from './shape.js';
+import type { OutputStream } from '../util/output-stream.js';
+import type { Sink } from '../runner/sink.js';
 
 /**
  * The broker's side of output contracts and recordings, so src/broker/exec.ts only wires it in:
@@ -31,7 +33,7 @@ export interface RunOutputOptions {
   retention: string | undefined;
   redact: (text: string) => { text: string; count: number };
   /** The child's stdout as the caller shows it: a stream, or collected for --json / MCP. */
-  stdout: NodeJS.WritableStream | 'collect';
+  stdout: OutputStream | 'collect';
 }
 
 /** What the end record carries: counts and a link, never a value. */
@@ -68,7 +70,7 @@ export class RunOutput {
   readonly #o: RunOutputOptions;
   readonly #cast: CastWriter | undefined;
   readonly #collector: BoundedCollector | undefined;
-  #sink: Writable | undefined;
+  #sink: Sink | undefined;
 
   constructor(o: RunOutputOptions) {
     this.#o = o;
@@ -87,7 +89,7 @@ export class RunOutput {
   }
 
   /** Where the stdout redactor writes: the collector under a contract, else the caller's own. */
-  get stdoutDest(): NodeJS.WritableStream | 'collect' {
+  get stdoutDest(): OutputStream | 'collect' {
     return this.#collector ?? this.#o.stdout;
   }
 
@@ -99,7 +101,7 @@ export class RunOutput {
   }
 
   /** The stdout sink, so an overflow can stop the child through the runner's closed-reader path. */
-  bind(stdoutSink: Writable): void {
+  bind(stdoutSink: Sink): void {
     this.#sink = stdoutSink;
   }
 

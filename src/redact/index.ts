@@ -5,6 +5,5 @@ export { QgramMatcher, chooseMatcher } from './qgram-matcher.js';
 export { Redactor, type RedactorOptions } from './redactor.js';
 export { IDLE_MS, type RedactorStream } from './stream.js';
 export { shortValueProblem, SHORT_VALUE_FLOOR, type ShortValueProblem } from './short-values.js';
-export { redactTransform, type RedactTransformOptions } from './transform.js';
 export { IdleRelease } from './idle.js';
 export type { PartialRule } from './regions.js';

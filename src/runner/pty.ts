@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import type { ChildSink } from './sink.js';
 import { InternalError } from '../errors.js';
 import type { ChildResult } from './spawn.js';
 
@@ -97,7 +97,7 @@ function rawStdout(): () => void {
   };
 }
 
-export async function runPty(spec: PtySpec, sink: Writable): Promise<ChildResult> {
+export async function runPty(spec: PtySpec, sink: ChildSink): Promise<ChildResult> {
   let pty: NodePty;
   try {
     pty = await import('node-pty');

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
-import type { Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { Exit } from '../errors.js';
 import { BWRAP_SHIELD, SHIELDED_SIGNALS, unshielded } from './contain.js';
 import { nativeSpawnAvailable, spawnNative, type ChildOutput, type StartedChild } from './native-spawn.js';
 import { armGroupWatchdog } from './watchdog.js';
 import { findExecutable } from './which.js';
+import type { ChildSink } from './sink.js';
 
 /**
  * Run one child: argv without a shell, its own process group (so a timeout or a forwarded signal reaches
@@ -40,8 +40,8 @@ export interface ChildSpec {
 }
 
 export interface ChildSinks {
-  stdout: Writable;
-  stderr: Writable;
+  stdout: ChildSink;
+  stderr: ChildSink;
 }
 
 /** Emitted by a sink whose reader has gone away; the child then gets SIGPIPE, as in a bare pipeline. */
@@ -240,7 +240,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
     closeOutputWhenIdle(OUTPUT_GRACE_MS);
   }, () => {});
   // Closing the output on purpose ends the relay early; that is not an error.
-  const relay = (from: ChildOutput, to: Writable) => relayInto(from, to, () => outputClosed);
+  const relay = (from: ChildOutput, to: ChildSink) => relayInto(from, to, () => outputClosed);
 
   try {
     const [{ code, signal }] = await Promise.all([exited, relay(child.stdout, sinks.stdout), relay(child.stderr, sinks.stderr)]);
@@ -271,7 +271,7 @@ export async function runChild(spec: ChildSpec, sinks: ChildSinks): Promise<Chil
  * cost every exec about 3 ms of its start-up. It settles when the pipe ends or is closed; an error on
  * either side rejects, unless `closedOnPurpose()` (the output was closed because the child is gone).
  */
-function relayInto(from: ChildOutput, to: Writable, closedOnPurpose: () => boolean): Promise<void> {
+function relayInto(from: ChildOutput, to: ChildSink, closedOnPurpose: () => boolean): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     // One drain listener at a time: node resumes a child's pipes itself when the child exits, so a
     // paused relay can see another write refused before the first drain.

@@ -5,16 +5,18 @@ import type { Homes } from '../paths.js';
 import type { Plan } from '../policy/decide.js';
 import { placeholders, render } from '../recipe/template.js';
 import { createRunDir } from '../runner/workdir.js';
-import type { ChildSinks, ChildSpec } from '../runner/spawn.js';
+import type { ChildSpec } from '../runner/spawn.js';
 import { findExecutable, resolveSystemCommand } from '../runner/which.js';
 import { BWRAP_SHIELD, defaultSignalEnv, inPidNamespace } from '../runner/contain.js';
 import { bwrapArgv, programDirs, SUPPORT_MOUNT, systemMounts } from './bwrap.js';
 import { detectSandbox, probeCacheFile } from './detect.js';
 import { networkNotes, type NetworkNote } from './egress-notes.js';
 import { pickForwarder, proxyEnv } from './forwarder.js';
-import { DEFAULT_MAX_OUTPUT, OutputCap } from './limits.js';
+import { DEFAULT_MAX_OUTPUT, OutputCap, type CappedInner } from './limits.js';
+import type { Sink } from '../runner/sink.js';
 import type { EgressProxy, Lookup } from './proxy.js';
 import { seatbeltArgv, seatbeltProfile } from './seatbelt.js';
+import type { OutputStream } from '../util/output-stream.js';
 
 /**
  * The broker's one hook into the sandbox: given the plan and the child as the runner would start it,
@@ -90,10 +92,10 @@ export interface SandboxAudit {
 
 export interface SandboxedRun {
   spec: ChildSpec;
-  sinks(s: ChildSinks): ChildSinks;
+  sinks(s: { stdout: CappedInner; stderr: CappedInner }): { stdout: Sink; stderr: Sink };
   /** Stop the proxy, clean up, write the truncation note (streaming), and give the audit fields. */
   /** `stderr` gives where a note goes (called only when there is one). */
-  finish(stderr: (() => NodeJS.WritableStream) | undefined, scrub: (s: string) => string): Promise<SandboxAudit>;
+  finish(stderr: (() => OutputStream) | undefined, scrub: (s: string) => string): Promise<SandboxAudit>;
   readonly truncated: boolean;
   /** After finish: what the proxy refused or could not reach, with the next step (egress-notes.ts). */
   readonly network: NetworkNote[];

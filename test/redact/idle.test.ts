@@ -126,7 +126,8 @@ describe('a real child that prints a prefix, blocks for a second, then the rest'
       env: { PATH: process.env.PATH, HEAD: S.slice(0, 12), REST: S.slice(12) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    child.stdout.pipe(sink);
+    child.stdout.on('data', (d: Buffer) => sink.write(d));
+    child.stdout.on('end', () => sink.end());
     await new Promise((res) => setTimeout(res, 600));
     // Mid-pause: the prefix is out, masked, well before the rest is written.
     expect(written.map((w) => w.text).join('')).toBe('token: [REDACTED:STRIPE_KEY]');

@@ -1,7 +1,8 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { Redactor, redactTransform } from '../../src/redact/index.js';
+import { Redactor } from '../../src/redact/index.js';
+import { redactTransform } from '../../src/redact/transform.js';
 import { builtinShapeRules, compileShapes } from '../../src/redact/shapes/index.js';
 import { MAX_LINE, ShapeStream } from '../../src/redact/shapes/stream.js';
 
