@@ -7,6 +7,7 @@ import type { EgressRecord, ProxyTarget } from './proxy.js';
 import { RedactedPump, redactHeaderValues } from './redacted-pump.js';
 import { badFraming, misdirected, refusalBytes, upstreamFailed, wrongHost, type Refusal } from './tls-refusals.js';
 import type { UpstreamPool } from './upstream-pool.js';
+import { PooledWriter } from './pooled-writer.js';
 
 /**
  * The placeholder proxy's fast path: after TLS termination, requests that need only header, Basic or
@@ -39,8 +40,6 @@ const AHEAD = 1024 * 1024;
 /** Held from the child while the upstream connection is still being made. */
 const QUEUE_MAX = 1024 * 1024;
 const EMPTY: Buffer = Buffer.alloc(0);
-/** Pieces of a write to the child shorter than this are joined into one buffer (see toClient). */
-const JOIN_BELOW = 4096;
 /** Requests that may be sent again when a kept connection turns out to be closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
@@ -83,6 +82,8 @@ class Relay {
   private phase: 'head' | 'body' | 'wait' | 'closed' = 'head';
   private ex: Exchange | undefined;
   private up: TLSSocket | undefined;
+  private upW: PooledWriter | undefined;
+  private readonly out: PooledWriter;
   private upReused = false;
   private connecting = false;
   private upOut: Buffer[] = [];
@@ -94,6 +95,7 @@ class Relay {
   private hostOk = '';
 
   constructor(private readonly client: TLSSocket, private readonly t: ProxyTarget, private readonly d: RelayDeps) {
+    this.out = new PooledWriter(client, false, AHEAD);
     client.on('data', (b: Buffer) => this.fromClient(b));
     // The child may close its side after its last request (the socket allows half-open): the reply still goes out.
     client.on('end', () => {
@@ -133,7 +135,7 @@ class Relay {
     const { sub } = this.d;
     const t = this.t;
     if (head.upgrade) {
-      this.client.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      this.out.end(Buffer.from('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1'));
       return this.close();
     }
     const h = sub.headers(head.raw, t.host, t.port);
@@ -256,11 +258,10 @@ class Relay {
     const parts = this.upOut;
     this.upOut = [];
     this.upOutSize = 0;
-    writeJoined(up, parts);
-    if (up.writableLength >= AHEAD && !this.upWaiting) {
+    if (!this.upW!.write(parts) && !this.upWaiting) {
       this.upWaiting = true;
       if (this.phase === 'body') this.client.pause();
-      up.once('drain', () => {
+      this.upW!.onDrain(() => {
         this.upWaiting = false;
         if (this.phase === 'body') this.client.resume();
       });
@@ -293,6 +294,7 @@ class Relay {
 
   private bind(s: TLSSocket, reused: boolean): void {
     this.up = s;
+    this.upW = new PooledWriter(s, true, AHEAD);
     this.upReused = reused;
     const data = (b: Buffer) => this.fromUp(b);
     const end = () => this.upEnded(false);
@@ -306,6 +308,7 @@ class Relay {
     this.detachUp?.();
     this.detachUp = undefined;
     this.up = undefined;
+    this.upW = undefined;
     this.upWaiting = false;
     return s;
   }
@@ -411,10 +414,9 @@ class Relay {
       ex.pump = new RedactedPump({
         // Paused only once the child is well behind (AHEAD).
         write: (parts, size) => {
-          this.toClient(...(chunked ? [Buffer.from(`${size.toString(16)}\r\n`, 'latin1'), ...parts, CRLF] : parts));
-          return this.client.writableLength < AHEAD;
+          return this.toClient(...(chunked ? [Buffer.from(`${size.toString(16)}\r\n`, 'latin1'), ...parts, CRLF] : parts));
         },
-        drained: (cb) => this.client.once('drain', cb),
+        drained: (cb) => this.out.onDrain(cb),
         end: () => {
           if (chunked || ex.pendingHead) this.toClient(...(chunked ? [LAST_CHUNK] : []));
           this.replyDone(ex);
@@ -499,12 +501,12 @@ class Relay {
     }
     if (ex) ex.started = true;
     if (this.client.destroyed || !this.client.writable) return false;
-    return writeJoined(this.client, parts);
+    return this.out.write(parts);
   }
 
   private refuse(r: Refusal): void {
     if (this.ex && !this.ex.sent) this.dropUp();
-    if (this.client.writable) this.client.end(refusalBytes(r));
+    this.out.end(refusalBytes(r));
     this.close();
   }
 
@@ -515,7 +517,7 @@ class Relay {
     this.ex?.pump?.stop();
     this.parkUp();
     if (now) this.client.destroy();
-    else if (this.client.writable) this.client.end();
+    else this.out.end();
     // Read on and drop what still comes, so the refusal is not lost to a reset.
     this.client.resume();
   }
@@ -528,34 +530,11 @@ class Relay {
   /** A connection between exchanges is clean and waits for the child's next one; one mid-exchange is not. */
   private parkUp(): void {
     const ex = this.ex;
-    const clean = (!ex || (ex.sent && ex.replied)) && !this.upOutSize;
+    const clean = (!ex || (ex.sent && ex.replied)) && !this.upOutSize && (this.upW?.idle ?? true);
     const s = this.unbind();
     if (s && clean) this.d.pool.release(this.t, s);
     else s?.destroy();
   }
-}
-
-/**
- * Small pieces (a head, chunk framing) are joined; a large one is written as it is, encrypted in place
- * from the buffer it arrived in. Corked pieces would be copied into one buffer by node's TLS socket, and
- * a body's pieces joined here would be a copy into fresh memory (~8 ms per 16 MiB).
- */
-function writeJoined(s: TLSSocket, parts: readonly Buffer[]): boolean {
-  let ok = true;
-  let small: Buffer[] = [];
-  const join = () => {
-    if (small.length) ok = s.write(small.length === 1 ? small[0]! : Buffer.concat(small));
-    small = [];
-  };
-  for (const p of parts) {
-    if (p.length < JOIN_BELOW) small.push(p);
-    else {
-      join();
-      ok = s.write(p);
-    }
-  }
-  join();
-  return ok;
 }
 
 /** Addressed to this hop only: the standard ones and those the message's Connection header names (`k` lower case). */

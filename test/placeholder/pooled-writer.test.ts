@@ -1,0 +1,100 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POOLED, PooledWriter } from '../../src/sandbox/pooled-writer.js';
+import { testCa } from './helpers.js';
+
+/**
+ * The byte relay's writer (src/sandbox/pooled-writer.ts): pieces that wait behind a write in flight are
+ * joined into one reused buffer, so node's TLS socket gets one buffer per write. Order and every byte
+ * must survive, the end must come after what is queued, and a buffer that held a request is zeroed.
+ */
+let dir: string;
+let server: Server;
+let port: number;
+let ca: string;
+/** What the far side read on each connection, resolved at its end. */
+const received: Promise<Buffer>[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'outloop-pooled-'));
+  const c = testCa(dir, 'pooled');
+  ca = readFileSync(c.caFile, 'utf8');
+  server = createServer(c.leaf(['127.0.0.1']), (s) => {
+    const parts: Buffer[] = [];
+    received.push(new Promise((resolve) => {
+      s.on('data', (d: Buffer) => parts.push(d));
+      s.on('end', () => {
+        resolve(Buffer.concat(parts));
+        s.end();
+      });
+    }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as { port: number }).port;
+});
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function client(): Promise<{ s: TLSSocket; writes: Buffer[]; got: () => Promise<Buffer> }> {
+  const n = received.length;
+  const s = connect({ port, host: '127.0.0.1', ca });
+  await new Promise<void>((r, j) => s.once('secureConnect', () => r()).once('error', j));
+  await expect.poll(() => received.length).toBe(n + 1);
+  // Each buffer node's socket is given, as given (the writer may reuse its memory afterwards).
+  const writes: Buffer[] = [];
+  const write = s.write.bind(s) as (b: Buffer, cb?: () => void) => boolean;
+  (s as unknown as { write: typeof write }).write = (b, cb) => (writes.push(b), write(b, cb));
+  return { s, writes, got: () => received[n]! };
+}
+
+const pattern = (n: number, seed: number) => {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 0xff;
+  return b;
+};
+
+describe('PooledWriter', () => {
+  it('joins what waits behind a write in flight into few writes, every byte in order, then ends after it', async () => {
+    const { s, writes, got } = await client();
+    const w = new PooledWriter(s, false, 8 * 1024 * 1024);
+    const pieces = Array.from({ length: 96 }, (_, i) => pattern(16 * 1024 + (i % 7), i));
+    for (const p of pieces) w.write([Buffer.from('-'), p]);
+    w.end('last');
+    const all = Buffer.concat([...pieces.flatMap((p) => [Buffer.from('-'), p]), Buffer.from('last')]);
+    expect((await got()).equals(all)).toBe(true);
+    // 1.5 MiB in 192 pieces: the first piece alone, then joins of up to POOLED bytes.
+    expect(writes.length).toBeLessThanOrEqual(Math.ceil(all.length / (POOLED - 32 * 1024)) + 2);
+    expect(writes.every((b) => b.length <= POOLED)).toBe(true);
+  });
+
+  it('says to wait once it is `ahead` bytes ahead, and calls back once it is under half', async () => {
+    const { s, got } = await client();
+    const w = new PooledWriter(s, false, 64 * 1024);
+    expect(w.write([pattern(40 * 1024, 1)])).toBe(true);
+    expect(w.write([pattern(40 * 1024, 2)])).toBe(false);
+    await new Promise<void>((resolve) => w.onDrain(resolve));
+    expect(w.pending).toBeLessThan(32 * 1024);
+    w.end();
+    expect((await got()).length).toBe(80 * 1024);
+  });
+
+  it('zeroes a joined buffer that held a request before it is used again', async () => {
+    const { s, writes, got } = await client();
+    const w = new PooledWriter(s, true, 8 * 1024 * 1024);
+    const secret = Buffer.from('Authorization: Bearer real-value-0123456789\r\n');
+    w.write([pattern(64 * 1024, 3)]);
+    w.write([secret, pattern(64 * 1024, 4)]);
+    w.end();
+    await got();
+    // The second write was joined (it waited behind the first): the request went out whole...
+    const joined = writes.find((b) => b.length === secret.length + 64 * 1024)!;
+    expect(joined).toBeDefined();
+    // ...and the buffer it went out from holds nothing of it now.
+    await expect.poll(() => joined.every((x) => x === 0)).toBe(true);
+  });
+});
