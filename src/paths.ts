@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 
 /**
  * Where outloop keeps its own files. OUTLOOP_HOME puts everything under one folder (tests always set it);
@@ -47,6 +47,18 @@ export function resolveHomes(env: NodeJS.ProcessEnv = process.env): Homes {
 }
 
 /** Expand a leading `~` the way a shell would, for paths written in config.yaml. */
+/** Anything path.resolve would change in an absolute POSIX path: `//`, a `.` or `..` part, a final `/`. */
+const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)|\/$/;
+
+/**
+ * resolve(base, p), returning `p` itself when it is absolute and already normal: what resolve would give,
+ * without its ~1.5 µs (a config with 1,000 tenants binds 1,000 project folders on every exec).
+ */
+export function resolveFrom(base: string, p: string): string {
+  if (sep === '/' && p.length > 1 && p.charCodeAt(0) === 47 && !NOT_NORMAL.test(p)) return p;
+  return resolve(base, p);
+}
+
 export function expandHome(p: string, env: NodeJS.ProcessEnv = process.env): string {
   if (p === '~') return env.HOME || homedir();
   if (p.startsWith('~/')) return join(env.HOME || homedir(), p.slice(2));

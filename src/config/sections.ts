@@ -14,28 +14,42 @@ export interface ConfigSections {
 }
 
 const TENANTS_LINE = /^tenants:[ ]*(#.*)?$/;
-const blankOrComment = (l: string) => /^[ ]*(#.*)?$/.test(l);
+/** How many spaces a line starts with; -1 for a blank line or a comment. One pass, no regex: 8,000 lines for 1,000 tenants. */
+function indentOf(l: string): number {
+  let i = 0;
+  while (i < l.length && l.charCodeAt(i) === 32) i++;
+  return i === l.length || l.charCodeAt(i) === 35 ? -1 : i;
+}
 
 export function splitTenants(text: string): ConfigSections | undefined {
   const lines = text.split('\n');
-  if (lines.some((l) => /^(---|\.\.\.|%)/.test(l) || /^[ ]*\t/.test(l))) return undefined;
-  const starts = lines.flatMap((l, i) => (TENANTS_LINE.test(l) ? [i] : []));
-  if (starts.length !== 1) return undefined;
-  const start = starts[0]!;
+  let start = -1;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    const c = l.charCodeAt(0);
+    // Documents, directives and tabs in indentation: not the plain layout.
+    if ((c === 45 || c === 46 || c === 37) && /^(---|\.\.\.|%)/.test(l)) return undefined;
+    if (l.includes('\t') && /^[ ]*\t/.test(l)) return undefined;
+    if (c === 116 && TENANTS_LINE.test(l)) {
+      if (start !== -1) return undefined;
+      start = i;
+    }
+  }
+  if (start === -1) return undefined;
   let end = start + 1;
-  while (end < lines.length && (blankOrComment(lines[end]!) || lines[end]!.startsWith(' '))) end++;
+  while (end < lines.length && (indentOf(lines[end]!) !== 0)) end++;
   const body = lines.slice(start + 1, end);
-  const first = body.find((l) => !blankOrComment(l));
-  if (first === undefined) return undefined;
-  const indent = first.length - first.trimStart().length;
+  const firstIndent = body.map(indentOf).find((n) => n >= 0);
+  if (firstIndent === undefined) return undefined;
+  const indent = firstIndent;
   const key = new RegExp(`^ {${indent}}([a-z0-9][a-z0-9_-]*):[ ]*(#.*)?$`);
   const tenants: { name: string; lines: string[] }[] = [];
   for (const l of body) {
-    if (blankOrComment(l)) {
+    const own = indentOf(l);
+    if (own === -1) {
       tenants.at(-1)?.lines.push(l);
       continue;
     }
-    const own = l.length - l.trimStart().length;
     if (own < indent) return undefined;
     if (own === indent) {
       const m = key.exec(l);
