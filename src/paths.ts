@@ -46,7 +46,6 @@ export function resolveHomes(env: NodeJS.ProcessEnv = process.env): Homes {
   };
 }
 
-/** Expand a leading `~` the way a shell would, for paths written in config.yaml. */
 /** Anything path.resolve would change in an absolute POSIX path: `//`, a `.` or `..` part, a final `/`. */
 const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)|\/$/;
 
@@ -59,6 +58,7 @@ export function resolveFrom(base: string, p: string): string {
   return resolve(base, p);
 }
 
+/** Expand a leading `~` the way a shell would, for paths written in config.yaml. */
 export function expandHome(p: string, env: NodeJS.ProcessEnv = process.env): string {
   if (p === '~') return env.HOME || homedir();
   if (p.startsWith('~/')) return join(env.HOME || homedir(), p.slice(2));

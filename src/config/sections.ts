@@ -37,11 +37,10 @@ export function splitTenants(text: string): ConfigSections | undefined {
   }
   if (start === -1) return undefined;
   let end = start + 1;
-  while (end < lines.length && (indentOf(lines[end]!) !== 0)) end++;
+  while (end < lines.length && indentOf(lines[end]!) !== 0) end++;
   const body = lines.slice(start + 1, end);
-  const firstIndent = body.map(indentOf).find((n) => n >= 0);
-  if (firstIndent === undefined) return undefined;
-  const indent = firstIndent;
+  const indent = body.map(indentOf).find((n) => n >= 0);
+  if (indent === undefined) return undefined;
   const key = new RegExp(`^ {${indent}}([a-z0-9][a-z0-9_-]*):[ ]*(#.*)?$`);
   const tenants: { name: string; lines: string[] }[] = [];
   for (const l of body) {
