@@ -334,6 +334,22 @@ out:
   return result;
 }
 
+// setNonBlocking(fd): O_NONBLOCK on a descriptor of ours, as libuv sets it on a pipe that node's
+// process.stdout opens; exec's own output writer (src/cli/fd-writer.ts) then gets EAGAIN from a full pipe
+// instead of blocking the event loop (and with it the recipe's timeout). Returns false when it cannot.
+static napi_value js_set_nonblock(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  int32_t fd = -1;
+  int ok = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 1 && napi_get_value_int32(env, argv[0], &fd) == napi_ok && fd >= 0) {
+    int fl = fcntl(fd, F_GETFL);
+    ok = fl >= 0 && ((fl & O_NONBLOCK) || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0);
+  }
+  napi_get_boolean(env, ok, &out);
+  return out;
+}
+
 #endif // __linux__
 
 // Elsewhere the module exports nothing and the runner uses node's child_process.
@@ -342,6 +358,8 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, js_spawn, NULL, &fn);
   napi_set_named_property(env, exports, "spawn", fn);
+  napi_create_function(env, "setNonBlocking", NAPI_AUTO_LENGTH, js_set_nonblock, NULL, &fn);
+  napi_set_named_property(env, exports, "setNonBlocking", fn);
   register_pipe(env, exports);
 #else
   (void)env;

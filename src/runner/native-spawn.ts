@@ -28,6 +28,7 @@ interface SpawnAddon {
   readStart(h: PipeHandle): void;
   readStop(h: PipeHandle): void;
   close(h: PipeHandle): void;
+  setNonBlocking(fd: number): boolean;
 }
 
 declare const pipeHandle: unique symbol;
@@ -145,6 +146,15 @@ function spawnAddon(): SpawnAddon | null {
  */
 export function nativeSpawnAvailable(): boolean {
   return process.env.OUTLOOP_NATIVE_SPAWN !== '0' && spawnAddon() !== null;
+}
+
+/**
+ * O_NONBLOCK on `fd`, as libuv sets it on a pipe node opens as process.stdout. False without the addon
+ * (not Linux, not built) or when the descriptor refuses.
+ */
+export function setNonBlocking(fd: number): boolean {
+  const a = spawnAddon();
+  return a !== null && typeof a.setNonBlocking === 'function' && a.setNonBlocking(fd);
 }
 
 let signalNames: Map<number, NodeJS.Signals> | undefined;

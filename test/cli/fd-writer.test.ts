@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, makeSandbox } from '../helpers/cli.js';
 import { FdWriter } from '../../src/cli/fd-writer.js';
 
 /**
@@ -84,4 +85,38 @@ describe('FdWriter', () => {
     child.kill();
     expect(errors.sort()).toEqual(['callback EPIPE', 'event EPIPE']);
   });
+});
+
+describe('exec into a pipe whose reader has stalled', () => {
+  // The child prints 4 MiB its reader does not take, then keeps running. exec's writes to its stdout
+  // must not block its event loop: the recipe's 2 s timeout still stops the child (which notes the
+  // SIGTERM in a file), as it did when node's stream wrote the output; a blocking write here held the
+  // timer until the reader came back.
+  it('still stops the child at the recipe timeout, and exits 124 once the reader takes the output', async () => {
+    const sb = makeSandbox(['acme']);
+    const marker = join(sb.root, 'stopped');
+    try {
+      sb.writeConfig(`tenants:\n  acme:\n    projects: [${JSON.stringify(sb.projects.acme)}]\n    services:\n      flood:\n        allow: ["*"]\n        sandbox: off\n`);
+      const script = `trap 'touch ${marker}; exit 143' TERM; echo started >&2; head -c 4194304 /dev/zero; sleep 60 & wait`;
+      sb.writeRecipe('flood', `service: flood\nhosts: []\nrecipes:\n  big:\n    description: a lot of output, then a long wait\n    risk: read\n    run: [sh, -c, ${JSON.stringify(script)}]\n    timeout: 2s\n    maxOutput: 16MiB\n`);
+      const c = spawn(process.execPath, [BIN, 'exec', 'flood.big'], { cwd: sb.projects.acme, env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      c.stdout.pause();
+      let err = '';
+      await new Promise<void>((resolve) => c.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (err.includes('started')) resolve();
+      }));
+      // The reader still takes nothing while the timeout stops the child.
+      await expect.poll(() => existsSync(marker), { timeout: 15_000, interval: 50 }).toBe(true);
+      let got = 0;
+      c.stdout.on('data', (d: Buffer) => (got += d.length));
+      c.stdout.resume();
+      const code = await new Promise<number | null>((resolve) => c.on('close', (n) => resolve(n)));
+      expect(code).toBe(124);
+      expect(got).toBeGreaterThan(0);
+      expect(err).toContain('timed out');
+    } finally {
+      sb.cleanup();
+    }
+  }, 30_000);
 });
