@@ -9,7 +9,7 @@ import { Sink, type ChildSink } from '../runner/sink.js';
 export const DEFAULT_MAX_OUTPUT = 10 * 1024 * 1024;
 
 /** What the cap writes into and ends: the run's RedactingSink, or any Writable. */
-type Inner = ChildSink & {
+export type CappedInner = ChildSink & {
   end(): unknown;
   readonly writableEnded: boolean;
   readonly writableFinished: boolean;
@@ -21,7 +21,7 @@ export class OutputCap {
   private used = 0;
   constructor(readonly max: number) {}
 
-  wrap(inner: Inner): Sink {
+  wrap(inner: CappedInner): Sink {
     return new CappedSink(this, inner);
   }
 
@@ -37,10 +37,10 @@ export class OutputCap {
   }
 }
 
-export type { Inner as CappedInner };
+const closedEarly = () => new Error('the output sink closed before it finished');
 
 class CappedSink extends Sink {
-  constructor(private readonly cap: OutputCap, private readonly inner: Inner) {
+  constructor(private readonly cap: OutputCap, private readonly inner: CappedInner) {
     super();
     // The runner listens on what it was given; a reader that went away downstream still counts.
     inner.once(READER_GONE, () => this.emit(READER_GONE));
@@ -62,7 +62,7 @@ class CappedSink extends Sink {
   protected flush(done: (err?: Error | null) => void): void {
     const inner = this.inner;
     if (inner.writableFinished) return done();
-    if (inner.destroyed) return done(new Error('the output sink closed before it finished'));
+    if (inner.destroyed) return done(closedEarly());
     let settled = false;
     const settle = (err?: Error) => {
       if (settled) return;
@@ -72,7 +72,7 @@ class CappedSink extends Sink {
       done(err ?? null);
     };
     const onFinish = () => settle();
-    const onClose = () => settle(inner.writableFinished ? undefined : new Error('the output sink closed before it finished'));
+    const onClose = () => settle(inner.writableFinished ? undefined : closedEarly());
     inner.once('finish', onFinish);
     inner.once('close', onClose);
     if (!inner.writableEnded) inner.end();
