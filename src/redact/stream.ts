@@ -46,7 +46,11 @@ import { concatPieces, EMPTY_PIECE, renderPiece, slicePiece, subPiece } from './
 import { candidatesIn, render, selectRegions, type PartialRule, type Region } from './regions.js';
 
 export interface RedactorStream {
-  /** Feed bytes; returns the bytes that are safe to emit now (possibly empty, may share memory with chunk). */
+  /**
+   * Feed bytes; returns the bytes that are safe to emit now (possibly empty, may share memory with chunk).
+   * What a stream holds across pushes it copies, so the caller may reuse chunk's memory once it has
+   * consumed the output (the placeholder relay reads each reply into one buffer: test/redact/borrowed.test.ts).
+   */
   push(chunk: Uint8Array): Buffer;
   /**
    * push's output as the parts it is made of, none empty (see pushParts): a caller that writes pieces

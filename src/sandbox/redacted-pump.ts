@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { IdleRelease, type Redactor, type RedactorStream } from '../redact/index.js';
+import { IdleRelease, pushParts, type Redactor, type RedactorStream } from '../redact/index.js';
 
 /** Write at most this much per write towards the child; smaller pieces are gathered first. */
 export const BATCH = 256 * 1024;
@@ -7,10 +7,12 @@ export const BATCH = 256 * 1024;
 /** Both ends of a reply body on its way to the child, as the pump needs them. */
 export interface PumpEnds {
   /**
-   * To the child, the parts of one write (`size` bytes in all); false: wait for `drained`. Joined by the
-   * caller, which may have framing to add: one copy of the body instead of two.
+   * Bytes for the child, valid only during the call: the body may have been read into a buffer that the
+   * next read overwrites (tls-relay.ts), and the redactor's output shares its memory. Copy or keep them.
    */
-  write(parts: Buffer[], size: number): boolean;
+  take(part: Buffer): void;
+  /** What was taken since the last flush, `size` bytes, is one write; false: wait for `drained`. */
+  flush(size: number): boolean;
   drained(cb: () => void): void;
   end(): void;
   /** The child is gone: nothing more is written. */
@@ -23,14 +25,14 @@ export interface PumpEnds {
 }
 
 /**
- * A long reply through the redactor to the child: what the redactor releases is gathered into batches of
- * up to BATCH bytes, one write each, handed over as their parts (flushed at the latest on the next turn of
- * the event loop, so a slow stream is not held), with backpressure from the child's side; held bytes are let go under the pause rule as in a
- * child's output. Fed with `data` and `end`, so node's streams (pipeRedacted) and the byte relay's body
- * decoder (tls-relay.ts) share it.
+ * A long reply through the redactor to the child: what the redactor releases is handed to the ends at
+ * once and written in batches of up to BATCH bytes (flushed at the latest on the next turn of the event
+ * loop, so a slow stream is not held), with backpressure from the child's side; held bytes are let go
+ * under the pause rule as in a child's output. Fed with `data` and `end`, so node's streams
+ * (pipeRedacted) and the byte relay's body decoder (tls-relay.ts) share it. `data`'s chunk may be reused
+ * by the caller once it returns: every redactor stream copies what it holds (RedactorStream.push).
  */
 export class RedactedPump {
-  private batch: Buffer[] = [];
   private size = 0;
   private scheduled = false;
   private waiting = false;
@@ -42,7 +44,7 @@ export class RedactedPump {
 
   data(d: Buffer): void {
     try {
-      this.emit(this.stream.push(d));
+      for (const part of pushParts(this.stream, d)) this.emit(part);
       this.idle.after();
     } catch {
       this.abort();
@@ -71,8 +73,8 @@ export class RedactedPump {
   }
 
   private emit(b: Buffer): void {
-    if (b.length === 0) return;
-    this.batch.push(b);
+    if (b.length === 0 || this.ends.gone()) return;
+    this.ends.take(b);
     this.size += b.length;
     if (this.size >= BATCH) this.flush();
     else if (!this.scheduled) {
@@ -84,11 +86,9 @@ export class RedactedPump {
   private flush(): void {
     this.scheduled = false;
     if (this.size === 0 || this.ends.gone()) return;
-    const parts = this.batch;
     const size = this.size;
-    this.batch = [];
     this.size = 0;
-    if (!this.ends.write(parts, size) && !this.waiting) {
+    if (!this.ends.flush(size) && !this.waiting) {
       this.waiting = true;
       this.ends.pause();
       this.ends.drained(() => {
@@ -105,8 +105,15 @@ export function pipeRedacted(src: Readable, dst: Writable, stream: RedactorStrea
     src.destroy();
     dst.destroy();
   };
+  // The source's chunks are its own (node's streams allocate each): the parts are kept until the flush.
+  let parts: Buffer[] = [];
   const pump = new RedactedPump({
-    write: (parts, size) => dst.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size)),
+    take: (part) => parts.push(part),
+    flush: (size) => {
+      const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+      parts = [];
+      return dst.write(out);
+    },
     drained: (cb) => dst.once('drain', cb),
     end: () => dst.end(),
     gone: () => dst.destroyed,

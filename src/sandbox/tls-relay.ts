@@ -57,11 +57,14 @@ interface Exchange {
   /** The whole request is with the upstream. */
   sent: boolean;
   closeAfter: boolean;
+  /** A reply head not yet complete (a copy: what the service sends is read into one reused buffer). */
   rbuf: Buffer;
   reply: ResponseHead | undefined;
   rleft: number;
   rchunks: ChunkedDecoder | undefined;
-  whole: Buffer[] | undefined;
+  /** A small reply's body, filled to `wholeAt`. */
+  whole: Buffer | undefined;
+  wholeAt: number;
   wholeHead: string;
   pump: RedactedPump | undefined;
   /** The reply head, written together with the first piece of the body. */
@@ -170,7 +173,7 @@ class Relay {
       left: head.framing.kind === 'length' ? head.framing.length : 0,
       chunks: head.framing.kind === 'chunked' ? new ChunkedDecoder() : undefined,
       sent: false, closeAfter: head.close || head.minor === 0,
-      rbuf: EMPTY, reply: undefined, rleft: 0, rchunks: undefined, whole: undefined, wholeHead: '', pump: undefined,
+      rbuf: EMPTY, reply: undefined, rleft: 0, rchunks: undefined, whole: undefined, wholeAt: 0, wholeHead: '', pump: undefined,
       pendingHead: undefined, started: false, replied: false, dirty: false,
     };
     this.ex = ex;
@@ -296,11 +299,14 @@ class Relay {
     this.up = s;
     this.upW = new PooledWriter(s, true, AHEAD);
     this.upReused = reused;
-    const data = (b: Buffer) => this.fromUp(b);
     const end = () => this.upEnded(false);
     const fail = () => this.upEnded(true);
-    s.on('data', data).on('end', end).on('close', fail).on('error', fail);
-    this.detachUp = () => s.off('data', data).off('end', end).off('close', fail).off('error', fail);
+    this.d.pool.read(s, (view) => this.fromUp(view));
+    s.on('end', end).on('close', fail).on('error', fail);
+    this.detachUp = () => {
+      this.d.pool.read(s, undefined);
+      s.off('end', end).off('close', fail).off('error', fail);
+    };
   }
 
   private unbind(): TLSSocket | undefined {
@@ -317,6 +323,7 @@ class Relay {
     this.unbind()?.destroy();
   }
 
+  /** `b` lies in the connection's read buffer: whatever is kept past this call is copied. */
   private fromUp(b: Buffer): void {
     const ex = this.ex;
     // Nothing is asked, or the reply is complete: the service is out of step; forget this connection.
@@ -327,6 +334,7 @@ class Relay {
     else {
       ex.rbuf = ex.rbuf.length ? Buffer.concat([ex.rbuf, b]) : b;
       this.replyHead(ex);
+      if (this.ex === ex && !ex.reply && ex.rbuf.buffer === b.buffer) ex.rbuf = Buffer.from(ex.rbuf);
     }
   }
 
@@ -401,7 +409,7 @@ class Relay {
       return this.replyDone(ex);
     }
     if (f.kind === 'length' && f.length <= SMALL_REPLY) {
-      ex.whole = [];
+      ex.whole = Buffer.allocUnsafe(f.length);
       ex.rleft = f.length;
       ex.wholeHead = this.replyLead(head, closing);
     } else {
@@ -412,10 +420,13 @@ class Relay {
       ex.rchunks = f.kind === 'chunked' ? new ChunkedDecoder() : undefined;
       const chunked = ex.head.minor === 1;
       ex.pump = new RedactedPump({
-        // Paused only once the child is well behind (AHEAD).
-        write: (parts, size) => {
-          return this.toClient(...(chunked ? [Buffer.from(`${size.toString(16)}\r\n`, 'latin1'), ...parts, CRLF] : parts));
+        // Copied into the writer's batch at once (the body lies in the read buffer), framed at the flush.
+        take: (part) => {
+          if (ex.pendingHead) this.toClient();
+          if (!this.client.destroyed) this.out.copy(part, chunked);
         },
+        // Paused only once the child is well behind (AHEAD).
+        flush: () => this.out.seal(),
         drained: (cb) => this.out.onDrain(cb),
         end: () => {
           if (chunked || ex.pendingHead) this.toClient(...(chunked ? [LAST_CHUNK] : []));
@@ -455,13 +466,13 @@ class Relay {
 
   private deliver(ex: Exchange, piece: Buffer): void {
     if (piece.length === 0) return;
-    if (ex.whole) ex.whole.push(piece);
+    if (ex.whole) ex.wholeAt += piece.copy(ex.whole, ex.wholeAt);
     else ex.pump!.data(piece);
   }
 
   private replyEnd(ex: Exchange): void {
     if (!ex.whole) return ex.pump!.end();
-    const body = this.d.redactor.redactBuffer(ex.whole.length === 1 ? ex.whole[0]! : Buffer.concat(ex.whole)).output;
+    const body = this.d.redactor.redactBuffer(ex.whole.subarray(0, ex.wholeAt)).output;
     // Head and body in one write: no small-segment stall, and the length the child reads is the masked one.
     const head = `${ex.wholeHead.slice(0, -2)}Content-Length: ${body.length}\r\n\r\n`;
     const out = Buffer.allocUnsafe(head.length + body.length);

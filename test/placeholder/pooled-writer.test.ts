@@ -97,4 +97,46 @@ describe('PooledWriter', () => {
     // ...and the buffer it went out from holds nothing of it now.
     await expect.poll(() => joined.every((x) => x === 0)).toBe(true);
   });
+
+  it('copies bytes the caller overwrites at once, and sends each sealed batch as one HTTP chunk, in order with writes', async () => {
+    const { s, writes, got } = await client();
+    const w = new PooledWriter(s, false, 8 * 1024 * 1024);
+    const scratch = Buffer.alloc(40 * 1024);
+    const sent: Buffer[] = [];
+    w.write([Buffer.from('HEAD\r\n')]);
+    for (let i = 0; i < 60; i++) {
+      const piece = scratch.subarray(0, pattern(10 * 1024 + i, i).copy(scratch));
+      sent.push(Buffer.from(piece));
+      w.copy(piece, true);
+      // As the next read into the same buffer would.
+      scratch.fill(0x41);
+      if (i % 7 === 6) expect(w.seal()).toBe(true);
+    }
+    // Larger than a pooled buffer: a chunk per buffer it fills.
+    const large = pattern(700 * 1024, 99);
+    sent.push(large);
+    w.copy(large, true);
+    w.seal();
+    w.write([Buffer.from('0\r\n\r\n')]);
+    w.end();
+    const all = await got();
+    expect(all.subarray(0, 6).toString()).toBe('HEAD\r\n');
+    // Chunked framing by hand: size line, bytes, CRLF; then the last chunk.
+    const body: Buffer[] = [];
+    let at = 6;
+    for (;;) {
+      const eol = all.indexOf('\r\n', at);
+      const size = parseInt(all.toString('latin1', at, eol), 16);
+      at = eol + 2;
+      if (size === 0) break;
+      expect(size).toBeLessThanOrEqual(POOLED);
+      body.push(all.subarray(at, at + size));
+      expect(all.toString('latin1', at + size, at + size + 2)).toBe('\r\n');
+      at += size + 2;
+    }
+    expect(all.toString('latin1', at)).toBe('\r\n');
+    expect(Buffer.concat(body).equals(Buffer.concat(sent))).toBe(true);
+    // One write per batch (9 sealed, 3 for the large piece), the head and the last chunk.
+    expect(writes.length).toBeLessThanOrEqual(14);
+  });
 });

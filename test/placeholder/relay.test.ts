@@ -42,6 +42,14 @@ beforeAll(async () => {
       text.write(`[${req.headers.authorization}]`, BIG - 200, 'latin1');
       return res.writeHead(200, { 'content-length': String(BIG) }).end(text);
     }
+    if (url.pathname === '/many-echo') {
+      // The real value every 53 bytes: most of the reply's TLS records end inside one, and so do the
+      // proxy's reads of them, each into the one buffer its connection reads into (upstream-pool.ts).
+      const text = echoes(req.headers.authorization ?? '');
+      if (!url.searchParams.has('chunked')) return res.writeHead(200, { 'content-length': String(text.length) }).end(text);
+      res.writeHead(200).write(text);
+      return res.end();
+    }
     if (url.pathname === '/empty') return res.writeHead(204).end();
     // As real services do: the length the GET would have (node's client keeps the connection only then).
     if (req.method === 'HEAD') return res.writeHead(200, { 'content-length': '1234' }).end();
@@ -55,6 +63,9 @@ afterAll(async () => {
   await up?.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** About 2 MiB of `<value>` and dots, 53 bytes a unit. */
+const echoes = (value: string) => Buffer.from(`<${value}>${'.'.repeat(53 - value.length - 2)}`.repeat(Math.ceil(BIG / 53)), 'latin1');
 
 const secrets = (): PlaceholderSecret[] => [
   { name: 'TOKEN', service: 'svc', sentinel: SENT, value: REAL, hosts: [`127.0.0.1:${up.port}`], surfaces: new Set(['header', 'basic', 'query']) },
@@ -269,6 +280,19 @@ describe('the byte relay keeps requests apart on a kept connection', () => {
     expect(rec).toMatchObject({ decision: 'allow', intercepted: true });
     expect(rec.bytesOut).toBeGreaterThan(2 * big.length);
     expect(rec.bytesIn).toBeGreaterThan(BIG);
+    s.destroy();
+  });
+
+  it('a long reply read into one reused buffer: every value split between two reads is masked whole, every other byte as sent', async () => {
+    await fresh();
+    const s = await p.tunnel();
+    const go = onTunnel(s);
+    const want = echoes(`Bearer ${REAL}`).toString('latin1').replaceAll(REAL, '[REDACTED:TOKEN]');
+    for (const path of ['/many-echo', '/many-echo?chunked']) {
+      const r = await go('GET', path);
+      expect(r.status).toBe(200);
+      expect(r.body.toString('latin1') === want).toBe(true);
+    }
     s.destroy();
   });
 
