@@ -53,6 +53,8 @@ export class UpstreamPool {
       checkServerIdentity: (_n, cert) => checkServerIdentity(t.host, cert),
     };
     const s = connect(options);
+    // What the service sent last (an echo of the real value, say) does not outlive the connection.
+    s.once('close', () => buffer.fill(0));
     this.track(s);
     s.setNoDelay(true);
     const failed = (err: NodeJS.ErrnoException) => cb(err, undefined, false);
