@@ -67,7 +67,7 @@ interface Exchange {
   wholeAt: number;
   wholeHead: string;
   pump: RedactedPump | undefined;
-  /** The reply head, written together with the first piece of the body. */
+  /** The reply head, written right before the first piece of the body. */
   pendingHead: Buffer | undefined;
   /** Anything of the reply reached the child. */
   started: boolean;

@@ -38,7 +38,7 @@ export class UpstreamPool {
     const buffer = Buffer.allocUnsafeSlow(READ_SIZE);
     // tls.connect documents onread (node's types do not have it yet).
     const options: ConnectionOptions & { onread: OnReadOpts } = {
-      // Bytes nobody reads for (between exchanges, after the relay let go): the connection is out of step.
+      // Bytes with no reader (the relay let go of the connection and has not parked it): out of step.
       onread: {
         buffer,
         callback: (n) => {
