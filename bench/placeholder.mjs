@@ -49,6 +49,8 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const port = server.address().port;
 
 // The child: a CONNECT tunnel by hand (node 20's https ignores HTTPS_PROXY), then keep-alive requests over it.
+// agent: false, as proxy agents do: with NODE_USE_ENV_PROXY=1 (node 22.21+, 24.5+) the global agent would
+// send the CONNECT itself through the proxy.
 writeFileSync(join(recipes, 'client.mjs'), `
 import http from 'node:http'; import tls from 'node:tls'; import { readFileSync } from 'node:fs';
 const boot = performance.now();
@@ -56,7 +58,7 @@ const [mode, port] = process.argv.slice(2);
 // REF_PORT: the reference rows below, straight to a bare relay (no CONNECT, no sandbox).
 const direct = process.env.REF_PORT;
 const ca = mode === 'plain' || direct ? readFileSync(new URL('./ca.pem', import.meta.url)) : undefined;
-const sock = direct ? (await import('node:net')).connect(Number(direct), '127.0.0.1') : await new Promise((res, rej) => { const proxy = new URL(process.env.HTTPS_PROXY); http.request({ host: proxy.hostname, port: proxy.port, method: 'CONNECT', path: '127.0.0.1:' + port }).on('connect', (r, s) => res(s)).on('error', rej).end(); });
+const sock = direct ? (await import('node:net')).connect(Number(direct), '127.0.0.1') : await new Promise((res, rej) => { const proxy = new URL(process.env.HTTPS_PROXY); http.request({ host: proxy.hostname, port: proxy.port, method: 'CONNECT', path: '127.0.0.1:' + port, agent: false }).on('connect', (r, s) => res(s)).on('error', rej).end(); });
 const t = tls.connect({ socket: sock, ca, host: '127.0.0.1', ALPNProtocols: ['http/1.1'] });
 await new Promise((r, j) => t.once('secureConnect', r).once('error', j));
 const hs = performance.now() - boot;
