@@ -155,13 +155,16 @@ let res;
 const row = (k, label) => {
   const a = med(res.plain.map((x) => x[k]));
   const b = med(res.ph.map((x) => x[k]));
-  return `  ${label.padEnd(34)} ${a.toFixed(1).padStart(9)} ms ${b.toFixed(1).padStart(9)} ms   ${(b / a).toFixed(2)}x`;
+  // Each round ran both modes back to back: the median of the rounds' own ratios moves less than the
+  // ratio of the medians when the machine's speed drifts between rounds.
+  const paired = med(res.ph.map((x, i) => x[k] / res.plain[i][k]));
+  return `  ${label.padEnd(34)} ${a.toFixed(1).padStart(9)} ms ${b.toFixed(1).padStart(9)} ms   ${(b / a).toFixed(2)}x   ${paired.toFixed(2)}x`;
 };
 for (let b = 0; b < BUILDS.length; b++) {
   res = all[b];
   if (BUILDS.length > 1) console.log(`== ${BUILDS[b][0]} (${BUILDS[b][1]})`);
   console.log(`median of ${rounds} rounds, sandboxed exec child (bwrap when available) through the egress proxy
-  ${''.padEnd(34)} ${'allow-list'.padStart(12)} ${'placeholder'.padStart(12)}   ratio
+  ${''.padEnd(34)} ${'allow-list'.padStart(12)} ${'placeholder'.padStart(12)}   ratio   paired (median of each round's ratio)
 ${row('small', `${SMALL} small requests (keep-alive)`)}
 ${row('p50', '  one small request, median')}
 ${row('p95', '  one small request, 95th percentile')}
@@ -176,7 +179,7 @@ target: placeholder <= 1.3x the allow-list proxy per request`);
 }
 res = refRuns;
 console.log(`reference, the same rounds: a naive relay in a fresh node (stream.pipe; no sandbox, HTTP or redaction)
-  ${''.padEnd(34)} ${'TCP copy'.padStart(12)} ${'TLS ended'.padStart(12)}   ratio
+  ${''.padEnd(34)} ${'TCP copy'.padStart(12)} ${'TLS ended'.padStart(12)}   ratio   paired
 ${row('small', `${SMALL} small requests (keep-alive)`)}
 ${row('down', `one ${LARGE / 1048576} MiB response`)}
 ${row('upload', `one ${LARGE / 1048576} MiB upload`)}
