@@ -1,10 +1,10 @@
 /**
  * The first process inside the sandbox's network namespace, where only loopback exists. It listens on
  * 127.0.0.1 (a free port), relays each TCP connection to the egress proxy's unix socket (bound in from
- * outside), and starts the real child with HTTP(S)_PROXY pointing at itself. It ignores the signals the
- * runner sends to the whole process group (the child gets them too and decides), and exits with the
- * child's status. Node resets inherited signal dispositions at start-up, so the child starts with
- * default handlers even though bwrap outside ignores them.
+ * outside), and starts the real child with HTTP(S)_PROXY pointing at itself (NO_PROXY: itself only, see
+ * proxyEnv). It ignores the signals the runner sends to the whole process group (the child gets them
+ * too and decides), and exits with the child's status. Node resets inherited signal dispositions at
+ * start-up, so the child starts with default handlers even though bwrap outside ignores them.
  *
  * Shipped as text and written into the run's support folder: the CLI is one bundle, and the script must
  * be a file the sandboxed node can read.
@@ -38,8 +38,7 @@ server.listen(0, '127.0.0.1', () => {
   const url = 'http://127.0.0.1:' + server.address().port;
   const env = { ...process.env };
   for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'ALL_PROXY', 'all_proxy']) env[k] = url;
-  env.NO_PROXY = '';
-  env.no_proxy = '';
+  env.NO_PROXY = env.no_proxy = '127.0.0.1:' + server.address().port;
   const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit', env });
   child.on('error', (e) => {
     process.stderr.write('outloop: cannot start ' + argv[0] + ' in the sandbox: ' + (e.code || e.message) + '\n');
@@ -68,7 +67,7 @@ listen($srv, 128) or exit 70;
 my ($port) = unpack_sockaddr_in(getsockname($srv));
 my $url = "http://127.0.0.1:$port";
 $ENV{$_} = $url for qw(HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy);
-$ENV{NO_PROXY} = $ENV{no_proxy} = '';
+$ENV{NO_PROXY} = $ENV{no_proxy} = "127.0.0.1:$port";
 $SIG{$_} = 'IGNORE' for qw(INT TERM HUP QUIT);
 my $child = fork();
 exit 70 unless defined $child;
@@ -149,11 +148,16 @@ export function pickForwarder(perl: string | undefined, node: string): Forwarder
     : { file: 'forwarder.mjs', source: FORWARDER_SOURCE, argv: (m) => [node, `${m}/forwarder.mjs`] };
 }
 
-/** The proxy variables, for a child that reaches the proxy directly (no sandbox, or macOS). */
+/**
+ * The proxy variables, for a child that reaches the proxy directly (no sandbox, or macOS). NO_PROXY names
+ * the proxy alone, with its port, as the forwarders do: every other host (localhost too) goes through
+ * it, and a request to the proxy itself (a CONNECT written by hand) goes straight to it. Without that,
+ * node 22.21+ and 24.5+ with NODE_USE_ENV_PROXY=1 (placeholder runs) send such a CONNECT to the proxy
+ * as a proxied request, which it refuses. Clients whose NO_PROXY takes no port (curl) match nothing.
+ */
 export function proxyEnv(url: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'ALL_PROXY', 'all_proxy']) env[k] = url;
-  env.NO_PROXY = '';
-  env.no_proxy = '';
+  env.NO_PROXY = env.no_proxy = new URL(url).host;
   return env;
 }

@@ -6,6 +6,20 @@ import { ghToken, startTlsApi, type TlsApi } from './helpers.js';
  * A recipe under a grant with `placeholder: true`: its templates render with the sentinel, so even a
  * general program as the child never holds the value; check and --dry-run say which secrets go so.
  */
+/**
+ * A client that opens its own tunnel, as proxy libraries do, but through http's default agent: node
+ * 22.21+ and 24.5+ with NODE_USE_ENV_PROXY=1 (set for placeholder runs) would send that CONNECT through
+ * the proxy it is addressed to, unless NO_PROXY names the proxy (src/sandbox/forwarder.ts, proxyEnv).
+ */
+const HAND_CONNECT = `const http = require('node:http'), tls = require('node:tls');
+const proxy = new URL(process.env.HTTPS_PROXY), port = process.argv[1];
+http.request({ host: proxy.hostname, port: proxy.port, method: 'CONNECT', path: '127.0.0.1:' + port }).on('connect', (res, sock) => {
+  if (res.statusCode !== 200) { console.log('CONNECT refused: ' + res.statusCode); process.exit(1); }
+  const t = tls.connect({ socket: sock, host: '127.0.0.1' }, () => t.end('GET /user HTTP/1.1\\r\\nHost: 127.0.0.1:' + port + '\\r\\nAuthorization: Bearer ' + process.env.T + '\\r\\nConnection: close\\r\\n\\r\\n'));
+  let got = '';
+  t.on('data', (d) => (got += d)).on('end', () => console.log(got.split('\\r\\n\\r\\n')[1]));
+}).end();`;
+
 describe('exec with placeholder: true', () => {
   const TOKEN = ghToken();
   let e: E2E;
@@ -28,6 +42,11 @@ recipes:
     description: a general program holding the credential
     risk: read
     run: [sh, -c, 'printf "%s" "$T" | rev']
+    env: { T: "{{secrets.TOKEN}}" }
+  tunnel:
+    description: a CONNECT written by hand, through node's default agent
+    risk: read
+    run: [node, -e, ${JSON.stringify(HAND_CONNECT)}, "${api.port}"]
     env: { T: "{{secrets.TOKEN}}" }
 `);
     e.writeConfig(configYaml(e, { acme: 'gh:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  placeholder: true' }));
@@ -59,6 +78,13 @@ recipes:
     const held = [...s.stdout].reverse().join('');
     expect(held).toMatch(/^ghp_[A-Za-z0-9]{36}$/);
     expect(held).not.toBe(TOKEN);
+  });
+
+  it('a CONNECT written by hand through node\'s default agent reaches the API too (NO_PROXY names the proxy)', async () => {
+    const r = await e.cli(['exec', 'gh.tunnel'], { env: env() });
+    // The body as it came (chunked or not: this client reads raw bytes).
+    expect(r.stdout).toContain('{"ok":true,"got":"Bearer [REDACTED:TOKEN]"}');
+    expect(api.seen.at(-1)).toMatchObject({ url: '/user', authorization: `Bearer ${TOKEN}` });
   });
 
   it('doctor says plainly what a CA key readable by this user leaves open (personal mode)', async () => {

@@ -64,6 +64,14 @@ describe.each(['perl', 'node'] as const)('the %s forwarder', (kind) => {
     expect(r.code).toBe(7);
   });
 
+  it('gives the child NO_PROXY naming the forwarder alone, with its port (every other host goes through it)', async () => {
+    const r = await run(kind, ['sh', '-c', 'printf "%s|%s|%s" "$HTTPS_PROXY" "$NO_PROXY" "$no_proxy"']);
+    const [proxy, upper, lower] = r.text.split('|');
+    expect(proxy).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(upper).toBe(new URL(proxy!).host);
+    expect(lower).toBe(upper);
+  });
+
   it('a signal to the group reaches the child, not the forwarder: 128+N', async () => {
     const r = await run(kind, ['sh', '-c', 'echo ready; sleep 5; echo survived'], (pid) => process.kill(-pid, 'SIGTERM'));
     expect(r.text).toBe('ready\n');
