@@ -49,8 +49,7 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const port = server.address().port;
 
 // The child: a CONNECT tunnel by hand (node 20's https ignores HTTPS_PROXY), then keep-alive requests over it.
-// agent: false, as proxy agents do: with NODE_USE_ENV_PROXY=1 (node 22.21+, 24.5+) the global agent would
-// send the CONNECT itself through the proxy.
+// agent: false, as proxy agents do: the tunnel is this connection's alone.
 writeFileSync(join(recipes, 'client.mjs'), `
 import http from 'node:http'; import tls from 'node:tls'; import { readFileSync } from 'node:fs';
 const boot = performance.now();
