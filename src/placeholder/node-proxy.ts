@@ -1,9 +1,12 @@
 /**
- * A preload (`node --require`) that outloop puts in front of node children of a placeholder run, for node
- * releases whose fetch and https ignore HTTP(S)_PROXY (before 22.21 / 24.5; newer ones get
- * NODE_USE_ENV_PROXY=1 and this does nothing). It sends fetch (undici's global dispatcher, rebuilt with a
- * connector that tunnels through the proxy) and https.Agent connections (SDKs such as Stripe's) through
- * CONNECT to the egress proxy, so SDKs run unedited. Shipped as text, written beside the CA bundle.
+ * A preload (`node --require`) that outloop puts in front of node children of a placeholder run: node's
+ * fetch and https ignore HTTP(S)_PROXY unless NODE_USE_ENV_PROXY=1, and even then (22.21+, 24.5+) an
+ * https.Agent the program makes itself (Stripe's SDK does) connects directly on 24, and 22 warns on
+ * stderr at every start that its proxy support is experimental. So outloop does not set that variable;
+ * this sends fetch (undici's global dispatcher, rebuilt with a connector that tunnels through the proxy)
+ * and every https.Agent's connections through CONNECT to the egress proxy, on every node release, so
+ * SDKs run unedited. Where the program's own environment asks node for its proxy support, node's fetch
+ * dispatcher is left to it; the agents still tunnel here. Shipped as text, written beside the CA bundle.
  * CommonJS, not an ES module: `--import` starts node's ESM loader in every child, CommonJS or not
  * (about 5 ms a node start here); `--require` runs before an ES module's own imports all the same.
  */
@@ -16,7 +19,7 @@ const { isIP } = net;
 const [maj, min] = process.versions.node.split('.').map(Number);
 const native = process.env.NODE_USE_ENV_PROXY === '1' && (maj > 24 || (maj === 24 && min >= 5) || (maj === 22 && min >= 21));
 const raw = process.env.HTTPS_PROXY || process.env.https_proxy;
-if (!native && raw) {
+if (raw) {
   const proxy = new URL(raw);
   const bypass = (process.env.NO_PROXY || process.env.no_proxy || '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   const direct = (h) => bypass.some((b) => b === '*' || h === b || h.endsWith(b.startsWith('.') ? b : '.' + b));
@@ -74,8 +77,9 @@ if (!native && raw) {
       });
     }
   };
-  // Without a fetch (--no-experimental-fetch) there is nothing to set up.
-  if (typeof nodeFetch === 'function') {
+  // Without a fetch (--no-experimental-fetch) there is nothing to set up; with node's own proxy support
+  // its dispatcher already tunnels.
+  if (typeof nodeFetch === 'function' && !native) {
     Object.defineProperty(globalThis, key, {
       configurable: true,
       enumerable: false,

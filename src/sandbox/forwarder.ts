@@ -152,8 +152,9 @@ export function pickForwarder(perl: string | undefined, node: string): Forwarder
  * The proxy variables, for a child that reaches the proxy directly (no sandbox, or macOS). NO_PROXY names
  * the proxy alone, with its port, as the forwarders do: every other host (localhost too) goes through
  * it, and a request to the proxy itself (a CONNECT written by hand) goes straight to it. Without that,
- * node 22.21+ and 24.5+ with NODE_USE_ENV_PROXY=1 (placeholder runs) send such a CONNECT to the proxy
- * as a proxied request, which it refuses. Clients whose NO_PROXY takes no port (curl) match nothing.
+ * node 22.21+ and 24.5+ with NODE_USE_ENV_PROXY=1 (in a program's own environment) send such a CONNECT
+ * to the proxy as a proxied request, which it refuses. Clients whose NO_PROXY takes no port (curl) match
+ * nothing.
  */
 export function proxyEnv(url: string): Record<string, string> {
   const env: Record<string, string> = {};

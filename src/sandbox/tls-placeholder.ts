@@ -45,7 +45,5 @@ export function caEnv(dir: string, nodeOptions: string | undefined): Record<stri
     REQUESTS_CA_BUNDLE: file,
     CURL_CA_BUNDLE: file,
     GIT_SSL_CAINFO: file,
-    // Node 22.21+/24.5+: fetch and http honour HTTP(S)_PROXY with this (older node ignores it).
-    NODE_USE_ENV_PROXY: '1',
   };
 }

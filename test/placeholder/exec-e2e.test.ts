@@ -7,9 +7,10 @@ import { ghToken, startTlsApi, type TlsApi } from './helpers.js';
  * general program as the child never holds the value; check and --dry-run say which secrets go so.
  */
 /**
- * A client that opens its own tunnel, as proxy libraries do, but through http's default agent: node
- * 22.21+ and 24.5+ with NODE_USE_ENV_PROXY=1 (set for placeholder runs) would send that CONNECT through
- * the proxy it is addressed to, unless NO_PROXY names the proxy (src/sandbox/forwarder.ts, proxyEnv).
+ * A client that opens its own tunnel, as proxy libraries do, but through http's default agent, in a
+ * program that asks node for its proxy support (NODE_USE_ENV_PROXY=1): node 22.21+ and 24.5+ would send
+ * that CONNECT through the proxy it is addressed to, unless NO_PROXY names the proxy
+ * (src/sandbox/forwarder.ts, proxyEnv).
  */
 const HAND_CONNECT = `const http = require('node:http'), tls = require('node:tls');
 const proxy = new URL(process.env.HTTPS_PROXY), port = process.argv[1];
@@ -47,7 +48,7 @@ recipes:
     description: a CONNECT written by hand, through node's default agent
     risk: read
     run: [node, -e, ${JSON.stringify(HAND_CONNECT)}, "${api.port}"]
-    env: { T: "{{secrets.TOKEN}}" }
+    env: { T: "{{secrets.TOKEN}}", NODE_USE_ENV_PROXY: "1" }
 `);
     e.writeConfig(configYaml(e, { acme: 'gh:\n  secrets: { TOKEN: "local:acme/token" }\n  allow: ["*"]\n  placeholder: true' }));
     await e.setSecret('local:acme/token', TOKEN);

@@ -10,7 +10,8 @@ import { NODE_PROXY_PRELOAD } from '../../src/placeholder/node-proxy.js';
 /**
  * The preload for node children (node-proxy.ts) sets fetch's dispatcher up only when it is first needed:
  * a fetch, or a read of undici's global dispatcher, still goes through the proxy; a dispatcher the program
- * set before is kept. (Node 22.21+/24.5+ with NODE_USE_ENV_PROXY does this itself: the preload is off.)
+ * set before is kept. (A program whose own environment sets NODE_USE_ENV_PROXY=1 on node 22.21+/24.5+
+ * keeps node's proxying dispatcher; its https agents still tunnel here.)
  */
 const run = promisify(execFile);
 let dir: string;

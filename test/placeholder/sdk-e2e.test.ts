@@ -7,8 +7,10 @@ import { ghToken, recipeFile, startTlsApi, type TlsApi } from './helpers.js';
 /**
  * Node clients, unedited: global fetch, the official Stripe SDK and Octokit, each pointed at the local
  * HTTPS API (as their options allow) and given the credential from the environment, through a
- * placeholder run. Node before 22.21/24.5 ignores HTTPS_PROXY; outloop's preload (node-proxy.ts) routes
- * fetch and https.Agent through the proxy there, and newer node does it itself (NODE_USE_ENV_PROXY=1).
+ * placeholder run. Node's fetch and https ignore HTTPS_PROXY; outloop's preload (node-proxy.ts) routes
+ * fetch and every https.Agent through the proxy, on every release. scripts/node-versions.sh runs this on
+ * Node 22 and 24 too: with node's own NODE_USE_ENV_PROXY, Stripe's agent connected directly on 24 (the
+ * service saw the sentinel) and 22 printed an "experimental" warning on every child's stderr.
  */
 const REPO = resolve(import.meta.dirname, '../..');
 

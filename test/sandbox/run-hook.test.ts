@@ -26,7 +26,7 @@ describe('sandboxRun as a library hook', () => {
     const box = await sandboxRun({ target: target({ available: false }), spec: spec(), homes, path: process.env.PATH });
     expect(box.spec.argv).toEqual(['sh', '-c', 'true']);
     expect(box.spec.env.HTTPS_PROXY).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    // The proxy alone is not proxied (a CONNECT by hand on node 22.21+ with NODE_USE_ENV_PROXY): nothing else.
+    // The proxy alone is not proxied (a CONNECT by hand under node's NODE_USE_ENV_PROXY): nothing else.
     expect(box.spec.env.NO_PROXY).toBe(new URL(box.spec.env.HTTPS_PROXY!).host);
     expect(await box.finish(undefined, (x) => x)).toEqual({ sandbox: 'none', sandboxMode: 'auto', egressEnforced: false, egress: [] });
   });
