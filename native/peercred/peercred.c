@@ -3,12 +3,16 @@
 // caller's own words. Also the two calls an `outloop session` root needs to keep the session's processes
 // in its tree (a child subreaper), which Node has no API for either. And dup2, for a daemon worker that
 // ends its output before its process has finished exiting, and setrlimit, which Node has no API for.
+// And getpwnam_r, for OS user names as the system resolves them (NSS), which Node cannot do for a user
+// other than the current one.
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -132,6 +136,50 @@ static napi_value no_core_dumps(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// userUid(name): the uid of the OS user `name` from the system's user database (getpwnam_r, so through
+// NSS: a user from LDAP or sssd counts as one in /etc/passwd does), or null when there is none. A lookup
+// that fails (the directory cannot be reached) throws: the caller must not guess a binding.
+static napi_value user_uid(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char name[256];
+  size_t len = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok || len == 0 || len >= sizeof name - 1 ||
+      strlen(name) != len) {
+    napi_throw_type_error(env, NULL, "userUid(name): name must be a non-empty string under 255 bytes, without NUL");
+    return NULL;
+  }
+  long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+  if (size <= 0) size = 16384;
+  for (;;) {
+    char* buf = malloc((size_t)size);
+    if (buf == NULL) {
+      napi_throw_error(env, "ENOMEM", "getpwnam_r: out of memory");
+      return NULL;
+    }
+    struct passwd pw;
+    struct passwd* found = NULL;
+    int e = getpwnam_r(name, &pw, buf, (size_t)size, &found);
+    if (e == ERANGE && size < (1L << 20)) {
+      free(buf);
+      size *= 2;
+      continue;
+    }
+    napi_value out;
+    // Not found is 0 with no entry; some NSS modules say ENOENT or ESRCH for it (POSIX allows both).
+    if (e == 0 || e == ENOENT || e == ESRCH) {
+      if (e == 0 && found != NULL) napi_create_uint32(env, pw.pw_uid, &out);
+      else napi_get_null(env, &out);
+      free(buf);
+      return out;
+    }
+    free(buf);
+    errno = e;
+    return throw_errno(env, "EGETPW", "getpwnam_r");
+  }
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "peercred", NAPI_AUTO_LENGTH, peercred, NULL, &fn);
@@ -144,5 +192,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "endOutput", fn);
   napi_create_function(env, "noCoreDumps", NAPI_AUTO_LENGTH, no_core_dumps, NULL, &fn);
   napi_set_named_property(env, exports, "noCoreDumps", fn);
+  napi_create_function(env, "userUid", NAPI_AUTO_LENGTH, user_uid, NULL, &fn);
+  napi_set_named_property(env, exports, "userUid", fn);
   return exports;
 }

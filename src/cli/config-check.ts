@@ -45,10 +45,10 @@ export async function configCheckCommand(o: { json?: boolean }, opts: CliOptions
       problems.push({ file: loaded.file, ...locateInConfig(loaded.file, text, path), message, severity: 'warning' });
     // In system mode a users entry that names no OS user fails every request: said here first.
     const named = Object.values(loaded.config.tenants).some((t) => (t.users ?? []).some((u) => typeof u === 'string'));
-    const uids = named ? (await import('../system/users.js')).passwdUids('/etc/passwd', loaded.file) : undefined;
+    const uidOf = named ? (await import('../system/users.js')).systemUidOf(loaded.file) : undefined;
     for (const [tenant, t] of Object.entries(loaded.config.tenants)) {
       (t.users ?? []).forEach((u, i) => {
-        if (typeof u === 'string' && !uids?.has(u)) warn(['tenants', tenant, 'users', i], `tenants.${tenant}.users: there is no OS user "${u}" in /etc/passwd; in system mode every request fails until it is fixed (or give its uid)`);
+        if (typeof u === 'string' && uidOf?.(u) === undefined) warn(['tenants', tenant, 'users', i], `tenants.${tenant}.users: there is no OS user "${u}" on this system; in system mode every request fails until it is fixed (or give its uid)`);
       });
       for (const [service, g] of Object.entries(t.services)) {
         const recipes = defined.get(service);

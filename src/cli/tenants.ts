@@ -176,8 +176,8 @@ export async function tenantUserCommand(name: string, user: string, opts: CliOpt
   const e = cliEnvironment(opts);
   checkName('tenant', name);
   const value = /^\d+$/.test(user) ? Number(user) : user;
-  if (typeof value === 'string' && !(await import('../system/users.js')).passwdUids('/etc/passwd', e.homes.configFile).has(value)) {
-    throw new UsageError(`there is no OS user "${user}" in /etc/passwd; nothing was changed`, {
+  if (typeof value === 'string' && (await import('../system/users.js')).systemUidOf(e.homes.configFile)(value) === undefined) {
+    throw new UsageError(`there is no OS user "${user}" on this system; nothing was changed`, {
       code: 'unknown_user',
       next: `Create the agent's user first (sudo useradd --system ${user}), or give its uid.`,
     });

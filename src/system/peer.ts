@@ -9,7 +9,7 @@ export interface PeerCred {
   gid: number;
 }
 
-/** native/peercred: SO_PEERCRED for the daemon, and the subreaper calls for a session's root (session.ts). */
+/** native/peercred: SO_PEERCRED for the daemon, the subreaper calls for a session's root (session.ts), user lookups. */
 export interface PeerAddon {
   peercred(fd: number): PeerCred;
   /** prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of this process's descendants are reparented to it. */
@@ -20,6 +20,8 @@ export interface PeerAddon {
   endOutput(): void;
   /** setrlimit(RLIMIT_CORE, 0, 0): no core dump of this process or of what it starts. */
   noCoreDumps(): void;
+  /** getpwnam_r: the uid of an OS user as NSS resolves it, null when there is none (users.ts). */
+  userUid(name: string): number | null;
 }
 
 let addon: PeerAddon | undefined;

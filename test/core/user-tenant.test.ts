@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { validateConfigText } from '../../src/config/validate.js';
 import { ConfigError } from '../../src/errors.js';
 import { tenantGates } from '../../src/policy/tenant.js';
-import { userTenant } from '../../src/system/users.js';
+import { passwdUidOf, userTenant } from '../../src/system/users.js';
 import { lineOf, useTempDirs, write } from './helpers.js';
 
 /**
@@ -20,16 +20,16 @@ describe('userTenant: the tenant a uid is bound to', () => {
   const passwd = () => write(join(tempDir(), 'passwd'), 'root:x:0:0:root:/root:/bin/bash\nagent-acme:x:1201:1201::/home/a:/bin/sh\nagent-globex:x:1202:1202::/home/g:/bin/sh\n');
 
   it('by name (through the passwd file) or by uid; unlisted uids are not bound', () => {
-    const p = passwd();
+    const p = passwdUidOf(passwd(), 'cfg');
     const c = config({ acme: ['agent-acme'], globex: [1202] });
     expect(userTenant(c, 1201, 'cfg', p)).toEqual({ name: 'agent-acme', tenant: 'acme' });
     expect(userTenant(c, 1202, 'cfg', p)).toEqual({ name: 'uid 1202', tenant: 'globex' });
     expect(userTenant(c, 0, 'cfg', p)).toBeUndefined();
-    expect(userTenant(config({ acme: [] }), 1201, 'cfg', '/nonexistent')).toBeUndefined();
+    expect(userTenant(config({ acme: [] }), 1201, 'cfg', passwdUidOf('/nonexistent', 'cfg'))).toBeUndefined();
   });
 
   it('fails closed: a name that is no OS user, or one uid claimed by two tenants, is a config error', () => {
-    const p = passwd();
+    const p = passwdUidOf(passwd(), 'cfg');
     expect(() => userTenant(config({ acme: ['agent-acmee'] }), 1201, 'cfg', p)).toThrow(ConfigError);
     expect(() => userTenant(config({ acme: ['agent-acmee'] }), 1201, 'cfg', p)).toThrow(/no OS user "agent-acmee"/);
     expect(() => userTenant(config({ acme: ['agent-acme'], globex: [1201] }), 1201, 'cfg', p)).toThrow(/uid 1201 is bound to two tenants, "acme" and "globex"/);
