@@ -26,7 +26,9 @@ interface Queued {
  *
  * `copy` takes bytes the caller is about to overwrite (a reply body read into the upstream socket's one
  * read buffer) straight into a pooled buffer, framed as one HTTP chunk when the batch is sealed: the
- * one copy a byte of a streamed reply makes between the two TLS sockets.
+ * one copy a byte of a streamed reply makes between the two TLS sockets. `send` does the same for an
+ * upload read into the child socket's one buffer: each read is copied into the open batch, which goes
+ * out whenever no write is in flight.
  */
 export class PooledWriter {
   #queue: Queued[] = [];
@@ -89,6 +91,16 @@ export class PooledWriter {
     }
   }
 
+  /**
+   * What `copy` took goes out now if no write is in flight; else it waits, and grows with further copies,
+   * until that write is done. False: the writer is `ahead` bytes ahead, wait for onDrain.
+   */
+  send(): boolean {
+    if (this.#inFlight === 0) this.#seal();
+    this.#next();
+    return this.pending < this.ahead;
+  }
+
   /** What `copy` took goes out as one write; false: the writer is `ahead` bytes ahead, wait for onDrain. */
   seal(): boolean {
     this.#seal();
@@ -134,6 +146,8 @@ export class PooledWriter {
   #next(): void {
     const s = this.s;
     if (this.#inFlight > 0 || s.destroyed) return;
+    // What `copy` gathered behind the write just done (send) is next.
+    if (this.#queued === 0) this.#seal();
     if (this.#queued === 0) {
       if (this.#ending !== undefined && !this.#ended) {
         this.#ended = true;

@@ -36,6 +36,8 @@ export interface InterceptOptions {
   beyondRoots?: string[];
   /** false: every request takes node's http path (the byte relay is for hosts without body swap or SigV4). */
   relay?: boolean;
+  /** false: the byte relay reads the child's bytes as 'data' events (borrowed-reads.ts says when it must). */
+  borrowReads?: boolean;
 }
 
 /** Leaves made ahead of the first CONNECT (a service has one API host or a few; the rest are made when asked). */
@@ -167,7 +169,7 @@ export class Interceptor implements ProxyHooks {
     this.track(sock);
     const target = { ...t, tls: true };
     if (this.relays(t)) {
-      relay(sock, target, { sub: this.o.substituter, redactor: this.o.redactor, pool: this.pool, record: (r) => this.record(r), counted: (host, counts) => addCounts(this.totals, host, counts) });
+      relay(sock, target, { sub: this.o.substituter, redactor: this.o.redactor, pool: this.pool, record: (r) => this.record(r), counted: (host, counts) => addCounts(this.totals, host, counts), borrow: this.o.borrowReads });
       return;
     }
     this.targets.set(sock, target);

@@ -7,6 +7,7 @@ import type { EgressRecord, ProxyTarget } from './proxy.js';
 import { RedactedPump, redactHeaderValues } from './redacted-pump.js';
 import { badFraming, misdirected, refusalBytes, upstreamFailed, wrongHost, type Refusal } from './tls-refusals.js';
 import type { UpstreamPool } from './upstream-pool.js';
+import { borrowReads, RECORD_PLAINTEXT } from './borrowed-reads.js';
 import { PooledWriter } from './pooled-writer.js';
 
 /**
@@ -18,6 +19,10 @@ import { PooledWriter } from './pooled-writer.js';
  * it is complete. Replies pass the run's redactor, headers and body; since a mask is not as long as what
  * it hides, a body the redactor sees in pieces goes to the child chunked, a small one whole with its new
  * length. Body substitution and SigV4 need the whole request and keep node's path (tls-intercept.ts).
+ *
+ * Both sockets read into one buffer each (the child's through borrowed-reads.ts, the service's through
+ * upstream-pool.ts): what the relay keeps past a read it copies, and a body is copied once, straight into
+ * the buffer its write to the other side goes out from (PooledWriter.copy).
  */
 export interface RelayDeps {
   sub: Substituter;
@@ -25,6 +30,8 @@ export interface RelayDeps {
   pool: UpstreamPool;
   record: (r: EgressRecord) => EgressRecord;
   counted: (host: string, counts: Counted[]) => void;
+  /** false: the child's bytes come as 'data' events, as on a node release borrowReads cannot serve. */
+  borrow?: boolean;
 }
 
 /** Replies up to this size (with a Content-Length) are redacted whole and sent in one write. */
@@ -92,14 +99,18 @@ class Relay {
   private upOut: Buffer[] = [];
   private upOutSize = 0;
   private upWaiting = false;
+  /** Body bytes went into upW's open batch since the last flushUp. */
+  private upCopied = false;
   private detachUp: (() => void) | undefined;
   private ended = false;
   /** The last Host header checked against the target: a connection's requests repeat it. */
   private hostOk = '';
+  private readonly borrowed: boolean;
 
   constructor(private readonly client: TLSSocket, private readonly t: ProxyTarget, private readonly d: RelayDeps) {
     this.out = new PooledWriter(client, false, AHEAD);
-    client.on('data', (b: Buffer) => this.fromClient(b));
+    this.borrowed = d.borrow !== false && borrowReads(client, RECORD_PLAINTEXT, (view) => this.fromClient(view));
+    if (!this.borrowed) client.on('data', (b: Buffer) => this.fromClient(b));
     // The child may close its side after its last request (the socket allows half-open): the reply still goes out.
     client.on('end', () => {
       this.ended = true;
@@ -115,12 +126,17 @@ class Relay {
     if (this.phase === 'closed') return;
     if (this.phase === 'body') this.body(b);
     else {
-      this.inBuf = this.inBuf.length ? Buffer.concat([this.inBuf, b]) : b;
+      this.inBuf = this.inBuf.length ? Buffer.concat([this.inBuf, b]) : this.keep(b);
       if (this.phase === 'head') this.next();
       // A pipelined request waits in the buffer for the reply before it; a flood of them waits in the socket.
       else if (this.inBuf.length > QUEUE_MAX) this.client.pause();
     }
     this.flushUp();
+  }
+
+  /** `b` as kept past this call: a copy when it lies in the child socket's read buffer. */
+  private keep(b: Buffer): Buffer {
+    return this.borrowed && b.length ? Buffer.from(b) : b;
   }
 
   /** Read the requests in the buffer, one at a time. */
@@ -200,13 +216,13 @@ class Relay {
       if (typeof used !== 'number') return this.midBody(used.why);
       if (!ex.chunks.done) return;
       this.toUp(LAST_CHUNK);
-      this.inBuf = b.subarray(used);
+      this.inBuf = this.keep(b.subarray(used));
     } else {
       const n = Math.min(ex.left, b.length);
       if (!this.forward(b.subarray(0, n), false)) return;
       ex.left -= n;
       if (ex.left > 0) return;
-      this.inBuf = b.subarray(n);
+      this.inBuf = this.keep(b.subarray(n));
     }
     this.requestDone();
   }
@@ -223,8 +239,16 @@ class Relay {
       return false;
     }
     this.t.rec.bytesOut += piece.length;
-    if (chunked) this.toUp(Buffer.from(`${piece.length.toString(16)}\r\n`, 'latin1'), piece, CRLF);
-    else this.toUp(piece);
+    // Straight into the writer's open batch, which leaves when the write before it is done (flushUp);
+    // behind bytes still queued for a connection being made, a copy waits with them.
+    if (this.borrowed && this.upW && this.upOutSize === 0) {
+      this.upW.copy(piece, chunked);
+      this.upCopied = true;
+      return true;
+    }
+    const own = this.keep(piece);
+    if (chunked) this.toUp(Buffer.from(`${piece.length.toString(16)}\r\n`, 'latin1'), own, CRLF);
+    else this.toUp(own);
     return true;
   }
 
@@ -253,6 +277,10 @@ class Relay {
 
   private flushUp(): void {
     const up = this.up;
+    if (this.upCopied) {
+      this.upCopied = false;
+      if (this.upW?.send() === false) this.waitUp();
+    }
     if (!this.upOutSize) return;
     if (!up) {
       if (this.upOutSize > QUEUE_MAX && this.phase === 'body') this.client.pause();
@@ -261,7 +289,11 @@ class Relay {
     const parts = this.upOut;
     this.upOut = [];
     this.upOutSize = 0;
-    if (!this.upW!.write(parts) && !this.upWaiting) {
+    if (!this.upW!.write(parts)) this.waitUp();
+  }
+
+  private waitUp(): void {
+    if (!this.upWaiting) {
       this.upWaiting = true;
       if (this.phase === 'body') this.client.pause();
       this.upW!.onDrain(() => {

@@ -1,13 +1,11 @@
 import { isIP, type OnReadOpts } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { checkServerIdentity, connect, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
+import { RECORD_PLAINTEXT } from './borrowed-reads.js';
 import type { ProxyTarget } from './proxy.js';
 
 /** What a connection reads goes to its reader: a view of the connection's read buffer, valid during the call. */
 export type UpstreamReader = (view: Buffer) => void;
-
-/** One TLS record's plaintext at most (node's TLS socket hands them over one at a time). */
-const READ_SIZE = 16 * 1024;
 
 /**
  * The byte relay's TLS connections to the service, verified like the node-http path's (the run's trust
@@ -35,7 +33,7 @@ export class UpstreamPool {
       if (!s.destroyed && s.writable) return cb(undefined, s, true);
     }
     if (this.closed) return cb(Object.assign(new Error('the run is over'), { code: 'ERUNOVER' }), undefined, false);
-    const buffer = Buffer.allocUnsafeSlow(READ_SIZE);
+    const buffer = Buffer.allocUnsafeSlow(RECORD_PLAINTEXT);
     // tls.connect documents onread (node's types do not have it yet).
     const options: ConnectionOptions & { onread: OnReadOpts } = {
       // Bytes with no reader (the relay let go of the connection and has not parked it): out of step.

@@ -98,6 +98,33 @@ describe('PooledWriter', () => {
     await expect.poll(() => joined.every((x) => x === 0)).toBe(true);
   });
 
+  it('send: a copied batch goes out at once on an idle socket; behind a write in flight it grows, and goes out after it', async () => {
+    const { s, writes, got } = await client();
+    const w = new PooledWriter(s, false, 8 * 1024 * 1024);
+    const scratch = Buffer.alloc(16 * 1024);
+    const sent: Buffer[] = [];
+    const read = (seed: number) => {
+      const piece = scratch.subarray(0, pattern(16 * 1024 - seed, seed).copy(scratch));
+      sent.push(Buffer.from(piece));
+      return piece;
+    };
+    w.copy(read(1), false);
+    expect(w.send()).toBe(true);
+    expect(writes.map((b) => b.length)).toEqual([16 * 1024 - 1]);
+    // The first is in flight: these wait in one batch, as reads of an upload do.
+    for (let i = 2; i < 6; i++) {
+      w.copy(read(i), false);
+      scratch.fill(0x41);
+      w.send();
+    }
+    expect(writes.length).toBe(1);
+    // Nothing more is asked of the writer: the batch leaves when the write in flight is done.
+    await expect.poll(() => writes.length).toBe(2);
+    expect(writes.map((b) => b.length)).toEqual([16 * 1024 - 1, 4 * 16 * 1024 - (2 + 3 + 4 + 5)]);
+    w.end();
+    expect((await got()).equals(Buffer.concat(sent))).toBe(true);
+  });
+
   it('copies bytes the caller overwrites at once, and sends each sealed batch as one HTTP chunk, in order with writes', async () => {
     const { s, writes, got } = await client();
     const w = new PooledWriter(s, false, 8 * 1024 * 1024);

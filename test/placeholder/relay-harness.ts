@@ -97,7 +97,7 @@ export interface RelayProxy {
   close(): Promise<void>;
 }
 
-export async function startRelayProxy(dir: string, up: Pick<Upstream, 'port' | 'caPem'>, secrets: PlaceholderSecret[], opts: { relay?: boolean } = {}): Promise<RelayProxy> {
+export async function startRelayProxy(dir: string, up: Pick<Upstream, 'port' | 'caPem'>, secrets: PlaceholderSecret[], opts: { relay?: boolean; borrowReads?: boolean } = {}): Promise<RelayProxy> {
   const ca = loadOrCreateCa(join(dir, 'state'));
   const hooks = new Interceptor({
     substituter: new Substituter(secrets), issuer: new LeafIssuer(ca),

@@ -72,12 +72,12 @@ const secrets = (): PlaceholderSecret[] => [
   { name: 'OTHER', service: 'other', sentinel: OTHER_SENT, value: OTHER_REAL, hosts: ['api.other.example'], surfaces: new Set(['header', 'basic']) },
 ];
 
-async function fresh(): Promise<RelayProxy> {
+async function fresh(opts: { borrowReads?: boolean } = {}): Promise<RelayProxy> {
   up.seen.length = 0;
   up.heads = 0;
   up.connections = 0;
   up.bytes = 0;
-  p = await startRelayProxy(dir, up, secrets());
+  p = await startRelayProxy(dir, up, secrets(), opts);
   return p;
 }
 afterEach(async () => {
@@ -208,6 +208,13 @@ describe('the byte relay refuses request framing that could be read two ways', (
   });
 });
 
+/** The first reply in `all` is complete (it has a Content-Length, as the test service's replies do). */
+function splitComplete(all: Buffer): boolean {
+  const end = all.indexOf('\r\n\r\n');
+  const len = /content-length: (\d+)/i.exec(all.toString('latin1', 0, Math.max(end, 0)));
+  return end >= 0 && !!len && all.length >= end + 4 + Number(len[1]);
+}
+
 /** A node http client on one tunnel: its parser checks every reply's framing. */
 function onTunnel(s: TLSSocket) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -294,6 +301,51 @@ describe('the byte relay keeps requests apart on a kept connection', () => {
       expect(r.body.toString('latin1') === want).toBe(true);
     }
     s.destroy();
+  });
+
+  // The relay reads the child's bytes into one buffer (borrowed-reads.ts) where node allows it, and as
+  // 'data' events where it does not: both must keep every byte of a body, and of a request split after one.
+  describe.each([['into one reused buffer', true], ['as data events', false]])('a request body read %s', (_how, borrowReads) => {
+    it('a 3 MiB body with a length and chunked reaches the service byte for byte, while its writes queue behind one in flight', async () => {
+      await fresh({ borrowReads });
+      const s = await p.tunnel();
+      const go = onTunnel(s);
+      // Every 4 bytes their own offset: a byte lost, doubled, moved or written over shows.
+      const body = Buffer.alloc(3 * 1024 * 1024 + 12);
+      for (let i = 0; i + 4 <= body.length; i += 4) body.writeUInt32LE(i, i);
+      expect((await go('POST', '/len', body)).status).toBe(200);
+      expect((await go('PUT', '/chunked-up', [body.subarray(0, 4099), body.subarray(4099, 1 << 20), body.subarray(1 << 20)])).status).toBe(200);
+      expect(up.seen.map((x) => `${x.method} ${x.url} ${x.headers['transfer-encoding'] ?? 'length'}`)).toEqual(['POST /len length', 'PUT /chunked-up chunked']);
+      expect(up.seen.every((x) => x.body.equals(body))).toBe(true);
+      s.destroy();
+    });
+
+    it.each([['a length', 'Content-Length: 5\r\n\r\nhello'], ['chunked', 'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n']])(
+      'the start of the next request after a body with %s is kept while the child writes the rest of it',
+      async (_framing, rest) => {
+        await fresh({ borrowReads });
+        const s = await p.tunnel();
+        const h = `Host: ${authority()}\r\nAuthorization: Bearer ${SENT}\r\n`;
+        const got: Buffer[] = [];
+        const closed = new Promise<void>((r) => s.on('close', () => r()));
+        // One write, one read by the proxy: the first request whole, then the start of the second.
+        const first = new Promise<void>((resolve) => s.on('data', (d: Buffer) => {
+          got.push(d);
+          if (splitComplete(Buffer.concat(got))) resolve();
+        }));
+        s.write(`POST /s1 HTTP/1.1\r\n${h}${rest}GET /s2 HTTP/1.1\r\nX-Pad: `);
+        // The reply to the first means the proxy has read that write; the next one lands in the same
+        // buffer, and is longer than the bytes kept from it.
+        await first;
+        const pad = 'p'.repeat(3000);
+        s.write(`${pad}\r\n${h}Connection: close\r\n\r\n`);
+        await closed;
+        const replies = splitReplies(Buffer.concat(got), ['POST', 'GET']);
+        expect(replies.map((r) => r.status)).toEqual([200, 200]);
+        expect(up.seen.map((x) => `${x.method} ${x.url} ${x.body.toString()}`)).toEqual(['POST /s1 hello', 'GET /s2 ']);
+        expect(up.seen[1]!.headers['x-pad']).toBe(pad);
+      },
+    );
   });
 
   it('pipelined requests in one write are answered in order, each framed as sent', async () => {
