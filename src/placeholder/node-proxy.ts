@@ -53,23 +53,44 @@ if (raw) {
   // Agent at the key below; that Agent's class, with the tunnel as connector, replaces it. A reader of
   // the key before any fetch (npm's undici) gets the same: the getter loads it first. A dispatcher the
   // program set itself before that is left alone, as it replaced this one before.
+  // Node also loads undici for Headers, Request, Response, WebSocket, and on 22 and 24 for an ES import
+  // of node:http (its WebSocket export): undici then reads the key while it is still loading, and fetch
+  // cannot start until that load ends. The getter answers nothing, undici puts its default Agent there
+  // as its load ends, and that Agent is replaced right after (a microtask), or at the first fetch if that
+  // comes sooner. A dispatcher the program sets in that same turn, after undici loaded, is replaced too.
   const key = Symbol.for('undici.globalDispatcher.1');
   const nodeFetch = globalThis.fetch;
   let loading = false;
+  let replacePending = false;
   const get = () => (loading ? undefined : (install(), globalThis[key]));
   const install = () => {
+    if (replacePending) return replaceDefault();
     if (Object.getOwnPropertyDescriptor(globalThis, key)?.get !== get) return;
     loading = true;
+    let undiciLoading = false;
     try {
       // Loads undici at once (the promise only rejects: no argument); undici's own read of the key sees
-      // nothing and defines its default Agent there, which ends this getter.
+      // nothing and defines its default Agent there, which ends this getter. It throws at once only
+      // while undici is still loading.
       nodeFetch().catch(() => {});
+    } catch {
+      undiciLoading = true;
     } finally {
       loading = false;
+    }
+    if (undiciLoading) {
+      Object.defineProperty(globalThis, key, { value: undefined, writable: true, configurable: true, enumerable: false });
+      replacePending = true;
+      queueMicrotask(() => replacePending && replaceDefault());
+      return;
     }
     if (Object.getOwnPropertyDescriptor(globalThis, key)?.get === get) {
       Object.defineProperty(globalThis, key, { value: undefined, writable: true, configurable: true, enumerable: false });
     }
+    replaceDefault();
+  };
+  const replaceDefault = () => {
+    replacePending = false;
     const Agent = globalThis[key]?.constructor;
     if (Agent) {
       globalThis[key] = new Agent({

@@ -61,6 +61,31 @@ describe('node preload: fetch through the proxy, set up at first use', () => {
     expect(connects).toEqual(['other.example.test:443']);
   });
 
+  // Node loads undici for these too, and undici reads its global dispatcher while it is still loading:
+  // the preload must neither crash the program (it did: "fetchImpl is not a function") nor lose the tunnel.
+  const refused = `(e) => console.log('refused', /403/.test(String(e.cause?.message ?? e.message)))`;
+  it.each([
+    ['Headers made before the first fetch', `new Headers({ a: 'b' });\nawait fetch('https://h.example.test/').catch(${refused});`, 'h.example.test:443'],
+    ['an ES import of node:http (its WebSocket export loads undici on node 22 and 24)', `import http from 'node:http';\nconsole.log(typeof http.request);\nawait fetch('https://i.example.test/').catch(${refused});`, 'i.example.test:443'],
+    ['a Response, then a fetch in the same turn', `new Response('x');\nconst p = fetch('https://t.example.test/').catch(${refused});\nawait p;`, 't.example.test:443'],
+  ])('%s: the program runs, and the fetch goes through the proxy', async (_what, src, host) => {
+    const out = await child(src);
+    expect(out.split('\n').filter((l) => l.startsWith('refused'))).toEqual(['refused true']);
+    expect(connects).toEqual([host]);
+  });
+
+  it("after a load for Headers, undici's global dispatcher is the proxy's once the turn is over", async () => {
+    const out = await child([
+      `new Headers();`,
+      `await null;`,
+      `const d = globalThis[Symbol.for('undici.globalDispatcher.1')];`,
+      `await fetch('https://d.example.test/').catch(() => {});`,
+      `console.log(globalThis[Symbol.for('undici.globalDispatcher.1')] === d);`,
+    ].join('\n'));
+    expect(out).toBe('true\n');
+    expect(connects).toEqual(['d.example.test:443']);
+  });
+
   it('a dispatcher the program sets before its first fetch is kept', async () => {
     const out = await child([
       `const key = Symbol.for('undici.globalDispatcher.1');`,
