@@ -30,8 +30,9 @@ function readSlots(): ReadSlots | null {
  * documented `onread` does for a connection it dials (upstream-pool.ts). Node ignores `onread` for a
  * wrapped socket (lib/internal/tls/wrap.js passes `onread: !socket ? tlsOptions.onread : null`), and the
  * child's side of the placeholder proxy is always one. Read through 'data' events, each TLS record of an
- * upload came in fresh memory: with the page faults, the allocator and the garbage collector's marking it
- * cost about as much as the upload's decryption and encryption together.
+ * upload came in fresh memory: with the page faults, the allocator and the major collections that much
+ * external memory sets off, ~16 ms of the proxy's CPU per 16 MiB, twice the upload's decryption and
+ * encryption together (docs/performance.md, stop 28).
  *
  * This sets on the socket what net.Socket's constructor sets for `onread`, and points the TLS handle at
  * the buffer, as net.Socket does once it has a handle (`useUserBuffer`). net.Socket's own pause() and
