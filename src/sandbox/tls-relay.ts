@@ -126,17 +126,15 @@ class Relay {
     if (this.phase === 'closed') return;
     if (this.phase === 'body') this.body(b);
     else {
-      this.inBuf = this.inBuf.length ? Buffer.concat([this.inBuf, b]) : this.keep(b);
+      this.inBuf = this.inBuf.length ? Buffer.concat([this.inBuf, b]) : b;
       if (this.phase === 'head') this.next();
       // A pipelined request waits in the buffer for the reply before it; a flood of them waits in the socket.
       else if (this.inBuf.length > QUEUE_MAX) this.client.pause();
     }
     this.flushUp();
-  }
-
-  /** `b` as kept past this call: a copy when it lies in the child socket's read buffer. */
-  private keep(b: Buffer): Buffer {
-    return this.borrowed && b.length ? Buffer.from(b) : b;
+    // What waits for the next read (a head still coming, the next request) must not lie in the buffer
+    // that read overwrites: copied, as fromUp copies a reply head.
+    if (this.borrowed && this.inBuf.length && this.inBuf.buffer === b.buffer) this.inBuf = Buffer.from(this.inBuf);
   }
 
   /** Read the requests in the buffer, one at a time. */
@@ -216,13 +214,13 @@ class Relay {
       if (typeof used !== 'number') return this.midBody(used.why);
       if (!ex.chunks.done) return;
       this.toUp(LAST_CHUNK);
-      this.inBuf = this.keep(b.subarray(used));
+      this.inBuf = b.subarray(used);
     } else {
       const n = Math.min(ex.left, b.length);
       if (!this.forward(b.subarray(0, n), false)) return;
       ex.left -= n;
       if (ex.left > 0) return;
-      this.inBuf = this.keep(b.subarray(n));
+      this.inBuf = b.subarray(n);
     }
     this.requestDone();
   }
@@ -246,7 +244,7 @@ class Relay {
       this.upCopied = true;
       return true;
     }
-    const own = this.keep(piece);
+    const own = this.borrowed ? Buffer.from(piece) : piece;
     if (chunked) this.toUp(Buffer.from(`${piece.length.toString(16)}\r\n`, 'latin1'), own, CRLF);
     else this.toUp(own);
     return true;

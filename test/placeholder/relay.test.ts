@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as netConnect, createServer as createNetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlaceholderSecret } from '../../src/placeholder/substitute.js';
@@ -318,6 +319,40 @@ describe('the byte relay keeps requests apart on a kept connection', () => {
       expect(up.seen.map((x) => `${x.method} ${x.url} ${x.headers['transfer-encoding'] ?? 'length'}`)).toEqual(['POST /len length', 'PUT /chunked-up chunked']);
       expect(up.seen.every((x) => x.body.equals(body))).toBe(true);
       s.destroy();
+    });
+
+    it('a body read while the service connection is still being made waits whole, and reaches the service byte for byte', async () => {
+      // The service's connections wait at a gate until the proxy has read the whole body: every read of
+      // it is held, none can be written yet.
+      const held: Socket[] = [];
+      const gate = createNetServer((c) => void held.push(c));
+      await new Promise<void>((r) => gate.listen(0, '127.0.0.1', r));
+      const gatePort = (gate.address() as { port: number }).port;
+      const px = await startRelayProxy(dir, { port: gatePort, caPem: up.caPem }, secrets().map((x) => (x.name === 'TOKEN' ? { ...x, hosts: [`127.0.0.1:${gatePort}`] } : x)), { borrowReads });
+      try {
+        up.seen.length = 0;
+        const s = await px.tunnel(`127.0.0.1:${gatePort}`);
+        const body = Buffer.alloc(256 * 1024 + 8);
+        for (let i = 0; i + 4 <= body.length; i += 4) body.writeUInt32LE(i, i);
+        const all = readAll(s);
+        s.write(`POST /gated HTTP/1.1\r\nHost: 127.0.0.1:${gatePort}\r\nAuthorization: Bearer ${SENT}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+        for (let at = 0; at < body.length; at += 10_000) s.write(body.subarray(at, at + 10_000));
+        const rec = () => px.proxy.records().egress.find((r) => r.port === gatePort);
+        await expect.poll(() => rec()?.bytesOut ?? 0).toBeGreaterThanOrEqual(body.length);
+        expect(held.length).toBe(1);
+        for (const c of held) {
+          const u = netConnect(up.port, '127.0.0.1');
+          c.pipe(u).pipe(c);
+        }
+        const replies = splitReplies(await all, ['POST']);
+        expect(replies.map((r) => r.status)).toEqual([200]);
+        expect(up.seen.map((x) => `${x.method} ${x.url}`)).toEqual(['POST /gated']);
+        expect(up.seen[0]!.body.equals(body)).toBe(true);
+      } finally {
+        await px.close();
+        for (const c of held) c.destroy();
+        await new Promise<void>((r) => gate.close(() => r()));
+      }
     });
 
     it.each([['a length', 'Content-Length: 5\r\n\r\nhello'], ['chunked', 'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n']])(
