@@ -62,6 +62,8 @@ if (raw) {
   const nodeFetch = globalThis.fetch;
   let loading = false;
   let replacePending = false;
+  // The key as a plain value, as undici and a program's own assignment leave it.
+  const settle = (v) => Object.defineProperty(globalThis, key, { value: v, writable: true, configurable: true, enumerable: false });
   const get = () => (loading ? undefined : (install(), globalThis[key]));
   const install = () => {
     if (replacePending) return replaceDefault();
@@ -79,13 +81,13 @@ if (raw) {
       loading = false;
     }
     if (undiciLoading) {
-      Object.defineProperty(globalThis, key, { value: undefined, writable: true, configurable: true, enumerable: false });
+      settle(undefined);
       replacePending = true;
       queueMicrotask(() => replacePending && replaceDefault());
       return;
     }
     if (Object.getOwnPropertyDescriptor(globalThis, key)?.get === get) {
-      Object.defineProperty(globalThis, key, { value: undefined, writable: true, configurable: true, enumerable: false });
+      settle(undefined);
     }
     replaceDefault();
   };
@@ -105,7 +107,7 @@ if (raw) {
       configurable: true,
       enumerable: false,
       get,
-      set: (v) => Object.defineProperty(globalThis, key, { value: v, writable: true, configurable: true, enumerable: false }),
+      set: settle,
     });
     Object.defineProperty(globalThis, 'fetch', {
       configurable: true,
