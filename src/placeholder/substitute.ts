@@ -188,7 +188,18 @@ export class Substituter {
 }
 
 /** Add counts of one request into the run's totals (host, surface, secret). */
-export function addCounts(into: Map<string, { secret: string; host: string; surface: string; count: number }>, host: string, counts: Counted[]): void {
+/** `a` and `b` together, one entry per secret and surface (neither is changed). */
+export function mergeCounts(a: readonly Counted[], b: readonly Counted[]): Counted[] {
+  const out = a.map((c) => ({ ...c }));
+  for (const c of b) {
+    const same = out.find((o) => o.secret === c.secret && o.surface === c.surface);
+    if (same) same.count += c.count;
+    else out.push({ ...c });
+  }
+  return out;
+}
+
+export function addCounts(into: Map<string, { secret: string; host: string; surface: string; count: number }>, host: string, counts: readonly Counted[]): void {
   for (const c of counts) {
     const key = `${c.secret}\0${host}\0${c.surface}`;
     const t = into.get(key) ?? { secret: c.secret, host, surface: c.surface, count: 0 };

@@ -15,15 +15,11 @@ const MAX_TRAILERS = 16 * 1024;
 
 export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' };
 
-export interface RequestHead {
+export interface RequestHead<D = unknown> {
   method: string;
   target: string;
   /** HTTP/1.x minor version. */
   minor: 0 | 1;
-  /** [name, value, ...] as sent, names in their own case. */
-  raw: string[];
-  /** The names lower-cased, one per header: lower[i] names raw[2i]. */
-  lower: string[];
   framing: Framing;
   /** The child does not want the connection kept (Connection: close, or HTTP/1.0). */
   close: boolean;
@@ -33,19 +29,20 @@ export interface RequestHead {
   host: string;
   /** Bytes of the head, including the blank line (and any empty lines before it). */
   size: number;
+  /** The header lines in order, names in their own case (from the connection's FieldCache when one was given). */
+  fields: Field<D>[];
 }
 
-export interface ResponseHead {
+export interface ResponseHead<D = unknown> {
   status: number;
   reason: string;
   minor: 0 | 1;
-  raw: string[];
-  lower: string[];
   framing: Framing;
   /** The origin will not take another request on this connection. */
   close: boolean;
   connection: string[];
   size: number;
+  fields: Field<D>[];
 }
 
 /** undefined: the head is not complete yet. */
@@ -89,39 +86,93 @@ function refused(text: string, why: string): { ok: false; why: string } {
   return { ok: false, why: BAD_BYTES_DONE.test(text) ? BAD_BYTES : why };
 }
 
+/** One header line as parsed. The same text always parses the same, so a connection keeps them (FieldCache). */
+export interface Field<D = unknown> {
+  readonly name: string;
+  /** The name lower-cased, for every later look at it. */
+  readonly lower: string;
+  readonly value: string;
+  readonly kind: FieldKind;
+  /**
+   * What the cache's owner made of this line, kept with it for the next time the line comes (the relay:
+   * the line as it goes on). Only for a line from a FieldCache.
+   */
+  derived: D | undefined;
+}
+
+const enum FieldKind { Other, TransferEncoding, ContentLength, Host, Connection, Upgrade }
+
+const KINDS: ReadonlyMap<string, FieldKind> = new Map([
+  ['transfer-encoding', FieldKind.TransferEncoding],
+  ['content-length', FieldKind.ContentLength],
+  ['host', FieldKind.Host],
+  ['connection', FieldKind.Connection],
+  ['upgrade', FieldKind.Upgrade],
+]);
+
+const FIELD_CACHE_MAX = 256;
+
+/**
+ * The header lines a connection has sent, parsed, by their text. A connection's heads repeat most of
+ * their lines (Host, User-Agent, Authorization on the way out; a service's own headers on the way back),
+ * and a line's parse is a pure function of its text. Only lines that parsed are kept, so a refused line
+ * is found again each time. Bounded: lines that change every time (Date, a request id) fill it, and it
+ * starts over when full.
+ */
+export class FieldCache<D = unknown> {
+  readonly #lines = new Map<string, Field<D>>();
+
+  /** The line parsed, or undefined if it is not a header line (obs-fold, a malformed one). */
+  field(line: string): Field<D> | undefined {
+    let f = this.#lines.get(line);
+    if (f === undefined) {
+      f = parseField<D>(line);
+      if (f === undefined) return undefined;
+      if (this.#lines.size >= FIELD_CACHE_MAX) this.#lines.clear();
+      this.#lines.set(line, f);
+    }
+    return f;
+  }
+}
+
+function parseField<D>(line: string): Field<D> | undefined {
+  const m = FIELD.exec(line);
+  if (!m) return undefined;
+  const lower = m[1]!.toLowerCase();
+  return { name: m[1]!, lower, value: m[2]!, kind: KINDS.get(lower) ?? FieldKind.Other, derived: undefined };
+}
+
 /**
  * Header lines to [name, value, ...] and the headers that frame the message, in one pass; obs-fold and
- * malformed lines are refused. Names are lower-cased once here for every later look at them.
+ * malformed lines are refused. The lists of framing headers are made only when one is there.
  */
-interface Fields {
-  raw: string[];
-  lower: string[];
-  te: string[];
-  cl: string[];
-  host: string[];
+interface Fields<D> {
+  fields: Field<D>[];
+  te: string[] | undefined;
+  cl: string[] | undefined;
+  host: string[] | undefined;
   /** Connection tokens, lower case. */
   connection: string[];
   upgrade: boolean;
 }
 
-function fields(lines: string[]): Fields | { why: string } {
-  const f: Fields = { raw: [], lower: [], te: [], cl: [], host: [], connection: [], upgrade: false };
+const NONE: readonly string[] = Object.freeze([]);
+
+function fields<D>(lines: string[], cache: FieldCache<D> | undefined): Fields<D> | { why: string } {
+  const f: Fields<D> = { fields: [], te: undefined, cl: undefined, host: undefined, connection: NONE as string[], upgrade: false };
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
-    if (line[0] === ' ' || line[0] === '\t') return { why: 'a folded header line (obs-fold)' };
-    const m = FIELD.exec(line);
-    if (!m) return { why: 'a malformed header line' };
-    const name = m[1]!;
-    const value = m[2]!;
-    const k = name.toLowerCase();
-    f.raw.push(name, value);
-    f.lower.push(k);
-    switch (k) {
-      case 'transfer-encoding': f.te.push(value); break;
-      case 'content-length': f.cl.push(value); break;
-      case 'host': f.host.push(value); break;
-      case 'connection': f.connection.push(...tokens(value)); break;
-      case 'upgrade': f.upgrade = true; break;
+    const field = cache === undefined ? parseField<D>(line) : cache.field(line);
+    if (field === undefined) return { why: line[0] === ' ' || line[0] === '\t' ? 'a folded header line (obs-fold)' : 'a malformed header line' };
+    const value = field.value;
+    f.fields.push(field);
+    switch (field.kind) {
+      case FieldKind.Other: break;
+      case FieldKind.TransferEncoding: (f.te ??= []).push(value); break;
+      case FieldKind.ContentLength: (f.cl ??= []).push(value); break;
+      case FieldKind.Host: (f.host ??= []).push(value); break;
+      case FieldKind.Connection: f.connection = f.connection === NONE ? tokens(value) : [...f.connection, ...tokens(value)]; break;
+      case FieldKind.Upgrade: f.upgrade = true; break;
     }
   }
   return f;
@@ -137,15 +188,16 @@ const tokens = (v: string): string[] => {
 };
 
 /** Every token of a list-valued header's lines, in order (one line of one token without a copy). */
-function allTokens(values: string[]): string[] {
-  if (values.length === 0) return values;
+function allTokens(values: string[] | undefined): string[] {
+  if (values === undefined || values.length === 0) return NONE as string[];
   if (values.length === 1) return tokens(values[0]!);
   const out: string[] = [];
   for (const v of values) out.push(...tokens(v));
   return out;
 }
 
-export function parseRequestHead(buf: Buffer): Parsed<RequestHead> {
+/** `cache`: the connection's header lines already parsed (FieldCache). */
+export function parseRequestHead<D = unknown>(buf: Buffer, cache?: FieldCache<D>): Parsed<RequestHead<D>> {
   const s = splitHead(buf, true);
   if (!s || 'why' in s) return s && { ok: false, why: s.why };
   const m = REQUEST_LINE.exec(s.lines[0]!);
@@ -153,34 +205,34 @@ export function parseRequestHead(buf: Buffer): Parsed<RequestHead> {
   const method = m[1]!;
   const target = m[2]!;
   if (!(target.startsWith('/') || (target === '*' && method === 'OPTIONS'))) return refused(s.text, 'a request target that is not a path');
-  const f = fields(s.lines);
+  const f = fields(s.lines, cache);
   if ('why' in f) return refused(s.text, f.why);
   const minor = m[3] === '1' ? 1 : 0;
   const { te, cl, host, connection } = f;
   let framing: Framing = NO_BODY;
-  if (te.length && cl.length) return { ok: false, why: 'Content-Length together with Transfer-Encoding' };
-  if (te.length) {
+  if (te && cl) return { ok: false, why: 'Content-Length together with Transfer-Encoding' };
+  if (te) {
     if (te.length > 1 || te[0]!.toLowerCase() !== 'chunked' || minor === 0) return { ok: false, why: 'a Transfer-Encoding other than chunked' };
     framing = CHUNKED;
   }
-  if (cl.length > 1) return { ok: false, why: 'more than one Content-Length' };
-  if (cl.length) {
+  if (cl) {
+    if (cl.length > 1) return { ok: false, why: 'more than one Content-Length' };
     if (!DIGITS.test(cl[0]!)) return { ok: false, why: 'a Content-Length that is not one number' };
     const length = Number(cl[0]);
     if (length > 0) framing = { kind: 'length', length };
   }
-  if (host.length > 1 || (minor === 1 && host.length === 0)) return { ok: false, why: 'not exactly one Host header' };
+  if ((host && host.length > 1) || (minor === 1 && !host)) return { ok: false, why: 'not exactly one Host header' };
   const close = connection.includes('close') || (minor === 0 && !connection.includes('keep-alive'));
-  return { ok: true, head: { method, target, minor, raw: f.raw, lower: f.lower, framing, close, connection, upgrade: f.upgrade || connection.includes('upgrade'), host: host[0] ?? '', size: s.size } };
+  return { ok: true, head: { method, target, minor, framing, close, connection, upgrade: f.upgrade || connection.includes('upgrade'), host: host?.[0] ?? '', size: s.size, fields: f.fields } };
 }
 
 /** A reply head; `method` is the request's (HEAD has no body whatever the headers say). */
-export function parseResponseHead(buf: Buffer, method: string): Parsed<ResponseHead> {
+export function parseResponseHead<D = unknown>(buf: Buffer, method: string, cache?: FieldCache<D>): Parsed<ResponseHead<D>> {
   const s = splitHead(buf, false);
   if (!s || 'why' in s) return s && { ok: false, why: s.why };
   const m = STATUS_LINE.exec(s.lines[0]!);
   if (!m) return refused(s.text, 'a malformed status line');
-  const f = fields(s.lines);
+  const f = fields(s.lines, cache);
   if ('why' in f) return refused(s.text, f.why);
   const status = Number(m[2]);
   const minor = m[1] === '1' ? 1 : 0;
@@ -197,7 +249,7 @@ export function parseResponseHead(buf: Buffer, method: string): Parsed<ResponseH
     framing = { kind: 'length', length: Number(cl[0]) };
   } else framing = TO_CLOSE;
   if (framing.kind === 'close') close = true;
-  return { ok: true, head: { status, reason: m[3] ?? '', minor, raw: f.raw, lower: f.lower, framing, close, connection: f.connection, size: s.size } };
+  return { ok: true, head: { status, reason: m[3] ?? '', minor, framing, close, connection: f.connection, size: s.size, fields: f.fields } };
 }
 
 /**
@@ -264,11 +316,4 @@ export class ChunkedDecoder {
     if (/[\0\r]/.test(line) || !FIELD.test(line)) return 'a malformed trailer line';
     return undefined;
   }
-}
-
-/** Serialise a head: the start line, then [name, value, ...]. */
-export function writeHead(start: string, raw: readonly string[]): string {
-  let s = `${start}\r\n`;
-  for (let i = 0; i < raw.length; i += 2) s += `${raw[i]}: ${raw[i + 1]}\r\n`;
-  return `${s}\r\n`;
 }

@@ -1,10 +1,10 @@
 import type { TLSSocket } from 'node:tls';
 import { normalHost } from './egress-rules.js';
 import type { Redactor } from '../redact/index.js';
-import type { Counted, PlaceholderSecret, Substituter } from '../placeholder/substitute.js';
-import { ChunkedDecoder, parseRequestHead, parseResponseHead, writeHead, type RequestHead, type ResponseHead } from './http1.js';
+import { mergeCounts, type Counted, type PlaceholderSecret, type Substituter } from '../placeholder/substitute.js';
+import { ChunkedDecoder, FieldCache, parseRequestHead, parseResponseHead, type Field, type RequestHead, type ResponseHead } from './http1.js';
 import type { EgressRecord, ProxyTarget } from './proxy.js';
-import { RedactedPump, redactHeaderValues } from './redacted-pump.js';
+import { RedactedPump } from './redacted-pump.js';
 import { badFraming, misdirected, refusalBytes, upstreamFailed, wrongHost, type Refusal } from './tls-refusals.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import { borrowReads, RECORD_PLAINTEXT } from './borrowed-reads.js';
@@ -29,7 +29,7 @@ export interface RelayDeps {
   redactor: Redactor;
   pool: UpstreamPool;
   record: (r: EgressRecord) => EgressRecord;
-  counted: (host: string, counts: Counted[]) => void;
+  counted: (host: string, counts: readonly Counted[]) => void;
   /** false: the child's bytes come as 'data' events, as on a node release borrowReads cannot serve. */
   borrow?: boolean;
 }
@@ -50,11 +50,21 @@ const EMPTY: Buffer = Buffer.alloc(0);
 /** Requests that may be sent again when a kept connection turns out to be closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+const CLOSE_LINE = 'Connection: close\r\n';
+const NO_COUNTS: readonly Counted[] = Object.freeze([]);
+/** A request header line as it goes to the service (undefined: not passed on), and the swaps in it. */
+interface UpLine {
+  line: string | undefined;
+  counts: readonly Counted[];
+}
+/** A reply header line as it goes to the child, or DROPPED. */
+type DownLine = string;
+const DROPPED: DownLine = '';
 const CRLF = Buffer.from('\r\n', 'latin1');
 
 interface Exchange {
-  head: RequestHead;
-  counts: Counted[];
+  head: RequestHead<UpLine>;
+  counts: readonly Counted[];
   /** Made at the first body piece: most requests have none. */
   scan: ((chunk: Buffer) => PlaceholderSecret | undefined) | undefined;
   /** The request as first written, kept while a reused connection may have died under it (no body). */
@@ -66,7 +76,7 @@ interface Exchange {
   closeAfter: boolean;
   /** A reply head not yet complete (a copy: what the service sends is read into one reused buffer). */
   rbuf: Buffer;
-  reply: ResponseHead | undefined;
+  reply: ResponseHead<DownLine> | undefined;
   rleft: number;
   rchunks: ChunkedDecoder | undefined;
   /** A small reply's body, filled to `wholeAt`. */
@@ -106,6 +116,12 @@ class Relay {
   /** The last Host header checked against the target: a connection's requests repeat it. */
   private hostOk = '';
   private readonly borrowed: boolean;
+  /** Each direction's header lines, parsed and turned into what goes on once per connection (http1.ts). */
+  private readonly requestLines = new FieldCache<UpLine>();
+  private readonly replyLines = new FieldCache<DownLine>();
+  /** The last reply's reason phrase, and it redacted. */
+  private reason = '';
+  private reasonOut = '';
 
   constructor(private readonly client: TLSSocket, private readonly t: ProxyTarget, private readonly d: RelayDeps) {
     this.out = new PooledWriter(client, false, AHEAD);
@@ -140,7 +156,7 @@ class Relay {
   /** Read the requests in the buffer, one at a time. */
   private next(): void {
     while (this.phase === 'head' && this.inBuf.length) {
-      const r = parseRequestHead(this.inBuf);
+      const r = parseRequestHead(this.inBuf, this.requestLines);
       if (!r) return;
       if (!r.ok) return this.refuse(badFraming(this.d.record, this.t, r.why));
       this.inBuf = this.inBuf.subarray(r.head.size);
@@ -148,38 +164,38 @@ class Relay {
     }
   }
 
-  private begin(head: RequestHead): void {
-    const { sub } = this.d;
+  private begin(head: RequestHead<UpLine>): void {
     const t = this.t;
     if (head.upgrade) {
       this.out.end(Buffer.from('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1'));
       return this.close();
     }
-    const h = sub.headers(head.raw, t.host, t.port);
-    if (!h.ok) return this.refuse(wrongHost(this.d.record, t, h.secret, h.surface));
-    const path = sub.target(head.target, t.host, t.port);
+    // Connection's tokens name headers of this hop only (keep-alive, the usual one, is hop-by-hop anyway).
+    const named = head.connection.length > 0 && head.connection.some((c) => c !== 'keep-alive');
+    let lines = '';
+    let counts: readonly Counted[] = NO_COUNTS;
+    for (const f of head.fields) {
+      let up = f.derived;
+      if (up === undefined) {
+        const made = this.upLine(f);
+        if (!made.ok) return this.refuse(made.refusal);
+        up = f.derived = made.up;
+      }
+      if (up.line === undefined || (named && head.connection.includes(f.lower))) continue;
+      lines += up.line;
+      if (up.counts.length) counts = counts.length ? mergeCounts(counts, up.counts) : up.counts;
+    }
+    const path = this.d.sub.target(head.target, t.host, t.port);
     if (!path.ok) return this.refuse(wrongHost(this.d.record, t, path.secret, path.surface));
-    const counts = h.counts.length === 0 ? path.counts : path.counts.length === 0 ? h.counts : [...h.counts, ...path.counts];
+    if (path.counts.length) counts = mergeCounts(counts, path.counts);
     if (counts.length && head.host && head.host !== this.hostOk) {
       if (misdirectedHost(head.host, t)) return this.refuse(misdirected(this.d.record, t, head.host));
       this.hostOk = head.host;
     }
-    const out: string[] = [];
-    for (let i = 0; i < h.value.length; i += 2) {
-      const name = h.value[i]!;
-      const k = head.lower[i >> 1]!;
-      if (k === 'accept-encoding' || hopByHop(k, head.connection)) continue;
-      const v = h.value[i + 1]!;
-      // A value with a line break would end the header early towards the service. The parser let no
-      // such byte through, so only a value the swap changed can hold one.
-      if (v !== head.raw[i + 1] && /[\0\r\n]/.test(v)) return this.refuse(badFraming(this.d.record, t, `a value that cannot go in the ${name} header`));
-      out.push(name, v);
-    }
     // The reply must be readable by the redactor: no compression on the way back.
-    out.push('Accept-Encoding', 'identity');
-    if (!head.host) out.push('Host', authority(t));
-    if (head.framing.kind === 'chunked') out.push('Transfer-Encoding', 'chunked');
-    const bytes = Buffer.from(writeHead(`${head.method} ${path.value} HTTP/1.1`, out), 'latin1');
+    const host = head.host ? '' : `Host: ${authority(t)}\r\n`;
+    const te = head.framing.kind === 'chunked' ? 'Transfer-Encoding: chunked\r\n' : '';
+    const bytes = Buffer.from(`${head.method} ${path.value} HTTP/1.1\r\n${lines}Accept-Encoding: identity\r\n${host}${te}\r\n`, 'latin1');
     t.rec.intercepted = true;
     t.rec.bytesOut += bytes.length;
     const ex: Exchange = {
@@ -203,6 +219,24 @@ class Relay {
     if (rest.length) this.body(rest);
     // After the body that is already here, so head and body leave in one write.
     this.ensureUp();
+  }
+
+  /**
+   * What one request header line becomes towards the service: its sentinels swapped (sub.headers), or
+   * dropped (hop-by-hop, Accept-Encoding); or why the request is refused. Kept with the line for the
+   * rest of the connection, since it follows from the line's text and this connection's host alone; a
+   * refusal is not kept, so the same line is refused again.
+   */
+  private upLine(f: Field<UpLine>): { ok: true; up: UpLine } | { ok: false; refusal: Refusal } {
+    const t = this.t;
+    const h = this.d.sub.headers([f.name, f.value], t.host, t.port);
+    if (!h.ok) return { ok: false, refusal: wrongHost(this.d.record, t, h.secret, h.surface) };
+    const v = h.value[1]!;
+    // A value with a line break would end the header early towards the service. The parser let no such
+    // byte through, so only a value the swap changed can hold one.
+    if (v !== f.value && /[\0\r\n]/.test(v)) return { ok: false, refusal: badFraming(this.d.record, t, `a value that cannot go in the ${f.name} header`) };
+    if (f.lower === 'accept-encoding' || HOP.has(f.lower)) return { ok: true, up: { line: undefined, counts: NO_COUNTS } };
+    return { ok: true, up: { line: `${f.name}: ${v}\r\n`, counts: h.counts } };
   }
 
   /** Request body bytes; what follows the body is kept for the next request. */
@@ -396,7 +430,7 @@ class Relay {
 
   private replyHead(ex: Exchange): void {
     for (;;) {
-      const r = parseResponseHead(ex.rbuf, ex.head.method);
+      const r = parseResponseHead(ex.rbuf, ex.head.method, this.replyLines);
       if (!r) return;
       if (!r.ok) return this.broken(ex, r.why, 'EPROTO');
       const head = r.head;
@@ -404,7 +438,7 @@ class Relay {
       if (head.status === 101) return this.broken(ex, 'an upgrade nobody asked for', 'EPROTO');
       if (head.status < 200) {
         // 100 Continue and the like, for the child that asked (HTTP/1.0 clients do not know them).
-        if (ex.head.minor === 1) this.toClient(Buffer.from(this.replyLead(head, []), 'latin1'));
+        if (ex.head.minor === 1) this.toClient(Buffer.from(this.replyLead(head, ''), 'latin1'));
         ex.rbuf = rest;
         continue;
       }
@@ -415,24 +449,30 @@ class Relay {
     }
   }
 
-  /** The status line and the reply's own headers, redacted, hop-by-hop ones dropped, with `extra`. */
-  private replyLead(head: ResponseHead, extra: string[], keepLength = false): string {
-    const raw: string[] = [];
-    for (let i = 0; i < head.raw.length; i += 2) {
-      const k = head.lower[i >> 1]!;
-      if (!hopByHop(k, head.connection) && (keepLength || k !== 'content-length')) raw.push(head.raw[i]!, head.raw[i + 1]!);
+  /** The status line and the reply's own headers, redacted, hop-by-hop ones dropped, then `extra` (whole lines). */
+  private replyLead(head: ResponseHead<DownLine>, extra: string, keepLength = false): string {
+    const named = head.connection.length > 0 && head.connection.some((c) => c !== 'keep-alive');
+    let lines = '';
+    for (const f of head.fields) {
+      const down = (f.derived ??= this.downLine(f));
+      if (down === DROPPED || (!keepLength && f.lower === 'content-length') || (named && head.connection.includes(f.lower))) continue;
+      lines += down;
     }
-    raw.push(':reason', head.reason);
-    redactHeaderValues(this.d.redactor, raw);
-    const reason = raw.pop()!;
-    raw.pop();
-    raw.push(...extra);
-    return writeHead(`HTTP/1.1 ${head.status}${reason ? ` ${reason}` : ''}`, raw);
+    if (head.reason !== this.reason) {
+      this.reason = head.reason;
+      this.reasonOut = head.reason ? ` ${this.d.redactor.redactString(head.reason)}` : '';
+    }
+    return `HTTP/1.1 ${head.status}${this.reasonOut}\r\n${lines}${extra}\r\n`;
   }
 
-  private replyStart(ex: Exchange, head: ResponseHead, rest: Buffer): void {
+  /** One reply header line as the child gets it (its value redacted), or DROPPED: kept with the line, as upLine is. */
+  private downLine(f: Field<DownLine>): DownLine {
+    return HOP.has(f.lower) ? DROPPED : `${f.name}: ${this.d.redactor.redactString(f.value)}\r\n`;
+  }
+
+  private replyStart(ex: Exchange, head: ResponseHead<DownLine>, rest: Buffer): void {
     const f = head.framing;
-    const closing = ex.closeAfter || !ex.sent ? ['Connection', 'close'] : [];
+    const closing = ex.closeAfter || !ex.sent ? CLOSE_LINE : '';
     if (f.kind === 'none') {
       this.toClient(Buffer.from(this.replyLead(head, closing, true), 'latin1'));
       ex.dirty = rest.length > 0;
@@ -445,7 +485,7 @@ class Relay {
     } else {
       // Streamed through the redactor: chunked to the child, or to the end of the connection for HTTP/1.0.
       if (ex.head.minor === 0) ex.closeAfter = true;
-      ex.pendingHead = Buffer.from(this.replyLead(head, ex.head.minor === 1 ? ['Transfer-Encoding', 'chunked', ...closing] : ['Connection', 'close']), 'latin1');
+      ex.pendingHead = Buffer.from(this.replyLead(head, ex.head.minor === 1 ? `Transfer-Encoding: chunked\r\n${closing}` : CLOSE_LINE), 'latin1');
       ex.rleft = f.kind === 'length' ? f.length : 0;
       ex.rchunks = f.kind === 'chunked' ? new ChunkedDecoder() : undefined;
       const chunked = ex.head.minor === 1;
@@ -576,11 +616,6 @@ class Relay {
     if (s && clean) this.d.pool.release(this.t, s);
     else s?.destroy();
   }
-}
-
-/** Addressed to this hop only: the standard ones and those the message's Connection header names (`k` lower case). */
-function hopByHop(k: string, connection: readonly string[]): boolean {
-  return HOP.has(k) || (connection.length > 0 && connection.includes(k));
 }
 
 /**

@@ -52,6 +52,13 @@ beforeAll(async () => {
       return res.end();
     }
     if (url.pathname === '/empty') return res.writeHead(204).end();
+    if (url.pathname === '/hop') {
+      // The same header line each time; the reply's Connection header names it only when asked.
+      res.setHeader('x-hop', 'h');
+      res.setHeader('x-echo', req.headers.authorization ?? '');
+      if (url.searchParams.has('name')) res.setHeader('connection', 'x-hop');
+      return res.end('hop\n');
+    }
     // As real services do: the length the GET would have (node's client keeps the connection only then).
     if (req.method === 'HEAD') return res.writeHead(200, { 'content-length': '1234' }).end();
     if (url.pathname === '/close' && closeOnce++ === 0) return res.writeHead(200, { connection: 'close' }).end('closing\n');
@@ -381,6 +388,31 @@ describe('the byte relay keeps requests apart on a kept connection', () => {
         expect(up.seen[1]!.headers['x-pad']).toBe(pad);
       },
     );
+  });
+
+  it('a header line repeated on a kept connection goes on as each message says: dropped where Connection names it, swapped, masked and counted every time', async () => {
+    // The relay keeps what it made of each header line for the rest of the connection (http1.ts FieldCache).
+    await fresh();
+    const s = await p.tunnel();
+    const go = onTunnel(s);
+    const got = [];
+    got.push(await go('GET', '/hop', undefined, { 'x-trace': 't1' }));
+    got.push(await go('GET', '/hop?name', undefined, { 'x-trace': 't1', connection: 'keep-alive, x-trace' }));
+    got.push(await go('GET', '/hop', undefined, { 'x-trace': 't1' }));
+    s.destroy();
+    expect(up.seen.map((r) => [r.url, r.headers['x-trace'] ?? null, r.headers.authorization])).toEqual([
+      ['/hop', 't1', `Bearer ${REAL}`],
+      ['/hop?name', null, `Bearer ${REAL}`],
+      ['/hop', 't1', `Bearer ${REAL}`],
+    ]);
+    expect(got.map((r) => [r.status, r.headers['x-hop'] ?? null, r.headers.connection ?? null])).toEqual([[200, 'h', null], [200, null, null], [200, 'h', null]]);
+    // The reply's echo of the real value is masked in each reply, not only the first.
+    for (const r of got) {
+      expect(String(r.headers['x-echo'])).not.toContain(REAL);
+      expect(String(r.headers['x-echo'])).toMatch(/^Bearer \S+/);
+    }
+    expect(p.proxy.records().substitutions).toEqual([{ secret: 'TOKEN', host: '127.0.0.1', surface: 'header', count: 3 }]);
+    expect(up.connections).toBe(1);
   });
 
   it('pipelined requests in one write are answered in order, each framed as sent', async () => {
