@@ -199,11 +199,42 @@ export function mergeCounts(a: readonly Counted[], b: readonly Counted[]): Count
   return out;
 }
 
-export function addCounts(into: Map<string, { secret: string; host: string; surface: string; count: number }>, host: string, counts: readonly Counted[]): void {
-  for (const c of counts) {
-    const key = `${c.secret}\0${host}\0${c.surface}`;
-    const t = into.get(key) ?? { secret: c.secret, host, surface: c.surface, count: 0 };
-    t.count += c.count;
-    into.set(key, t);
+/** One secret's substitutions towards one host on one surface, for the end record. */
+export interface SubstitutionTotal {
+  secret: string;
+  host: string;
+  surface: string;
+  count: number;
+}
+
+/**
+ * The substitutions of a run, added up per secret, host and surface. Added to at every request, so it
+ * is looked up by the strings the caller already holds (host, then secret, then surface): nothing is
+ * built per request.
+ */
+export class SubstitutionTotals {
+  readonly #byHost = new Map<string, Map<string, Map<string, SubstitutionTotal>>>();
+  /** In the order each was first counted. */
+  readonly #all: SubstitutionTotal[] = [];
+
+  add(host: string, counts: readonly Counted[]): void {
+    if (counts.length === 0) return;
+    let bySecret = this.#byHost.get(host);
+    if (bySecret === undefined) this.#byHost.set(host, (bySecret = new Map()));
+    for (const c of counts) {
+      let bySurface = bySecret.get(c.secret);
+      if (bySurface === undefined) bySecret.set(c.secret, (bySurface = new Map()));
+      let t = bySurface.get(c.surface);
+      if (t === undefined) {
+        t = { secret: c.secret, host, surface: c.surface, count: 0 };
+        bySurface.set(c.surface, t);
+        this.#all.push(t);
+      }
+      t.count += c.count;
+    }
+  }
+
+  list(): SubstitutionTotal[] {
+    return this.#all.map((t) => ({ ...t }));
   }
 }

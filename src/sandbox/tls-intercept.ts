@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { constants } from 'node:crypto';
 import { checkServerIdentity, createSecureContext, DEFAULT_CIPHERS, rootCertificates, TLSSocket, type SecureContext } from 'node:tls';
 import type { LeafIssuer } from '../placeholder/ca.js';
-import { addCounts, type Counted, type Substituter } from '../placeholder/substitute.js';
+import { SubstitutionTotals, type Counted, type Substituter } from '../placeholder/substitute.js';
 import type { Redactor } from '../redact/index.js';
 import { parseSigv4, payloadHash, resignedAuthorization, resignedPresignedTarget } from '../placeholder/sigv4.js';
 import type { EgressRecord, ProxyHooks, ProxyTarget } from './proxy.js';
@@ -81,7 +81,7 @@ export class Interceptor implements ProxyHooks {
   private readonly targets = new WeakMap<object, ProxyTarget>();
   private readonly contexts = new Map<string, SecureContext>();
   private readonly tracked = new WeakSet<object>();
-  private readonly totals = new Map<string, { secret: string; host: string; surface: string; count: number }>();
+  private readonly totals = new SubstitutionTotals();
   private record: (r: EgressRecord) => EgressRecord = (r) => r;
   private track: (s: Duplex) => void = () => {};
   private agent: HttpsAgent | undefined;
@@ -123,7 +123,7 @@ export class Interceptor implements ProxyHooks {
   }
 
   substitutions(): { secret: string; host: string; surface: string; count: number }[] {
-    return [...this.totals.values()].map((t) => ({ ...t }));
+    return this.totals.list();
   }
 
   /**
@@ -169,7 +169,7 @@ export class Interceptor implements ProxyHooks {
     this.track(sock);
     const target = { ...t, tls: true };
     if (this.relays(t)) {
-      relay(sock, target, { sub: this.o.substituter, redactor: this.o.redactor, pool: this.pool, record: (r) => this.record(r), counted: (host, counts) => addCounts(this.totals, host, counts), borrow: this.o.borrowReads });
+      relay(sock, target, { sub: this.o.substituter, redactor: this.o.redactor, pool: this.pool, record: (r) => this.record(r), counted: (host, counts) => this.totals.add(host, counts), borrow: this.o.borrowReads });
       return;
     }
     this.targets.set(sock, target);
@@ -250,7 +250,7 @@ export class Interceptor implements ProxyHooks {
       });
       up.on('error', (err: NodeJS.ErrnoException) => this.refuse(res, upstreamFailed(t, rec, err)));
       up.on('response', (ur) => {
-        addCounts(this.totals, t.host, counts);
+        this.totals.add(t.host, counts);
         const noBody = req.method === 'HEAD' || ur.statusCode === 204 || ur.statusCode === 304;
         const raw: string[] = [];
         for (let i = 0; i < ur.rawHeaders.length; i += 2) {

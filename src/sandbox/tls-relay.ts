@@ -438,7 +438,7 @@ class Relay {
       if (head.status === 101) return this.broken(ex, 'an upgrade nobody asked for', 'EPROTO');
       if (head.status < 200) {
         // 100 Continue and the like, for the child that asked (HTTP/1.0 clients do not know them).
-        if (ex.head.minor === 1) this.toClient(Buffer.from(this.replyLead(head, ''), 'latin1'));
+        if (ex.head.minor === 1) this.toClient(Buffer.from(`${this.replyLead(head, '')}\r\n`, 'latin1'));
         ex.rbuf = rest;
         continue;
       }
@@ -449,7 +449,7 @@ class Relay {
     }
   }
 
-  /** The status line and the reply's own headers, redacted, hop-by-hop ones dropped, then `extra` (whole lines). */
+  /** The status line and the reply's own headers, redacted, hop-by-hop ones dropped, then `extra` (whole lines); no blank line. */
   private replyLead(head: ResponseHead<DownLine>, extra: string, keepLength = false): string {
     const named = head.connection.length > 0 && head.connection.some((c) => c !== 'keep-alive');
     let lines = '';
@@ -462,7 +462,7 @@ class Relay {
       this.reason = head.reason;
       this.reasonOut = head.reason ? ` ${this.d.redactor.redactString(head.reason)}` : '';
     }
-    return `HTTP/1.1 ${head.status}${this.reasonOut}\r\n${lines}${extra}\r\n`;
+    return `HTTP/1.1 ${head.status}${this.reasonOut}\r\n${lines}${extra}`;
   }
 
   /** One reply header line as the child gets it (its value redacted), or DROPPED: kept with the line, as upLine is. */
@@ -474,18 +474,24 @@ class Relay {
     const f = head.framing;
     const closing = ex.closeAfter || !ex.sent ? CLOSE_LINE : '';
     if (f.kind === 'none') {
-      this.toClient(Buffer.from(this.replyLead(head, closing, true), 'latin1'));
+      this.toClient(Buffer.from(`${this.replyLead(head, closing, true)}\r\n`, 'latin1'));
       ex.dirty = rest.length > 0;
       return this.replyDone(ex);
     }
     if (f.kind === 'length' && f.length <= SMALL_REPLY) {
+      const lead = this.replyLead(head, closing);
+      // Most often the whole body came with the head: redacted where it lies, copied out by the write.
+      if (rest.length >= f.length) {
+        ex.dirty = rest.length > f.length;
+        return this.sendWhole(ex, lead, rest.subarray(0, f.length));
+      }
       ex.whole = Buffer.allocUnsafe(f.length);
       ex.rleft = f.length;
-      ex.wholeHead = this.replyLead(head, closing);
+      ex.wholeHead = lead;
     } else {
       // Streamed through the redactor: chunked to the child, or to the end of the connection for HTTP/1.0.
       if (ex.head.minor === 0) ex.closeAfter = true;
-      ex.pendingHead = Buffer.from(this.replyLead(head, ex.head.minor === 1 ? `Transfer-Encoding: chunked\r\n${closing}` : CLOSE_LINE), 'latin1');
+      ex.pendingHead = Buffer.from(`${this.replyLead(head, ex.head.minor === 1 ? `Transfer-Encoding: chunked\r\n${closing}` : CLOSE_LINE)}\r\n`, 'latin1');
       ex.rleft = f.kind === 'length' ? f.length : 0;
       ex.rchunks = f.kind === 'chunked' ? new ChunkedDecoder() : undefined;
       const chunked = ex.head.minor === 1;
@@ -511,7 +517,6 @@ class Relay {
         },
       }, this.d.redactor.stream());
     }
-    if (f.kind === 'length' && f.length === 0) return this.replyEnd(ex);
     if (rest.length) this.replyBody(rest);
   }
 
@@ -542,12 +547,17 @@ class Relay {
 
   private replyEnd(ex: Exchange): void {
     if (!ex.whole) return ex.pump!.end();
-    const body = this.d.redactor.redactBuffer(ex.whole.subarray(0, ex.wholeAt)).output;
+    this.sendWhole(ex, ex.wholeHead, ex.whole.subarray(0, ex.wholeAt));
+  }
+
+  /** A small reply, its body redacted whole, after `lead`. */
+  private sendWhole(ex: Exchange, lead: string, body: Buffer): void {
+    const masked = this.d.redactor.redactBuffer(body).output;
     // Head and body in one write: no small-segment stall, and the length the child reads is the masked one.
-    const head = `${ex.wholeHead.slice(0, -2)}Content-Length: ${body.length}\r\n\r\n`;
-    const out = Buffer.allocUnsafe(head.length + body.length);
+    const head = `${lead}Content-Length: ${masked.length}\r\n\r\n`;
+    const out = Buffer.allocUnsafe(head.length + masked.length);
     out.write(head, 0, 'latin1');
-    body.copy(out, head.length);
+    masked.copy(out, head.length);
     this.toClient(out);
     this.replyDone(ex);
   }
