@@ -56,7 +56,6 @@ const BAD_BYTES_SO_FAR = /\0|(?<!\r)\n|\r(?!\n|$)/;
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
-const BLANK_LINE = Buffer.from('\r\n\r\n', 'latin1');
 const BAD_BYTES = 'a bare CR, LF or NUL in the head';
 const DIGITS = /^\d{1,15}$/;
 // Shared: framings are never changed after parsing.
@@ -68,17 +67,18 @@ const TO_CLOSE: Framing = Object.freeze({ kind: 'close' });
 function splitHead(buf: Buffer, skipEmpty: boolean): { text: string; lines: string[]; size: number } | { why: string } | undefined {
   let start = 0;
   if (skipEmpty) while (buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
-  const end = buf.indexOf(BLANK_LINE, start);
-  if (end < 0 || end - start > MAX_HEAD) {
-    const seen = buf.toString('latin1', start, Math.min(buf.length, start + MAX_HEAD + 4));
+  // As text at once, up to the longest head and its blank line: one copy, and the search is a string's.
+  const seen = buf.toString('latin1', start, Math.min(buf.length, start + MAX_HEAD + 4));
+  const end = seen.indexOf('\r\n\r\n');
+  if (end < 0) {
     if (BAD_BYTES_SO_FAR.test(seen)) return { why: BAD_BYTES };
     if (buf.length - start > MAX_HEAD) return { why: `a head longer than ${MAX_HEAD} bytes` };
     return undefined;
   }
   // No scan for bare CR, LF or NUL here: every line is matched against a pattern that admits none of
   // them (start line, FIELD), so a complete head that parses has none; refused() names them first.
-  const text = buf.toString('latin1', start, end);
-  return { text, lines: text.split('\r\n'), size: end + 4 };
+  const text = seen.slice(0, end);
+  return { text, lines: text.split('\r\n'), size: start + end + 4 };
 }
 
 /** A complete head is refused: a bare CR, LF or NUL anywhere in it is named before what it broke. */
@@ -93,6 +93,8 @@ export interface Field<D = unknown> {
   readonly lower: string;
   readonly value: string;
   readonly kind: FieldKind;
+  /** A list-valued framing header's tokens, lower case (Connection, Transfer-Encoding, Content-Length). */
+  readonly tokens: readonly string[];
   /**
    * What the cache's owner made of this line, kept with it for the next time the line comes (the relay:
    * the line as it goes on). Only for a line from a FieldCache.
@@ -139,7 +141,9 @@ function parseField<D>(line: string): Field<D> | undefined {
   const m = FIELD.exec(line);
   if (!m) return undefined;
   const lower = m[1]!.toLowerCase();
-  return { name: m[1]!, lower, value: m[2]!, kind: KINDS.get(lower) ?? FieldKind.Other, derived: undefined };
+  const kind = KINDS.get(lower) ?? FieldKind.Other;
+  const listed = kind === FieldKind.Connection || kind === FieldKind.TransferEncoding || kind === FieldKind.ContentLength;
+  return { name: m[1]!, lower, value: m[2]!, kind, tokens: listed ? tokens(m[2]!) : NONE, derived: undefined };
 }
 
 /**
@@ -148,8 +152,8 @@ function parseField<D>(line: string): Field<D> | undefined {
  */
 interface Fields<D> {
   fields: Field<D>[];
-  te: string[] | undefined;
-  cl: string[] | undefined;
+  te: Field<D>[] | undefined;
+  cl: Field<D>[] | undefined;
   host: string[] | undefined;
   /** Connection tokens, lower case. */
   connection: string[];
@@ -164,14 +168,14 @@ function fields<D>(lines: string[], cache: FieldCache<D> | undefined): Fields<D>
     const line = lines[i]!;
     const field = cache === undefined ? parseField<D>(line) : cache.field(line);
     if (field === undefined) return { why: line[0] === ' ' || line[0] === '\t' ? 'a folded header line (obs-fold)' : 'a malformed header line' };
-    const value = field.value;
     f.fields.push(field);
     switch (field.kind) {
       case FieldKind.Other: break;
-      case FieldKind.TransferEncoding: (f.te ??= []).push(value); break;
-      case FieldKind.ContentLength: (f.cl ??= []).push(value); break;
-      case FieldKind.Host: (f.host ??= []).push(value); break;
-      case FieldKind.Connection: f.connection = f.connection === NONE ? tokens(value) : [...f.connection, ...tokens(value)]; break;
+      case FieldKind.TransferEncoding: (f.te ??= []).push(field); break;
+      case FieldKind.ContentLength: (f.cl ??= []).push(field); break;
+      case FieldKind.Host: (f.host ??= []).push(field.value); break;
+      // The line's own tokens (shared with its cache entry), or all lines' together.
+      case FieldKind.Connection: f.connection = f.connection === NONE ? (field.tokens as string[]) : [...f.connection, ...field.tokens]; break;
       case FieldKind.Upgrade: f.upgrade = true; break;
     }
   }
@@ -187,13 +191,11 @@ const tokens = (v: string): string[] => {
   return v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
 };
 
-/** Every token of a list-valued header's lines, in order (one line of one token without a copy). */
-function allTokens(values: string[] | undefined): string[] {
-  if (values === undefined || values.length === 0) return NONE as string[];
-  if (values.length === 1) return tokens(values[0]!);
-  const out: string[] = [];
-  for (const v of values) out.push(...tokens(v));
-  return out;
+/** Every token of a list-valued header's lines, in order (one line's without a copy). */
+function allTokens(lines: readonly Field[] | undefined): readonly string[] {
+  if (lines === undefined) return NONE;
+  if (lines.length === 1) return lines[0]!.tokens;
+  return lines.flatMap((l) => l.tokens);
 }
 
 /** `cache`: the connection's header lines already parsed (FieldCache). */
@@ -212,13 +214,13 @@ export function parseRequestHead<D = unknown>(buf: Buffer, cache?: FieldCache<D>
   let framing: Framing = NO_BODY;
   if (te && cl) return { ok: false, why: 'Content-Length together with Transfer-Encoding' };
   if (te) {
-    if (te.length > 1 || te[0]!.toLowerCase() !== 'chunked' || minor === 0) return { ok: false, why: 'a Transfer-Encoding other than chunked' };
+    if (te.length > 1 || te[0]!.value.toLowerCase() !== 'chunked' || minor === 0) return { ok: false, why: 'a Transfer-Encoding other than chunked' };
     framing = CHUNKED;
   }
   if (cl) {
     if (cl.length > 1) return { ok: false, why: 'more than one Content-Length' };
-    if (!DIGITS.test(cl[0]!)) return { ok: false, why: 'a Content-Length that is not one number' };
-    const length = Number(cl[0]);
+    if (!DIGITS.test(cl[0]!.value)) return { ok: false, why: 'a Content-Length that is not one number' };
+    const length = Number(cl[0]!.value);
     if (length > 0) framing = { kind: 'length', length };
   }
   if ((host && host.length > 1) || (minor === 1 && !host)) return { ok: false, why: 'not exactly one Host header' };
