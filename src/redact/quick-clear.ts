@@ -1,9 +1,12 @@
 import type { Literal } from './literals.js';
+import { WRAP_MIN_COLUMNS } from './noise.js';
 import { endRuleMinimum } from './regions.js';
 
-/** Longer buffers take the full scan: the test reads a buffer as a string, a copy. */
 /** A string whose UTF-8 bytes may not be their own noise view or one per character: LF, CR, ESC, non-ASCII. */
 const NOT_PLAIN = /[^\0-\x09\x0b\x0c\x0e-\x1a\x1c-\x7f]/;
+/** A buffer's latin1 text with what makes the full scan's view differ (ESC) or masks a prefix before it (CR). */
+const NOT_VIEW = /[\r\x1b]/;
+/** Longer buffers take the full scan: the test reads a buffer as a string, a copy. */
 export const QUICK_MAX = 4096;
 
 /**
@@ -18,6 +21,11 @@ export const QUICK_MAX = 4096;
  * the built-in matchers, which find exactly the literals' bytes.
  */
 export interface QuickClear {
+  /**
+   * The buffer is its own noise view (no ESC; no wrap break, which needs a line of WRAP_MIN_COLUMNS
+   * before a LF) and the value stage leaves it unchanged: one string made and searched, no native
+   * search per byte looked for.
+   */
   buffer(buf: Buffer): boolean;
   /**
    * The same for a string's UTF-8 bytes without making them, for an ASCII string without LF, CR or ESC
@@ -41,7 +49,11 @@ export function quickClear(literals: readonly Literal[]): QuickClear | undefined
   // Bytes from 0x80 up are never cuts: a run of them may be a UTF-8 value's.
   const held = new RegExp(`[^${cuts}]{${shortest}}|[^${cuts}]{${endRuleMinimum(shortest)}}$`);
   return {
-    buffer: (buf) => buf.length <= QUICK_MAX && buf.indexOf(0x0d) === -1 && !held.test(buf.toString('latin1')),
+    buffer: (buf) => {
+      if (buf.length > QUICK_MAX) return false;
+      const text = buf.toString('latin1');
+      return !NOT_VIEW.test(text) && (text.length <= WRAP_MIN_COLUMNS || !text.includes('\n')) && !held.test(text);
+    },
     string: (str) => str.length <= QUICK_MAX && !NOT_PLAIN.test(str) && !held.test(str),
   };
 }

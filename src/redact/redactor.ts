@@ -80,7 +80,10 @@ export class Redactor {
     if (this.empty) return { output: Buffer.from(input), count: 0 };
     const buf = asBuffer(input);
     // Without terminal noise the view is the bytes themselves: one scan, no tokenizer and stream state.
-    let { output, count } = !this.#hasValues ? { output: Buffer.from(input), count: 0 } : noiseFree(buf) ? this.#plain(buf) : redactFinal(this.#matcher, buf, this.#partial);
+    let { output, count } = !this.#hasValues
+      ? { output: Buffer.from(input), count: 0 }
+      : this.#quick()?.buffer(buf) ? { output: buf, count: 0 }
+      : noiseFree(buf) ? redactPlain(this.#matcher, buf, this.#partial) : redactFinal(this.#matcher, buf, this.#partial);
     if (this.#hasValues && this.#terminal) {
       // Values that no literal can match in the bytes: inside hex dumps, and revealed by rewrites. Most
       // buffers (a reply's headers, a small JSON body) hold neither, and skip building the stage.
@@ -100,11 +103,6 @@ export class Redactor {
       count += found.length;
     }
     return { output, count };
-  }
-
-  /** The value stage of a buffer that is its own noise view. */
-  #plain(buf: Buffer): { output: Buffer; count: number } {
-    return this.#quick()?.buffer(buf) ? { output: buf, count: 0 } : redactPlain(this.#matcher, buf, this.#partial);
   }
 
   #quick(): QuickClear | null {

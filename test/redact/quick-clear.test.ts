@@ -39,6 +39,15 @@ describe('quick clear', () => {
       expect(got.output.toString()).toBe(full.redactBuffer(Buffer.from(s)).output.toString());
     }
     expect(clear.buffer(Buffer.alloc(QUICK_MAX + 1, ' '))).toBe(false);
+    // Not its own noise view: an escape sequence, or a line long enough to be wrapped base64 before a LF.
+    // ('x' and ' ' are in no literal: each half of the value is a run too short to be held.)
+    const wrapped = `${'x'.repeat(30)}${TOKEN.slice(0, 30)}\n${TOKEN.slice(30)} ok`;
+    expect(full.redactBuffer(Buffer.from(wrapped)).count).toBe(1);
+    for (const s of ['a\x1b[0mb', wrapped]) {
+      expect(clear.buffer(Buffer.from(s))).toBe(false);
+      expect(quick.redactBuffer(Buffer.from(s)).output.toString()).toBe(full.redactBuffer(Buffer.from(s)).output.toString());
+    }
+    expect(clear.buffer(Buffer.from('{"a":1}\n{"b":2}\n'))).toBe(true);
     // A string is cleared only when its UTF-8 bytes are one per character and their own noise view.
     for (const s of ['caf\u00e9 ok', 'a\nb', 'a\x1b[0mb']) expect(clear.string(s)).toBe(false);
   });
@@ -48,7 +57,7 @@ describe('quick clear', () => {
     const arb = fc.array(values, { minLength: 1, maxLength: 3 }).chain((vs) => {
       const ss = vs.map((value, i) => ({ name: `S${i}`, value }));
       const piece = fc.oneof(
-        fc.constantFrom(' ', ':', '\0', ',', '"', '\n', '\r\n', '{', 'a', 'b1'),
+        fc.constantFrom(' ', ':', '\0', ',', '"', '\n', '\r\n', '{', 'a', 'b1', '\x1b[1m', 'x'.repeat(61)),
         fc.constantFrom(...vs),
         fc.constantFrom(...vs).chain((v) => fc.nat(v.length).map((k) => v.slice(0, k))),
       );
