@@ -143,7 +143,8 @@ function parseField<D>(line: string): Field<D> | undefined {
   const lower = m[1]!.toLowerCase();
   const kind = KINDS.get(lower) ?? FieldKind.Other;
   const listed = kind === FieldKind.Connection || kind === FieldKind.TransferEncoding || kind === FieldKind.ContentLength;
-  return { name: m[1]!, lower, value: m[2]!, kind, tokens: listed ? tokens(m[2]!) : NONE, derived: undefined };
+  // Frozen: a head's connection list may be this very array, shared by every message the line is in.
+  return { name: m[1]!, lower, value: m[2]!, kind, tokens: listed ? Object.freeze(tokens(m[2]!)) : NONE, derived: undefined };
 }
 
 /**
