@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,7 +33,7 @@ let script: Script = () => {};
 let received: Record<string, unknown>[] = [];
 
 /** One client run against the stub: `argv0` is the native client, or node with bin/outloop.js. */
-function run(which: 'native' | 'node', args: string[], o: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string; raw?: string } = {}): Promise<Got> {
+function run(which: 'native' | 'node', args: string[], o: { input?: string | Buffer; stdinFd?: number; env?: NodeJS.ProcessEnv; cwd?: string; raw?: string } = {}): Promise<Got> {
   received = [];
   const frames = received;
   const env = { PATH: process.env.PATH, OUTLOOP_SOCKET: join(dir, 'stub.sock'), ...o.env };
@@ -41,13 +41,13 @@ function run(which: 'native' | 'node', args: string[], o: { input?: string | Buf
   const argv = o.raw !== undefined ? ['bash', '-c', `exec "$@" "$(printf '${o.raw}')"`, 'bash', ...(which === 'native' ? [native] : [process.execPath, bin]), ...args]
     : which === 'native' ? [native, ...args] : [process.execPath, bin, ...args];
   return new Promise((res, rej) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: o.cwd ?? dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: o.cwd ?? dir, env, stdio: [o.stdinFd ?? 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.on('error', () => {});
-    child.stdin.end(o.input ?? '');
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(o.input ?? '');
     child.once('error', rej);
     child.once('close', (status) => res({ result: { status, stdout: Buffer.concat(out).toString('latin1'), stderr }, frames }));
   });
@@ -141,10 +141,21 @@ describe.skipIf(skip)('the native client speaks the JavaScript client\'s protoco
     const data = Buffer.concat(pieces.slice(0, -1).map((f) => Buffer.from(f.d as string, 'base64')));
     expect(data).toEqual(input);
     for (const f of pieces.slice(0, -1)) expect((f.d as string).length).toBeLessThan(MAX_FRAME);
-    // exec reads no stdin: nothing follows the hello.
-    script = (sock) => setTimeout(() => sock.end(encodeFrame({ t: 'exit', code: 0 })), 50);
-    const e = await run('native', ['exec', 'a.b'], { input: 'not for the daemon' });
-    expect(e.frames.map((f) => f.t)).toEqual(['hello']);
+    // exec reads no stdin: nothing follows the hello. Its stdin is a file, whose offset the client shares:
+    // untouched after the run means not a byte of it was read, however late it would have been sent.
+    script = (sock) => sock.end(encodeFrame({ t: 'exit', code: 0 }));
+    const file = join(dir, 'exec-stdin');
+    writeFileSync(file, 'not for the daemon');
+    const fd = openSync(file, 'r');
+    try {
+      const e = await run('native', ['exec', 'a.b'], { stdinFd: fd });
+      expect(e.result.status).toBe(0);
+      expect(e.frames.map((f) => f.t)).toEqual(['hello']);
+      const left = Buffer.alloc(64);
+      expect(left.subarray(0, readSync(fd, left, 0, left.length, null)).toString()).toBe('not for the daemon');
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('bad frames from the daemon: over the limit, not JSON, not an object with a type; the same refusal (69)', async () => {
